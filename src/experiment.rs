@@ -1,0 +1,147 @@
+//! The validated experiment: everything a run's numbers are a pure function of.
+
+use serde_json::{Value, json};
+
+use crate::activation::Activation;
+use crate::error::ConfigError;
+use crate::kernel::{Kernel, ScalarKernel};
+use crate::source::Source;
+use crate::summary::Thresholds;
+
+/// Largest accepted depth K.
+pub const MAX_DEPTH: u32 = 1_000_000;
+/// Largest accepted number of samples N.
+pub const MAX_SAMPLES: u64 = 1_000_000_000_000;
+/// Samples per block: each block draws from its own stream. Part of the determinism
+/// contract: changing it changes every number.
+pub const BLOCK_SAMPLES: u64 = 4096;
+
+/// One validated Monte Carlo experiment (one cell of a future grid).
+///
+/// ```
+/// use vanish::{activation::Activation, experiment::Experiment, source::Source};
+/// let e = Experiment::new(Activation::scaled_tanh(1.0, 2.0).unwrap(),
+///     Source::Iid { dist: "normal(0,1)".parse().unwrap() }, 50, 10_000, 1e-6, 1e6, 1).unwrap();
+/// assert_eq!(e.blocks(), 3);
+/// assert!(Experiment::new(Activation::Relu, Source::Iid { dist: "point(1)".parse().unwrap() },
+///     0, 10, 1e-6, 1e6, 1).is_err());
+/// ```
+#[derive(Debug, Clone)]
+pub struct Experiment {
+    /// The activation f.
+    pub activation: Activation,
+    /// Where the x_i come from.
+    pub source: Source,
+    /// K, the number of factors in g.
+    pub depth: u32,
+    /// N, the number of samples of g.
+    pub samples: u64,
+    /// g below this vanishes.
+    pub vanish_below: f64,
+    /// g above this explodes.
+    pub explode_above: f64,
+    /// The seed of every random stream.
+    pub seed: u64,
+}
+
+impl Experiment {
+    /// Validates and builds an experiment; errors name the flag at fault.
+    pub fn new(
+        activation: Activation,
+        source: Source,
+        depth: u32,
+        samples: u64,
+        vanish_below: f64,
+        explode_above: f64,
+        seed: u64,
+    ) -> Result<Self, ConfigError> {
+        if depth == 0 || depth > MAX_DEPTH {
+            return Err(ConfigError::new(
+                "--depth",
+                format!("must be an integer from 1 to {MAX_DEPTH}, got {depth}"),
+            ));
+        }
+        if samples == 0 || samples > MAX_SAMPLES {
+            return Err(ConfigError::new(
+                "--samples",
+                format!("must be from 1 to {MAX_SAMPLES:e}, got {samples}"),
+            ));
+        }
+        for (flag, v) in [
+            ("--vanish-below", vanish_below),
+            ("--explode-above", explode_above),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(ConfigError::new(
+                    flag,
+                    format!("must be a finite number > 0, got {v}"),
+                ));
+            }
+        }
+        if vanish_below >= explode_above {
+            return Err(ConfigError::new(
+                "--vanish-below",
+                format!(
+                    "must be below --explode-above, got {vanish_below:e} ≥ {explode_above:e}"
+                ),
+            ));
+        }
+        Ok(Experiment {
+            activation,
+            source,
+            depth,
+            samples,
+            vanish_below,
+            explode_above,
+            seed,
+        })
+    }
+
+    /// The thresholds in the log domain, with the cap K·ln max f'.
+    pub fn thresholds(&self) -> Thresholds {
+        Thresholds {
+            ln_vanish: self.vanish_below.ln(),
+            ln_explode: self.explode_above.ln(),
+            ln_cap: f64::from(self.depth) * self.activation.ln_max_derivative(),
+        }
+    }
+
+    /// Number of blocks of [`BLOCK_SAMPLES`] (the last may be partial).
+    pub fn blocks(&self) -> u64 {
+        self.samples.div_ceil(BLOCK_SAMPLES)
+    }
+
+    /// The kernel that computes this experiment's blocks.
+    pub fn kernel(&self) -> Box<dyn Kernel> {
+        match &self.source {
+            Source::Iid { dist } => Box::new(ScalarKernel::new(
+                self.activation,
+                dist.clone(),
+                self.depth,
+            )),
+        }
+    }
+
+    /// The resolved configuration, as recorded in manifests and summaries.
+    pub fn to_json(&self) -> Value {
+        let Source::Iid { dist } = &self.source;
+        let activation = match self.activation {
+            Activation::ScaledTanh { a, n } => json!({"family": "scaled-tanh", "a": a, "n": n}),
+            Activation::Relu => json!({"family": "relu"}),
+            Activation::LeakyRelu { alpha } => json!({"family": "leaky-relu", "alpha": alpha}),
+            Activation::Sigmoid => json!({"family": "sigmoid"}),
+        };
+        json!({
+            "activation": activation,
+            "activation_label": self.activation.to_string(),
+            "source": self.source.name(),
+            "dist": dist.to_string(),
+            "depth": self.depth,
+            "samples": self.samples,
+            "vanish_below": self.vanish_below,
+            "explode_above": self.explode_above,
+            "seed": self.seed,
+            "block_samples": BLOCK_SAMPLES,
+        })
+    }
+}

@@ -1,0 +1,88 @@
+//! The hot loop: one block of samples → ln g per sample, plus the per-factor tallies.
+//!
+//! [`Kernel`] is the seam for faster paths (a vectorised kernel must agree with
+//! [`ScalarKernel`], the reference, which is also the oracle of the tests).
+
+use rand_distr::Distribution;
+
+use crate::activation::Activation;
+use crate::distribution::PreActivation;
+use crate::rng::BlockRng;
+use crate::summary::FactorSums;
+
+/// Computes ln g = Σ ln f'(x_i) for each sample of a block.
+pub trait Kernel: Sync {
+    /// The name recorded in the manifest.
+    fn name(&self) -> &'static str;
+
+    /// Fills `ln_g` (one entry per sample, in order) from `rng`, adding every factor to
+    /// `factors`. Sample i of the block must use only the numbers that follow sample i−1's
+    /// in `rng`, so the block is a pure function of its stream.
+    fn fill_block(&self, rng: &mut BlockRng, ln_g: &mut [f64], factors: &mut FactorSums);
+}
+
+/// The scalar f64 reference: one draw, one ln f' at a time.
+///
+/// ```
+/// use vanish::{activation::Activation, kernel::{Kernel, ScalarKernel}, summary::FactorSums};
+/// let k = ScalarKernel::new(Activation::scaled_tanh(1.0, 2.0).unwrap(),
+///                           "point(0)".parse().unwrap(), 50);
+/// let mut ln_g = [0.0; 4];
+/// let mut f = FactorSums::default();
+/// k.fill_block(&mut vanish::rng::block_rng(1, 0, 0), &mut ln_g, &mut f);
+/// assert!((ln_g[0] - 50.0 * 2f64.ln()).abs() < 1e-12);   // g = 2^50 at x = 0
+/// assert_eq!(f.above_one, 200);
+/// ```
+#[derive(Debug, Clone)]
+pub struct ScalarKernel {
+    activation: Activation,
+    dist: PreActivation,
+    depth: u32,
+    ln_inverse_max: f64,
+}
+
+impl ScalarKernel {
+    /// A kernel for K = `depth` iid factors.
+    pub fn new(activation: Activation, dist: PreActivation, depth: u32) -> Self {
+        ScalarKernel {
+            ln_inverse_max: -activation.ln_max_derivative(),
+            activation,
+            dist,
+            depth,
+        }
+    }
+}
+
+impl Kernel for ScalarKernel {
+    fn name(&self) -> &'static str {
+        "scalar-f64"
+    }
+
+    fn fill_block(&self, rng: &mut BlockRng, ln_g: &mut [f64], factors: &mut FactorSums) {
+        let (mut sum, mut sum_sq) = (0.0, 0.0);
+        let (mut above, mut below, mut zero) = (0u64, 0u64, 0u64);
+        for out in ln_g.iter_mut() {
+            let mut acc = 0.0;
+            for _ in 0..self.depth {
+                let x = self.dist.sample(rng);
+                let l = self.activation.ln_derivative(x);
+                acc += l;
+                if l == f64::NEG_INFINITY {
+                    zero += 1;
+                    continue;
+                }
+                sum += l;
+                sum_sq += l * l;
+                above += u64::from(l > 0.0);
+                below += u64::from(l < self.ln_inverse_max);
+            }
+            *out = acc;
+        }
+        factors.count += ln_g.len() as u64 * u64::from(self.depth) - zero;
+        factors.zero += zero;
+        factors.sum += sum;
+        factors.sum_sq += sum_sq;
+        factors.above_one += above;
+        factors.below_inverse_max += below;
+    }
+}

@@ -1,0 +1,19 @@
+//! vanish: Monte Carlo of vanishing and exploding products of activation derivatives.
+//!
+//! The product g = f'(x_1)·…·f'(x_K) is formed in the log domain. The data flow reads top
+//! to bottom: a validated [`experiment::Experiment`] names an [`activation::Activation`] and
+//! a [`source::Source`]; the [`kernel`] turns blocks of random streams ([`rng`]) into ln g;
+//! [`simulate`] folds blocks into a mergeable [`summary::Summary`]; [`estimate`] and
+//! [`theory`] give the numbers that [`output`] writes.
+
+pub mod activation;
+pub mod distribution;
+pub mod error;
+pub mod estimate;
+pub mod experiment;
+pub mod kernel;
+pub mod rng;
+pub mod simulate;
+pub mod source;
+pub mod summary;
+pub mod theory;

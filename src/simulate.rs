@@ -1,0 +1,53 @@
+//! Runs an experiment: blocks in parallel on the current rayon pool, summaries folded in
+//! block order, so the result is the same for any thread count.
+
+use rayon::prelude::*;
+
+use crate::experiment::{BLOCK_SAMPLES, Experiment};
+use crate::rng::block_rng;
+use crate::summary::{FactorSums, Summary};
+
+/// Blocks computed between two ordered folds; bounds memory, not results.
+const BLOCKS_PER_WAVE: u64 = 256;
+
+/// Simulates cell `cell` of `exp` and returns its summary; `on_block` is told the number of
+/// samples of each finished block (for progress bars).
+///
+/// ```
+/// use vanish::{activation::Activation, experiment::Experiment, source::Source, simulate::simulate};
+/// let e = Experiment::new(Activation::scaled_tanh(1.0, 2.0).unwrap(),
+///     Source::Iid { dist: "point(3)".parse().unwrap() }, 10, 5000, 1e-6, 1e6, 1).unwrap();
+/// let s = simulate(&e, 0, &|_| {});
+/// assert_eq!(s.vanish, 5000);   // f'(3) = 2·sech²(6) ≈ 4.9e-5, and (4.9e-5)^10 ≪ 1e-6
+/// ```
+pub fn simulate(exp: &Experiment, cell: u32, on_block: &(dyn Fn(u64) + Sync)) -> Summary {
+    let kernel = exp.kernel();
+    let thresholds = exp.thresholds();
+    let blocks = exp.blocks();
+    let mut total = Summary::new(thresholds);
+    let mut start = 0;
+    while start < blocks {
+        let end = (start + BLOCKS_PER_WAVE).min(blocks);
+        let wave: Vec<Summary> = (start..end)
+            .into_par_iter()
+            .map_init(Vec::new, |ln_g, b| {
+                let first = b * BLOCK_SAMPLES;
+                let len = BLOCK_SAMPLES.min(exp.samples - first) as usize;
+                ln_g.resize(len, 0.0);
+                let block = u32::try_from(b).expect("block count is bounded by MAX_SAMPLES");
+                let mut rng = block_rng(exp.seed, cell, block);
+                let mut factors = FactorSums::default();
+                kernel.fill_block(&mut rng, ln_g, &mut factors);
+                let mut s = Summary::new(thresholds);
+                s.record_block(ln_g, &factors);
+                on_block(len as u64);
+                s
+            })
+            .collect();
+        for s in &wave {
+            total.merge(s);
+        }
+        start = end;
+    }
+    total
+}

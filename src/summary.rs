@@ -1,0 +1,403 @@
+//! Mergeable accumulators: event counts, streaming moments and the HDR histogram of
+//! log10 g. A [`Summary`] knows nothing of how its samples were made; summaries of blocks
+//! are merged in block order, which makes every floating-point result independent of the
+//! thread count.
+
+use hdrhistogram::Histogram;
+use std::f64::consts::LN_10;
+
+/// Histogram units per decade of g: the HDR histogram records round(1000·d), where
+/// d = log10 g_max − log10 g ≥ 0 is the distance in decades below the largest possible g.
+pub const UNITS_PER_DECADE: f64 = 1000.0;
+/// HDR significant digits: bucket width ≤ 0.1 % of d (and 0.001 decade for d < 2.048).
+pub const HDR_SIGFIG: u8 = 3;
+/// Largest recordable d in units (10¹² decades); farther values are counted as unbinned.
+const MAX_UNITS: f64 = 1e15;
+
+/// Streaming mean and variance (Welford), mergeable by Chan's formula.
+///
+/// ```
+/// use vanish::summary::Moments;
+/// let mut m = Moments::default();
+/// for x in [1.0, 2.0, 3.0, 4.0] { m.push(x); }
+/// assert_eq!(m.mean(), 2.5);
+/// assert!((m.variance() - 5.0 / 3.0).abs() < 1e-15);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Moments {
+    count: u64,
+    mean: f64,
+    m2: f64,
+}
+
+impl Moments {
+    /// Adds one value.
+    pub fn push(&mut self, x: f64) {
+        self.count += 1;
+        let delta = x - self.mean;
+        self.mean += delta / self.count as f64;
+        self.m2 += delta * (x - self.mean);
+    }
+
+    /// From a count, a sum and a sum of squares (used for the per-factor sums of a block,
+    /// where per-value Welford updates would cost a division each in the hot loop).
+    pub fn from_sums(count: u64, sum: f64, sum_sq: f64) -> Self {
+        if count == 0 {
+            return Moments::default();
+        }
+        let mean = sum / count as f64;
+        Moments {
+            count,
+            mean,
+            m2: (sum_sq - sum * mean).max(0.0),
+        }
+    }
+
+    /// Folds `other` in (order matters for the last bits: merge in a fixed order).
+    pub fn merge(&mut self, other: &Moments) {
+        if other.count == 0 {
+            return;
+        }
+        if self.count == 0 {
+            *self = *other;
+            return;
+        }
+        let n = self.count + other.count;
+        let delta = other.mean - self.mean;
+        let w = other.count as f64 / n as f64;
+        self.mean += delta * w;
+        self.m2 += other.m2 + delta * delta * self.count as f64 * w;
+        self.count = n;
+    }
+
+    /// Number of values.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// The mean (NaN when empty).
+    pub fn mean(&self) -> f64 {
+        if self.count == 0 { f64::NAN } else { self.mean }
+    }
+
+    /// The unbiased sample variance (NaN with fewer than 2 values).
+    pub fn variance(&self) -> f64 {
+        if self.count < 2 {
+            f64::NAN
+        } else {
+            self.m2 / (self.count - 1) as f64
+        }
+    }
+
+    /// The standard error of the mean.
+    pub fn std_error(&self) -> f64 {
+        (self.variance() / self.count as f64).sqrt()
+    }
+}
+
+/// Per-factor tallies of ln f'(x) for one block: plain sums in the hot loop.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct FactorSums {
+    /// Factors with f' > 0 (those in the sums).
+    pub count: u64,
+    /// Factors with f' = 0 exactly (ln f' = −∞, kept out of the sums).
+    pub zero: u64,
+    /// Σ ln f'.
+    pub sum: f64,
+    /// Σ (ln f')².
+    pub sum_sq: f64,
+    /// Factors with f' > 1 (for a·tanh(n·x): |x| inside ±e).
+    pub above_one: u64,
+    /// Factors with f' < 1/max f' (for tanh(n·x): |x| outside ±t1(n)).
+    pub below_inverse_max: u64,
+}
+
+/// The per-factor part of a summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct FactorSummary {
+    /// Mean and variance of ln f'(x) (block sums merged in order).
+    pub ln_derivative: Moments,
+    /// Factors with f' = 0 exactly.
+    pub zero: u64,
+    /// Factors with f' > 1.
+    pub above_one: u64,
+    /// Factors with f' < 1/max f' (zeros included).
+    pub below_inverse_max: u64,
+}
+
+impl FactorSummary {
+    /// All factors seen.
+    pub fn total(&self) -> u64 {
+        self.ln_derivative.count() + self.zero
+    }
+
+    fn add_block(&mut self, s: &FactorSums) {
+        self.ln_derivative
+            .merge(&Moments::from_sums(s.count, s.sum, s.sum_sq));
+        self.zero += s.zero;
+        self.above_one += s.above_one;
+        self.below_inverse_max += s.below_inverse_max;
+    }
+
+    fn merge(&mut self, o: &FactorSummary) {
+        self.ln_derivative.merge(&o.ln_derivative);
+        self.zero += o.zero;
+        self.above_one += o.above_one;
+        self.below_inverse_max += o.below_inverse_max;
+    }
+}
+
+/// Where one sample's g falls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// g < vanish threshold (g = 0 included).
+    Vanish,
+    /// g > explode threshold.
+    Explode,
+    /// In between.
+    Between,
+    /// ln g is NaN.
+    NotANumber,
+}
+
+/// The classification thresholds, as ln g.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    /// ln of `--vanish-below`.
+    pub ln_vanish: f64,
+    /// ln of `--explode-above`.
+    pub ln_explode: f64,
+    /// The cap of ln g: K·ln max f'.
+    pub ln_cap: f64,
+}
+
+impl Thresholds {
+    /// Classifies one ln g.
+    pub fn classify(&self, ln_g: f64) -> Outcome {
+        if ln_g < self.ln_vanish {
+            Outcome::Vanish
+        } else if ln_g > self.ln_explode {
+            Outcome::Explode
+        } else if ln_g.is_nan() {
+            Outcome::NotANumber
+        } else {
+            Outcome::Between
+        }
+    }
+}
+
+/// Everything a run keeps about its samples; memory does not grow with their number.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    thresholds: Thresholds,
+    /// Samples seen.
+    pub samples: u64,
+    /// g below the vanish threshold (including g = 0).
+    pub vanish: u64,
+    /// g above the explode threshold.
+    pub explode: u64,
+    /// g in between.
+    pub between: u64,
+    /// g = 0 exactly (ln g = −∞, e.g. a ReLU factor at x ≤ 0); also counted in `vanish`.
+    pub zero: u64,
+    /// ln g was NaN (never expected; counted, not dropped).
+    pub not_a_number: u64,
+    /// Finite g too far below the cap for the histogram (over 10¹² decades).
+    pub unbinned: u64,
+    /// Mean and variance of log10 g over samples with finite ln g.
+    pub log10_g: Moments,
+    /// Smallest and largest finite log10 g seen.
+    pub log10_g_range: Option<(f64, f64)>,
+    /// HDR histogram of round(1000·(log10 g_max − log10 g)).
+    pub histogram: Histogram<u64>,
+    /// Per-factor tallies.
+    pub factors: FactorSummary,
+}
+
+impl Summary {
+    /// An empty summary for the given thresholds.
+    pub fn new(thresholds: Thresholds) -> Self {
+        let mut histogram = Histogram::new(HDR_SIGFIG).expect("valid sigfig");
+        histogram.auto(true);
+        Summary {
+            thresholds,
+            samples: 0,
+            vanish: 0,
+            explode: 0,
+            between: 0,
+            zero: 0,
+            not_a_number: 0,
+            unbinned: 0,
+            log10_g: Moments::default(),
+            log10_g_range: None,
+            histogram,
+            factors: FactorSummary::default(),
+        }
+    }
+
+    /// The thresholds this summary classifies with.
+    pub fn thresholds(&self) -> &Thresholds {
+        &self.thresholds
+    }
+
+    /// log10 of the largest possible g.
+    pub fn log10_cap(&self) -> f64 {
+        self.thresholds.ln_cap / LN_10
+    }
+
+    /// Records one block: its ln g values, in order, and its factor sums.
+    pub fn record_block(&mut self, ln_g: &[f64], factors: &FactorSums) {
+        for &l in ln_g {
+            self.record(l);
+        }
+        self.factors.add_block(factors);
+    }
+
+    fn record(&mut self, ln_g: f64) {
+        self.samples += 1;
+        match self.thresholds.classify(ln_g) {
+            Outcome::Vanish => self.vanish += 1,
+            Outcome::Explode => self.explode += 1,
+            Outcome::Between => self.between += 1,
+            Outcome::NotANumber => {
+                self.not_a_number += 1;
+                return;
+            }
+        }
+        if ln_g == f64::NEG_INFINITY {
+            self.zero += 1;
+            return;
+        }
+        let log10_g = ln_g / LN_10;
+        self.log10_g.push(log10_g);
+        self.log10_g_range = Some(match self.log10_g_range {
+            None => (log10_g, log10_g),
+            Some((lo, hi)) => (lo.min(log10_g), hi.max(log10_g)),
+        });
+        let units = ((self.thresholds.ln_cap - ln_g) / LN_10 * UNITS_PER_DECADE)
+            .max(0.0)
+            .round();
+        if units <= MAX_UNITS {
+            self.histogram
+                .record(units as u64)
+                .expect("auto-resizing histogram");
+        } else {
+            self.unbinned += 1;
+        }
+    }
+
+    /// Folds in the summary of the next block (call in block order).
+    pub fn merge(&mut self, o: &Summary) {
+        debug_assert_eq!(self.thresholds, o.thresholds);
+        self.samples += o.samples;
+        self.vanish += o.vanish;
+        self.explode += o.explode;
+        self.between += o.between;
+        self.zero += o.zero;
+        self.not_a_number += o.not_a_number;
+        self.unbinned += o.unbinned;
+        self.log10_g.merge(&o.log10_g);
+        self.log10_g_range = match (self.log10_g_range, o.log10_g_range) {
+            (None, r) | (r, None) => r,
+            (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
+        };
+        self.histogram.add(&o.histogram).expect("auto-resizing");
+        self.factors.merge(&o.factors);
+    }
+
+    /// The histogram's buckets in increasing log10 g: (lower edge, upper edge, count).
+    /// Edges are the HDR bucket bounds ±½ unit, so adjacent buckets tile the axis.
+    pub fn buckets(&self) -> Vec<(f64, f64, u64)> {
+        let cap = self.log10_cap();
+        let h = &self.histogram;
+        let mut out: Vec<_> = h
+            .iter_recorded()
+            .map(|v| {
+                let d = v.value_iterated_to();
+                let lo_units = h.lowest_equivalent(d) as f64 - 0.5;
+                let hi_units = h.highest_equivalent(d) as f64 + 0.5;
+                (
+                    cap - hi_units / UNITS_PER_DECADE,
+                    cap - lo_units.max(0.0) / UNITS_PER_DECADE,
+                    v.count_at_value(),
+                )
+            })
+            .collect();
+        out.reverse();
+        out
+    }
+
+    /// The q-quantile of log10 g (0 < q < 1) over samples whose ln g is not NaN: −∞ when it
+    /// falls among g = 0 or unbinned samples, else the midpoint of its histogram bucket.
+    pub fn quantile(&self, q: f64) -> f64 {
+        let m = self.samples - self.not_a_number;
+        if m == 0 {
+            return f64::NAN;
+        }
+        let rank = ((q * m as f64).ceil() as u64).clamp(1, m);
+        let mut seen = self.zero + self.unbinned;
+        if rank <= seen {
+            return f64::NEG_INFINITY;
+        }
+        for (lo, hi, count) in self.buckets() {
+            seen += count;
+            if seen >= rank {
+                return 0.5 * (lo + hi);
+            }
+        }
+        f64::NAN
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn thresholds() -> Thresholds {
+        Thresholds {
+            ln_vanish: (1e-6f64).ln(),
+            ln_explode: (1e6f64).ln(),
+            ln_cap: 50.0 * 2f64.ln(),
+        }
+    }
+
+    #[test]
+    fn moments_merge_equals_sequential() {
+        let xs: Vec<f64> = (0..1000).map(|i| ((i * 37) % 101) as f64 * 0.3 - 7.0).collect();
+        let mut all = Moments::default();
+        xs.iter().for_each(|&x| all.push(x));
+        let mut a = Moments::default();
+        let mut b = Moments::default();
+        xs[..333].iter().for_each(|&x| a.push(x));
+        xs[333..].iter().for_each(|&x| b.push(x));
+        a.merge(&b);
+        assert!((a.mean() - all.mean()).abs() < 1e-12);
+        assert!((a.variance() - all.variance()).abs() < 1e-10);
+        let s: f64 = xs.iter().sum();
+        let ss: f64 = xs.iter().map(|x| x * x).sum();
+        let c = Moments::from_sums(1000, s, ss);
+        assert!((c.variance() - all.variance()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn classification_and_quantiles() {
+        let mut s = Summary::new(thresholds());
+        let ln10 = LN_10;
+        // log10 g = -10, -1, 0, 1, 7 and one g = 0.
+        let values: Vec<f64> = [-10.0, -1.0, 0.0, 1.0, 7.0]
+            .iter()
+            .map(|v| v * ln10)
+            .chain([f64::NEG_INFINITY, f64::NAN])
+            .collect();
+        s.record_block(&values, &FactorSums::default());
+        assert_eq!((s.vanish, s.between, s.explode), (2, 3, 1));
+        assert_eq!((s.zero, s.not_a_number, s.samples), (1, 1, 7));
+        assert_eq!(s.quantile(0.1), f64::NEG_INFINITY);
+        // Six values that are not NaN; the 0.5-quantile is the 3rd smallest, the 0.6 the 4th.
+        assert!((s.quantile(0.5) + 1.0).abs() < 2e-3, "{}", s.quantile(0.5));
+        assert!((s.quantile(0.6) - 0.0).abs() < 2e-3, "{}", s.quantile(0.6));
+        assert!((s.quantile(0.99) - 7.0).abs() < 2e-3);
+        let total: u64 = s.buckets().iter().map(|b| b.2).sum();
+        assert_eq!(total, 5);
+    }
+}

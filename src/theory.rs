@@ -1,0 +1,249 @@
+//! Closed forms and quadrature: the thresholds of the seed's analysis and the moments of
+//! ln f'(X) for normal X. Knows nothing of Monte Carlo.
+//!
+//! For f(x) = a·tanh(n·x), f'(x) = a·n·sech²(n·x), with peak a·n at x = 0:
+//!
+//! | threshold | meaning | closed form |
+//! | --- | --- | --- |
+//! | [`vanish_threshold`] t1 | f'(x) < 1/(a·n) for \|x\| > t1 | acosh(a·n)/n |
+//! | [`explode_threshold`] e | f'(x) > 1 for \|x\| < e | acosh(√(a·n))/n |
+//! | [`depth_threshold`] | f'(x)·(a·n)^{K−1} < 1 for \|x\| beyond it | acosh((a·n)^{K/2})/n |
+//!
+//! With a = 1 these are the seed's t1(n) = atanh(√(1−1/n²))/n, e(n) = atanh(√(1−1/n))/n and
+//! atanh(√(1−1/n^K))/n.
+
+/// acosh(e^L) for L ≥ 0 without overflow: L + ln(1 + √(1 − e^{−2L})).
+fn acosh_exp(ln_y: f64) -> f64 {
+    if ln_y <= 0.0 {
+        return 0.0;
+    }
+    if ln_y < 1.0 {
+        return ln_y.exp().acosh();
+    }
+    ln_y + (1.0 + (1.0 - (-2.0 * ln_y).exp()).sqrt()).ln()
+}
+
+/// t1: beyond ±t1, f'(x) < 1/(a·n), so one such factor cancels a maximal one.
+/// Zero when a·n ≤ 1 (then every x ≠ 0 qualifies).
+///
+/// ```
+/// let t1 = vanish::theory::vanish_threshold(1.0, 2.0);
+/// assert!((t1 - 0.658_478_948_462_408).abs() < 1e-12);   // the seed's 0.658
+/// ```
+pub fn vanish_threshold(a: f64, n: f64) -> f64 {
+    acosh_exp((a * n).ln()) / n
+}
+
+/// e: inside ±e, f'(x) > 1 (the explode side). Zero when a·n ≤ 1.
+///
+/// ```
+/// let e = vanish::theory::explode_threshold(1.0, 2.0);
+/// assert!((e - 0.440_686_793_509_772).abs() < 1e-12);   // the seed's 0.441
+/// ```
+pub fn explode_threshold(a: f64, n: f64) -> f64 {
+    acosh_exp(0.5 * (a * n).ln()) / n
+}
+
+/// Beyond ± this, one factor cancels K − 1 maximal ones: f'(x)·(a·n)^{K−1} < 1.
+///
+/// ```
+/// let x = vanish::theory::depth_threshold(1.0, 2.0, 50);
+/// assert!((x - 9.0109).abs() < 1e-4);                    // the seed's 9.0 at K = 50
+/// ```
+pub fn depth_threshold(a: f64, n: f64, depth: u32) -> f64 {
+    acosh_exp(0.5 * f64::from(depth) * (a * n).ln()) / n
+}
+
+/// The root of a decreasing function on (lo, hi) by bisection, to the last bit.
+fn decreasing_root(h: impl Fn(f64) -> f64, mut lo: f64, mut hi: f64) -> f64 {
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if mid <= lo || mid >= hi {
+            break;
+        }
+        if h(mid) > 0.0 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+/// The slope n that widens ±t1 the most for amplitude a, and that t1: for a = 1,
+/// n* ≈ 1.8102 and t1 ≈ 0.6627, the seed's "slightly larger interval" for continuous n.
+///
+/// t1 = acosh(y)/n with y = a·n, so dt1/dn = 0 ⟺ y/√(y²−1) = acosh(y), whose left side
+/// falls and right side rises in y: one root y*, and n* = y*/a.
+///
+/// ```
+/// let (n, t1) = vanish::theory::widest_vanish_threshold(1.0);
+/// assert!((n - 1.8102).abs() < 1e-4 && (t1 - 0.6627).abs() < 1e-4);
+/// ```
+pub fn widest_vanish_threshold(a: f64) -> (f64, f64) {
+    let y = decreasing_root(|y| y / (y * y - 1.0).sqrt() - y.acosh(), 1.0, 100.0);
+    let n = y / a;
+    (n, vanish_threshold(a, n))
+}
+
+/// The slope n that widens ±e the most for amplitude a, and that e.
+///
+/// e = acosh(y)/n with y = √(a·n), so de/dn = 0 ⟺ y/(2√(y²−1)) = acosh(y); n* = y*²/a.
+pub fn widest_explode_threshold(a: f64) -> (f64, f64) {
+    let y = decreasing_root(|y| y / (2.0 * (y * y - 1.0).sqrt()) - y.acosh(), 1.0, 100.0);
+    let n = y * y / a;
+    (n, explode_threshold(a, n))
+}
+
+/// The largest Gauss–Hermite order computed reliably: beyond it the recurrence underflows.
+pub const MAX_GAUSS_HERMITE_ORDER: usize = 150;
+
+/// Gauss–Hermite nodes and weights for ∫ e^{−t²} h(t) dt, by Newton's method on the
+/// orthonormal Hermite recurrence (Golub–Welsch would need an eigen-solver).
+///
+/// ```
+/// let (t, w) = vanish::theory::gauss_hermite(20);
+/// let sum: f64 = w.iter().sum();
+/// assert!((sum - std::f64::consts::PI.sqrt()).abs() < 1e-13);
+/// let second: f64 = t.iter().zip(&w).map(|(t, w)| w * t * t).sum();
+/// assert!((second - std::f64::consts::PI.sqrt() / 2.0).abs() < 1e-13);
+/// ```
+pub fn gauss_hermite(order: usize) -> (Vec<f64>, Vec<f64>) {
+    assert!(
+        (1..=MAX_GAUSS_HERMITE_ORDER).contains(&order),
+        "Gauss–Hermite order {order} outside 1..={MAX_GAUSS_HERMITE_ORDER}"
+    );
+    let n = order;
+    let mut nodes = vec![0.0; n];
+    let mut weights = vec![0.0; n];
+    let pim4 = std::f64::consts::PI.powf(-0.25);
+    let mut z = 0.0f64;
+    for i in 0..n.div_ceil(2) {
+        // Initial guesses from Numerical Recipes' gauher.
+        z = match i {
+            0 => (2.0 * n as f64 + 1.0).sqrt() - 1.85575 * (2.0 * n as f64 + 1.0).powf(-1.0 / 6.0),
+            1 => z - 1.14 * (n as f64).powf(0.426) / z,
+            2 => 1.86 * z - 0.86 * nodes[0],
+            3 => 1.91 * z - 0.91 * nodes[1],
+            _ => 2.0 * z - nodes[i - 2],
+        };
+        let mut pp = 0.0;
+        for _ in 0..100 {
+            let mut p1 = pim4;
+            let mut p2 = 0.0;
+            for j in 0..n {
+                let p3 = p2;
+                p2 = p1;
+                let jf = j as f64;
+                p1 = z * (2.0 / (jf + 1.0)).sqrt() * p2 - (jf / (jf + 1.0)).sqrt() * p3;
+            }
+            pp = (2.0 * n as f64).sqrt() * p2;
+            let z1 = z;
+            z = z1 - p1 / pp;
+            if (z - z1).abs() <= 1e-15 * z.abs().max(1.0) {
+                break;
+            }
+        }
+        nodes[i] = z;
+        nodes[n - 1 - i] = -z;
+        weights[i] = 2.0 / (pp * pp);
+        weights[n - 1 - i] = weights[i];
+    }
+    (nodes, weights)
+}
+
+/// E[h(X)] for X ~ Normal(μ, σ²) by `order`-point Gauss–Hermite quadrature.
+pub fn normal_expectation(h: impl Fn(f64) -> f64, mu: f64, sigma: f64, order: usize) -> f64 {
+    let (t, w) = gauss_hermite(order);
+    let s = std::f64::consts::SQRT_2 * sigma;
+    let total: f64 = t.iter().zip(&w).map(|(t, w)| w * h(mu + s * t)).sum();
+    total / std::f64::consts::PI.sqrt()
+}
+
+/// Mean and variance of ln f'(X) for X ~ Normal(μ, σ²), by Gauss–Hermite quadrature.
+/// ln sech² is analytic on the real line but has poles at ±iπ/(2n), which limit the rate of
+/// convergence; the accuracy reached is tested against 50-digit references.
+pub fn normal_ln_derivative_moments(
+    activation: &crate::activation::Activation,
+    mu: f64,
+    sigma: f64,
+    order: usize,
+) -> (f64, f64) {
+    let mean = normal_expectation(|x| activation.ln_derivative(x), mu, sigma, order);
+    let var = normal_expectation(
+        |x| (activation.ln_derivative(x) - mean).powi(2),
+        mu,
+        sigma,
+        order,
+    );
+    (mean, var)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activation::Activation;
+
+    /// Against 50-digit mpmath integrals (tests/data, scripts/reference/make_reference.py).
+    /// Convergence is geometric at a rate set by the poles at ±iπ/(2n): fast while σ·n ≤ 2,
+    /// slow beyond (there the Monte Carlo tests use looser reference checks).
+    #[test]
+    fn gauss_hermite_matches_reference_moments() {
+        let text = include_str!("../tests/data/normal_moments_reference.csv");
+        for line in text.lines().skip(1) {
+            let v: Vec<f64> = line.split(',').map(|s| s.parse().unwrap()).collect();
+            let act = Activation::scaled_tanh(v[0], v[1]).unwrap();
+            let (m, var) = normal_ln_derivative_moments(&act, v[2], v[3], MAX_GAUSS_HERMITE_ORDER);
+            let tol = if v[1] * v[3] <= 2.0 { 1e-7 } else { 1e-3 };
+            assert!(((m - v[4]) / v[4]).abs() < tol, "{line}: mean {m}");
+            assert!(((var - v[5]) / v[5]).abs() < tol, "{line}: var {var}");
+        }
+    }
+
+    #[test]
+    fn thresholds_match_the_seed_and_closed_forms() {
+        for n in [1.2, 1.5, 2.0, 3.0, 10.0] {
+            let t1 = vanish_threshold(1.0, n);
+            assert!((t1 - (1.0 - 1.0 / (n * n)).sqrt().atanh() / n).abs() < 1e-12);
+            let e = explode_threshold(1.0, n);
+            assert!((e - (1.0 - 1.0 / n).sqrt().atanh() / n).abs() < 1e-12);
+            let act = Activation::scaled_tanh(1.0, n).unwrap();
+            assert!((act.derivative(t1) - 1.0 / n).abs() < 1e-12);
+            assert!((act.derivative(e) - 1.0).abs() < 1e-12);
+            let k = 12;
+            let d = depth_threshold(1.0, n, k);
+            let lhs = act.ln_derivative(d) + f64::from(k - 1) * n.ln();
+            assert!(lhs.abs() < 1e-9, "n={n}: {lhs}");
+        }
+        assert_eq!(format!("{:.3}", vanish_threshold(1.0, 2.0)), "0.658");
+        assert_eq!(format!("{:.3}", explode_threshold(1.0, 2.0)), "0.441");
+        assert_eq!(format!("{:.1}", depth_threshold(1.0, 2.0, 50)), "9.0");
+        // Huge K stays finite: acosh(2^(K/2))/2 ≈ (K/2·ln 2 + ln 2)/2.
+        let big = depth_threshold(1.0, 2.0, 1_000_000);
+        assert!((big - (500_000.0 * 2f64.ln() + 2f64.ln()) / 2.0).abs() < 1e-6);
+        assert_eq!(vanish_threshold(1.0, 0.5), 0.0);
+        // The maximisers, checked by brute force on a fine grid (another algorithm).
+        for a in [1.0, 1.7159, 0.5] {
+            for (found, f) in [
+                (
+                    widest_vanish_threshold(a),
+                    &(|n| vanish_threshold(a, n)) as &dyn Fn(f64) -> f64,
+                ),
+                (widest_explode_threshold(a), &|n| explode_threshold(a, n)),
+            ] {
+                let (n_star, v_star) = found;
+                let (mut best_n, mut best) = (0.0, f64::MIN);
+                for i in 1..200_000 {
+                    let n = i as f64 * 1e-4 / a;
+                    if f(n) > best {
+                        (best_n, best) = (n, f(n));
+                    }
+                }
+                assert!((n_star - best_n).abs() < 2e-3 / a, "a={a}: {n_star} vs {best_n}");
+                assert!(v_star >= best && v_star - best < 1e-9, "a={a}");
+            }
+        }
+        let (n_star, t_star) = widest_vanish_threshold(1.0);
+        assert_eq!(format!("{n_star:.4} {t_star:.4}"), "1.8102 0.6627");
+    }
+}
