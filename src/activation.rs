@@ -200,7 +200,7 @@ impl fmt::Display for Activation {
             Activation::ScaledTanh { a, n } if a == LECUN_A && n == LECUN_N => {
                 write!(f, "lecun (1.7159·tanh(2x/3))")
             }
-            Activation::ScaledTanh { a, n } if a == 1.0 => write!(f, "tanh({n}·x)"),
+            Activation::ScaledTanh { a: 1.0, n } => write!(f, "tanh({n}·x)"),
             Activation::ScaledTanh { a, n } => write!(f, "{a}·tanh({n}·x)"),
             Activation::Relu => write!(f, "relu"),
             Activation::LeakyRelu { alpha } => write!(f, "leaky-relu({alpha})"),

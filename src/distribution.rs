@@ -286,10 +286,7 @@ impl std::str::FromStr for PreActivation {
             let caret = " ".repeat(spec[..e.at.min(spec.len())].chars().count());
             ConfigError::new(
                 "--dist",
-                format!(
-                    "{}\n  {spec}\n  {caret}^\n  allowed: {GRAMMAR}",
-                    e.message
-                ),
+                format!("{}\n  {spec}\n  {caret}^\n  allowed: {GRAMMAR}", e.message),
             )
         })
     }

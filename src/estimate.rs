@@ -62,8 +62,16 @@ pub fn wilson(count: u64, trials: u64, z: f64) -> (f64, f64) {
     let z2 = z * z;
     let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
     let half = z / (1.0 + z2 / n) * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
-    let lo = if count == 0 { 0.0 } else { (centre - half).max(0.0) };
-    let hi = if count == trials { 1.0 } else { (centre + half).min(1.0) };
+    let lo = if count == 0 {
+        0.0
+    } else {
+        (centre - half).max(0.0)
+    };
+    let hi = if count == trials {
+        1.0
+    } else {
+        (centre + half).min(1.0)
+    };
     (lo, hi)
 }
 
@@ -164,7 +172,6 @@ pub fn beta_quantile(a: f64, b: f64, q: f64) -> f64 {
     logistic(0.5 * (lo + hi))
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,8 +195,14 @@ mod tests {
     fn clopper_pearson_bounds_solve_the_binomial_tail_equations() {
         for (k, n) in [(1, 10), (7, 20), (3, 50), (150, 400), (999, 1000)] {
             let (lo, hi) = clopper_pearson(k, n, 0.05);
-            assert!((binomial_tail_ge(k, n, lo) - 0.025).abs() < 1e-10, "{k}/{n} lo");
-            assert!((1.0 - binomial_tail_ge(k + 1, n, hi) - 0.025).abs() < 1e-10, "{k}/{n} hi");
+            assert!(
+                (binomial_tail_ge(k, n, lo) - 0.025).abs() < 1e-10,
+                "{k}/{n} lo"
+            );
+            assert!(
+                (1.0 - binomial_tail_ge(k + 1, n, hi) - 0.025).abs() < 1e-10,
+                "{k}/{n} hi"
+            );
         }
     }
 

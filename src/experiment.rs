@@ -81,9 +81,7 @@ impl Experiment {
         if vanish_below >= explode_above {
             return Err(ConfigError::new(
                 "--vanish-below",
-                format!(
-                    "must be below --explode-above, got {vanish_below:e} ≥ {explode_above:e}"
-                ),
+                format!("must be below --explode-above, got {vanish_below:e} ≥ {explode_above:e}"),
             ));
         }
         Ok(Experiment {
@@ -114,11 +112,9 @@ impl Experiment {
     /// The kernel that computes this experiment's blocks.
     pub fn kernel(&self) -> Box<dyn Kernel> {
         match &self.source {
-            Source::Iid { dist } => Box::new(ScalarKernel::new(
-                self.activation,
-                dist.clone(),
-                self.depth,
-            )),
+            Source::Iid { dist } => {
+                Box::new(ScalarKernel::new(self.activation, dist.clone(), self.depth))
+            }
         }
     }
 

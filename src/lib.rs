@@ -7,11 +7,14 @@
 //! [`theory`] give the numbers that [`output`] writes.
 
 pub mod activation;
+pub mod cli;
 pub mod distribution;
 pub mod error;
 pub mod estimate;
 pub mod experiment;
 pub mod kernel;
+pub mod output;
+pub mod results;
 pub mod rng;
 pub mod simulate;
 pub mod source;

@@ -239,7 +239,10 @@ mod tests {
                         (best_n, best) = (n, f(n));
                     }
                 }
-                assert!((n_star - best_n).abs() < 2e-3 / a, "a={a}: {n_star} vs {best_n}");
+                assert!(
+                    (n_star - best_n).abs() < 2e-3 / a,
+                    "a={a}: {n_star} vs {best_n}"
+                );
                 assert!(v_star >= best && v_star - best < 1e-9, "a={a}");
             }
         }

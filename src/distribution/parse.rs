@@ -51,10 +51,7 @@ impl Parser<'_> {
                 Some(f) => format!("'{f}'"),
                 None => "the end".to_string(),
             };
-            Err(self.error(
-                self.pos,
-                format!("expected '{c}' {context}, found {found}"),
-            ))
+            Err(self.error(self.pos, format!("expected '{c}' {context}, found {found}")))
         }
     }
 
@@ -98,7 +95,13 @@ impl Parser<'_> {
         for (i, name) in names.iter().enumerate() {
             out.push(self.number(&format!("{family}'s {name}"))?);
             let (c, ctx) = if i + 1 < names.len() {
-                (',', format!("after {family}'s {name}; {family} takes ({})", names.join(",")))
+                (
+                    ',',
+                    format!(
+                        "after {family}'s {name}; {family} takes ({})",
+                        names.join(",")
+                    ),
+                )
             } else {
                 (')', format!("to close {family}({})", names.join(",")))
             };
@@ -147,7 +150,10 @@ impl Parser<'_> {
         let mut parts = Vec::new();
         loop {
             let w = self.number("a mixture weight (write w*D)")?;
-            self.expect('*', "between a mixture weight and its distribution (write w*D)")?;
+            self.expect(
+                '*',
+                "between a mixture weight and its distribution (write w*D)",
+            )?;
             parts.push((w, self.spec()?));
             self.skip_ws();
             match self.peek() {
@@ -157,10 +163,9 @@ impl Parser<'_> {
                     break;
                 }
                 _ => {
-                    return Err(self.error(
-                        self.pos,
-                        "expected ',' or ')' after a mixture component",
-                    ));
+                    return Err(
+                        self.error(self.pos, "expected ',' or ')' after a mixture component")
+                    );
                 }
             }
         }

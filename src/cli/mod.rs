@@ -1,0 +1,149 @@
+//! The command line: clap definitions, one file per subcommand, each turning raw flags into
+//! validated configs before any work starts.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+use crate::error::ConfigError;
+
+mod sim;
+mod thresholds;
+
+/// Monte Carlo of vanishing and exploding gradients: products of activation derivatives
+/// g = f'(x_1)·…·f'(x_K), computed in the log domain.
+#[derive(Debug, Parser)]
+#[command(name = "vanish", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Estimate P(vanish), P(explode) and the law of log10 g by Monte Carlo.
+    Sim(sim::SimArgs),
+    /// The seed's thresholds t1(n), e(n), the depth threshold and their maximisers.
+    Thresholds(thresholds::ThresholdsArgs),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Example:\n  vanish completions bash > ~/.local/share/bash-completion/completions/vanish"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Runs the binary: parse, run, map the error to an exit code (2 bad input, 1 failure,
+/// 0 quietly on a broken pipe).
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let result = match cli.command {
+        Command::Sim(args) => sim::run(args),
+        Command::Thresholds(args) => thresholds::run(args),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "vanish", &mut out);
+            print_stdout(&String::from_utf8_lossy(&out))
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => exit_for(&e),
+    }
+}
+
+fn exit_for(e: &anyhow::Error) -> ExitCode {
+    if let Some(io) = e.downcast_ref::<io::Error>()
+        && io.kind() == io::ErrorKind::BrokenPipe
+    {
+        return ExitCode::SUCCESS;
+    }
+    if let Some(c) = e.downcast_ref::<ConfigError>() {
+        eprintln!("error: {c}");
+        return ExitCode::from(2);
+    }
+    eprintln!("error: {e:#}");
+    ExitCode::from(1)
+}
+
+/// Writes to stdout; a closed pipe surfaces as an `io::Error` that exits quietly.
+pub(crate) fn print_stdout(text: &str) -> anyhow::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Parses a count such as `1000000`, `1_000_000` or `1e6`: a whole number ≥ 1.
+pub(crate) fn parse_count(s: &str) -> Result<u64, String> {
+    let t = s.trim().replace('_', "");
+    if let Ok(v) = t.parse::<u64>() {
+        return Ok(v);
+    }
+    match t.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < 1.8e19 => Ok(v as u64),
+        _ => Err(format!(
+            "'{s}' is not a whole number (write e.g. 1000000, 1_000_000 or 1e6)"
+        )),
+    }
+}
+
+/// Parses a finite number.
+pub(crate) fn parse_finite(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        _ => Err(format!("'{s}' is not a finite number")),
+    }
+}
+
+/// Parses `1,1.5,2` or an inclusive range `start:stop:step` into values for `flag`.
+pub(crate) fn parse_values(flag: &str, s: &str) -> Result<Vec<f64>, ConfigError> {
+    let bad = |m: String| ConfigError::new(flag, m);
+    let num = |t: &str| parse_finite(t).map_err(&bad);
+    if s.contains(':') {
+        let parts: Vec<&str> = s.split(':').collect();
+        if parts.len() != 3 {
+            return Err(bad(format!(
+                "'{s}': a range is start:stop:step, e.g. 0.5:3:0.25"
+            )));
+        }
+        let (start, stop, step) = (num(parts[0])?, num(parts[1])?, num(parts[2])?);
+        if step <= 0.0 || stop < start {
+            return Err(bad(format!(
+                "'{s}': a range needs step > 0 and stop ≥ start"
+            )));
+        }
+        let count = ((stop - start) / step + 1e-9).floor() as u64 + 1;
+        if count > 1_000_000 {
+            return Err(bad(format!("'{s}' has {count} values; at most 1000000")));
+        }
+        return Ok((0..count).map(|i| start + i as f64 * step).collect());
+    }
+    s.split(',').map(|t| num(t.trim())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_lists() {
+        assert_eq!(parse_count("1e6"), Ok(1_000_000));
+        assert_eq!(parse_count("5_000"), Ok(5000));
+        assert!(parse_count("1.5").is_err());
+        assert!(parse_count("-3").is_err());
+        assert_eq!(parse_values("--n", "1,2.5").unwrap(), vec![1.0, 2.5]);
+        assert_eq!(
+            parse_values("--n", "0.5:1.5:0.25").unwrap(),
+            vec![0.5, 0.75, 1.0, 1.25, 1.5]
+        );
+        assert!(parse_values("--n", "1:0:1").is_err());
+        assert!(parse_values("--n", "1,x").is_err());
+    }
+}

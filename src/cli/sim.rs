@@ -1,0 +1,368 @@
+//! `vanish sim`: flags → validated experiment → summary → table, JSON and files.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Args;
+use serde_json::json;
+
+use crate::activation::Activation;
+use crate::distribution::PreActivation;
+use crate::error::ConfigError;
+use crate::experiment::Experiment;
+use crate::output::{csv_text, prepare_out_dir, write_atomic};
+use crate::results::{QUANTILES, SimResults, fmt};
+use crate::simulate::simulate;
+use crate::source::Source;
+
+const EXAMPLES: &str = "Examples:
+  vanish sim
+  vanish sim --n 1.5 --depth 100 --dist 'laplace(0,0.7)' --samples 5e6 --out runs/a
+  vanish sim --activation lecun --dist 'mix(0.8*normal(0,0.5), 0.2*uniform(-4,4))' --json
+
+Distributions (--dist): normal(μ,σ), uniform(lo,hi), laplace(μ,b), student-t(ν,scale),
+  logistic(μ,s), point(x0), mix(w1*D1, w2*D2, …)
+Activations (--activation): tanh (a·tanh(n·x), with --n and --a), lecun (1.7159·tanh(2x/3)),
+  relu, leaky-relu(α), sigmoid";
+
+/// The raw flags of `vanish sim`.
+#[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
+pub struct SimArgs {
+    /// K: the number of derivative factors in g (network depth).
+    #[arg(short = 'k', long, default_value_t = 50)]
+    depth: u32,
+    /// N: the number of samples of g (accepts 1e6, 1_000_000).
+    #[arg(short = 'N', long, default_value = "1e6", value_parser = super::parse_count)]
+    samples: u64,
+    /// The distribution of each pre-activation x_i (see the grammar below).
+    #[arg(short, long, default_value = "normal(0,1)")]
+    dist: String,
+    /// The activation: tanh, lecun, relu, leaky-relu(α), sigmoid.
+    #[arg(long, default_value = "tanh")]
+    activation: String,
+    /// Slope n of a·tanh(n·x) [default: 2].
+    #[arg(short, long, value_parser = super::parse_finite, allow_negative_numbers = true)]
+    n: Option<f64>,
+    /// Amplitude a of a·tanh(n·x) [default: 1].
+    #[arg(short, long, value_parser = super::parse_finite, allow_negative_numbers = true)]
+    a: Option<f64>,
+    /// g below this counts as vanished.
+    #[arg(long, default_value_t = 1e-6, value_parser = super::parse_finite, allow_negative_numbers = true)]
+    vanish_below: f64,
+    /// g above this counts as exploded.
+    #[arg(long, default_value_t = 1e6, value_parser = super::parse_finite, allow_negative_numbers = true)]
+    explode_above: f64,
+    /// Seed of every random stream: the same seed gives the same numbers on any machine.
+    #[arg(short, long, default_value_t = 1)]
+    seed: u64,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(short = 'j', long)]
+    threads: Option<usize>,
+    /// Write manifest.json, summary.json, summary.csv and histogram.csv into this folder.
+    #[arg(short, long)]
+    out: Option<PathBuf>,
+    /// Print the summary JSON on stdout instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// No progress bar and no table (files and --json still written).
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+/// Validated settings of a `sim` run.
+struct SimSettings {
+    experiment: Experiment,
+    threads: usize,
+    out: Option<PathBuf>,
+    json: bool,
+    quiet: bool,
+}
+
+impl SimArgs {
+    fn validate(self) -> Result<SimSettings, ConfigError> {
+        let dist: PreActivation = self.dist.parse()?;
+        let is_tanh = self.activation.trim().eq_ignore_ascii_case("tanh");
+        if !is_tanh && (self.n.is_some() || self.a.is_some()) {
+            let flag = if self.n.is_some() { "--n" } else { "--a" };
+            return Err(ConfigError::new(
+                flag,
+                "sets a·tanh(n·x) and goes with --activation tanh only",
+            ));
+        }
+        let activation = Activation::parse(
+            &self.activation,
+            self.a.unwrap_or(1.0),
+            self.n.unwrap_or(2.0),
+        )?;
+        let experiment = Experiment::new(
+            activation,
+            Source::Iid { dist },
+            self.depth,
+            self.samples,
+            self.vanish_below,
+            self.explode_above,
+            self.seed,
+        )?;
+        let threads = match self.threads {
+            Some(t) if (1..=4096).contains(&t) => t,
+            Some(t) => {
+                return Err(ConfigError::new(
+                    "--threads",
+                    format!("must be from 1 to 4096, got {t}"),
+                ));
+            }
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        // Checked last, so that bad flags never leave a folder behind.
+        let out = self.out.as_deref().map(prepare_out_dir).transpose()?;
+        Ok(SimSettings {
+            experiment,
+            threads,
+            out,
+            json: self.json,
+            quiet: self.quiet,
+        })
+    }
+}
+
+pub(super) fn run(args: SimArgs) -> anyhow::Result<()> {
+    let s = args.validate()?;
+    let exp = &s.experiment;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(s.threads)
+        .build()
+        .context("starting the worker threads")?;
+    let work = exp.samples as f64 * f64::from(exp.depth);
+    let bar = if s.quiet || !std::io::stderr().is_terminal() || work < 3e7 {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let b = indicatif::ProgressBar::new(exp.samples);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} samples, ETA {eta}",
+            )
+            .expect("valid template"),
+        );
+        b
+    };
+    let started = Instant::now();
+    let summary = pool.install(|| simulate(exp, 0, &|n| bar.inc(n)));
+    let elapsed = started.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    let results = SimResults::new(exp.clone(), summary);
+    let summary_json = results.to_json();
+
+    if let Some(dir) = &s.out {
+        let manifest = json!({
+            "tool": "vanish",
+            "version": env!("CARGO_PKG_VERSION"),
+            "command": "sim",
+            "config": exp.to_json(),
+            "seed": exp.seed,
+            "rng": crate::rng::RNG_NAME,
+            "kernel": exp.kernel().name(),
+            "threads": s.threads,
+            "elapsed_s": elapsed,
+            "files": ["summary.json", "summary.csv", "histogram.csv"],
+        });
+        let (header, row) = results.csv_row();
+        let files = [
+            ("summary.json", pretty(&summary_json)),
+            ("summary.csv", csv_text(&header, &[row])),
+            ("histogram.csv", histogram_csv(&results)),
+            // The manifest last: its presence says the run finished.
+            ("manifest.json", pretty(&manifest)),
+        ];
+        for (name, text) in files {
+            let path = dir.join(name);
+            write_atomic(&path, text.as_bytes())
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+    }
+    if s.json {
+        super::print_stdout(&pretty(&summary_json))?;
+    } else if !s.quiet {
+        super::print_stdout(&table(&results, elapsed, s.threads))?;
+    }
+    Ok(())
+}
+
+fn pretty(v: &serde_json::Value) -> String {
+    let mut s = serde_json::to_string_pretty(v).expect("JSON values serialise");
+    s.push('\n');
+    s
+}
+
+/// The HDR buckets as CSV bins of log10 g, in increasing order.
+fn histogram_csv(r: &SimResults) -> String {
+    let n = r.summary.samples as f64;
+    let header: Vec<String> = ["log10_g_lo", "log10_g_hi", "count", "fraction", "density"]
+        .map(String::from)
+        .to_vec();
+    let rows: Vec<Vec<String>> = r
+        .summary
+        .buckets()
+        .into_iter()
+        .map(|(lo, hi, c)| {
+            let frac = c as f64 / n;
+            vec![
+                fmt(lo),
+                fmt(hi),
+                c.to_string(),
+                fmt(frac),
+                fmt(frac / (hi - lo)),
+            ]
+        })
+        .collect();
+    csv_text(&header, &rows)
+}
+
+/// A number to `d` significant digits, in plain or scientific notation as fits.
+fn sig(x: f64, d: usize) -> String {
+    if !x.is_finite() {
+        return fmt(x);
+    }
+    if x == 0.0 {
+        return "0".into();
+    }
+    let mag = x.abs().log10().floor() as i32;
+    if (-3..6).contains(&mag) {
+        let decimals = (d as i32 - 1 - mag).max(0) as usize;
+        format!("{x:.decimals$}")
+    } else {
+        format!("{x:.prec$e}", prec = d - 1)
+    }
+}
+
+/// A probability with 4 significant digits of p, or of 1 − p when p is close to 1.
+fn prob(p: f64) -> String {
+    if p == 1.0 || p == 0.0 {
+        return format!("{p}");
+    }
+    if p > 0.999 {
+        let decimals = (-(1.0 - p).log10()).ceil() as usize + 3;
+        return format!("{p:.decimals$}");
+    }
+    sig(p, 4)
+}
+
+fn table(r: &SimResults, elapsed: f64, threads: usize) -> String {
+    let e = &r.experiment;
+    let s = &r.summary;
+    let Source::Iid { dist } = &e.source;
+    let mut t = String::new();
+    let mut line = |l: String| {
+        t.push_str(&l);
+        t.push('\n');
+    };
+    line(format!(
+        "g = Π f'(x_i), f = {}, x_i ~ iid {}, K = {}, N = {}, seed {}",
+        e.activation, dist, e.depth, s.samples, e.seed
+    ));
+    line(String::new());
+    line(format!(
+        "{:<22} {:>10}  {:<24} {}",
+        "", "p", "95% Wilson", "95% Clopper-Pearson"
+    ));
+    for (label, est) in [
+        (format!("P(vanish)  g < {:e}", e.vanish_below), &r.vanish),
+        (format!("P(explode) g > {:e}", e.explode_above), &r.explode),
+        ("P(between)".to_string(), &r.between),
+    ] {
+        let interval = |(lo, hi): (f64, f64)| format!("[{}, {}]", prob(lo), prob(hi));
+        let cp = match est.upper_bound_95 {
+            Some(u) => format!("none seen: p < {} (95%)", prob(u)),
+            None => interval(est.clopper_pearson),
+        };
+        line(format!(
+            "{label:<22} {:>10}  {:<24} {cp}",
+            prob(est.p),
+            interval(est.wilson)
+        ));
+    }
+    line(String::new());
+    let m = &s.log10_g;
+    line(format!(
+        "log10 g: mean {} ± {} (1 se), sd {}, cap {} (g ≤ (max f')^K)",
+        sig(m.mean(), 5),
+        sig(m.std_error(), 2),
+        sig(m.variance().sqrt(), 4),
+        sig(s.log10_cap(), 5)
+    ));
+    let qs: Vec<String> = QUANTILES
+        .iter()
+        .map(|&q| format!("{}%: {}", q * 100.0, sig(s.quantile(q), 4)))
+        .collect();
+    line(format!("  quantiles  {}", qs[..5].join("  ")));
+    line(format!("             {}", qs[5..].join("  ")));
+    if s.zero + s.not_a_number + s.unbinned > 0 {
+        line(format!(
+            "  non-finite: {} with g = 0, {} NaN, {} beyond the histogram",
+            s.zero, s.not_a_number, s.unbinned
+        ));
+    }
+    line(String::new());
+    let f = &s.factors;
+    let (above, below) = r.factor_fractions();
+    let th = r.theory;
+    line(format!(
+        "{:<32} {:>22}  {:>14}",
+        format!("per factor ({} factors)", f.total()),
+        "simulated",
+        th.map_or("", |_| "theory")
+    ));
+    let theory_col = |v: Option<f64>| v.map_or(String::new(), |v| sig(v, 6));
+    line(format!(
+        "  {:<30} {:>22}  {:>14}",
+        "mean ln f'(x)",
+        format!(
+            "{} ± {}",
+            sig(f.ln_derivative.mean(), 6),
+            sig(f.ln_derivative.std_error(), 2)
+        ),
+        theory_col(th.map(|t| t.mean_ln_derivative))
+    ));
+    line(format!(
+        "  {:<30} {:>22}  {:>14}",
+        "var ln f'(x)",
+        sig(f.ln_derivative.variance(), 6),
+        theory_col(th.map(|t| t.var_ln_derivative))
+    ));
+    let (above_label, below_label) = match e.activation.tanh_params() {
+        Some((a, n)) => (
+            format!(
+                "f' > 1 (|x| < e = {})",
+                sig(crate::theory::explode_threshold(a, n), 4)
+            ),
+            format!(
+                "f' < 1/{} (|x| > t1 = {})",
+                a * n,
+                sig(crate::theory::vanish_threshold(a, n), 4)
+            ),
+        ),
+        None => ("f' > 1".to_string(), "f' < 1/max f'".to_string()),
+    };
+    line(format!(
+        "  {above_label:<30} {:>22}  {:>14}",
+        sig(above, 6),
+        theory_col(th.and_then(|t| t.p_above_one))
+    ));
+    line(format!(
+        "  {below_label:<30} {:>22}  {:>14}",
+        sig(below, 6),
+        theory_col(th.and_then(|t| t.p_below_inverse_max))
+    ));
+    if let Some(t) = th {
+        line(format!("  (theory: {})", t.method));
+    }
+    line(String::new());
+    line(format!(
+        "{:.2} s on {threads} threads ({} derivatives/s)",
+        elapsed,
+        sig(s.samples as f64 * f64::from(e.depth) / elapsed, 3)
+    ));
+    t
+}

@@ -1,0 +1,272 @@
+//! The numbers a `sim` run reports, built from an experiment and its summary, with theory
+//! beside the estimates where it exists. Pure: no I/O, no timing.
+
+use std::f64::consts::LN_10;
+
+use serde_json::{Value, json};
+use statrs::distribution::{ContinuousCDF, Normal};
+
+use crate::activation::Activation;
+use crate::distribution::PreActivation;
+use crate::estimate::ProbabilityEstimate;
+use crate::experiment::Experiment;
+use crate::source::Source;
+use crate::summary::Summary;
+use crate::theory;
+
+/// The quantiles of log10 g every run reports.
+pub const QUANTILES: [f64; 9] = [0.001, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 0.999];
+
+/// Exact per-factor theory, where the source and activation allow it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FactorTheory {
+    /// E[ln f'(X)].
+    pub mean_ln_derivative: f64,
+    /// Var[ln f'(X)].
+    pub var_ln_derivative: f64,
+    /// P(f'(X) > 1) = P(|X| < e), when X is normal.
+    pub p_above_one: Option<f64>,
+    /// P(f'(X) < 1/(a·n)) = P(|X| > t1), when X is normal.
+    pub p_below_inverse_max: Option<f64>,
+    /// How the numbers were computed.
+    pub method: &'static str,
+}
+
+impl FactorTheory {
+    /// Theory for iid normal x (Gauss–Hermite) or a point mass (exact); `None` otherwise.
+    pub fn for_experiment(exp: &Experiment) -> Option<Self> {
+        let Source::Iid { dist } = &exp.source;
+        let act = &exp.activation;
+        match *dist {
+            PreActivation::Point { x0 } => {
+                let l = act.ln_derivative(x0);
+                Some(FactorTheory {
+                    mean_ln_derivative: l,
+                    var_ln_derivative: 0.0,
+                    p_above_one: Some(f64::from(u8::from(l > 0.0))),
+                    p_below_inverse_max: Some(f64::from(u8::from(l < -act.ln_max_derivative()))),
+                    method: "exact (point mass)",
+                })
+            }
+            PreActivation::Normal { mu, sigma } if act.tanh_params().is_some() => {
+                let (a, n) = act.tanh_params().expect("checked");
+                let (mean, var) = theory::normal_ln_derivative_moments(
+                    act,
+                    mu,
+                    sigma,
+                    theory::MAX_GAUSS_HERMITE_ORDER,
+                );
+                let x = Normal::new(mu, sigma).expect("validated");
+                let inside = |t: f64| x.cdf(t) - x.cdf(-t);
+                Some(FactorTheory {
+                    mean_ln_derivative: mean,
+                    var_ln_derivative: var,
+                    p_above_one: Some(inside(theory::explode_threshold(a, n))),
+                    p_below_inverse_max: Some(1.0 - inside(theory::vanish_threshold(a, n))),
+                    method: "Gauss-Hermite, 150 nodes",
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// JSON for a float that may be non-finite: numbers stay numbers, ±∞ and NaN become the
+/// strings "inf", "-inf" and "nan" (JSON has no such numbers, and null would hide them).
+pub fn num(x: f64) -> Value {
+    if x.is_finite() {
+        json!(x)
+    } else if x.is_nan() {
+        json!("nan")
+    } else if x > 0.0 {
+        json!("inf")
+    } else {
+        json!("-inf")
+    }
+}
+
+fn estimate_json(e: &ProbabilityEstimate) -> Value {
+    json!({
+        "count": e.count,
+        "p": num(e.p),
+        "se": num(e.se),
+        "wilson95": [num(e.wilson.0), num(e.wilson.1)],
+        "clopper_pearson95": [num(e.clopper_pearson.0), num(e.clopper_pearson.1)],
+        "upper_bound95": e.upper_bound_95.map_or(Value::Null, num),
+    })
+}
+
+/// Everything `sim` reports, ready for the table, JSON and CSV exporters.
+#[derive(Debug, Clone)]
+pub struct SimResults {
+    /// The run's experiment.
+    pub experiment: Experiment,
+    /// P(g < vanish threshold).
+    pub vanish: ProbabilityEstimate,
+    /// P(g > explode threshold).
+    pub explode: ProbabilityEstimate,
+    /// P(in between).
+    pub between: ProbabilityEstimate,
+    /// The summary the estimates came from.
+    pub summary: Summary,
+    /// Per-factor theory, where available.
+    pub theory: Option<FactorTheory>,
+}
+
+impl SimResults {
+    /// Estimates from a finished summary.
+    pub fn new(experiment: Experiment, summary: Summary) -> Self {
+        let n = summary.samples;
+        SimResults {
+            vanish: ProbabilityEstimate::from_counts(summary.vanish, n),
+            explode: ProbabilityEstimate::from_counts(summary.explode, n),
+            between: ProbabilityEstimate::from_counts(summary.between, n),
+            theory: FactorTheory::for_experiment(&experiment),
+            experiment,
+            summary,
+        }
+    }
+
+    /// Per-factor fractions: (above one, below 1/max f').
+    pub fn factor_fractions(&self) -> (f64, f64) {
+        let f = &self.summary.factors;
+        let total = f.total() as f64;
+        (
+            f.above_one as f64 / total,
+            f.below_inverse_max as f64 / total,
+        )
+    }
+
+    /// The summary as JSON (deterministic: no timing, no thread count).
+    pub fn to_json(&self) -> Value {
+        let s = &self.summary;
+        let m = &s.log10_g;
+        let quantiles: serde_json::Map<String, Value> = QUANTILES
+            .iter()
+            .map(|&q| (format!("{}", q * 100.0), num(s.quantile(q))))
+            .collect();
+        let (above, below) = self.factor_fractions();
+        let f = &s.factors;
+        let k = f64::from(self.experiment.depth);
+        let theory = self.theory.map_or(Value::Null, |t| {
+            json!({
+                "method": t.method,
+                "mean_ln_derivative": num(t.mean_ln_derivative),
+                "var_ln_derivative": num(t.var_ln_derivative),
+                "fraction_above_one": t.p_above_one.map_or(Value::Null, num),
+                "fraction_below_inverse_max": t.p_below_inverse_max.map_or(Value::Null, num),
+                "mean_log10_g": num(k * t.mean_ln_derivative / LN_10),
+                "sd_log10_g": num((k * t.var_ln_derivative).sqrt() / LN_10),
+            })
+        });
+        json!({
+            "config": self.experiment.to_json(),
+            "thresholds": self.thresholds_json(),
+            "samples": s.samples,
+            "probabilities": {
+                "vanish": estimate_json(&self.vanish),
+                "explode": estimate_json(&self.explode),
+                "between": estimate_json(&self.between),
+            },
+            "log10_g": {
+                "count": m.count(),
+                "mean": num(m.mean()),
+                "sd": num(m.variance().sqrt()),
+                "se_mean": num(m.std_error()),
+                "min": s.log10_g_range.map_or(Value::Null, |r| num(r.0)),
+                "max": s.log10_g_range.map_or(Value::Null, |r| num(r.1)),
+                "cap": num(s.log10_cap()),
+                "quantiles_percent": quantiles,
+            },
+            "non_finite": {
+                "zero_g": s.zero,
+                "nan": s.not_a_number,
+                "unbinned": s.unbinned,
+            },
+            "factors": {
+                "count": f.total(),
+                "zero_derivative": f.zero,
+                "mean_ln_derivative": num(f.ln_derivative.mean()),
+                "var_ln_derivative": num(f.ln_derivative.variance()),
+                "se_mean_ln_derivative": num(f.ln_derivative.std_error()),
+                "fraction_above_one": num(above),
+                "fraction_below_inverse_max": num(below),
+            },
+            "theory": theory,
+            "histogram": {
+                "encoding": "HDR V2-deflate, base64; value = round(1000*(cap - log10 g))",
+                "hdr_v2_deflate_base64": crate::output::hdr_base64(&s.histogram),
+            },
+        })
+    }
+
+    fn thresholds_json(&self) -> Value {
+        match self.experiment.activation {
+            Activation::ScaledTanh { a, n } => json!({
+                "t1": num(theory::vanish_threshold(a, n)),
+                "e": num(theory::explode_threshold(a, n)),
+                "depth_threshold": num(theory::depth_threshold(a, n, self.experiment.depth)),
+            }),
+            _ => Value::Null,
+        }
+    }
+
+    /// One CSV row: (header, values), one column per statistic.
+    pub fn csv_row(&self) -> (Vec<String>, Vec<String>) {
+        let s = &self.summary;
+        let e = &self.experiment;
+        let (a, n) = e.activation.tanh_params().unwrap_or((f64::NAN, f64::NAN));
+        let Source::Iid { dist } = &e.source;
+        let mut cols: Vec<(String, String)> = vec![
+            ("activation".into(), e.activation.to_string()),
+            ("a".into(), fmt(a)),
+            ("n".into(), fmt(n)),
+            ("dist".into(), dist.to_string()),
+            ("depth".into(), e.depth.to_string()),
+            ("samples".into(), s.samples.to_string()),
+            ("seed".into(), e.seed.to_string()),
+            ("vanish_below".into(), fmt(e.vanish_below)),
+            ("explode_above".into(), fmt(e.explode_above)),
+        ];
+        for (name, est) in [
+            ("vanish", &self.vanish),
+            ("explode", &self.explode),
+            ("between", &self.between),
+        ] {
+            cols.push((format!("{name}_count"), est.count.to_string()));
+            cols.push((format!("p_{name}"), fmt(est.p)));
+            cols.push((format!("p_{name}_wilson_lo"), fmt(est.wilson.0)));
+            cols.push((format!("p_{name}_wilson_hi"), fmt(est.wilson.1)));
+            cols.push((format!("p_{name}_cp_lo"), fmt(est.clopper_pearson.0)));
+            cols.push((format!("p_{name}_cp_hi"), fmt(est.clopper_pearson.1)));
+        }
+        cols.push(("mean_log10_g".into(), fmt(s.log10_g.mean())));
+        cols.push(("sd_log10_g".into(), fmt(s.log10_g.variance().sqrt())));
+        for q in QUANTILES {
+            cols.push((format!("q{}_log10_g", q * 100.0), fmt(s.quantile(q))));
+        }
+        let (above, below) = self.factor_fractions();
+        cols.push((
+            "mean_ln_derivative".into(),
+            fmt(s.factors.ln_derivative.mean()),
+        ));
+        cols.push((
+            "var_ln_derivative".into(),
+            fmt(s.factors.ln_derivative.variance()),
+        ));
+        cols.push(("fraction_above_one".into(), fmt(above)));
+        cols.push(("fraction_below_inverse_max".into(), fmt(below)));
+        cols.push(("zero_g".into(), s.zero.to_string()));
+        cols.push(("nan".into(), s.not_a_number.to_string()));
+        cols.into_iter().unzip()
+    }
+}
+
+/// Shortest round-trip formatting; non-finite values as inf, -inf, nan.
+pub fn fmt(x: f64) -> String {
+    if x.is_nan() {
+        "nan".into()
+    } else {
+        format!("{x:?}")
+    }
+}

@@ -1,0 +1,128 @@
+//! The whole pipeline (kernel → summary → estimates) against exact answers: a point mass,
+//! a two-point mixture (a binomial law, exactly), and normal x against quadrature.
+
+use std::f64::consts::LN_10;
+
+use crate::util::{tanh_experiment, within_5_se};
+use vanish::activation::Activation;
+use vanish::results::SimResults;
+use vanish::simulate::simulate;
+use vanish::theory::{MAX_GAUSS_HERMITE_ORDER, normal_expectation};
+
+#[test]
+fn point_mass_gives_exactly_k_ln_f_prime() {
+    for (x0, n, depth) in [
+        (0.0, 2.0, 50),
+        (0.3, 2.0, 50),
+        (1.7, 1.5, 200),
+        (-0.5, 3.0, 7),
+    ] {
+        let exp = tanh_experiment(n, &format!("point({x0})"), depth, 10_000, 3);
+        let s = simulate(&exp, 0, &|_| {});
+        let f = Activation::scaled_tanh(1.0, n).unwrap();
+        let exact = f64::from(depth) * f.ln_derivative(x0) / LN_10;
+        let m = &s.log10_g;
+        assert!(
+            (m.mean() - exact).abs() <= 1e-12 * exact.abs().max(1.0),
+            "{x0}"
+        );
+        assert!(m.variance() < 1e-20);
+        // Quantiles sit within the histogram's resolution of the exact value.
+        let resolution = 1e-3 * (s.log10_cap() - exact).max(1.0) + 1e-3;
+        for q in [0.001, 0.5, 0.999] {
+            assert!((s.quantile(q) - exact).abs() <= resolution, "{x0} q={q}");
+        }
+        let expected = if exact < -6.0 {
+            (10_000, 0, 0)
+        } else if exact > 6.0 {
+            (0, 10_000, 0)
+        } else {
+            (0, 0, 10_000)
+        };
+        assert_eq!((s.vanish, s.explode, s.between), expected, "x0={x0}");
+        let above = u64::from(f.ln_derivative(x0) > 0.0) * 10_000 * u64::from(depth);
+        assert_eq!(s.factors.above_one, above);
+    }
+}
+
+fn binomial_pmf(k: u64, n: u64, p: f64) -> f64 {
+    let mut ln = 0.0;
+    for i in 0..k {
+        ln += ((n - i) as f64).ln() - ((i + 1) as f64).ln();
+    }
+    (ln + k as f64 * p.ln() + (n - k) as f64 * (1.0 - p).ln()).exp()
+}
+
+#[test]
+fn two_point_mixture_matches_the_binomial_law() {
+    // x = 0 with probability w, else 1: ln g = j·ln 2 + (K − j)·ln f'(1), j ~ Bin(K, w).
+    let (w, depth, n) = (0.75, 40u64, 2.0);
+    let exp = tanh_experiment(
+        n,
+        &format!("mix({w}*point(0), {}*point(1))", 1.0 - w),
+        depth as u32,
+        400_000,
+        11,
+    );
+    let results = SimResults::new(exp.clone(), simulate(&exp, 0, &|_| {}));
+    let f = Activation::scaled_tanh(1.0, n).unwrap();
+    let (hi, lo) = (f.ln_derivative(0.0), f.ln_derivative(1.0));
+    let (mut p_vanish, mut p_explode, mut mean) = (0.0, 0.0, 0.0);
+    for j in 0..=depth {
+        let ln_g = j as f64 * hi + (depth - j) as f64 * lo;
+        let pj = binomial_pmf(j, depth, w);
+        mean += pj * ln_g / LN_10;
+        if ln_g < 1e-6f64.ln() {
+            p_vanish += pj;
+        }
+        if ln_g > 1e6f64.ln() {
+            p_explode += pj;
+        }
+    }
+    assert!(
+        p_vanish > 0.01 && p_explode > 0.01,
+        "{p_vanish} {p_explode}: a test with teeth"
+    );
+    for (name, est, truth) in [
+        ("vanish", &results.vanish, p_vanish),
+        ("explode", &results.explode, p_explode),
+    ] {
+        let se = (truth * (1.0 - truth) / est.trials as f64).sqrt();
+        within_5_se(name, est.p, truth, se);
+        assert!(est.clopper_pearson.0 < est.p && est.p < est.clopper_pearson.1);
+    }
+    let m = &results.summary.log10_g;
+    within_5_se("mean log10 g", m.mean(), mean, m.std_error());
+}
+
+#[test]
+fn normal_factors_match_gauss_hermite_quadrature() {
+    for (n, sigma, mu) in [(2.0, 1.0, 0.0), (1.5, 0.7, 0.3), (1.0, 1.0, 0.0)] {
+        let depth = 50;
+        let exp = tanh_experiment(n, &format!("normal({mu},{sigma})"), depth, 100_000, 5);
+        let s = simulate(&exp, 0, &|_| {});
+        let f = Activation::scaled_tanh(1.0, n).unwrap();
+        let order = MAX_GAUSS_HERMITE_ORDER;
+        let mean = normal_expectation(|x| f.ln_derivative(x), mu, sigma, order);
+        let var = normal_expectation(|x| (f.ln_derivative(x) - mean).powi(2), mu, sigma, order);
+        let mu4 = normal_expectation(|x| (f.ln_derivative(x) - mean).powi(4), mu, sigma, order);
+        let m = &s.factors.ln_derivative;
+        let count = m.count() as f64;
+        within_5_se("mean ln f'", m.mean(), mean, (var / count).sqrt());
+        within_5_se(
+            "var ln f'",
+            m.variance(),
+            var,
+            ((mu4 - var * var) / count).sqrt(),
+        );
+        // ln g is a sum of K iid factors: its mean and variance follow exactly.
+        let k = f64::from(depth);
+        let g = &s.log10_g;
+        within_5_se(
+            "mean log10 g",
+            g.mean(),
+            k * mean / LN_10,
+            (k * var / g.count() as f64).sqrt() / LN_10,
+        );
+    }
+}

@@ -1,0 +1,36 @@
+//! Helpers shared by the test modules.
+
+use assert_cmd::Command;
+use vanish::activation::Activation;
+use vanish::experiment::Experiment;
+use vanish::source::Source;
+
+/// The real binary.
+pub fn vanish() -> Command {
+    Command::cargo_bin("vanish").expect("binary built")
+}
+
+/// An iid experiment of a·tanh(n·x) with the default thresholds.
+pub fn tanh_experiment(n: f64, dist: &str, depth: u32, samples: u64, seed: u64) -> Experiment {
+    Experiment::new(
+        Activation::scaled_tanh(1.0, n).unwrap(),
+        Source::Iid {
+            dist: dist.parse().unwrap(),
+        },
+        depth,
+        samples,
+        1e-6,
+        1e6,
+        seed,
+    )
+    .unwrap()
+}
+
+/// Asserts |estimate − truth| ≤ 5 standard errors, with a message that shows both.
+pub fn within_5_se(what: &str, estimate: f64, truth: f64, se: f64) {
+    assert!(
+        (estimate - truth).abs() <= 5.0 * se,
+        "{what}: estimate {estimate} vs truth {truth}: {:.2} SE (se {se:e})",
+        (estimate - truth) / se
+    );
+}

@@ -1,0 +1,14 @@
+//! One integration-test binary (ripgrep style): modules by concept, sharing helpers.
+
+#[path = "it/cli.rs"]
+mod cli;
+#[path = "it/determinism.rs"]
+mod determinism;
+#[path = "it/pipeline.rs"]
+mod pipeline;
+#[path = "it/reference.rs"]
+mod reference;
+#[path = "it/statistics.rs"]
+mod statistics;
+#[path = "it/util.rs"]
+mod util;
