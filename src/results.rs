@@ -141,9 +141,9 @@ impl SimResults {
     pub fn to_json(&self) -> Value {
         let s = &self.summary;
         let m = &s.log10_g;
-        let quantiles: serde_json::Map<String, Value> = QUANTILES
+        let quantiles: Vec<Value> = QUANTILES
             .iter()
-            .map(|&q| (format!("{}", q * 100.0), num(s.quantile(q))))
+            .map(|&q| json!({"q": q, "log10_g": num(s.quantile(q))}))
             .collect();
         let (above, below) = self.factor_fractions();
         let f = &s.factors;
@@ -176,7 +176,7 @@ impl SimResults {
                 "min": s.log10_g_range.map_or(Value::Null, |r| num(r.0)),
                 "max": s.log10_g_range.map_or(Value::Null, |r| num(r.1)),
                 "cap": num(s.log10_cap()),
-                "quantiles_percent": quantiles,
+                "quantiles": quantiles,
             },
             "non_finite": {
                 "zero_g": s.zero,

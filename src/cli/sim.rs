@@ -237,14 +237,13 @@ fn sig(x: f64, d: usize) -> String {
     }
 }
 
-/// A probability with 4 significant digits of p, or of 1 − p when p is close to 1.
+/// A probability to 4 significant digits; close to 1 as `1-q` with q = 1 − p to 3.
 fn prob(p: f64) -> String {
     if p == 1.0 || p == 0.0 {
         return format!("{p}");
     }
     if p > 0.999 {
-        let decimals = (-(1.0 - p).log10()).ceil() as usize + 3;
-        return format!("{p:.decimals$}");
+        return format!("1-{:.2e}", 1.0 - p);
     }
     sig(p, 4)
 }
