@@ -67,14 +67,15 @@ impl Kernel for ScalarKernel {
                 let x = self.dist.sample(rng);
                 let l = self.activation.ln_derivative(x);
                 acc += l;
+                above += u64::from(l > 0.0);
+                below += u64::from(l < self.ln_inverse_max);
                 if l == f64::NEG_INFINITY {
+                    // f' = 0 (ReLU at x ≤ 0): counted, kept out of the moments.
                     zero += 1;
                     continue;
                 }
                 sum += l;
                 sum_sq += l * l;
-                above += u64::from(l > 0.0);
-                below += u64::from(l < self.ln_inverse_max);
             }
             *out = acc;
         }

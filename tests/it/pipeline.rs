@@ -126,3 +126,41 @@ fn normal_factors_match_gauss_hermite_quadrature() {
         );
     }
 }
+
+#[test]
+fn relu_products_are_zero_unless_every_x_is_positive() {
+    // g = 1 if all K draws are positive, else g = 0 exactly: P(between) = 2^−K.
+    let depth = 3;
+    let exp = vanish::experiment::Experiment::new(
+        Activation::Relu,
+        vanish::source::Source::Iid {
+            dist: "normal(0,1)".parse().unwrap(),
+        },
+        depth,
+        200_000,
+        1e-6,
+        1e6,
+        8,
+    )
+    .unwrap();
+    let r = SimResults::new(exp.clone(), simulate(&exp, 0, &|_| {}));
+    let s = &r.summary;
+    let p = 0.125;
+    within_5_se(
+        "P(between)",
+        r.between.p,
+        p,
+        (p * (1.0 - p) / s.samples as f64).sqrt(),
+    );
+    assert_eq!(s.zero, s.vanish);
+    assert_eq!(s.explode, 0);
+    // Per factor: half the derivatives are 0, and they are all below 1/max f' = 1.
+    let f = &s.factors;
+    assert_eq!(f.below_inverse_max, f.zero);
+    let half_se = (0.25 / f.total() as f64).sqrt();
+    within_5_se("P(f' = 0)", f.zero as f64 / f.total() as f64, 0.5, half_se);
+    assert_eq!(f.ln_derivative.mean(), 0.0);
+    // Quantiles: the lower 7/8 are g = 0 (−∞), the top is g = 1 (log10 g = 0).
+    assert_eq!(s.quantile(0.5), f64::NEG_INFINITY);
+    assert!(s.quantile(0.99).abs() < 1e-3);
+}
