@@ -238,6 +238,68 @@ impl PreActivation {
         })
     }
 
+    /// P(X ≤ x).
+    ///
+    /// ```
+    /// use vanish::distribution::PreActivation;
+    /// let d: PreActivation = "laplace(0,1)".parse().unwrap();
+    /// assert!((d.cdf(0.0) - 0.5).abs() < 1e-15);
+    /// ```
+    pub fn cdf(&self, x: f64) -> f64 {
+        use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+        match *self {
+            PreActivation::Normal { mu, sigma } => {
+                Normal::new(mu, sigma).expect("validated").cdf(x)
+            }
+            PreActivation::Uniform { lo, hi } => ((x - lo) / (hi - lo)).clamp(0.0, 1.0),
+            PreActivation::Laplace { mu, b } => {
+                let z = (x - mu) / b;
+                if z < 0.0 {
+                    0.5 * z.exp()
+                } else {
+                    1.0 - 0.5 * (-z).exp()
+                }
+            }
+            PreActivation::Logistic { mu, s } => 1.0 / (1.0 + (-(x - mu) / s).exp()),
+            PreActivation::StudentT { nu, scale, .. } => {
+                StudentsT::new(0.0, scale, nu).expect("validated").cdf(x)
+            }
+            PreActivation::Point { x0 } => f64::from(u8::from(x >= x0)),
+            PreActivation::Mixture(ref m) => m.components.iter().map(|(w, d)| w * d.cdf(x)).sum(),
+        }
+    }
+
+    /// The density at x, for the continuous families (`None` for a point mass or a mixture,
+    /// whose expectations are taken component by component).
+    pub fn pdf(&self, x: f64) -> Option<f64> {
+        use std::f64::consts::PI;
+        Some(match *self {
+            PreActivation::Normal { mu, sigma } => {
+                let z = (x - mu) / sigma;
+                (-0.5 * z * z).exp() / (sigma * (2.0 * PI).sqrt())
+            }
+            PreActivation::Uniform { lo, hi } => {
+                if (lo..=hi).contains(&x) {
+                    1.0 / (hi - lo)
+                } else {
+                    0.0
+                }
+            }
+            PreActivation::Laplace { mu, b } => (-(x - mu).abs() / b).exp() / (2.0 * b),
+            PreActivation::Logistic { mu, s } => {
+                let e = (-(x - mu).abs() / s).exp();
+                e / (s * (1.0 + e) * (1.0 + e))
+            }
+            PreActivation::StudentT { nu, scale, .. } => {
+                use statrs::function::gamma::ln_gamma;
+                let t = x / scale;
+                let ln_c = ln_gamma(0.5 * (nu + 1.0)) - ln_gamma(0.5 * nu) - 0.5 * (nu * PI).ln();
+                (ln_c - 0.5 * (nu + 1.0) * (t * t / nu).ln_1p()).exp() / scale
+            }
+            PreActivation::Point { .. } | PreActivation::Mixture(_) => return None,
+        })
+    }
+
     /// Whether every draw is the same number (for exact checks).
     pub fn is_point(&self) -> bool {
         matches!(self, PreActivation::Point { .. })

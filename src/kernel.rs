@@ -15,8 +15,8 @@ pub trait Kernel: Sync {
     /// The name recorded in the manifest.
     fn name(&self) -> &'static str;
 
-    /// Fills `ln_g` (one entry per sample, in order) from `rng`, adding every factor to
-    /// `factors`. Sample i of the block must use only the numbers that follow sample i−1's
+    /// Fills `ln_g` (one entry per sample, in order) from `rng` and sets `factors` to the
+    /// tallies of the block's factors. Sample i of the block must use only the numbers that follow sample i−1's
     /// in `rng`, so the block is a pure function of its stream.
     fn fill_block(&self, rng: &mut BlockRng, ln_g: &mut [f64], factors: &mut FactorSums);
 }
@@ -60,6 +60,7 @@ impl Kernel for ScalarKernel {
 
     fn fill_block(&self, rng: &mut BlockRng, ln_g: &mut [f64], factors: &mut FactorSums) {
         let (mut sum, mut sum_sq) = (0.0, 0.0);
+        let mut shift = f64::NAN;
         let (mut above, mut below, mut zero) = (0u64, 0u64, 0u64);
         for out in ln_g.iter_mut() {
             let mut acc = 0.0;
@@ -74,16 +75,23 @@ impl Kernel for ScalarKernel {
                     zero += 1;
                     continue;
                 }
-                sum += l;
-                sum_sq += l * l;
+                if shift.is_nan() {
+                    shift = l;
+                }
+                let d = l - shift;
+                sum += d;
+                sum_sq += d * d;
             }
             *out = acc;
         }
-        factors.count += ln_g.len() as u64 * u64::from(self.depth) - zero;
-        factors.zero += zero;
-        factors.sum += sum;
-        factors.sum_sq += sum_sq;
-        factors.above_one += above;
-        factors.below_inverse_max += below;
+        *factors = FactorSums {
+            count: ln_g.len() as u64 * u64::from(self.depth) - zero,
+            zero,
+            shift: if shift.is_nan() { 0.0 } else { shift },
+            sum,
+            sum_sq,
+            above_one: above,
+            below_inverse_max: below,
+        };
     }
 }

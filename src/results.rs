@@ -4,7 +4,6 @@
 use std::f64::consts::LN_10;
 
 use serde_json::{Value, json};
-use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::activation::Activation;
 use crate::distribution::PreActivation;
@@ -24,50 +23,65 @@ pub struct FactorTheory {
     pub mean_ln_derivative: f64,
     /// Var[ln f'(X)].
     pub var_ln_derivative: f64,
-    /// P(f'(X) > 1) = P(|X| < e), when X is normal.
+    /// Bound on the quadrature error of the two moments above.
+    pub quadrature_error: f64,
+    /// P(f'(X) > 1) = P(|X| < e), for a·tanh(n·x).
     pub p_above_one: Option<f64>,
-    /// P(f'(X) < 1/(a·n)) = P(|X| > t1), when X is normal.
+    /// P(f'(X) < 1/(a·n)) = P(|X| > t1), for a·tanh(n·x).
     pub p_below_inverse_max: Option<f64>,
     /// How the numbers were computed.
     pub method: &'static str,
 }
 
 impl FactorTheory {
-    /// Theory for iid normal x (Gauss–Hermite) or a point mass (exact); `None` otherwise.
+    /// Theory for iid x: moments of ln f'(X) by adaptive Gauss–Kronrod quadrature (exact
+    /// for point masses, per component for mixtures) and, for a·tanh(n·x), the fractions
+    /// from the CDF of X at ±e and ±t1. `None` where the moments are not finite or not
+    /// implemented (Student's t).
     pub fn for_experiment(exp: &Experiment) -> Option<Self> {
         let Source::Iid { dist } = &exp.source;
         let act = &exp.activation;
-        match *dist {
-            PreActivation::Point { x0 } => {
-                let l = act.ln_derivative(x0);
-                Some(FactorTheory {
-                    mean_ln_derivative: l,
-                    var_ln_derivative: 0.0,
-                    p_above_one: Some(f64::from(u8::from(l > 0.0))),
-                    p_below_inverse_max: Some(f64::from(u8::from(l < -act.ln_max_derivative()))),
-                    method: "exact (point mass)",
-                })
-            }
-            PreActivation::Normal { mu, sigma } if act.tanh_params().is_some() => {
-                let (a, n) = act.tanh_params().expect("checked");
-                let (mean, var) = theory::normal_ln_derivative_moments(
-                    act,
-                    mu,
-                    sigma,
-                    theory::MAX_GAUSS_HERMITE_ORDER,
+        let (mean, var, err) = theory::ln_derivative_moments(act, dist)?;
+        let inside = |t: f64| dist.cdf(t) - dist.cdf(-t) + point_mass_at(dist, -t);
+        let (above, below) = match act.tanh_params() {
+            Some((a, n)) => {
+                let (e, t1) = (
+                    theory::explode_threshold(a, n),
+                    theory::vanish_threshold(a, n),
                 );
-                let x = Normal::new(mu, sigma).expect("validated");
-                let inside = |t: f64| x.cdf(t) - x.cdf(-t);
-                Some(FactorTheory {
-                    mean_ln_derivative: mean,
-                    var_ln_derivative: var,
-                    p_above_one: Some(inside(theory::explode_threshold(a, n))),
-                    p_below_inverse_max: Some(1.0 - inside(theory::vanish_threshold(a, n))),
-                    method: "Gauss-Hermite, 150 nodes",
-                })
+                // f' > 1 strictly inside ±e (nowhere when a·n ≤ 1, where e = 0); f' < 1/(a·n)
+                // strictly outside ±t1 (everywhere when a·n < 1, where t1 = 0).
+                let above = if e > 0.0 {
+                    inside(e) - point_mass_at(dist, e) - point_mass_at(dist, -e)
+                } else {
+                    0.0
+                };
+                let below = if a * n < 1.0 { 1.0 } else { 1.0 - inside(t1) };
+                (Some(above), Some(below))
             }
-            _ => None,
-        }
+            None => (None, None),
+        };
+        Some(FactorTheory {
+            mean_ln_derivative: mean,
+            var_ln_derivative: var,
+            quadrature_error: err,
+            p_above_one: above,
+            p_below_inverse_max: below,
+            method: "adaptive Gauss-Kronrod (7/15) quadrature",
+        })
+    }
+}
+
+/// P(X = x): the point masses of `dist` at x (0 for continuous families).
+fn point_mass_at(dist: &PreActivation, x: f64) -> f64 {
+    match dist {
+        PreActivation::Point { x0 } => f64::from(u8::from(*x0 == x)),
+        PreActivation::Mixture(m) => m
+            .components()
+            .iter()
+            .map(|(w, d)| w * point_mass_at(d, x))
+            .sum(),
+        _ => 0.0,
     }
 }
 
@@ -151,6 +165,7 @@ impl SimResults {
         let theory = self.theory.map_or(Value::Null, |t| {
             json!({
                 "method": t.method,
+                "quadrature_error": num(t.quadrature_error),
                 "mean_ln_derivative": num(t.mean_ln_derivative),
                 "var_ln_derivative": num(t.var_ln_derivative),
                 "fraction_above_one": t.p_above_one.map_or(Value::Null, num),

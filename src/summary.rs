@@ -39,17 +39,24 @@ impl Moments {
         self.m2 += delta * (x - self.mean);
     }
 
-    /// From a count, a sum and a sum of squares (used for the per-factor sums of a block,
-    /// where per-value Welford updates would cost a division each in the hot loop).
-    pub fn from_sums(count: u64, sum: f64, sum_sq: f64) -> Self {
+    /// From a count and the sums of d = x − shift and d² (used for the per-factor sums of
+    /// a block, where per-value Welford updates would cost a division each in the hot loop;
+    /// shifting by a value of the block keeps the cancellation small, and exact for
+    /// constant values).
+    pub fn from_shifted_sums(count: u64, shift: f64, sum: f64, sum_sq: f64) -> Self {
         if count == 0 {
             return Moments::default();
         }
-        let mean = sum / count as f64;
+        let mean_d = sum / count as f64;
         Moments {
             count,
-            mean,
-            m2: (sum_sq - sum * mean).max(0.0),
+            mean: shift + mean_d,
+            // Clamp rounding below 0, but let a NaN (∞ − ∞) through: it is not a zero.
+            m2: if sum_sq - sum * mean_d < 0.0 {
+                0.0
+            } else {
+                sum_sq - sum * mean_d
+            },
         }
     }
 
@@ -102,9 +109,11 @@ pub struct FactorSums {
     pub count: u64,
     /// Factors with f' = 0 exactly (ln f' = −∞, kept out of the sums).
     pub zero: u64,
-    /// Σ ln f'.
+    /// The first finite ln f' of the block: the sums are of ln f' − shift.
+    pub shift: f64,
+    /// Σ (ln f' − shift).
     pub sum: f64,
-    /// Σ (ln f')².
+    /// Σ (ln f' − shift)².
     pub sum_sq: f64,
     /// Factors with f' > 1 (for a·tanh(n·x): |x| inside ±e).
     pub above_one: u64,
@@ -132,8 +141,9 @@ impl FactorSummary {
     }
 
     fn add_block(&mut self, s: &FactorSums) {
-        self.ln_derivative
-            .merge(&Moments::from_sums(s.count, s.sum, s.sum_sq));
+        self.ln_derivative.merge(&Moments::from_shifted_sums(
+            s.count, s.shift, s.sum, s.sum_sq,
+        ));
         self.zero += s.zero;
         self.above_one += s.above_one;
         self.below_inverse_max += s.below_inverse_max;
@@ -382,7 +392,7 @@ mod tests {
         assert!((a.variance() - all.variance()).abs() < 1e-10);
         let s: f64 = xs.iter().sum();
         let ss: f64 = xs.iter().map(|x| x * x).sum();
-        let c = Moments::from_sums(1000, s, ss);
+        let c = Moments::from_shifted_sums(1000, 0.0, s, ss);
         assert!((c.variance() - all.variance()).abs() < 1e-9);
     }
 

@@ -164,3 +164,59 @@ fn relu_products_are_zero_unless_every_x_is_positive() {
     assert_eq!(s.quantile(0.5), f64::NEG_INFINITY);
     assert!(s.quantile(0.99).abs() < 1e-3);
 }
+
+#[test]
+fn factor_statistics_match_quadrature_for_every_family() {
+    use vanish::results::FactorTheory;
+    use vanish::theory::expectation;
+    for (n, spec) in [
+        (2.0, "laplace(0,0.7)"),
+        (1.5, "logistic(0.2,0.5)"),
+        (3.0, "uniform(-1,2)"),
+        (2.0, "mix(0.8*normal(0,0.5), 0.2*uniform(-4,4))"),
+        (1.81, "mix(0.5*point(0.3), 0.5*laplace(1,0.4))"),
+        // Steep: ln f' bends on a scale of 1/n = 0.01 around 0.
+        (100.0, "normal(0,1)"),
+        // Far from 0: ln f' ≈ −2|x| + 2 ln 2, whose variance is 4σ² = 4.
+        (1.0, "normal(1e6,1)"),
+    ] {
+        let exp = tanh_experiment(n, spec, 20, 50_000, 17);
+        let s = simulate(&exp, 0, &|_| {});
+        let th = FactorTheory::for_experiment(&exp).unwrap();
+        let dist = spec.parse().unwrap();
+        let f = Activation::scaled_tanh(1.0, n).unwrap();
+        let mean = th.mean_ln_derivative;
+        let var = th.var_ln_derivative;
+        let (mu4, _) = expectation(&dist, &|x| (f.ln_derivative(x) - mean).powi(4), 1e-10).unwrap();
+        let m = &s.factors.ln_derivative;
+        let count = m.count() as f64;
+        within_5_se(
+            &format!("{spec}: mean ln f'"),
+            m.mean(),
+            mean,
+            (var / count).sqrt(),
+        );
+        within_5_se(
+            &format!("{spec}: var ln f'"),
+            m.variance(),
+            var,
+            ((mu4 - var * var) / count).sqrt(),
+        );
+        for (what, seen, p) in [
+            ("f' > 1", s.factors.above_one, th.p_above_one.unwrap()),
+            (
+                "f' < 1/max",
+                s.factors.below_inverse_max,
+                th.p_below_inverse_max.unwrap(),
+            ),
+        ] {
+            let frac = seen as f64 / count;
+            within_5_se(
+                &format!("{spec}: {what}"),
+                frac,
+                p,
+                (p * (1.0 - p) / count).sqrt(),
+            );
+        }
+    }
+}
