@@ -209,8 +209,11 @@ impl SimResults {
             },
             "theory": theory,
             "histogram": {
-                "encoding": "HDR V2-deflate, base64; value = round(1000*(cap - log10 g))",
-                "hdr_v2_deflate_base64": crate::output::hdr_base64(&s.histogram),
+                "encoding": "HDR V2-deflate, base64; upper: value = round(1000*(log10 g - anchor)) for log10 g >= anchor; lower: value = round(1000*(anchor - log10 g)) below it",
+                "anchor_log10_g": num(s.anchor),
+                "resolution_decades": num(s.resolution()),
+                "upper_hdr_v2_deflate_base64": crate::output::hdr_base64(&s.upper),
+                "lower_hdr_v2_deflate_base64": crate::output::hdr_base64(&s.lower),
             },
         })
     }

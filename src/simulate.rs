@@ -24,7 +24,24 @@ pub fn simulate(exp: &Experiment, cell: u32, on_block: &(dyn Fn(u64) + Sync)) ->
     let kernel = exp.kernel();
     let thresholds = exp.thresholds();
     let blocks = exp.blocks();
-    let mut total = Summary::new(thresholds);
+    // The histograms' anchor: the mean log10 g of block 0, computed first so that every
+    // block records against the same, deterministic anchor.
+    let anchor = {
+        let len = BLOCK_SAMPLES.min(exp.samples) as usize;
+        let mut ln_g = vec![0.0; len];
+        kernel.fill_block(
+            &mut block_rng(exp.seed, cell, 0),
+            &mut ln_g,
+            &mut FactorSums::default(),
+        );
+        let finite: Vec<f64> = ln_g.iter().copied().filter(|l| l.is_finite()).collect();
+        if finite.is_empty() {
+            thresholds.ln_cap / std::f64::consts::LN_10
+        } else {
+            finite.iter().sum::<f64>() / finite.len() as f64 / std::f64::consts::LN_10
+        }
+    };
+    let mut total = Summary::new(thresholds, anchor);
     let mut start = 0;
     while start < blocks {
         let end = (start + BLOCKS_PER_WAVE).min(blocks);
@@ -38,7 +55,7 @@ pub fn simulate(exp: &Experiment, cell: u32, on_block: &(dyn Fn(u64) + Sync)) ->
                 let mut rng = block_rng(exp.seed, cell, block);
                 let mut factors = FactorSums::default();
                 kernel.fill_block(&mut rng, ln_g, &mut factors);
-                let mut s = Summary::new(thresholds);
+                let mut s = Summary::new(thresholds, anchor);
                 s.record_block(ln_g, &factors);
                 on_block(len as u64);
                 s

@@ -6,10 +6,12 @@
 use hdrhistogram::Histogram;
 use std::f64::consts::LN_10;
 
-/// Histogram units per decade of g: the HDR histogram records round(1000·d), where
-/// d = log10 g_max − log10 g ≥ 0 is the distance in decades below the largest possible g.
+/// Histogram units per decade of g. Two HDR histograms record round(1000·d), where d is the
+/// distance in decades from an anchor near the centre of the law of log10 g (the mean of
+/// the first block): `upper` for log10 g ≥ anchor, `lower` below it.
 pub const UNITS_PER_DECADE: f64 = 1000.0;
-/// HDR significant digits: bucket width ≤ 0.1 % of d (and 0.001 decade for d < 2.048).
+/// HDR significant digits: bucket width ≤ 0.1 % of d (and 0.001 decade for d < 2.048), so
+/// the resolution follows the spread of log10 g, not its distance from the cap.
 pub const HDR_SIGFIG: u8 = 3;
 /// Largest recordable d in units (10¹² decades); farther values are counted as unbinned.
 const MAX_UNITS: f64 = 1e15;
@@ -212,23 +214,31 @@ pub struct Summary {
     pub zero: u64,
     /// ln g was NaN (never expected; counted, not dropped).
     pub not_a_number: u64,
-    /// Finite g too far below the cap for the histogram (over 10¹² decades).
+    /// Finite g too far from the anchor for the histogram (over 10¹² decades).
     pub unbinned: u64,
     /// Mean and variance of log10 g over samples with finite ln g.
     pub log10_g: Moments,
     /// Smallest and largest finite log10 g seen.
     pub log10_g_range: Option<(f64, f64)>,
-    /// HDR histogram of round(1000·(log10 g_max − log10 g)).
-    pub histogram: Histogram<u64>,
+    /// The anchor of the histograms, in log10 g.
+    pub anchor: f64,
+    /// HDR histogram of round(1000·(log10 g − anchor)) for log10 g at or above the anchor.
+    pub upper: Histogram<u64>,
+    /// HDR histogram of round(1000·(anchor − log10 g)) for log10 g below the anchor.
+    pub lower: Histogram<u64>,
     /// Per-factor tallies.
     pub factors: FactorSummary,
 }
 
 impl Summary {
-    /// An empty summary for the given thresholds.
-    pub fn new(thresholds: Thresholds) -> Self {
-        let mut histogram = Histogram::new(HDR_SIGFIG).expect("valid sigfig");
-        histogram.auto(true);
+    /// An empty summary for the given thresholds, its histograms anchored at `anchor`
+    /// (log10 g; rounded to 0.001 so that it prints exactly).
+    pub fn new(thresholds: Thresholds, anchor: f64) -> Self {
+        let histogram = || {
+            let mut h = Histogram::new(HDR_SIGFIG).expect("valid sigfig");
+            h.auto(true);
+            h
+        };
         Summary {
             thresholds,
             samples: 0,
@@ -240,7 +250,9 @@ impl Summary {
             unbinned: 0,
             log10_g: Moments::default(),
             log10_g_range: None,
-            histogram,
+            anchor: (anchor * UNITS_PER_DECADE).round() / UNITS_PER_DECADE,
+            upper: histogram(),
+            lower: histogram(),
             factors: FactorSummary::default(),
         }
     }
@@ -284,15 +296,13 @@ impl Summary {
             None => (log10_g, log10_g),
             Some((lo, hi)) => (lo.min(log10_g), hi.max(log10_g)),
         });
-        let units = ((self.thresholds.ln_cap - ln_g) / LN_10 * UNITS_PER_DECADE)
-            .max(0.0)
-            .round();
-        if units <= MAX_UNITS {
-            self.histogram
-                .record(units as u64)
-                .expect("auto-resizing histogram");
-        } else {
+        let units = ((log10_g - self.anchor) * UNITS_PER_DECADE).round();
+        if units.abs() > MAX_UNITS {
             self.unbinned += 1;
+        } else if units >= 0.0 {
+            self.upper.record(units as u64).expect("auto-resizing");
+        } else {
+            self.lower.record((-units) as u64).expect("auto-resizing");
         }
     }
 
@@ -311,35 +321,51 @@ impl Summary {
             (None, r) | (r, None) => r,
             (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
         };
-        self.histogram.add(&o.histogram).expect("auto-resizing");
+        debug_assert_eq!(self.anchor, o.anchor);
+        self.upper.add(&o.upper).expect("auto-resizing");
+        self.lower.add(&o.lower).expect("auto-resizing");
         self.factors.merge(&o.factors);
     }
 
-    /// The histogram's buckets in increasing log10 g: (lower edge, upper edge, count).
+    /// The histograms' buckets in increasing log10 g: (lower edge, upper edge, count).
     /// Edges are the HDR bucket bounds ±½ unit, so adjacent buckets tile the axis.
     pub fn buckets(&self) -> Vec<(f64, f64, u64)> {
-        let cap = self.log10_cap();
-        let h = &self.histogram;
-        let mut out: Vec<_> = h
+        let a = self.anchor;
+        let u = UNITS_PER_DECADE;
+        let edges = |h: &Histogram<u64>, v: u64| {
+            (
+                h.lowest_equivalent(v) as f64 - 0.5,
+                h.highest_equivalent(v) as f64 + 0.5,
+            )
+        };
+        let mut out: Vec<(f64, f64, u64)> = self
+            .lower
             .iter_recorded()
             .map(|v| {
-                let d = v.value_iterated_to();
-                let lo_units = h.lowest_equivalent(d) as f64 - 0.5;
-                let hi_units = h.highest_equivalent(d) as f64 + 0.5;
-                (
-                    cap - hi_units / UNITS_PER_DECADE,
-                    cap - lo_units.max(0.0) / UNITS_PER_DECADE,
-                    v.count_at_value(),
-                )
+                let (lo, hi) = edges(&self.lower, v.value_iterated_to());
+                (a - hi / u, a - lo / u, v.count_at_value())
             })
             .collect();
         out.reverse();
+        out.extend(self.upper.iter_recorded().map(|v| {
+            let (lo, hi) = edges(&self.upper, v.value_iterated_to());
+            (a + lo / u, a + hi / u, v.count_at_value())
+        }));
         out
     }
 
+    /// The widest histogram bucket, in decades: the resolution of the quantiles.
+    pub fn resolution(&self) -> f64 {
+        self.buckets()
+            .iter()
+            .map(|b| b.1 - b.0)
+            .fold(1.0 / UNITS_PER_DECADE, f64::max)
+    }
+
     /// The q-quantile of log10 g (0 < q < 1) over samples whose ln g is not NaN: −∞ when it
-    /// falls among g = 0 or unbinned samples, else the middle of its histogram bucket (exact
-    /// to 0.001 decade within 2.048 decades of the cap, to 0.1 % of the distance beyond).
+    /// falls among g = 0 or unbinned samples, else the middle of its histogram bucket,
+    /// clamped to the observed range (exact to 0.001 decade within 2 decades of the anchor,
+    /// to 0.1 % of the distance beyond).
     pub fn quantile(&self, q: f64) -> f64 {
         let m = self.samples - self.not_a_number;
         if m == 0 {
@@ -350,14 +376,12 @@ impl Summary {
         if rank <= seen {
             return f64::NEG_INFINITY;
         }
-        let h = &self.histogram;
-        let buckets: Vec<_> = h.iter_recorded().collect();
-        for v in buckets.iter().rev() {
-            seen += v.count_at_value();
+        let (min, max) = self.log10_g_range.unwrap_or((f64::NAN, f64::NAN));
+        for (lo, hi, count) in self.buckets() {
+            seen += count;
             if seen >= rank {
-                let d = v.value_iterated_to();
-                let mid = 0.5 * (h.lowest_equivalent(d) as f64 + h.highest_equivalent(d) as f64);
-                return self.log10_cap() - mid / UNITS_PER_DECADE;
+                let mid = 0.5 * (lo + hi);
+                return mid.clamp(min, max);
             }
         }
         f64::NAN
@@ -398,7 +422,7 @@ mod tests {
 
     #[test]
     fn classification_and_quantiles() {
-        let mut s = Summary::new(thresholds());
+        let mut s = Summary::new(thresholds(), 0.0);
         let ln10 = LN_10;
         // log10 g = -10, -1, 0, 1, 7 and one g = 0.
         let values: Vec<f64> = [-10.0, -1.0, 0.0, 1.0, 7.0]

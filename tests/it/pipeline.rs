@@ -220,3 +220,38 @@ fn factor_statistics_match_quadrature_for_every_family() {
         }
     }
 }
+
+#[test]
+fn quantiles_match_exact_order_statistics_even_deep() {
+    use vanish::kernel::{Kernel, ScalarKernel};
+    use vanish::summary::FactorSums;
+    // K = 5000: log10 g sits ~1500 decades below the cap, with sd ~ 65 decades. Quantiles
+    // must resolve the spread, not the distance from the cap.
+    let (depth, samples, seed) = (5000, 8192, 4);
+    let exp = tanh_experiment(2.0, "normal(0,1)", depth, samples, seed);
+    let s = simulate(&exp, 0, &|_| {});
+    let k = ScalarKernel::new(
+        Activation::scaled_tanh(1.0, 2.0).unwrap(),
+        "normal(0,1)".parse().unwrap(),
+        depth,
+    );
+    let mut all = Vec::new();
+    for b in 0..2 {
+        let mut ln_g = vec![0.0; 4096];
+        let mut rng = vanish::rng::block_rng(seed, 0, b);
+        k.fill_block(&mut rng, &mut ln_g, &mut FactorSums::default());
+        all.extend(ln_g.iter().map(|l| l / LN_10));
+    }
+    all.sort_by(f64::total_cmp);
+    let sd = s.log10_g.variance().sqrt();
+    assert!(s.resolution() < sd / 100.0, "resolution {}", s.resolution());
+    for q in vanish::results::QUANTILES {
+        let rank = (q * samples as f64).ceil() as usize;
+        let exact = all[rank - 1];
+        let got = s.quantile(q);
+        assert!(
+            (got - exact).abs() <= s.resolution(),
+            "q={q}: {got} vs exact {exact}"
+        );
+    }
+}
