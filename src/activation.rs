@@ -15,6 +15,8 @@ pub const LECUN_A: f64 = 1.7159;
 pub const LECUN_N: f64 = 2.0 / 3.0;
 /// Largest accepted slope n (and amplitude a): beyond it the question stops being numerical.
 pub const MAX_SCALE: f64 = 1e6;
+/// Smallest accepted slope n (and amplitude a), so that a·n stays a normal number.
+pub const MIN_SCALE: f64 = 1e-6;
 
 /// An activation function f with its derivative.
 ///
@@ -37,7 +39,7 @@ pub enum Activation {
 }
 
 impl Activation {
-    /// a·tanh(n·x), validated: a and n finite, positive and at most [`MAX_SCALE`].
+    /// a·tanh(n·x), validated: a and n finite and within [[`MIN_SCALE`], [`MAX_SCALE`]].
     pub fn scaled_tanh(a: f64, n: f64) -> Result<Self, ConfigError> {
         check_scale("--a", a)?;
         check_scale("--n", n)?;
@@ -187,12 +189,12 @@ pub fn ln_sech2(u: f64) -> f64 {
 }
 
 fn check_scale(flag: &'static str, v: f64) -> Result<(), ConfigError> {
-    if v.is_finite() && v > 0.0 && v <= MAX_SCALE {
+    if v.is_finite() && (MIN_SCALE..=MAX_SCALE).contains(&v) {
         Ok(())
     } else {
         Err(ConfigError::new(
             flag,
-            format!("must be a finite number with 0 < value ≤ {MAX_SCALE:e}, got {v}"),
+            format!("must be a finite number from {MIN_SCALE:e} to {MAX_SCALE:e}, got {v:e}"),
         ))
     }
 }

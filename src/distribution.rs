@@ -98,8 +98,13 @@ impl PreActivation {
     pub fn uniform(lo: f64, hi: f64) -> Result<Self, String> {
         finite("lo", lo)?;
         finite("hi", hi)?;
-        if lo >= hi || !(hi - lo).is_finite() {
-            return Err(format!("uniform needs lo < hi, got lo={lo}, hi={hi}"));
+        if lo >= hi {
+            return Err(format!("uniform needs lo < hi, got lo={lo:e}, hi={hi:e}"));
+        }
+        if !(hi - lo).is_finite() {
+            return Err(format!(
+                "uniform needs a finite width hi − lo, got lo={lo:e}, hi={hi:e}"
+            ));
         }
         Ok(PreActivation::Uniform { lo, hi })
     }

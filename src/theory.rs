@@ -21,7 +21,9 @@ fn acosh_exp(ln_y: f64) -> f64 {
         return 0.0;
     }
     if ln_y < 1.0 {
-        return ln_y.exp().acosh();
+        // acosh(1 + m) = ln1p(m + √(m(m+2))) with m = e^L − 1: exact as L → 0.
+        let m = ln_y.exp_m1();
+        return (m + (m * (m + 2.0)).sqrt()).ln_1p();
     }
     ln_y + (1.0 + (1.0 - (-2.0 * ln_y).exp()).sqrt()).ln()
 }
@@ -338,6 +340,12 @@ mod tests {
         let big = depth_threshold(1.0, 2.0, 1_000_000);
         assert!((big - (500_000.0 * 2f64.ln() + 2f64.ln()) / 2.0).abs() < 1e-6);
         assert_eq!(vanish_threshold(1.0, 0.5), 0.0);
+        // Just above a·n = 1: acosh(1 + m) = √(2m)·(1 − m/12 + …), no cancellation.
+        let n = 1.0 + 1e-10;
+        let m = n - 1.0; // exact
+        let t1 = vanish_threshold(1.0, n);
+        let series = (2.0 * m).sqrt() * (1.0 - m / 12.0) / n;
+        assert!((t1 / series - 1.0).abs() < 1e-14, "{t1} vs {series}");
         // The maximisers, checked by brute force on a fine grid (another algorithm).
         for a in [1.0, 1.7159, 0.5] {
             for (found, f) in [

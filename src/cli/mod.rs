@@ -123,7 +123,13 @@ pub(crate) fn parse_values(flag: &str, s: &str) -> Result<Vec<f64>, ConfigError>
         if count > 1_000_000 {
             return Err(bad(format!("'{s}' has {count} values; at most 1000000")));
         }
-        return Ok((0..count).map(|i| start + i as f64 * step).collect());
+        // Rounded to 12 significant digits: 0.1·3 is 0.3, not 0.30000000000000004.
+        let tidy = |v: f64| {
+            format!("{v:.11e}")
+                .parse::<f64>()
+                .expect("formatted number")
+        };
+        return Ok((0..count).map(|i| tidy(start + i as f64 * step)).collect());
     }
     s.split(',').map(|t| num(t.trim())).collect()
 }

@@ -338,7 +338,7 @@ fn table(r: &SimResults, elapsed: f64, threads: usize) -> String {
             ),
             format!(
                 "f' < 1/{} (|x| > t1 = {})",
-                a * n,
+                sig(a * n, 4),
                 sig(crate::theory::vanish_threshold(a, n), 4)
             ),
         ),

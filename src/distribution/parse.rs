@@ -9,13 +9,21 @@ pub(super) struct ParseError {
     pub message: String,
 }
 
+/// Deepest accepted nesting of mixtures (sampling recurses once per level).
+const MAX_NESTING: usize = 8;
+
 struct Parser<'a> {
     src: &'a str,
     pos: usize,
+    nesting: usize,
 }
 
 pub(super) fn parse(src: &str) -> Result<PreActivation, ParseError> {
-    let mut p = Parser { src, pos: 0 };
+    let mut p = Parser {
+        src,
+        pos: 0,
+        nesting: 0,
+    };
     let d = p.spec()?;
     p.skip_ws();
     if p.pos < src.len() {
@@ -146,6 +154,10 @@ impl Parser<'_> {
     }
 
     fn mixture(&mut self, start: usize) -> Result<PreActivation, ParseError> {
+        self.nesting += 1;
+        if self.nesting > MAX_NESTING {
+            return Err(self.error(start, format!("mixtures nest at most {MAX_NESTING} deep")));
+        }
         self.expect('(', "after 'mix'")?;
         let mut parts = Vec::new();
         loop {
@@ -169,6 +181,7 @@ impl Parser<'_> {
                 }
             }
         }
+        self.nesting -= 1;
         PreActivation::mixture(parts).map_err(|m| self.error(start, format!("mix: {m}")))
     }
 }

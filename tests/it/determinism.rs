@@ -10,7 +10,8 @@ use vanish::summary::FactorSums;
 
 fn run(out: &Path, threads: &str) {
     vanish()
-        .args(["sim", "--samples", "70001", "--depth", "30", "--seed", "9"])
+        // 269 blocks: more than one wave of 256, so folds across waves are compared too.
+        .args(["sim", "--samples", "1100001", "--depth", "2", "--seed", "9"])
         .args([
             "--dist",
             "mix(0.7*normal(0,0.6), 0.2*laplace(0.1,1), 0.1*student-t(3,0.5))",
