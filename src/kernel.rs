@@ -61,7 +61,7 @@ impl Kernel for ScalarKernel {
     fn fill_block(&self, rng: &mut BlockRng, ln_g: &mut [f64], factors: &mut FactorSums) {
         let (mut sum, mut sum_sq) = (0.0, 0.0);
         let mut shift = f64::NAN;
-        let (mut above, mut below, mut zero) = (0u64, 0u64, 0u64);
+        let (mut above, mut below, mut zero, mut infinite_x) = (0u64, 0u64, 0u64, 0u64);
         for out in ln_g.iter_mut() {
             let mut acc = 0.0;
             for _ in 0..self.depth {
@@ -71,8 +71,10 @@ impl Kernel for ScalarKernel {
                 above += u64::from(l > 0.0);
                 below += u64::from(l < self.ln_inverse_max);
                 if l == f64::NEG_INFINITY {
-                    // f' = 0 (ReLU at x ≤ 0): counted, kept out of the moments.
+                    // f' = 0 (ReLU at x ≤ 0, or an infinite x from a heavy tail):
+                    // counted, kept out of the moments.
                     zero += 1;
+                    infinite_x += u64::from(x.is_infinite());
                     continue;
                 }
                 if shift.is_nan() {
@@ -87,6 +89,7 @@ impl Kernel for ScalarKernel {
         *factors = FactorSums {
             count: ln_g.len() as u64 * u64::from(self.depth) - zero,
             zero,
+            infinite_x,
             shift: if shift.is_nan() { 0.0 } else { shift },
             sum,
             sum_sq,

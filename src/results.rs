@@ -141,6 +141,13 @@ impl SimResults {
         }
     }
 
+    /// Whether E|X| is finite: without it (Student's t with ν ≤ 1) E[ln f'(X)] does not
+    /// exist for a·tanh and the per-factor sample mean estimates nothing.
+    pub fn x_has_finite_mean(&self) -> bool {
+        let Source::Iid { dist } = &self.experiment.source;
+        dist.mean().is_some()
+    }
+
     /// Per-factor fractions: (above one, below 1/max f').
     pub fn factor_fractions(&self) -> (f64, f64) {
         let f = &self.summary.factors;
@@ -201,6 +208,8 @@ impl SimResults {
             "factors": {
                 "count": f.total(),
                 "zero_derivative": f.zero,
+                "infinite_x": f.infinite_x,
+                "x_has_finite_mean": self.x_has_finite_mean(),
                 "mean_ln_derivative": num(f.ln_derivative.mean()),
                 "var_ln_derivative": num(f.ln_derivative.variance()),
                 "se_mean_ln_derivative": num(f.ln_derivative.std_error()),

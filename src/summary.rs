@@ -111,6 +111,8 @@ pub struct FactorSums {
     pub count: u64,
     /// Factors with f' = 0 exactly (ln f' = −∞, kept out of the sums).
     pub zero: u64,
+    /// Of those, factors whose x was ±∞ (a heavy-tailed draw beyond f64's range).
+    pub infinite_x: u64,
     /// The first finite ln f' of the block: the sums are of ln f' − shift.
     pub shift: f64,
     /// Σ (ln f' − shift).
@@ -130,6 +132,8 @@ pub struct FactorSummary {
     pub ln_derivative: Moments,
     /// Factors with f' = 0 exactly.
     pub zero: u64,
+    /// Of those, factors whose x was ±∞.
+    pub infinite_x: u64,
     /// Factors with f' > 1.
     pub above_one: u64,
     /// Factors with f' < 1/max f' (zeros included).
@@ -147,6 +151,7 @@ impl FactorSummary {
             s.count, s.shift, s.sum, s.sum_sq,
         ));
         self.zero += s.zero;
+        self.infinite_x += s.infinite_x;
         self.above_one += s.above_one;
         self.below_inverse_max += s.below_inverse_max;
     }
@@ -154,6 +159,7 @@ impl FactorSummary {
     fn merge(&mut self, o: &FactorSummary) {
         self.ln_derivative.merge(&o.ln_derivative);
         self.zero += o.zero;
+        self.infinite_x += o.infinite_x;
         self.above_one += o.above_one;
         self.below_inverse_max += o.below_inverse_max;
     }

@@ -237,6 +237,12 @@ fn sig(x: f64, d: usize) -> String {
     }
 }
 
+/// Up to 4 decimals, trailing zeros dropped: 2 → "2", 1.1439333 → "1.1439".
+fn short(x: f64) -> String {
+    let s = format!("{x:.4}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// A probability to 4 significant digits; close to 1 as `1-q` with q = 1 − p to 3.
 fn prob(p: f64) -> String {
     if p == 1.0 || p == 0.0 {
@@ -338,7 +344,7 @@ fn table(r: &SimResults, elapsed: f64, threads: usize) -> String {
             ),
             format!(
                 "f' < 1/{} (|x| > t1 = {})",
-                sig(a * n, 4),
+                short(a * n),
                 sig(crate::theory::vanish_threshold(a, n), 4)
             ),
         ),
@@ -356,6 +362,15 @@ fn table(r: &SimResults, elapsed: f64, threads: usize) -> String {
     ));
     if let Some(t) = th {
         line(format!("  (theory: {})", t.method));
+    }
+    if !r.x_has_finite_mean() {
+        line(
+            "  note: E|x| is infinite for this distribution, so E[ln f'(x)] does not exist;".into(),
+        );
+        line("        the per-factor mean and variance above describe this sample only".into());
+    }
+    if f.infinite_x > 0 {
+        line(format!("  {} draws of x were ±∞ (f' = 0)", f.infinite_x));
     }
     line(String::new());
     line(format!(
