@@ -94,6 +94,12 @@ pub(crate) fn parse_count(s: &str) -> Result<u64, String> {
     }
 }
 
+/// Parses a depth K like a count (`1000`, `1e3`); the range is checked with the config.
+pub(crate) fn parse_depth(s: &str) -> Result<u32, String> {
+    let v = parse_count(s)?;
+    u32::try_from(v).map_err(|_| format!("'{s}' is too large (at most 1000000)"))
+}
+
 /// Parses a finite number.
 pub(crate) fn parse_finite(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {

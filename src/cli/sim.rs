@@ -31,8 +31,8 @@ Activations (--activation): tanh (a·tanh(n·x), with --n and --a), lecun (1.715
 #[derive(Debug, Args)]
 #[command(after_help = EXAMPLES)]
 pub struct SimArgs {
-    /// K: the number of derivative factors in g (network depth).
-    #[arg(short = 'k', long, default_value_t = 50)]
+    /// K: the number of derivative factors in g (network depth; accepts 1e3).
+    #[arg(short = 'k', long, default_value = "50", value_parser = super::parse_depth)]
     depth: u32,
     /// N: the number of samples of g (accepts 1e6, 1_000_000).
     #[arg(short = 'N', long, default_value = "1e6", value_parser = super::parse_count)]

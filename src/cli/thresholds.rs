@@ -34,7 +34,7 @@ pub struct ThresholdsArgs {
     #[arg(short, long, default_value_t = 1.0, value_parser = super::parse_finite, allow_negative_numbers = true)]
     a: f64,
     /// K, for the depth threshold.
-    #[arg(short = 'k', long, default_value_t = 50)]
+    #[arg(short = 'k', long, default_value = "50", value_parser = super::parse_depth)]
     depth: u32,
     /// Print JSON on stdout instead of the table.
     #[arg(long)]
