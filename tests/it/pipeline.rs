@@ -179,6 +179,8 @@ fn factor_statistics_match_quadrature_for_every_family() {
         (100.0, "normal(0,1)"),
         // Far from 0: ln f' ≈ −2|x| + 2 ln 2, whose variance is 4σ² = 4.
         (1.0, "normal(1e6,1)"),
+        // Polynomial tails (the fourth moment of ln f' needs ν > 4).
+        (2.0, "student-t(6,0.8)"),
     ] {
         let exp = tanh_experiment(n, spec, 20, 50_000, 17);
         let s = simulate(&exp, 0, &|_| {});
