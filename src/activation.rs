@@ -194,7 +194,7 @@ fn check_scale(flag: &'static str, v: f64) -> Result<(), ConfigError> {
     } else {
         Err(ConfigError::new(
             flag,
-            format!("must be a finite number from {MIN_SCALE:e} to {MAX_SCALE:e}, got {v:e}"),
+            format!("must be a finite number from {MIN_SCALE:e} to {MAX_SCALE:e}, got {v:?}"),
         ))
     }
 }

@@ -99,11 +99,11 @@ impl PreActivation {
         finite("lo", lo)?;
         finite("hi", hi)?;
         if lo >= hi {
-            return Err(format!("uniform needs lo < hi, got lo={lo:e}, hi={hi:e}"));
+            return Err(format!("uniform needs lo < hi, got lo={lo:?}, hi={hi:?}"));
         }
         if !(hi - lo).is_finite() {
             return Err(format!(
-                "uniform needs a finite width hi − lo, got lo={lo:e}, hi={hi:e}"
+                "uniform needs a finite width hi − lo, got lo={lo:?}, hi={hi:?}"
             ));
         }
         Ok(PreActivation::Uniform { lo, hi })

@@ -53,7 +53,7 @@ fn kronrod(f: &impl Fn(f64) -> f64, a: f64, b: f64) -> (f64, f64) {
 /// the answer is from `tol`.
 const MAX_INTERVALS: usize = 2000;
 
-/// ∫ f over [a, b] to an absolute error of about `tol`, by global adaptive bisection (the
+/// ∫ f over [a, b] to an error of about max(`tol`, 1e-13·|value|), by global adaptive bisection (the
 /// interval with the largest error estimate is split next, as QUADPACK's QAG does), with
 /// at most 2000 intervals. Returns (value, estimated error).
 ///
@@ -65,7 +65,9 @@ pub fn integrate(f: &impl Fn(f64) -> f64, a: f64, b: f64, tol: f64) -> (f64, f64
     let (v, e) = kronrod(f, a, b);
     let mut intervals = vec![(a, b, v, e)];
     let (mut total, mut error) = (v, e);
-    while error > tol && intervals.len() < MAX_INTERVALS {
+    // Absolute `tol`, or 1e-13 of the value when that is larger: large integrands (ln f'
+    // of order 10⁶) need no absolute precision beyond their last digits.
+    while error > tol.max(1e-13 * total.abs()) && intervals.len() < MAX_INTERVALS {
         let worst = intervals
             .iter()
             .enumerate()

@@ -42,23 +42,11 @@ impl FactorTheory {
         let Source::Iid { dist } = &exp.source;
         let act = &exp.activation;
         let (mean, var, err) = theory::ln_derivative_moments(act, dist)?;
-        let inside = |t: f64| dist.cdf(t) - dist.cdf(-t) + point_mass_at(dist, -t);
         let (above, below) = match act.tanh_params() {
-            Some((a, n)) => {
-                let (e, t1) = (
-                    theory::explode_threshold(a, n),
-                    theory::vanish_threshold(a, n),
-                );
-                // f' > 1 strictly inside ±e (nowhere when a·n ≤ 1, where e = 0); f' < 1/(a·n)
-                // strictly outside ±t1 (everywhere when a·n < 1, where t1 = 0).
-                let above = if e > 0.0 {
-                    inside(e) - point_mass_at(dist, e) - point_mass_at(dist, -e)
-                } else {
-                    0.0
-                };
-                let below = if a * n < 1.0 { 1.0 } else { 1.0 - inside(t1) };
-                (Some(above), Some(below))
-            }
+            Some(_) => (
+                Some(fraction(act, dist, Side::AboveOne)),
+                Some(fraction(act, dist, Side::BelowInverseMax)),
+            ),
             None => (None, None),
         };
         Some(FactorTheory {
@@ -72,16 +60,38 @@ impl FactorTheory {
     }
 }
 
-/// P(X = x): the point masses of `dist` at x (0 for continuous families).
-fn point_mass_at(dist: &PreActivation, x: f64) -> f64 {
+#[derive(Clone, Copy)]
+enum Side {
+    AboveOne,
+    BelowInverseMax,
+}
+
+/// P(f'(X) > 1) or P(f'(X) < 1/(a·n)) for a·tanh(n·x): from the CDF at ±e or ±t1 for the
+/// continuous families, and for point masses by the kernel's own test on ln f'(x0), so
+/// that a point sitting exactly on a threshold is classified as the simulation does.
+fn fraction(act: &Activation, dist: &PreActivation, side: Side) -> f64 {
+    let (a, n) = act.tanh_params().expect("a·tanh(n·x)");
     match dist {
-        PreActivation::Point { x0 } => f64::from(u8::from(*x0 == x)),
+        PreActivation::Point { x0 } => {
+            let l = act.ln_derivative(*x0);
+            f64::from(u8::from(match side {
+                Side::AboveOne => l > 0.0,
+                Side::BelowInverseMax => l < -act.ln_max_derivative(),
+            }))
+        }
         PreActivation::Mixture(m) => m
             .components()
             .iter()
-            .map(|(w, d)| w * point_mass_at(d, x))
+            .map(|(w, d)| w * fraction(act, d, side))
             .sum(),
-        _ => 0.0,
+        continuous => {
+            let inside = |t: f64| continuous.cdf(t) - continuous.cdf(-t);
+            match side {
+                Side::AboveOne => inside(theory::explode_threshold(a, n)),
+                Side::BelowInverseMax if a * n < 1.0 => 1.0,
+                Side::BelowInverseMax => 1.0 - inside(theory::vanish_threshold(a, n)),
+            }
+        }
     }
 }
 
@@ -148,6 +158,14 @@ impl SimResults {
         dist.mean().is_some()
     }
 
+    /// The widest histogram bucket among those holding the reported quantiles, in decades.
+    pub fn quantile_resolution(&self) -> f64 {
+        QUANTILES
+            .iter()
+            .map(|&q| self.summary.quantile_resolution(q))
+            .fold(0.0, f64::max)
+    }
+
     /// Per-factor fractions: (above one, below 1/max f').
     pub fn factor_fractions(&self) -> (f64, f64) {
         let f = &self.summary.factors;
@@ -203,7 +221,8 @@ impl SimResults {
             "non_finite": {
                 "zero_g": s.zero,
                 "nan": s.not_a_number,
-                "unbinned": s.unbinned,
+                "unbinned_below": s.unbinned_below,
+                "unbinned_above": s.unbinned_above,
             },
             "factors": {
                 "count": f.total(),
@@ -218,9 +237,9 @@ impl SimResults {
             },
             "theory": theory,
             "histogram": {
-                "encoding": "HDR V2-deflate, base64; upper: value = round(1000*(log10 g - anchor)) for log10 g >= anchor; lower: value = round(1000*(anchor - log10 g)) below it",
+                "encoding": "HDR V2-deflate, base64; v = round(1000*(log10 g - anchor)); upper records v when v >= 0, lower records -v when v < 0",
                 "anchor_log10_g": num(s.anchor),
-                "resolution_decades": num(s.resolution()),
+                "quantile_resolution_decades": num(self.quantile_resolution()),
                 "upper_hdr_v2_deflate_base64": crate::output::hdr_base64(&s.upper),
                 "lower_hdr_v2_deflate_base64": crate::output::hdr_base64(&s.lower),
             },

@@ -24,8 +24,9 @@ pub fn simulate(exp: &Experiment, cell: u32, on_block: &(dyn Fn(u64) + Sync)) ->
     let kernel = exp.kernel();
     let thresholds = exp.thresholds();
     let blocks = exp.blocks();
-    // The histograms' anchor: the mean log10 g of block 0, computed first so that every
-    // block records against the same, deterministic anchor.
+    // The histograms' anchor: the median log10 g of block 0 (robust to heavy tails, and no
+    // sum to overflow), computed first so that every block records against the same,
+    // deterministic anchor.
     let anchor = {
         let len = BLOCK_SAMPLES.min(exp.samples) as usize;
         let mut ln_g = vec![0.0; len];
@@ -34,11 +35,11 @@ pub fn simulate(exp: &Experiment, cell: u32, on_block: &(dyn Fn(u64) + Sync)) ->
             &mut ln_g,
             &mut FactorSums::default(),
         );
-        let finite: Vec<f64> = ln_g.iter().copied().filter(|l| l.is_finite()).collect();
-        if finite.is_empty() {
-            thresholds.ln_cap / std::f64::consts::LN_10
-        } else {
-            finite.iter().sum::<f64>() / finite.len() as f64 / std::f64::consts::LN_10
+        let mut finite: Vec<f64> = ln_g.into_iter().filter(|l| l.is_finite()).collect();
+        finite.sort_by(f64::total_cmp);
+        match finite.get(finite.len() / 2) {
+            Some(median) => median / std::f64::consts::LN_10,
+            None => thresholds.ln_cap / std::f64::consts::LN_10,
         }
     };
     let mut total = Summary::new(thresholds, anchor);

@@ -13,8 +13,9 @@ pub const UNITS_PER_DECADE: f64 = 1000.0;
 /// HDR significant digits: bucket width ≤ 0.1 % of d (and 0.001 decade for d < 2.048), so
 /// the resolution follows the spread of log10 g, not its distance from the cap.
 pub const HDR_SIGFIG: u8 = 3;
-/// Largest recordable d in units (10¹² decades); farther values are counted as unbinned.
-const MAX_UNITS: f64 = 1e15;
+/// Largest recordable d in units (4·10¹⁵ decades, within HDR's 2⁶³); farther values are
+/// counted as unbinned.
+const MAX_UNITS: f64 = 4e18;
 
 /// Streaming mean and variance (Welford), mergeable by Chan's formula.
 ///
@@ -220,8 +221,10 @@ pub struct Summary {
     pub zero: u64,
     /// ln g was NaN (never expected; counted, not dropped).
     pub not_a_number: u64,
-    /// Finite g too far from the anchor for the histogram (over 10¹² decades).
-    pub unbinned: u64,
+    /// Finite g too far below the anchor for the histogram (over 4·10¹⁵ decades).
+    pub unbinned_below: u64,
+    /// Finite g too far above the anchor for the histogram.
+    pub unbinned_above: u64,
     /// Mean and variance of log10 g over samples with finite ln g.
     pub log10_g: Moments,
     /// Smallest and largest finite log10 g seen.
@@ -253,10 +256,15 @@ impl Summary {
             between: 0,
             zero: 0,
             not_a_number: 0,
-            unbinned: 0,
+            unbinned_below: 0,
+            unbinned_above: 0,
             log10_g: Moments::default(),
             log10_g_range: None,
-            anchor: (anchor * UNITS_PER_DECADE).round() / UNITS_PER_DECADE,
+            anchor: if anchor.abs() < 1e12 {
+                (anchor * UNITS_PER_DECADE).round() / UNITS_PER_DECADE
+            } else {
+                anchor
+            },
             upper: histogram(),
             lower: histogram(),
             factors: FactorSummary::default(),
@@ -303,8 +311,10 @@ impl Summary {
             Some((lo, hi)) => (lo.min(log10_g), hi.max(log10_g)),
         });
         let units = ((log10_g - self.anchor) * UNITS_PER_DECADE).round();
-        if units.abs() > MAX_UNITS {
-            self.unbinned += 1;
+        if units > MAX_UNITS {
+            self.unbinned_above += 1;
+        } else if units < -MAX_UNITS {
+            self.unbinned_below += 1;
         } else if units >= 0.0 {
             self.upper.record(units as u64).expect("auto-resizing");
         } else {
@@ -321,7 +331,8 @@ impl Summary {
         self.between += o.between;
         self.zero += o.zero;
         self.not_a_number += o.not_a_number;
-        self.unbinned += o.unbinned;
+        self.unbinned_below += o.unbinned_below;
+        self.unbinned_above += o.unbinned_above;
         self.log10_g.merge(&o.log10_g);
         self.log10_g_range = match (self.log10_g_range, o.log10_g_range) {
             (None, r) | (r, None) => r,
@@ -360,37 +371,43 @@ impl Summary {
         out
     }
 
-    /// The widest histogram bucket, in decades: the resolution of the quantiles.
-    pub fn resolution(&self) -> f64 {
-        self.buckets()
-            .iter()
-            .map(|b| b.1 - b.0)
-            .fold(1.0 / UNITS_PER_DECADE, f64::max)
+    /// The width in decades of the histogram bucket that holds the q-quantile (0 where the
+    /// quantile is −∞ or an exact extreme): how far the reported quantile can be off.
+    pub fn quantile_resolution(&self, q: f64) -> f64 {
+        self.locate(q).1
     }
 
     /// The q-quantile of log10 g (0 < q < 1) over samples whose ln g is not NaN: −∞ when it
-    /// falls among g = 0 or unbinned samples, else the middle of its histogram bucket,
-    /// clamped to the observed range (exact to 0.001 decade within 2 decades of the anchor,
-    /// to 0.1 % of the distance beyond).
+    /// falls among g = 0, the observed minimum or maximum when it falls among samples beyond
+    /// the histogram, else the middle of its histogram bucket clamped to the observed range
+    /// (exact to 0.001 decade within 2 decades of the anchor, to 0.1 % of the distance
+    /// beyond).
     pub fn quantile(&self, q: f64) -> f64 {
+        self.locate(q).0
+    }
+
+    /// (q-quantile, width of its bucket).
+    fn locate(&self, q: f64) -> (f64, f64) {
         let m = self.samples - self.not_a_number;
         if m == 0 {
-            return f64::NAN;
+            return (f64::NAN, 0.0);
         }
         let rank = ((q * m as f64).ceil() as u64).clamp(1, m);
-        let mut seen = self.zero + self.unbinned;
-        if rank <= seen {
-            return f64::NEG_INFINITY;
+        if rank <= self.zero {
+            return (f64::NEG_INFINITY, 0.0);
         }
         let (min, max) = self.log10_g_range.unwrap_or((f64::NAN, f64::NAN));
+        let mut seen = self.zero + self.unbinned_below;
+        if rank <= seen {
+            return (min, 0.0);
+        }
         for (lo, hi, count) in self.buckets() {
             seen += count;
             if seen >= rank {
-                let mid = 0.5 * (lo + hi);
-                return mid.clamp(min, max);
+                return ((0.5 * (lo + hi)).clamp(min, max), hi - lo);
             }
         }
-        f64::NAN
+        (max, 0.0)
     }
 }
 

@@ -303,10 +303,17 @@ fn table(r: &SimResults, elapsed: f64, threads: usize) -> String {
         .collect();
     line(format!("  quantiles  {}", qs[..5].join("  ")));
     line(format!("             {}", qs[5..].join("  ")));
-    if s.zero + s.not_a_number + s.unbinned > 0 {
+    let unbinned = s.unbinned_below + s.unbinned_above;
+    if s.zero + s.not_a_number + unbinned > 0 {
         line(format!(
-            "  non-finite: {} with g = 0, {} NaN, {} beyond the histogram",
-            s.zero, s.not_a_number, s.unbinned
+            "  non-finite: {} with g = 0, {} NaN; {} more than 4e15 decades from the median",
+            s.zero, s.not_a_number, unbinned
+        ));
+    }
+    if r.quantile_resolution() > 0.01 {
+        line(format!(
+            "  quantile resolution: {} decades (the widest bucket holding a quantile)",
+            sig(r.quantile_resolution(), 2)
         ));
     }
     line(String::new());
