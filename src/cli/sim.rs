@@ -310,7 +310,7 @@ fn table(r: &SimResults, elapsed: f64, threads: usize) -> String {
             s.zero, s.not_a_number, unbinned
         ));
     }
-    if r.quantile_resolution() > 0.01 {
+    if r.quantile_resolution() > 0.1 {
         line(format!(
             "  quantile resolution: {} decades (the widest bucket holding a quantile)",
             sig(r.quantile_resolution(), 2)
