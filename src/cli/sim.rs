@@ -297,6 +297,18 @@ fn table(r: &SimResults, elapsed: f64, threads: usize) -> String {
         sig(m.variance().sqrt(), 4),
         sig(s.log10_cap(), 5)
     ));
+    if let Some(t) = r.theory {
+        // ln g is a sum of K iid factors: its mean and variance follow exactly.
+        let k = f64::from(e.depth);
+        line(format!(
+            "  theory: mean {}, sd {} (K·E[ln f'], √(K·Var[ln f']), over ln 10)",
+            sig(k * t.mean_ln_derivative / std::f64::consts::LN_10, 5),
+            sig(
+                (k * t.var_ln_derivative).sqrt() / std::f64::consts::LN_10,
+                4
+            )
+        ));
+    }
     let qs: Vec<String> = QUANTILES
         .iter()
         .map(|&q| format!("{}%: {}", q * 100.0, sig(s.quantile(q), 4)))
