@@ -274,6 +274,37 @@ impl PreActivation {
         }
     }
 
+    /// P(X > x), computed directly in the upper tail (not as 1 − cdf, which loses every
+    /// digit there).
+    ///
+    /// ```
+    /// use vanish::distribution::PreActivation;
+    /// let d: PreActivation = "normal(0,1)".parse().unwrap();
+    /// // mpmath: ncdf(−10) = 7.619853024160526e-24; statrs' erfc is good to ~1e-10 there.
+    /// assert!((d.sf(10.0) / 7.619853024160526e-24 - 1.0).abs() < 1e-9);
+    /// ```
+    pub fn sf(&self, x: f64) -> f64 {
+        use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+        match *self {
+            PreActivation::Normal { mu, sigma } => Normal::new(mu, sigma).expect("validated").sf(x),
+            PreActivation::Uniform { lo, hi } => ((hi - x) / (hi - lo)).clamp(0.0, 1.0),
+            PreActivation::Laplace { mu, b } => {
+                let z = (x - mu) / b;
+                if z < 0.0 {
+                    1.0 - 0.5 * z.exp()
+                } else {
+                    0.5 * (-z).exp()
+                }
+            }
+            PreActivation::Logistic { mu, s } => 1.0 / (1.0 + ((x - mu) / s).exp()),
+            PreActivation::StudentT { nu, scale, .. } => {
+                StudentsT::new(0.0, scale, nu).expect("validated").sf(x)
+            }
+            PreActivation::Point { x0 } => f64::from(u8::from(x0 > x)),
+            PreActivation::Mixture(ref m) => m.components.iter().map(|(w, d)| w * d.sf(x)).sum(),
+        }
+    }
+
     /// The density at x, for the continuous families (`None` for a point mass or a mixture,
     /// whose expectations are taken component by component).
     pub fn pdf(&self, x: f64) -> Option<f64> {

@@ -13,6 +13,7 @@ pub mod error;
 pub mod estimate;
 pub mod experiment;
 pub mod kernel;
+pub mod law;
 pub mod output;
 pub mod quadrature;
 pub mod results;

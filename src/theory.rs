@@ -16,7 +16,7 @@ use crate::activation::Activation;
 use crate::distribution::PreActivation;
 
 /// acosh(e^L) for L ≥ 0 without overflow: L + ln(1 + √(1 − e^{−2L})).
-fn acosh_exp(ln_y: f64) -> f64 {
+pub(crate) fn acosh_exp(ln_y: f64) -> f64 {
     if ln_y <= 0.0 {
         return 0.0;
     }

@@ -4,6 +4,8 @@
 mod cli;
 #[path = "it/determinism.rs"]
 mod determinism;
+#[path = "it/exact.rs"]
+mod exact;
 #[path = "it/pipeline.rs"]
 mod pipeline;
 #[path = "it/reference.rs"]

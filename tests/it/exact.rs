@@ -1,0 +1,92 @@
+//! The exact law of ln g (lattice + tilted FFT) against closed forms and Monte Carlo.
+
+use crate::util::{tanh_experiment, within_5_se};
+use vanish::activation::Activation;
+use vanish::law::{FactorLaw, exact_tails};
+use vanish::simulate::simulate;
+
+fn ln_binomial_pmf(k: u64, n: u64, p: f64) -> f64 {
+    let mut ln = 0.0;
+    for i in 0..k {
+        ln += ((n - i) as f64).ln() - ((i + 1) as f64).ln();
+    }
+    ln + k as f64 * p.ln() + (n - k) as f64 * (1.0 - p).ln()
+}
+
+#[test]
+fn two_point_mixture_is_exactly_binomial_in_both_tails() {
+    // Y = ln 2 (x = 0, weight w) or ln f'(1.5); ln g = j·ln 2 + (K − j)·ln f'(1.5).
+    let (w, depth, n) = (0.3, 20u64, 2.0);
+    let f = Activation::scaled_tanh(1.0, n).unwrap();
+    let d = format!("mix({w}*point(0), {}*point(1.5))", 1.0 - w)
+        .parse()
+        .unwrap();
+    let law = FactorLaw::new(&f, &d).unwrap();
+    let (lv, le) = ((1e-6f64).ln(), (1e6f64).ln());
+    let (vanish, explode) = exact_tails(&law, depth as u32, lv, le);
+    let (hi, lo) = (f.ln_derivative(0.0), f.ln_derivative(1.5));
+    let (mut not_vanish, mut p_explode) = (0.0, 0.0);
+    for j in 0..=depth {
+        let ln_g = j as f64 * hi + (depth - j) as f64 * lo;
+        // Far enough from the thresholds that the lattice cannot move a sum across.
+        assert!((ln_g - lv).abs() > 0.02 && (ln_g - le).abs() > 0.02);
+        let pj = ln_binomial_pmf(j, depth, w).exp();
+        if ln_g >= lv {
+            not_vanish += pj;
+        }
+        if ln_g > le {
+            p_explode += pj;
+        }
+    }
+    // 1 − P(vanish) ≈ 6e-5 and P(explode) = 0.3^20 ≈ 3.5e-11: both far tails.
+    assert!(
+        (vanish.complement / not_vanish - 1.0).abs() < 1e-9,
+        "{vanish:?} vs {not_vanish}"
+    );
+    assert!(
+        (explode.p / p_explode - 1.0).abs() < 1e-9,
+        "{explode:?} vs {p_explode}"
+    );
+}
+
+#[test]
+fn exact_agrees_with_monte_carlo() {
+    for (sigma, seed) in [(0.4, 21), (0.5, 22)] {
+        let spec = format!("normal(0,{sigma})");
+        let exp = tanh_experiment(2.0, &spec, 50, 200_000, seed);
+        let s = simulate(&exp, 0, &|_| {});
+        let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
+        let d = spec.parse().unwrap();
+        let law = FactorLaw::new(&f, &d).unwrap();
+        let (v, e) = exact_tails(&law, 50, (1e-6f64).ln(), (1e6f64).ln());
+        let n = s.samples as f64;
+        for (what, count, p) in [("vanish", s.vanish, v.p), ("explode", s.explode, e.p)] {
+            let se = (p * (1.0 - p) / n).sqrt().max(1.0 / n);
+            within_5_se(&format!("{spec} {what}"), count as f64 / n, p, se);
+        }
+        // The lattice error estimate is far below the Monte Carlo resolution.
+        assert!(v.error < 1e-6 && e.error < 1e-5, "{v:?} {e:?}");
+    }
+}
+
+#[test]
+fn the_seed_explosion_probability_is_about_1e_minus_14() {
+    // n = 2, K = 50, x ~ N(0,1): no plain Monte Carlo run sees an explosion.
+    let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
+    let d = "normal(0,1)".parse().unwrap();
+    let law = FactorLaw::new(&f, &d).unwrap();
+    let (v, e) = exact_tails(&law, 50, (1e-6f64).ln(), (1e6f64).ln());
+    assert!(e.p > 1e-15 && e.p < 1e-13, "{e:?}");
+    assert!(e.error < 1e-3 * e.p, "{e:?}");
+    // 1 − P(vanish) = P(between) + P(explode) ≈ 5e-6: against 10⁶ Monte Carlo samples.
+    let exp = tanh_experiment(2.0, "normal(0,1)", 50, 1_000_000, 23);
+    let s = simulate(&exp, 0, &|_| {});
+    let n = s.samples as f64;
+    let p = v.complement;
+    within_5_se(
+        "1 - P(vanish)",
+        (s.samples - s.vanish) as f64 / n,
+        p,
+        (p / n).sqrt(),
+    );
+}
