@@ -167,22 +167,30 @@ fn ln_lattice_tail(p: &[f64], depth: u32, t: f64, upper: bool) -> f64 {
     if !upper && t < 0.0 {
         return f64::NEG_INFINITY;
     }
-    // Solve E_τ[j] = t/K for τ by bisection (E_τ increases with τ).
+    // Solve E_τ[j] = t/K for τ: Newton (dE/dτ = Var_τ) kept inside a bisection bracket.
     let ln_p: Vec<f64> = p
         .iter()
         .map(|&m| if m > 0.0 { m.ln() } else { f64::NEG_INFINITY })
         .collect();
     let target = (t / k).clamp(1e-9, last - 1e-9);
-    let (mut lo, mut hi) = (-50.0f64, 50.0f64);
-    for _ in 0..64 {
-        let mid = 0.5 * (lo + hi);
-        if tilt(&ln_p, mid).1 < target {
-            lo = mid;
-        } else {
-            hi = mid;
+    let (mut lo, mut hi, mut tau) = (-50.0f64, 50.0f64, 0.0f64);
+    for _ in 0..200 {
+        let (_, mean, var) = tilt(&ln_p, tau);
+        if (mean - target).abs() <= 1e-10 * target.max(1.0) || hi - lo < 1e-15 {
+            break;
         }
+        if mean < target {
+            lo = tau;
+        } else {
+            hi = tau;
+        }
+        let newton = tau - (mean - target) / var;
+        tau = if newton > lo && newton < hi && var > 0.0 {
+            newton
+        } else {
+            0.5 * (lo + hi)
+        };
     }
-    let tau = 0.5 * (lo + hi);
     let (ln_m, _, var) = tilt(&ln_p, tau);
     // A window of ±24 sd of the tilted sum (and at least one factor's support) holds all
     // that matters; what wraps around the circle is below 1e-100 of the total.
@@ -235,10 +243,15 @@ pub fn exact_tails(
     ln_vanish: f64,
     ln_explode: f64,
 ) -> (Probability, Probability) {
+    let k = f64::from(depth);
+    let c = law.cap();
     let at = |h: f64| {
-        let (p, truncated) = law.lattice(h, 1 << 21);
-        let k = f64::from(depth);
-        let c = law.cap();
+        // One factor below c − J·h forces ln g < ln_vanish whatever the other K − 1 are
+        // (each is at most c): all mass below that point can be lumped into it without
+        // changing any classification, so the lattice stops there.
+        let decisive = ((k * c - ln_vanish) / h).ceil().max(1.0) as usize + 2;
+        let (p, below) = law.lattice(h, decisive.min(1 << 22));
+        let truncated = if p.len() >= decisive { 0.0 } else { below };
         // ln g on the lattice: K·c − h·T. Vanish: T > (Kc − ln_vanish)/h; explode:
         // T < (Kc − ln_explode)/h, i.e. T ≤ ceil(that) − 1.
         let tv = (k * c - ln_vanish) / h;
@@ -258,7 +271,7 @@ pub fn exact_tails(
         };
         (side(tv, true), side(te, false), truncated * k)
     };
-    // Step: fine enough that the sum's sd spans ~2·10⁴ lattice steps.
+    // Step: fine enough that the sum's sd spans ~10⁴ lattice steps.
     let sd_y = crate::theory::ln_derivative_moments(
         &Activation::ScaledTanh {
             a: law.cap.exp() / law.n,
@@ -267,7 +280,7 @@ pub fn exact_tails(
         law.dist,
     )
     .map_or(1.0, |m| m.1.sqrt());
-    let h = (sd_y * f64::from(depth).sqrt() / 2e4).clamp(1e-4, 0.05);
+    let h = (sd_y * f64::from(depth).sqrt() / 1e4).clamp(1e-4, 0.05);
     let (v1, e1, trunc) = at(h);
     let (v2, e2, _) = at(2.0 * h);
     let prob = |fine: (f64, f64), coarse: (f64, f64)| {
