@@ -60,12 +60,13 @@ fn exact_agrees_with_monte_carlo() {
         let law = FactorLaw::new(&f, &d).unwrap();
         let (v, e) = exact_tails(&law, 50, (1e-6f64).ln(), (1e6f64).ln());
         let n = s.samples as f64;
-        for (what, count, p) in [("vanish", s.vanish, v.p), ("explode", s.explode, e.p)] {
+        for (what, count, exact) in [("vanish", s.vanish, v), ("explode", s.explode, e)] {
+            let p = exact.p;
             let se = (p * (1.0 - p) / n).sqrt().max(1.0 / n);
             within_5_se(&format!("{spec} {what}"), count as f64 / n, p, se);
+            // The lattice error estimate is far below the Monte Carlo resolution.
+            assert!(exact.error < se / 10.0, "{spec} {what}: {exact:?}");
         }
-        // The lattice error estimate is far below the Monte Carlo resolution.
-        assert!(v.error < 1e-6 && e.error < 1e-5, "{v:?} {e:?}");
     }
 }
 
