@@ -14,6 +14,7 @@ pub mod estimate;
 pub mod experiment;
 pub mod kernel;
 pub mod law;
+pub mod methods;
 pub mod output;
 pub mod quadrature;
 pub mod results;

@@ -9,6 +9,8 @@ use crate::activation::Activation;
 use crate::distribution::PreActivation;
 use crate::estimate::ProbabilityEstimate;
 use crate::experiment::Experiment;
+use crate::law::Probability;
+use crate::methods::{Method, MethodEstimate, mc_off_by};
 use crate::source::Source;
 use crate::summary::Summary;
 use crate::theory;
@@ -135,6 +137,8 @@ pub struct SimResults {
     pub summary: Summary,
     /// Per-factor theory, where available.
     pub theory: Option<FactorTheory>,
+    /// The non-MC estimates asked for (`--method`).
+    pub methods: Vec<MethodEstimate>,
 }
 
 impl SimResults {
@@ -146,9 +150,29 @@ impl SimResults {
             explode: ProbabilityEstimate::from_counts(summary.explode, n),
             between: ProbabilityEstimate::from_counts(summary.between, n),
             theory: FactorTheory::for_experiment(&experiment),
+            methods: Vec::new(),
             experiment,
             summary,
         }
+    }
+
+    /// Adds the estimates of `methods` (each already checked with [`Method::check`]).
+    pub fn with_methods(mut self, methods: &[Method]) -> Self {
+        self.methods = methods
+            .iter()
+            .filter(|&&m| m != Method::Mc)
+            .map(|&m| crate::methods::estimate(m, &self.experiment))
+            .collect();
+        self
+    }
+
+    /// How far MC is from a method, in standard errors: (vanish, explode).
+    pub fn mc_off_by(&self, m: &MethodEstimate) -> (f64, f64) {
+        let n = self.summary.samples;
+        (
+            mc_off_by(self.summary.vanish, n, &m.vanish),
+            mc_off_by(self.summary.explode, n, &m.explode),
+        )
     }
 
     /// Whether E|X| is finite: without it (Student's t with ν ≤ 1) E[ln f'(X)] does not
@@ -199,8 +223,31 @@ impl SimResults {
                 "sd_log10_g": num((k * t.var_ln_derivative).sqrt() / LN_10),
             })
         });
+        let method_json = |p: &Probability, z: f64| {
+            json!({
+                "p": num(p.p),
+                "complement": num(p.complement),
+                "error": num(p.error),
+                "mc_off_by_se": num(z),
+            })
+        };
+        let methods: serde_json::Map<String, Value> = self
+            .methods
+            .iter()
+            .map(|m| {
+                let (zv, ze) = self.mc_off_by(m);
+                (
+                    m.method.to_string(),
+                    json!({
+                        "vanish": method_json(&m.vanish, zv),
+                        "explode": method_json(&m.explode, ze),
+                    }),
+                )
+            })
+            .collect();
         json!({
             "config": self.experiment.to_json(),
+            "methods": methods,
             "thresholds": self.thresholds_json(),
             "samples": s.samples,
             "probabilities": {
@@ -285,6 +332,16 @@ impl SimResults {
             cols.push((format!("p_{name}_wilson_hi"), fmt(est.wilson.1)));
             cols.push((format!("p_{name}_cp_lo"), fmt(est.clopper_pearson.0)));
             cols.push((format!("p_{name}_cp_hi"), fmt(est.clopper_pearson.1)));
+        }
+        for m in &self.methods {
+            let (zv, ze) = self.mc_off_by(m);
+            for (event, p, z) in [("vanish", &m.vanish, zv), ("explode", &m.explode, ze)] {
+                let name = format!("p_{event}_{}", m.method);
+                cols.push((name.clone(), fmt(p.p)));
+                cols.push((format!("{name}_complement"), fmt(p.complement)));
+                cols.push((format!("{name}_error"), fmt(p.error)));
+                cols.push((format!("{name}_mc_off_by_se"), fmt(z)));
+            }
         }
         cols.push(("mean_log10_g".into(), fmt(s.log10_g.mean())));
         cols.push(("sd_log10_g".into(), fmt(s.log10_g.variance().sqrt())));

@@ -12,6 +12,7 @@ use crate::activation::Activation;
 use crate::distribution::PreActivation;
 use crate::error::ConfigError;
 use crate::experiment::Experiment;
+use crate::methods::Method;
 use crate::output::{csv_text, prepare_out_dir, write_atomic};
 use crate::results::{QUANTILES, SimResults, fmt};
 use crate::simulate::simulate;
@@ -21,6 +22,7 @@ const EXAMPLES: &str = "Examples:
   vanish sim
   vanish sim --n 1.5 --depth 100 --dist 'laplace(0,0.7)' --samples 5e6 --out runs/a
   vanish sim --activation lecun --dist 'mix(0.8*normal(0,0.5), 0.2*uniform(-4,4))' --json
+  vanish sim --method all          # exact and CLT probabilities beside Monte Carlo
 
 Distributions (--dist): normal(μ,σ), uniform(lo,hi), laplace(μ,b), student-t(ν,scale),
   logistic(μ,s), point(x0), mix(w1*D1, w2*D2, …)
@@ -55,6 +57,9 @@ pub struct SimArgs {
     /// g above this counts as exploded.
     #[arg(long, default_value_t = 1e6, value_parser = super::parse_finite, allow_negative_numbers = true)]
     explode_above: f64,
+    /// Estimates beside Monte Carlo: mc, exact, clt, all (iid sources only).
+    #[arg(short, long, default_value = "mc")]
+    method: String,
     /// Seed of every random stream: the same seed gives the same numbers on any machine.
     #[arg(short, long, default_value_t = 1)]
     seed: u64,
@@ -75,6 +80,7 @@ pub struct SimArgs {
 /// Validated settings of a `sim` run.
 struct SimSettings {
     experiment: Experiment,
+    methods: Vec<Method>,
     threads: usize,
     out: Option<PathBuf>,
     json: bool,
@@ -106,6 +112,10 @@ impl SimArgs {
             self.explode_above,
             self.seed,
         )?;
+        let methods = Method::parse_list(&self.method)?;
+        for m in &methods {
+            m.check(&experiment)?;
+        }
         let threads = match self.threads {
             Some(t) if (1..=4096).contains(&t) => t,
             Some(t) => {
@@ -120,6 +130,7 @@ impl SimArgs {
         let out = self.out.as_deref().map(prepare_out_dir).transpose()?;
         Ok(SimSettings {
             experiment,
+            methods,
             threads,
             out,
             json: self.json,
@@ -152,7 +163,7 @@ pub(super) fn run(args: SimArgs) -> anyhow::Result<()> {
     let summary = pool.install(|| simulate(exp, 0, &|n| bar.inc(n)));
     let elapsed = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
-    let results = SimResults::new(exp.clone(), summary);
+    let results = SimResults::new(exp.clone(), summary).with_methods(&s.methods);
     let summary_json = results.to_json();
 
     if let Some(dir) = &s.out {
@@ -287,6 +298,36 @@ fn table(r: &SimResults, elapsed: f64, threads: usize) -> String {
             prob(est.p),
             interval(est.wilson)
         ));
+    }
+    if !r.methods.is_empty() {
+        line(String::new());
+        line(format!(
+            "{:<10} {:<28} {:<28} {}",
+            "method", "P(vanish)", "P(explode)", "MC off by (SE)"
+        ));
+        for m in &r.methods {
+            let show = |p: &crate::law::Probability| {
+                let value = if p.p > 0.999 {
+                    format!("1-{:.3e}", p.complement)
+                } else {
+                    sig(p.p, 4)
+                };
+                if p.error.is_nan() {
+                    value
+                } else {
+                    format!("{value} ±{:.1e}", p.error)
+                }
+            };
+            let (zv, ze) = r.mc_off_by(m);
+            line(format!(
+                "{:<10} {:<28} {:<28} {:+.2}, {:+.2}",
+                m.method.to_string(),
+                show(&m.vanish),
+                show(&m.explode),
+                zv,
+                ze
+            ));
+        }
     }
     line(String::new());
     let m = &s.log10_g;

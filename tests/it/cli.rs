@@ -48,6 +48,12 @@ const BAD_INPUT: &[(&[&str], &str)] = &[
     (&["--activation", "leaky-relu(2)"], "--activation"),
     (&["--activation", "relu", "--n", "3"], "--n"),
     (&["--threads", "0"], "--threads"),
+    (&["--method", "saddle-ish"], "--method"),
+    (&["--activation", "relu", "--method", "exact"], "--method"),
+    (
+        &["--dist", "student-t(2.5,1)", "--method", "clt"],
+        "--method",
+    ),
 ];
 
 #[test]
@@ -267,5 +273,37 @@ fn a_broken_pipe_exits_quietly() {
         out.stderr.is_empty(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn methods_appear_in_json_and_csv() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("m");
+    let assert = vanish()
+        .args([
+            "sim",
+            "--samples",
+            "20000",
+            "--method",
+            "all",
+            "--json",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
+    for m in ["exact", "clt"] {
+        for event in ["vanish", "explode"] {
+            assert!(v["methods"][m][event]["p"].is_number(), "{m} {event}");
+        }
+    }
+    let csv = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .contains("p_explode_exact_error")
     );
 }

@@ -91,3 +91,19 @@ fn the_seed_explosion_probability_is_about_1e_minus_14() {
         (p / n).sqrt(),
     );
 }
+
+#[test]
+fn the_clt_is_wrong_in_the_far_tail_by_orders_of_magnitude() {
+    // The normal approximation ignores the cap and the skew of ln f': at n = 2, K = 50,
+    // x ~ N(0,1) it puts P(explode) near 1e-8, the exact law near 7e-15. A regression that
+    // quietly "fixes" the CLT column would break this ratio.
+    use vanish::methods::{Method, estimate};
+    let exp = tanh_experiment(2.0, "normal(0,1)", 50, 1000, 1);
+    let exact = estimate(Method::Exact, &exp);
+    let clt = estimate(Method::Clt, &exp);
+    let ratio = clt.explode.p / exact.explode.p;
+    assert!(ratio > 1e5 && ratio < 1e8, "CLT/exact = {ratio:e}");
+    // Even 1 − P(vanish) ≈ 5e-6, not a far tail, is off by more than a factor of 10.
+    let bulk = clt.vanish.complement / exact.vanish.complement;
+    assert!(bulk > 10.0, "{bulk}");
+}
