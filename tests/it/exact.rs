@@ -16,37 +16,41 @@ fn ln_binomial_pmf(k: u64, n: u64, p: f64) -> f64 {
 #[test]
 fn two_point_mixture_is_exactly_binomial_in_both_tails() {
     // Y = ln 2 (x = 0, weight w) or ln f'(1.5); ln g = j·ln 2 + (K − j)·ln f'(1.5).
-    let (w, depth, n) = (0.3, 20u64, 2.0);
-    let f = Activation::scaled_tanh(1.0, n).unwrap();
-    let d = format!("mix({w}*point(0), {}*point(1.5))", 1.0 - w)
-        .parse()
-        .unwrap();
-    let law = FactorLaw::new(&f, &d).unwrap();
-    let (lv, le) = ((1e-6f64).ln(), (1e6f64).ln());
-    let (vanish, explode) = exact_tails(&law, depth as u32, lv, le);
-    let (hi, lo) = (f.ln_derivative(0.0), f.ln_derivative(1.5));
-    let (mut not_vanish, mut p_explode) = (0.0, 0.0);
-    for j in 0..=depth {
-        let ln_g = j as f64 * hi + (depth - j) as f64 * lo;
-        // Far enough from the thresholds that the lattice cannot move a sum across.
-        assert!((ln_g - lv).abs() > 0.02 && (ln_g - le).abs() > 0.02);
-        let pj = ln_binomial_pmf(j, depth, w).exp();
-        if ln_g >= lv {
-            not_vanish += pj;
+    // (0.3, 20): 1 − P(vanish) ≈ 6e-5 and P(explode) = 0.3^20 ≈ 3.5e-11;
+    // (0.05, 25): P(explode) = 0.05^25 ≈ 3e-33.
+    for (w, depth) in [(0.3, 20u64), (0.05, 25)] {
+        let n = 2.0;
+        let f = Activation::scaled_tanh(1.0, n).unwrap();
+        let d = format!("mix({w}*point(0), {}*point(1.5))", 1.0 - w)
+            .parse()
+            .unwrap();
+        let law = FactorLaw::new(&f, &d).unwrap();
+        let (lv, le) = ((1e-6f64).ln(), (1e6f64).ln());
+        let (vanish, explode) = exact_tails(&law, depth as u32, lv, le);
+        let (hi, lo) = (f.ln_derivative(0.0), f.ln_derivative(1.5));
+        let (mut not_vanish, mut p_explode) = (0.0, 0.0);
+        for j in 0..=depth {
+            let ln_g = j as f64 * hi + (depth - j) as f64 * lo;
+            // Far enough from the thresholds that the lattice cannot move a sum across.
+            assert!((ln_g - lv).abs() > 0.02 && (ln_g - le).abs() > 0.02);
+            let pj = ln_binomial_pmf(j, depth, w).exp();
+            if ln_g >= lv {
+                not_vanish += pj;
+            }
+            if ln_g > le {
+                p_explode += pj;
+            }
         }
-        if ln_g > le {
-            p_explode += pj;
-        }
+        let rel = |a: f64, b: f64| (a / b - 1.0).abs();
+        assert!(
+            rel(vanish.complement, not_vanish) < 1e-9,
+            "{vanish:?} vs {not_vanish}"
+        );
+        assert!(
+            rel(explode.p, p_explode) < 1e-9,
+            "{explode:?} vs {p_explode}"
+        );
     }
-    // 1 − P(vanish) ≈ 6e-5 and P(explode) = 0.3^20 ≈ 3.5e-11: both far tails.
-    assert!(
-        (vanish.complement / not_vanish - 1.0).abs() < 1e-9,
-        "{vanish:?} vs {not_vanish}"
-    );
-    assert!(
-        (explode.p / p_explode - 1.0).abs() < 1e-9,
-        "{explode:?} vs {p_explode}"
-    );
 }
 
 #[test]
