@@ -4,8 +4,9 @@
 //! r(y) = acosh(e^{(c−y)/2})/n and c = ln(a·n) the cap. The K-fold sum is computed on a
 //! lattice of step h below the cap, by FFT, after exponential tilting: the sum's law is
 //! convolved under the tilt that centres it on the threshold, so a tail probability of
-//! 1e-30 keeps its relative precision. The lattice error is estimated by repeating the
-//! computation at step 2h (Richardson: midpoint lattices are second order).
+//! 1e-30 keeps its relative precision. The computation is repeated at step 2h and the two
+//! combined by Richardson extrapolation (midpoint lattices are second order); their
+//! difference is the reported error estimate.
 
 use rustfft::FftPlanner;
 use rustfft::num_complex::Complex;
@@ -283,13 +284,31 @@ pub fn exact_tails(
     let h = (sd_y * f64::from(depth).sqrt() / 1e4).clamp(1e-4, 0.05);
     let (v1, e1, trunc) = at(h);
     let (v2, e2, _) = at(2.0 * h);
+    // Richardson: the midpoint lattice errs by O(h²), so fine + (fine − coarse)/3 removes
+    // the leading term; |fine − coarse|/3 estimates what the fine value still had.
     let prob = |fine: (f64, f64), coarse: (f64, f64)| {
-        let small_fine = fine.0.min(fine.1);
-        let small_coarse = coarse.0.min(coarse.1);
+        let p_is_small = fine.0 <= fine.1;
+        let (small_fine, small_coarse) = if p_is_small {
+            (fine.0, coarse.0)
+        } else {
+            (fine.1, coarse.1)
+        };
+        let diff = small_fine - small_coarse;
+        // Only extrapolate where it cannot flip the sign.
+        let small = if small_fine + diff / 3.0 > 0.0 {
+            small_fine + diff / 3.0
+        } else {
+            small_fine
+        };
+        let (p, complement) = if p_is_small {
+            (small, 1.0 - small)
+        } else {
+            (1.0 - small, small)
+        };
         Probability {
-            p: fine.0,
-            complement: fine.1,
-            error: (small_fine - small_coarse).abs() / 3.0 + trunc,
+            p,
+            complement,
+            error: diff.abs() / 3.0 + trunc,
         }
     };
     (prob(v1, v2), prob(e1, e2))

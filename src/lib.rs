@@ -19,6 +19,7 @@ pub mod output;
 pub mod quadrature;
 pub mod results;
 pub mod rng;
+pub mod saddle;
 pub mod simulate;
 pub mod source;
 pub mod summary;

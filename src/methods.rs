@@ -21,10 +21,12 @@ pub enum Method {
     Exact,
     /// The central limit theorem: ln g ~ Normal(K·μ, K·σ²).
     Clt,
+    /// The Lugannani–Rice saddlepoint approximation from κ(t) = ln E[f'(X)^t].
+    Saddle,
 }
 
 /// What `--method` accepts.
-pub const ALLOWED: &str = "mc, exact, clt, all (= mc,exact,clt)";
+pub const ALLOWED: &str = "mc, exact, saddle, clt, all (= mc,exact,saddle,clt)";
 
 impl Method {
     /// Parses `mc,exact,clt` or `all`; `mc` is always included.
@@ -35,7 +37,8 @@ impl Method {
                 "mc" => &[],
                 "exact" => &[Method::Exact],
                 "clt" => &[Method::Clt],
-                "all" => &[Method::Exact, Method::Clt],
+                "saddle" => &[Method::Saddle],
+                "all" => &[Method::Exact, Method::Saddle, Method::Clt],
                 other => {
                     return Err(ConfigError::new(
                         "--method",
@@ -61,6 +64,9 @@ impl Method {
             Method::Exact if exp.activation.tanh_params().is_none() => {
                 refuse("needs --activation tanh or lecun (a·tanh(n·x))")
             }
+            Method::Saddle if crate::saddle::Cgf::new(&exp.activation, dist).is_none() => {
+                refuse("needs a·tanh(n·x) and a continuous law of x (no point masses)")
+            }
             Method::Clt if theory::ln_derivative_moments(&exp.activation, dist).is_none() => {
                 refuse("needs finite mean and variance of ln f'(x) (for Student's t, ν ≥ 3)")
             }
@@ -75,6 +81,7 @@ impl fmt::Display for Method {
             Method::Mc => "mc",
             Method::Exact => "exact",
             Method::Clt => "clt",
+            Method::Saddle => "saddle",
         })
     }
 }
@@ -99,6 +106,22 @@ pub fn estimate(method: Method, exp: &Experiment) -> MethodEstimate {
         Method::Exact => {
             let law = FactorLaw::new(&exp.activation, dist).expect("checked: a·tanh");
             exact_tails(&law, exp.depth, th.ln_vanish, th.ln_explode)
+        }
+        Method::Saddle => {
+            let cgf = crate::saddle::Cgf::new(&exp.activation, dist).expect("checked");
+            // Where κ cannot tilt as far as a threshold (x with exponential tails), the
+            // approximation does not exist: NaN, shown as n/a.
+            let unavailable = Probability {
+                p: f64::NAN,
+                complement: f64::NAN,
+                error: f64::NAN,
+            };
+            (
+                cgf.tail(exp.depth, th.ln_vanish, true)
+                    .unwrap_or(unavailable),
+                cgf.tail(exp.depth, th.ln_explode, false)
+                    .unwrap_or(unavailable),
+            )
         }
         Method::Clt => {
             let (mu, var, _) =
@@ -137,6 +160,9 @@ pub fn estimate(method: Method, exp: &Experiment) -> MethodEstimate {
 /// How many standard errors the Monte Carlo proportion `count/trials` is from the method's
 /// p (the standard error under p, so that a rare p judges a few counts fairly).
 pub fn mc_off_by(count: u64, trials: u64, p: &Probability) -> f64 {
+    if p.p.is_nan() {
+        return f64::NAN;
+    }
     let n = trials as f64;
     let q = p.p.min(p.complement).max(0.0);
     let se = (q * (1.0 - q) / n).sqrt();

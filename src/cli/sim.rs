@@ -22,7 +22,7 @@ const EXAMPLES: &str = "Examples:
   vanish sim
   vanish sim --n 1.5 --depth 100 --dist 'laplace(0,0.7)' --samples 5e6 --out runs/a
   vanish sim --activation lecun --dist 'mix(0.8*normal(0,0.5), 0.2*uniform(-4,4))' --json
-  vanish sim --method all          # exact and CLT probabilities beside Monte Carlo
+  vanish sim --method all          # exact, saddlepoint and CLT beside Monte Carlo
 
 Distributions (--dist): normal(μ,σ), uniform(lo,hi), laplace(μ,b), student-t(ν,scale),
   logistic(μ,s), point(x0), mix(w1*D1, w2*D2, …)
@@ -57,7 +57,7 @@ pub struct SimArgs {
     /// g above this counts as exploded.
     #[arg(long, default_value_t = 1e6, value_parser = super::parse_finite, allow_negative_numbers = true)]
     explode_above: f64,
-    /// Estimates beside Monte Carlo: mc, exact, clt, all (iid sources only).
+    /// Estimates beside Monte Carlo: mc, exact, saddle, clt, all (iid sources only).
     #[arg(short, long, default_value = "mc")]
     method: String,
     /// Seed of every random stream: the same seed gives the same numbers on any machine.
@@ -307,6 +307,9 @@ fn table(r: &SimResults, elapsed: f64, threads: usize) -> String {
         ));
         for m in &r.methods {
             let show = |p: &crate::law::Probability| {
+                if p.p.is_nan() {
+                    return "n/a (beyond κ's domain)".to_string();
+                }
                 let value = if p.p > 0.999 {
                     format!("1-{:.3e}", p.complement)
                 } else {
@@ -319,13 +322,20 @@ fn table(r: &SimResults, elapsed: f64, threads: usize) -> String {
                 }
             };
             let (zv, ze) = r.mc_off_by(m);
+            let z = |z: f64| {
+                if z.is_nan() {
+                    "n/a".to_string()
+                } else {
+                    format!("{z:+.2}")
+                }
+            };
             line(format!(
-                "{:<10} {:<28} {:<28} {:+.2}, {:+.2}",
+                "{:<10} {:<28} {:<28} {}, {}",
                 m.method.to_string(),
                 show(&m.vanish),
                 show(&m.explode),
-                zv,
-                ze
+                z(zv),
+                z(ze)
             ));
         }
     }

@@ -111,3 +111,45 @@ fn the_clt_is_wrong_in_the_far_tail_by_orders_of_magnitude() {
     let bulk = clt.vanish.complement / exact.vanish.complement;
     assert!(bulk > 10.0, "{bulk}");
 }
+
+#[test]
+fn saddlepoint_matches_exact_in_both_tails() {
+    // Two independent algorithms (quadrature of κ and Lugannani–Rice; lattice and tilted
+    // FFT) agree within 2 % from the bulk down to 1e-158. Observed: 0.02–2 %.
+    use vanish::saddle::Cgf;
+    let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
+    let (lv, le) = ((1e-6f64).ln(), (1e6f64).ln());
+    for (spec, depth) in [
+        ("normal(0,1)", 50),
+        ("normal(0,0.4)", 50),
+        ("normal(0,0.5)", 50),
+        ("normal(0,1)", 1000),
+        ("normal(0,0.3)", 1000),
+        ("logistic(0,0.3)", 30),
+    ] {
+        let d = spec.parse().unwrap();
+        let (v, e) = exact_tails(&FactorLaw::new(&f, &d).unwrap(), depth, lv, le);
+        let cgf = Cgf::new(&f, &d).unwrap();
+        let sv = cgf.tail(depth, lv, true);
+        let se = cgf.tail(depth, le, false);
+        // Normal x can be tilted anywhere; logistic x only while 2n|t| < 1/s, which its
+        // vanish threshold here is beyond.
+        let tiltable = spec.starts_with("normal");
+        assert!(se.is_some() && (sv.is_some() || !tiltable), "{spec}");
+        // Compare the rare side of each event.
+        for (what, exact, saddle) in [("vanish", v, sv), ("explode", e, se)] {
+            let Some(saddle) = saddle else { continue };
+            let (x, s) = if exact.p < 0.5 {
+                (exact.p, saddle.p)
+            } else {
+                (exact.complement, saddle.complement)
+            };
+            if x > 1e-300 {
+                assert!(
+                    (s / x - 1.0).abs() < 0.02,
+                    "{spec} K={depth} {what}: {s:e} vs {x:e}"
+                );
+            }
+        }
+    }
+}
