@@ -12,6 +12,7 @@ pub mod distribution;
 pub mod error;
 pub mod estimate;
 pub mod experiment;
+pub mod importance;
 pub mod kernel;
 pub mod law;
 pub mod methods;

@@ -23,10 +23,12 @@ pub enum Method {
     Clt,
     /// The Lugannani–Rice saddlepoint approximation from κ(t) = ln E[f'(X)^t].
     Saddle,
+    /// Importance sampling under the saddlepoint tilt (N samples, its own streams).
+    Is,
 }
 
 /// What `--method` accepts.
-pub const ALLOWED: &str = "mc, exact, saddle, clt, all (= mc,exact,saddle,clt)";
+pub const ALLOWED: &str = "mc, exact, saddle, clt, is, all (= mc,exact,saddle,clt,is)";
 
 impl Method {
     /// Parses `mc,exact,clt` or `all`; `mc` is always included.
@@ -38,7 +40,8 @@ impl Method {
                 "exact" => &[Method::Exact],
                 "clt" => &[Method::Clt],
                 "saddle" => &[Method::Saddle],
-                "all" => &[Method::Exact, Method::Saddle, Method::Clt],
+                "is" => &[Method::Is],
+                "all" => &[Method::Exact, Method::Saddle, Method::Clt, Method::Is],
                 other => {
                     return Err(ConfigError::new(
                         "--method",
@@ -61,7 +64,7 @@ impl Method {
         let refuse = |why: &str| Err(ConfigError::new("--method", format!("{self}: {why}")));
         match self {
             Method::Mc => Ok(()),
-            Method::Exact if exp.activation.tanh_params().is_none() => {
+            Method::Exact | Method::Is if exp.activation.tanh_params().is_none() => {
                 refuse("needs --activation tanh or lecun (a·tanh(n·x))")
             }
             Method::Saddle if crate::saddle::Cgf::new(&exp.activation, dist).is_none() => {
@@ -82,6 +85,7 @@ impl fmt::Display for Method {
             Method::Exact => "exact",
             Method::Clt => "clt",
             Method::Saddle => "saddle",
+            Method::Is => "is",
         })
     }
 }
@@ -122,6 +126,19 @@ pub fn estimate(method: Method, exp: &Experiment) -> MethodEstimate {
                 cgf.tail(exp.depth, th.ln_explode, false)
                     .unwrap_or(unavailable),
             )
+        }
+        Method::Is => {
+            let cgf = crate::saddle::Cgf::new(&exp.activation, dist).expect("checked");
+            let unavailable = Probability {
+                p: f64::NAN,
+                complement: f64::NAN,
+                error: f64::NAN,
+            };
+            let run = |s: f64, lower: bool| {
+                crate::importance::tail(&cgf, dist, exp.depth, s, lower, exp.samples, exp.seed)
+                    .unwrap_or(unavailable)
+            };
+            (run(th.ln_vanish, true), run(th.ln_explode, false))
         }
         Method::Clt => {
             let (mu, var, _) =

@@ -54,7 +54,7 @@ fn t_min(dist: &PreActivation, n: f64) -> f64 {
 }
 
 /// Whether any component is a point mass (the saddlepoint formula is for continuous laws).
-fn has_atoms(dist: &PreActivation) -> bool {
+pub fn has_atoms(dist: &PreActivation) -> bool {
     match dist {
         PreActivation::Point { .. } => true,
         PreActivation::Mixture(m) => m.components().iter().any(|(_, d)| has_atoms(d)),
@@ -63,12 +63,9 @@ fn has_atoms(dist: &PreActivation) -> bool {
 }
 
 impl<'a> Cgf<'a> {
-    /// For a·tanh(n·x) and a continuous law of x; `None` otherwise.
+    /// For a·tanh(n·x); `None` otherwise.
     pub fn new(activation: &Activation, dist: &'a PreActivation) -> Option<Self> {
         let (a, n) = activation.tanh_params()?;
-        if has_atoms(dist) {
-            return None;
-        }
         Some(Cgf {
             n,
             cap: (a * n).ln(),
@@ -120,7 +117,7 @@ impl<'a> Cgf<'a> {
 
     /// The saddlepoint t̂ with K·κ'(t̂) = s: bracket by doubling away from 0, then bisect
     /// (κ' increases with t).
-    fn saddlepoint(&self, depth: f64, s: f64) -> Option<(f64, Tilted)> {
+    pub fn saddlepoint(&self, depth: f64, s: f64) -> Option<(f64, Tilted)> {
         let target = s / depth;
         let centre = self.at(0.0)?;
         let (mut lo, mut hi) = if target >= centre.mean {
@@ -165,8 +162,18 @@ impl<'a> Cgf<'a> {
         self.at(t).map(|m| (t, m))
     }
 
-    /// P(Σ Y < s) (lower = true) or P(Σ Y > s) for `depth` factors, by Lugannani–Rice.
+    /// The slope n and the cap c = ln(a·n).
+    pub fn slope_and_cap(&self) -> (f64, f64) {
+        (self.n, self.cap)
+    }
+
+    /// P(Σ Y < s) (lower = true) or P(Σ Y > s) for `depth` factors, by Lugannani–Rice;
+    /// `None` for laws of x with point masses (the formula is for continuous laws) and
+    /// where κ cannot tilt as far as s.
     pub fn tail(&self, depth: u32, s: f64, lower: bool) -> Option<Probability> {
+        if has_atoms(self.dist) {
+            return None;
+        }
         let k = f64::from(depth);
         let cap = k * self.cap;
         if s >= cap {

@@ -57,7 +57,7 @@ pub struct SimArgs {
     /// g above this counts as exploded.
     #[arg(long, default_value_t = 1e6, value_parser = super::parse_finite, allow_negative_numbers = true)]
     explode_above: f64,
-    /// Estimates beside Monte Carlo: mc, exact, saddle, clt, all (iid sources only).
+    /// Estimates beside Monte Carlo: mc, exact, saddle, clt, is, all (iid sources only).
     #[arg(short, long, default_value = "mc")]
     method: String,
     /// Seed of every random stream: the same seed gives the same numbers on any machine.
@@ -308,7 +308,7 @@ fn table(r: &SimResults, elapsed: f64, threads: usize) -> String {
         for m in &r.methods {
             let show = |p: &crate::law::Probability| {
                 if p.p.is_nan() {
-                    return "n/a (beyond κ's domain)".to_string();
+                    return "n/a (tilt out of reach)".to_string();
                 }
                 let value = if p.p > 0.999 {
                     format!("1-{:.3e}", p.complement)

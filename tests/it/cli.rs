@@ -294,7 +294,7 @@ fn methods_appear_in_json_and_csv() {
         .assert()
         .success();
     let v: serde_json::Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
-    for m in ["exact", "saddle", "clt"] {
+    for m in ["exact", "saddle", "clt", "is"] {
         for event in ["vanish", "explode"] {
             assert!(v["methods"][m][event]["p"].is_number(), "{m} {event}");
         }

@@ -16,6 +16,8 @@ fn run(out: &Path, threads: &str) {
             "--dist",
             "mix(0.7*normal(0,0.6), 0.2*laplace(0.1,1), 0.1*student-t(3,0.5))",
         ])
+        // Every method, importance sampling's own streams included.
+        .args(["--method", "all"])
         .args(["--threads", threads, "--quiet", "--out"])
         .arg(out)
         .assert()
