@@ -95,6 +95,19 @@ impl<'a> FactorLaw<'a> {
         }
     }
 
+    /// The lattice step for a K-fold sum: fine enough that the sum's sd spans ~10⁴ steps.
+    fn step(&self, depth: u32) -> f64 {
+        let sd_y = crate::theory::ln_derivative_moments(
+            &Activation::ScaledTanh {
+                a: self.cap.exp() / self.n,
+                n: self.n,
+            },
+            self.dist,
+        )
+        .map_or(1.0, |m| m.1.sqrt());
+        (sd_y * f64::from(depth).sqrt() / 1e4).clamp(1e-4, 0.05)
+    }
+
     /// Masses of the lattice points c − j·h, j = 0..: point j carries Y in
     /// (c − (j+½)h, c − (j−½)h]; the last point also carries everything below. Returns the
     /// masses and the mass lumped into the last point from below the lattice.
@@ -272,16 +285,7 @@ pub fn exact_tails(
         };
         (side(tv, true), side(te, false), truncated * k)
     };
-    // Step: fine enough that the sum's sd spans ~10⁴ lattice steps.
-    let sd_y = crate::theory::ln_derivative_moments(
-        &Activation::ScaledTanh {
-            a: law.cap.exp() / law.n,
-            n: law.n,
-        },
-        law.dist,
-    )
-    .map_or(1.0, |m| m.1.sqrt());
-    let h = (sd_y * f64::from(depth).sqrt() / 1e4).clamp(1e-4, 0.05);
+    let h = law.step(depth);
     let (v1, e1, trunc) = at(h);
     let (v2, e2, _) = at(2.0 * h);
     // Richardson: the midpoint lattice errs by O(h²), so fine + (fine − coarse)/3 removes
@@ -312,4 +316,75 @@ pub fn exact_tails(
         }
     };
     (prob(v1, v2), prob(e1, e2))
+}
+
+/// The exact probability of each bin [lo, hi) of log10 g, for K = `depth` factors, and the
+/// mass the computation could not place (the lattice sum beyond its window; an upper bound
+/// on the error of the bins). The lattice law of the sum is computed once, untilted, on a
+/// window holding its mean ± 40 sd; each lattice point's mass is spread over its cell.
+pub fn exact_bin_masses(law: &FactorLaw, depth: u32, bins: &[(f64, f64)]) -> (Vec<f64>, f64) {
+    let h = law.step(depth);
+    let k = f64::from(depth);
+    let c = law.cap();
+    // The lattice down to where one factor alone puts log10 g below every bin.
+    let lowest = bins.iter().map(|b| b.0).fold(f64::INFINITY, f64::min) * std::f64::consts::LN_10;
+    let decisive = if lowest.is_finite() {
+        ((k * c - lowest) / h).ceil().max(1.0) as usize + 2
+    } else {
+        1 << 20
+    };
+    let (p, _) = law.lattice(h, decisive.min(1 << 22));
+    let mean: f64 = p.iter().enumerate().map(|(j, m)| j as f64 * m).sum();
+    let var: f64 = p
+        .iter()
+        .enumerate()
+        .map(|(j, m)| (j as f64 - mean).powi(2) * m)
+        .sum();
+    let (mean_t, sd_t) = (k * mean, (k * var).sqrt());
+    let size = ((2.0 * (mean_t + 40.0 * sd_t)).max(1024.0) as usize).next_power_of_two();
+    let mut buf = vec![Complex::new(0.0, 0.0); size];
+    let mut dropped = 0.0;
+    for (j, &m) in p.iter().enumerate() {
+        if j < size {
+            buf[j].re = m;
+        } else {
+            dropped += m;
+        }
+    }
+    let mut planner = FftPlanner::<f64>::new();
+    planner.plan_fft_forward(size).process(&mut buf);
+    for z in buf.iter_mut() {
+        *z = z.powu(depth);
+    }
+    planner.plan_fft_inverse(size).process(&mut buf);
+    let scale = 1.0 / size as f64;
+    // What wraps around the circle: sums at or beyond the window, by the tilted tail.
+    let ln_beyond = ln_lattice_tail(&p, depth, (size - 1) as f64, true);
+    let unplaced = ln_beyond.exp() + k * dropped;
+    // Spread lattice point t over [x − w/2, x + w/2] in log10 g, x = (Kc − h·t)/ln 10.
+    let w = h / std::f64::consts::LN_10;
+    let mut masses = vec![0.0; bins.len()];
+    let mut sorted: Vec<usize> = (0..bins.len()).collect();
+    sorted.sort_by(|&a, &b| bins[a].0.total_cmp(&bins[b].0));
+    for t in 0..size {
+        let m = (buf[t].re * scale).max(0.0);
+        if m == 0.0 {
+            continue;
+        }
+        let x = (k * c - h * t as f64) / std::f64::consts::LN_10;
+        let (a, b) = (x - 0.5 * w, x + 0.5 * w);
+        // First bin whose upper edge is above a.
+        let start = sorted.partition_point(|&i| bins[i].1 <= a);
+        for &i in &sorted[start..] {
+            let (lo, hi) = bins[i];
+            if lo >= b {
+                break;
+            }
+            let overlap = hi.min(b) - lo.max(a);
+            if overlap > 0.0 {
+                masses[i] += m * overlap / w;
+            }
+        }
+    }
+    (masses, unplaced)
 }

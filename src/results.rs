@@ -139,6 +139,9 @@ pub struct SimResults {
     pub theory: Option<FactorTheory>,
     /// The non-MC estimates asked for (`--method`).
     pub methods: Vec<MethodEstimate>,
+    /// With `exact`: the exact probability of each histogram bucket (same order as
+    /// [`Summary::buckets`]) and the mass the lattice could not place.
+    pub exact_buckets: Option<(Vec<f64>, f64)>,
 }
 
 impl SimResults {
@@ -151,6 +154,7 @@ impl SimResults {
             between: ProbabilityEstimate::from_counts(summary.between, n),
             theory: FactorTheory::for_experiment(&experiment),
             methods: Vec::new(),
+            exact_buckets: None,
             experiment,
             summary,
         }
@@ -163,6 +167,17 @@ impl SimResults {
             .filter(|&&m| m != Method::Mc)
             .map(|&m| crate::methods::estimate(m, &self.experiment))
             .collect();
+        if methods.contains(&Method::Exact) {
+            let Source::Iid { dist } = &self.experiment.source;
+            let law = crate::law::FactorLaw::new(&self.experiment.activation, dist)
+                .expect("checked: a·tanh");
+            let bins: Vec<(f64, f64)> = self.summary.buckets().iter().map(|b| (b.0, b.1)).collect();
+            self.exact_buckets = Some(crate::law::exact_bin_masses(
+                &law,
+                self.experiment.depth,
+                &bins,
+            ));
+        }
         self
     }
 
@@ -245,6 +260,12 @@ impl SimResults {
                 )
             })
             .collect();
+        let mut methods = methods;
+        if let (Some((_, unplaced)), Some(Value::Object(exact))) =
+            (&self.exact_buckets, methods.get_mut("exact"))
+        {
+            exact.insert("histogram_unplaced_mass".into(), num(*unplaced));
+        }
         json!({
             "config": self.experiment.to_json(),
             "methods": methods,

@@ -207,25 +207,35 @@ fn pretty(v: &serde_json::Value) -> String {
     s
 }
 
-/// The HDR buckets as CSV bins of log10 g, in increasing order.
+/// The HDR buckets as CSV bins of log10 g, in increasing order; with `--method exact`,
+/// the exact probability and density of each bin beside the simulated ones.
 fn histogram_csv(r: &SimResults) -> String {
     let n = r.summary.samples as f64;
-    let header: Vec<String> = ["log10_g_lo", "log10_g_hi", "count", "fraction", "density"]
+    let mut header: Vec<String> = ["log10_g_lo", "log10_g_hi", "count", "fraction", "density"]
         .map(String::from)
         .to_vec();
+    if r.exact_buckets.is_some() {
+        header.extend(["exact_fraction", "exact_density"].map(String::from));
+    }
     let rows: Vec<Vec<String>> = r
         .summary
         .buckets()
         .into_iter()
-        .map(|(lo, hi, c)| {
+        .enumerate()
+        .map(|(i, (lo, hi, c))| {
             let frac = c as f64 / n;
-            vec![
+            let mut row = vec![
                 fmt(lo),
                 fmt(hi),
                 c.to_string(),
                 fmt(frac),
                 fmt(frac / (hi - lo)),
-            ]
+            ];
+            if let Some((masses, _)) = &r.exact_buckets {
+                row.push(fmt(masses[i]));
+                row.push(fmt(masses[i] / (hi - lo)));
+            }
+            row
         })
         .collect();
     csv_text(&header, &rows)

@@ -179,3 +179,47 @@ fn importance_sampling_matches_exact_in_far_tails() {
         assert!(is.error < 0.05 * is.p, "{spec}: {is:?}");
     }
 }
+
+#[test]
+fn exact_histogram_masses_match_the_law_and_the_samples() {
+    use vanish::law::exact_bin_masses;
+    let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
+    let spec = "normal(0,1)";
+    let d = spec.parse().unwrap();
+    let law = FactorLaw::new(&f, &d).unwrap();
+    // Bins tiling [−200, cap] decades: all the mass, minus what the lattice could not place.
+    let cap = 50.0 * 2f64.ln() / std::f64::consts::LN_10;
+    let bins: Vec<(f64, f64)> = (0..2200)
+        .map(|i| {
+            (
+                -200.0 + 0.1 * i as f64,
+                (-200.0 + 0.1 * (i + 1) as f64).min(cap + 1.0),
+            )
+        })
+        .filter(|b| b.0 < b.1)
+        .collect();
+    let (masses, unplaced) = exact_bin_masses(&law, 50, &bins);
+    let total: f64 = masses.iter().sum();
+    assert!(
+        (total - 1.0).abs() < 1e-9 + unplaced,
+        "total {total}, unplaced {unplaced}"
+    );
+    // Cumulative masses against Monte Carlo, 5 SE.
+    let exp = tanh_experiment(2.0, spec, 50, 200_000, 31);
+    let s = simulate(&exp, 0, &|_| {});
+    let buckets = s.buckets();
+    let bins: Vec<(f64, f64)> = buckets.iter().map(|b| (b.0, b.1)).collect();
+    let (masses, _) = exact_bin_masses(&law, 50, &bins);
+    let n = s.samples as f64;
+    for cut in [-45.0, -35.0, -30.0, -25.0, -15.0] {
+        let mc: u64 = buckets.iter().filter(|b| b.1 <= cut).map(|b| b.2).sum();
+        let exact: f64 = bins
+            .iter()
+            .zip(&masses)
+            .filter(|(b, _)| b.1 <= cut)
+            .map(|(_, m)| m)
+            .sum();
+        let se = (exact * (1.0 - exact) / n).sqrt();
+        within_5_se(&format!("P(log10 g < {cut})"), mc as f64 / n, exact, se);
+    }
+}
