@@ -366,8 +366,8 @@ pub fn exact_bin_masses(law: &FactorLaw, depth: u32, bins: &[(f64, f64)]) -> (Ve
     let mut masses = vec![0.0; bins.len()];
     let mut sorted: Vec<usize> = (0..bins.len()).collect();
     sorted.sort_by(|&a, &b| bins[a].0.total_cmp(&bins[b].0));
-    for t in 0..size {
-        let m = (buf[t].re * scale).max(0.0);
+    for (t, z) in buf.iter().enumerate() {
+        let m = (z.re * scale).max(0.0);
         if m == 0.0 {
             continue;
         }
