@@ -25,6 +25,8 @@ pub struct FactorTheory {
     pub mean_ln_derivative: f64,
     /// Var[ln f'(X)].
     pub var_ln_derivative: f64,
+    /// The skewness of ln f'(X) (E[(Y − μ)³]/σ³), `None` where the third moment is not finite.
+    pub skewness_ln_derivative: Option<f64>,
     /// Bound on the quadrature error of the two moments above.
     pub quadrature_error: f64,
     /// P(f'(X) > 1) = P(|X| < e), for a·tanh(n·x).
@@ -51,9 +53,13 @@ impl FactorTheory {
             ),
             None => (None, None),
         };
+        let third = theory::expectation(dist, &|x| (act.ln_derivative(x) - mean).powi(3), 1e-12)
+            .map(|(v, _)| v / var.powf(1.5))
+            .filter(|v| v.is_finite());
         Some(FactorTheory {
             mean_ln_derivative: mean,
             var_ln_derivative: var,
+            skewness_ln_derivative: third,
             quadrature_error: err,
             p_above_one: above,
             p_below_inverse_max: below,
@@ -232,6 +238,7 @@ impl SimResults {
                 "quadrature_error": num(t.quadrature_error),
                 "mean_ln_derivative": num(t.mean_ln_derivative),
                 "var_ln_derivative": num(t.var_ln_derivative),
+                "skewness_ln_derivative": t.skewness_ln_derivative.map_or(Value::Null, num),
                 "fraction_above_one": t.p_above_one.map_or(Value::Null, num),
                 "fraction_below_inverse_max": t.p_below_inverse_max.map_or(Value::Null, num),
                 "mean_log10_g": num(k * t.mean_ln_derivative / LN_10),

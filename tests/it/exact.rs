@@ -54,15 +54,44 @@ fn two_point_mixture_is_exactly_binomial_in_both_tails() {
 }
 
 #[test]
+fn a_point_mass_is_exact() {
+    // Every factor is ln f'(x0): ln g = K·ln f'(x0), on one side of each threshold.
+    let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
+    for (x0, depth, vanish, explode) in [
+        (0.3, 50, 0.0, 1.0),
+        (1.0, 10, 1.0, 0.0),
+        (0.5, 40, 0.0, 0.0),
+    ] {
+        let d = format!("point({x0})").parse().unwrap();
+        let ln_g = f64::from(depth) * f.ln_derivative(x0);
+        assert!(
+            (ln_g.abs() - 13.8155).abs() > 0.5,
+            "x0 = {x0} too close to a threshold"
+        );
+        let (v, e) = exact_tails(
+            &FactorLaw::new(&f, &d).unwrap(),
+            depth,
+            (1e-6f64).ln(),
+            (1e6f64).ln(),
+        );
+        assert_eq!((v.p, e.p), (vanish, explode), "x0 = {x0}: ln g = {ln_g}");
+    }
+}
+
+#[test]
 fn exact_agrees_with_monte_carlo() {
-    for (sigma, seed) in [(0.4, 21), (0.5, 22)] {
-        let spec = format!("normal(0,{sigma})");
-        let exp = tanh_experiment(2.0, &spec, 50, 200_000, seed);
+    for (n, depth, spec, seed) in [
+        (2.0, 50, "normal(0,0.4)", 21),
+        (2.0, 50, "normal(0,0.5)", 22),
+        (1.5, 100, "normal(0,0.45)", 24),
+        (3.0, 30, "laplace(0,0.2)", 25),
+    ] {
+        let exp = tanh_experiment(n, spec, depth, 200_000, seed);
         let s = simulate(&exp, 0, &|_| {});
-        let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
+        let f = Activation::scaled_tanh(1.0, n).unwrap();
         let d = spec.parse().unwrap();
         let law = FactorLaw::new(&f, &d).unwrap();
-        let (v, e) = exact_tails(&law, 50, (1e-6f64).ln(), (1e6f64).ln());
+        let (v, e) = exact_tails(&law, depth, (1e-6f64).ln(), (1e6f64).ln());
         let n = s.samples as f64;
         for (what, count, exact) in [("vanish", s.vanish, v), ("explode", s.explode, e)] {
             let p = exact.p;

@@ -296,3 +296,15 @@ fn points_on_the_thresholds_are_classified_as_the_kernel_does() {
         }
     }
 }
+
+#[test]
+fn factor_skewness_matches_mpmath() {
+    // mpmath (30 digits): skewness of ln f'(X), f = tanh(2x), X ~ N(0,1).
+    let exp = tanh_experiment(2.0, "normal(0,1)", 50, 10, 1);
+    let th = vanish::results::FactorTheory::for_experiment(&exp).unwrap();
+    let skew = th.skewness_ln_derivative.unwrap();
+    assert!(
+        (skew / -1.351_020_406_587_038_7 - 1.0).abs() < 1e-10,
+        "{skew}"
+    );
+}
