@@ -245,13 +245,22 @@ impl SimResults {
                 "sd_log10_g": num((k * t.var_ln_derivative).sqrt() / LN_10),
             })
         });
-        let method_json = |p: &Probability, z: f64| {
-            json!({
+        let method_json = |p: &Probability, z: f64, method: Method| {
+            let mut v = json!({
                 "p": num(p.p),
                 "complement": num(p.complement),
                 "error": num(p.error),
                 "mc_off_by_se": num(z),
-            })
+            });
+            if method == Method::Is && p.p.is_finite() {
+                // Importance sampling: `error` is the standard error of the weighted mean,
+                // and the interval is the normal one for it, clamped to [0, 1].
+                v["ci95"] = json!([
+                    num((p.p - 1.96 * p.error).max(0.0)),
+                    num((p.p + 1.96 * p.error).min(1.0)),
+                ]);
+            }
+            v
         };
         let methods: serde_json::Map<String, Value> = self
             .methods
@@ -261,8 +270,8 @@ impl SimResults {
                 (
                     m.method.to_string(),
                     json!({
-                        "vanish": method_json(&m.vanish, zv),
-                        "explode": method_json(&m.explode, ze),
+                        "vanish": method_json(&m.vanish, zv, m.method),
+                        "explode": method_json(&m.explode, ze, m.method),
                     }),
                 )
             })

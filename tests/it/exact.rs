@@ -252,3 +252,26 @@ fn exact_histogram_masses_match_the_law_and_the_samples() {
         within_5_se(&format!("P(log10 g < {cut})"), mc as f64 / n, exact, se);
     }
 }
+
+#[test]
+fn saddlepoint_at_the_centre_uses_its_limit() {
+    // At s = K·κ'(0) the Lugannani–Rice formula is 0/0; its limit must match the exact law
+    // there (and be continuous with the formula just beside it).
+    use vanish::saddle::Cgf;
+    let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
+    let d = "normal(0,1)".parse().unwrap();
+    let cgf = Cgf::new(&f, &d).unwrap();
+    let depth = 50;
+    let mean = 50.0 * cgf.at(0.0).unwrap().mean;
+    let law = FactorLaw::new(&f, &d).unwrap();
+    for s in [mean, mean + 1e-6, mean - 0.5, mean + 0.5] {
+        let saddle = cgf.tail(depth, s, true).unwrap();
+        let (exact, _) = exact_tails(&law, depth, s, 1e300f64.ln());
+        assert!(
+            (saddle.p - exact.p).abs() < 0.005,
+            "s = {s}: {} vs {}",
+            saddle.p,
+            exact.p
+        );
+    }
+}
