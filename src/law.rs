@@ -148,6 +148,15 @@ pub struct Probability {
     pub error: f64,
 }
 
+impl Probability {
+    /// A method that has no answer here (shown as n/a, written as "nan").
+    pub const UNAVAILABLE: Probability = Probability {
+        p: f64::NAN,
+        complement: f64::NAN,
+        error: f64::NAN,
+    };
+}
+
 /// ln Σ p_j e^{τ j} and the tilted mean and variance of j, from ln p_j (−∞ for empty
 /// points).
 fn tilt(ln_p: &[f64], tau: f64) -> (f64, f64, f64) {

@@ -114,29 +114,19 @@ pub fn estimate(method: Method, exp: &Experiment) -> MethodEstimate {
         Method::Saddle => {
             let cgf = crate::saddle::Cgf::new(&exp.activation, dist).expect("checked");
             // Where κ cannot tilt as far as a threshold (x with exponential tails), the
-            // approximation does not exist: NaN, shown as n/a.
-            let unavailable = Probability {
-                p: f64::NAN,
-                complement: f64::NAN,
-                error: f64::NAN,
-            };
+            // approximation does not exist: shown as n/a.
             (
                 cgf.tail(exp.depth, th.ln_vanish, true)
-                    .unwrap_or(unavailable),
+                    .unwrap_or(Probability::UNAVAILABLE),
                 cgf.tail(exp.depth, th.ln_explode, false)
-                    .unwrap_or(unavailable),
+                    .unwrap_or(Probability::UNAVAILABLE),
             )
         }
         Method::Is => {
             let cgf = crate::saddle::Cgf::new(&exp.activation, dist).expect("checked");
-            let unavailable = Probability {
-                p: f64::NAN,
-                complement: f64::NAN,
-                error: f64::NAN,
-            };
             let run = |s: f64, lower: bool| {
                 crate::importance::tail(&cgf, dist, exp.depth, s, lower, exp.samples, exp.seed)
-                    .unwrap_or(unavailable)
+                    .unwrap_or(Probability::UNAVAILABLE)
             };
             (run(th.ln_vanish, true), run(th.ln_explode, false))
         }
