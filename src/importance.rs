@@ -115,14 +115,11 @@ pub fn tail(
         match *dist {
             PreActivation::Normal { mu, sigma } => {
                 let c = 2.0 * n * theta.abs();
-                use statrs::distribution::{ContinuousCDF, Normal};
-                let std = Normal::standard();
-                let ln_right = c * mu
-                    + 0.5 * (c * sigma).powi(2)
-                    + std.sf(-(mu + c * sigma * sigma) / sigma).ln();
-                let ln_left = -c * mu
-                    + 0.5 * (c * sigma).powi(2)
-                    + std.cdf(-(mu - c * sigma * sigma) / sigma).ln();
+                // Pieces are picked by their untruncated weights e^{±cμ + c²σ²/2}: a draw on
+                // the wrong side restarts the whole draw, pick included, which supplies the
+                // truncation (weighting by the truncated masses as well counts it twice).
+                let ln_right = c * mu;
+                let ln_left = -c * mu;
                 let p_right = 1.0 / (1.0 + (ln_left - ln_right).exp());
                 Tilted::Envelope {
                     mu,

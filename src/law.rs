@@ -11,7 +11,7 @@
 use rustfft::FftPlanner;
 use rustfft::num_complex::Complex;
 
-use crate::activation::Activation;
+use crate::activation::{Activation, ln_sech2};
 use crate::distribution::PreActivation;
 
 /// The law of one factor Y = ln f'(X) for f = a·tanh(n·x).
@@ -105,7 +105,22 @@ impl<'a> FactorLaw<'a> {
             self.dist,
         )
         .map_or(1.0, |m| m.1.sqrt());
-        (sd_y * f64::from(depth).sqrt() / 1e4).clamp(1e-4, 0.05)
+        // No lower clamp: a law of ln g narrower than the step would fall into one cell.
+        // A point mass (sd 0) gets a step of 1e-4 of its distance below the cap.
+        let h = (sd_y * f64::from(depth).sqrt() / 1e4).min(0.05);
+        if h > 0.0 {
+            h
+        } else {
+            (self.cap - self.point_value().unwrap_or(self.cap - 1.0)).max(1e-300) * 1e-4
+        }
+    }
+
+    /// ln f'(x0) when x is a point mass x0.
+    fn point_value(&self) -> Option<f64> {
+        match self.dist {
+            PreActivation::Point { x0 } => Some(self.cap + ln_sech2(self.n * x0.abs())),
+            _ => None,
+        }
     }
 
     /// Masses of the lattice points c − j·h, j = 0..: point j carries Y in
@@ -272,9 +287,13 @@ pub fn exact_tails(
         // One factor below c − J·h forces ln g < ln_vanish whatever the other K − 1 are
         // (each is at most c): all mass below that point can be lumped into it without
         // changing any classification, so the lattice stops there.
-        let decisive = ((k * c - ln_vanish) / h).ceil().max(1.0) as usize + 2;
-        let (p, below) = law.lattice(h, decisive.min(1 << 22));
-        let truncated = if p.len() >= decisive { 0.0 } else { below };
+        let decisive = ((k * c - ln_vanish) / h).ceil().max(1.0) + 2.0;
+        let (p, below) = law.lattice(h, decisive.min(f64::from(1u32 << 22)) as usize);
+        let truncated = if p.len() as f64 >= decisive {
+            0.0
+        } else {
+            below
+        };
         // ln g on the lattice: K·c − h·T. Vanish: T > (Kc − ln_vanish)/h; explode:
         // T < (Kc − ln_explode)/h, i.e. T ≤ ceil(that) − 1.
         let tv = (k * c - ln_vanish) / h;
@@ -297,8 +316,8 @@ pub fn exact_tails(
     let h = law.step(depth);
     let (v1, e1, trunc) = at(h);
     let (v2, e2, _) = at(2.0 * h);
-    // Richardson: the midpoint lattice errs by O(h²), so fine + (fine − coarse)/3 removes
-    // the leading term; |fine − coarse|/3 estimates what the fine value still had.
+    // Richardson: the midpoint lattice errs by O(h²) in the smooth case, so
+    // fine + (fine − coarse)/3 removes the leading term.
     let prob = |fine: (f64, f64), coarse: (f64, f64)| {
         let p_is_small = fine.0 <= fine.1;
         let (small_fine, small_coarse) = if p_is_small {
@@ -318,10 +337,12 @@ pub fn exact_tails(
         } else {
             (1.0 - small, small)
         };
+        // |fine − coarse|, not a third of it: near the cap the density of Y has a
+        // square-root singularity and the lattice converges slower than second order.
         Probability {
             p,
             complement,
-            error: diff.abs() / 3.0 + trunc,
+            error: diff.abs() + trunc,
         }
     };
     (prob(v1, v2), prob(e1, e2))

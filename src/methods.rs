@@ -137,7 +137,12 @@ pub fn estimate(method: Method, exp: &Experiment) -> MethodEstimate {
             let sum = Normal::new(k * mu, (k * var).sqrt().max(f64::MIN_POSITIVE))
                 .expect("finite moments");
             let below = |s: f64| (sum.cdf(s), sum.sf(s));
-            let (v, not_v) = below(th.ln_vanish);
+            // Beyond the cap everything is below: P(vanish) = 1, whatever the normal says.
+            let (v, not_v) = if th.ln_vanish > th.ln_cap {
+                (1.0, 0.0)
+            } else {
+                below(th.ln_vanish)
+            };
             let (not_e, e) = if th.ln_explode >= th.ln_cap {
                 (1.0, 0.0) // beyond the cap: impossible, whatever the normal says
             } else {

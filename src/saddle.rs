@@ -76,7 +76,9 @@ impl<'a> Cgf<'a> {
     /// The cumulants under the tilt t, or `None` outside κ's domain or where the
     /// quadrature cannot hold the tilted weights.
     pub fn at(&self, t: f64) -> Option<Tilted> {
-        if t <= t_min(self.dist, self.n) {
+        // κ is finite above t_min, and at t_min = 0 itself (polynomial tails allow t = 0).
+        let floor = t_min(self.dist, self.n);
+        if t < floor || (t == floor && floor < 0.0) {
             return None;
         }
         let n = self.n;
@@ -131,19 +133,27 @@ impl<'a> Cgf<'a> {
             (0.0, hi)
         } else {
             let floor = t_min(self.dist, self.n);
+            if floor >= 0.0 {
+                return None; // polynomial tails: no tilt below 0
+            }
+            // Step towards the floor (κ' → −∞ there for exponential tails) or outwards.
             let mut lo = -1.0f64;
+            let mut j = 1;
             loop {
-                if lo <= floor {
-                    lo = floor * (1.0 - 1e-9);
+                if floor.is_finite() {
+                    lo = floor * (1.0 - 0.5f64.powi(j));
+                    j += 1;
                 }
-                let m = self.at(lo)?;
+                let m = self.at(lo)?; // None: the quadrature cannot hold this tilt
                 if m.mean <= target {
                     break;
                 }
-                if lo <= floor * (1.0 - 1e-9) || lo < -1e4 {
-                    return None; // the tail is beyond what κ can tilt to
+                if j > 50 || lo < -1e4 {
+                    return None;
                 }
-                lo *= 2.0;
+                if !floor.is_finite() {
+                    lo *= 2.0;
+                }
             }
             (lo, 0.0)
         };
@@ -189,8 +199,9 @@ impl<'a> Cgf<'a> {
         let kappa0 = self.at(0.0)?; // the untilted law: κ(0) = 0
         let std = Normal::standard();
         // P(S ≥ s) and P(S < s) from the saddlepoint.
-        let (upper, lower_p) = if t.abs() * (k * m.var).sqrt() < 1e-4 {
-            // At the centre the formula is 0/0: its limit uses the skewness.
+        let (upper, lower_p) = if t.abs() * (k * m.var).sqrt() < 1e-2 {
+            // At and near the centre the formula is 0/0 and 1/u − 1/w cancels: use the
+            // Edgeworth expansion with the skewness there.
             let skew = k * kappa0.third / (k * kappa0.var).powf(1.5);
             let shift = (s - k * kappa0.mean) / (k * kappa0.var).sqrt();
             let up = std.sf(shift)

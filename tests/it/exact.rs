@@ -111,7 +111,7 @@ fn the_seed_explosion_probability_is_about_1e_minus_14() {
     let law = FactorLaw::new(&f, &d).unwrap();
     let (v, e) = exact_tails(&law, 50, (1e-6f64).ln(), (1e6f64).ln());
     assert!(e.p > 1e-15 && e.p < 1e-13, "{e:?}");
-    assert!(e.error < 1e-3 * e.p, "{e:?}");
+    assert!(e.error < 5e-3 * e.p, "{e:?}");
     // 1 − P(vanish) = P(between) + P(explode) ≈ 5e-6: against 10⁶ Monte Carlo samples.
     let exp = tanh_experiment(2.0, "normal(0,1)", 50, 1_000_000, 23);
     let s = simulate(&exp, 0, &|_| {});
@@ -161,10 +161,8 @@ fn saddlepoint_matches_exact_in_both_tails() {
         let cgf = Cgf::new(&f, &d).unwrap();
         let sv = cgf.tail(depth, lv, true);
         let se = cgf.tail(depth, le, false);
-        // Normal x can be tilted anywhere; logistic x only while 2n|t| < 1/s, which its
-        // vanish threshold here is beyond.
-        let tiltable = spec.starts_with("normal");
-        assert!(se.is_some() && (sv.is_some() || !tiltable), "{spec}");
+        // Every threshold here is within reach of the tilt.
+        assert!(se.is_some() && sv.is_some(), "{spec}");
         // Compare the rare side of each event.
         for (what, exact, saddle) in [("vanish", v, sv), ("explode", e, se)] {
             let Some(saddle) = saddle else { continue };
@@ -191,10 +189,13 @@ fn importance_sampling_matches_exact_in_far_tails() {
     let (lv, le) = ((1e-6f64).ln(), (1e6f64).ln());
     // (spec, K, which tail): explode ≈ 7e-15 (tilt θ > 0, rejection from p); vanish ≈ 8e-6
     // and ≈ 1e-10 (θ < 0, the two-piece normal envelope).
-    for (spec, depth, lower) in [
-        ("normal(0,1)", 50, false),
-        ("normal(0,0.4)", 50, true),
-        ("normal(0,0.35)", 100, true),
+    // The last two have x off-centre (μ ≠ 0), which the lower-tail envelope must handle.
+    for (spec, depth, lower, (lv, le)) in [
+        ("normal(0,1)", 50, false, (lv, le)),
+        ("normal(0,0.4)", 50, true, (lv, le)),
+        ("normal(0,0.35)", 100, true, (lv, le)),
+        ("normal(-1,1)", 50, true, ((1e-95f64).ln(), le)),
+        ("normal(0.5,1)", 50, true, ((1e-75f64).ln(), le)),
     ] {
         let d = spec.parse().unwrap();
         let (v, e) = exact_tails(&FactorLaw::new(&f, &d).unwrap(), depth, lv, le);
@@ -202,7 +203,7 @@ fn importance_sampling_matches_exact_in_far_tails() {
         let cgf = Cgf::new(&f, &d).unwrap();
         let s = if lower { lv } else { le };
         let is = importance::tail(&cgf, &d, depth, s, lower, 100_000, 3).unwrap();
-        assert!(exact.p > 1e-15 && exact.p < 1e-5, "{spec}: {exact:?}");
+        assert!(exact.p > 1e-15 && exact.p < 1e-2, "{spec}: {exact:?}");
         within_5_se(&format!("{spec} K={depth}"), is.p, exact.p, is.error);
         // 10⁵ tilted samples give a relative standard error of a few per cent at most.
         assert!(is.error < 0.05 * is.p, "{spec}: {is:?}");
@@ -272,6 +273,33 @@ fn saddlepoint_at_the_centre_uses_its_limit() {
             "s = {s}: {} vs {}",
             saddle.p,
             exact.p
+        );
+    }
+}
+
+#[test]
+fn saddlepoint_reaches_every_threshold_its_law_allows() {
+    // Laplace x: κ'(t) → −∞ as t approaches its floor −1/(2nb), so the lower tail is
+    // reachable; Student's t: only t ≥ 0, so the upper (explode) tail.
+    use vanish::saddle::Cgf;
+    let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
+    for (spec, depth, s, lower) in [
+        ("laplace(0,1)", 50, (1e-50f64).ln(), true),
+        ("student-t(3,1)", 30, (1e6f64).ln(), false),
+    ] {
+        let d = spec.parse().unwrap();
+        let cgf = Cgf::new(&f, &d).unwrap();
+        let saddle = cgf.tail(depth, s, lower).expect(spec);
+        let law = FactorLaw::new(&f, &d).unwrap();
+        let (v, e) = if lower {
+            exact_tails(&law, depth, s, 1e300f64.ln())
+        } else {
+            exact_tails(&law, depth, -1e300, s)
+        };
+        let exact = if lower { v } else { e };
+        assert!(
+            (saddle.p / exact.p - 1.0).abs() < 0.02,
+            "{spec}: {saddle:?} vs {exact:?}"
         );
     }
 }
