@@ -199,10 +199,10 @@ fn tilt(ln_p: &[f64], tau: f64) -> (f64, f64, f64) {
 fn ln_lattice_tail(p: &[f64], depth: u32, t: f64, upper: bool) -> f64 {
     let k = f64::from(depth);
     let last = (p.len() - 1) as f64;
-    if upper && t >= k * last {
+    if upper && t >= k * last + 0.5 {
         return f64::NEG_INFINITY;
     }
-    if !upper && t < 0.0 {
+    if !upper && t < -0.5 {
         return f64::NEG_INFINITY;
     }
     // Solve E_τ[j] = t/K for τ: Newton (dE/dτ = Var_τ) kept inside a bisection bracket.
@@ -246,22 +246,31 @@ fn ln_lattice_tail(p: &[f64], depth: u32, t: f64, upper: bool) -> f64 {
     }
     planner.plan_fft_inverse(size).process(&mut buf);
     let scale = 1.0 / size as f64;
-    // Sum the tilted law times e^{−τ(u − t0)} over the wanted side, u within half a window.
-    let t0 = t.floor() as i64;
+    // Lattice point u stands for the cell [u − ½, u + ½) of the continuous sum, so the
+    // cell u0 holding t counts in proportion to the part of it beyond t (first order in h
+    // otherwise). Sum the tilted law times e^{−τ(u − u0)} over the wanted side, u within
+    // half a window.
+    let u0 = t.round() as i64;
+    let part = if upper {
+        u0 as f64 + 0.5 - t
+    } else {
+        t - (u0 as f64 - 0.5)
+    };
     let half = (size / 2) as i64;
     let (from, to) = if upper {
-        (t0 + 1, t0 + half)
+        (u0, u0 + half)
     } else {
-        (t0 - half + 1, t0)
+        (u0 - half + 1, u0)
     };
     let from = from.max(0);
     let to = to.min((k * last) as i64);
     let mut sum = 0.0;
     for u in from..=to {
         let g = (buf[(u as usize) % size].re * scale).max(0.0);
-        sum += g * (-tau * (u - t0) as f64).exp();
+        let weight = if u == u0 { part } else { 1.0 };
+        sum += weight * g * (-tau * (u - u0) as f64).exp();
     }
-    k * ln_m - tau * t0 as f64 + sum.ln()
+    k * ln_m - tau * u0 as f64 + sum.ln()
 }
 
 /// The exact P(ln g < ln_vanish) and P(ln g > ln_explode) for K = `depth` iid factors.
@@ -295,9 +304,9 @@ pub fn exact_tails(
             below
         };
         // ln g on the lattice: K·c − h·T. Vanish: T > (Kc − ln_vanish)/h; explode:
-        // T < (Kc − ln_explode)/h, i.e. T ≤ ceil(that) − 1.
+        // T < (Kc − ln_explode)/h (cells split at the threshold).
         let tv = (k * c - ln_vanish) / h;
-        let te = ((k * c - ln_explode) / h).ceil() - 1.0;
+        let te = (k * c - ln_explode) / h;
         let mean_t = k * p.iter().enumerate().map(|(j, m)| j as f64 * m).sum::<f64>();
         let side = |t: f64, upper_is_event: bool| {
             // Compute the smaller side directly; the other as its complement.

@@ -303,3 +303,46 @@ fn saddlepoint_reaches_every_threshold_its_law_allows() {
         );
     }
 }
+
+#[test]
+fn exact_moves_smoothly_with_the_threshold() {
+    // A threshold inside a lattice cell counts the cell in part: P(explode) must fall
+    // steadily as the threshold rises, without the steps of a cell-by-cell count.
+    let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
+    let d = "normal(0,1)".parse().unwrap();
+    let law = FactorLaw::new(&f, &d).unwrap();
+    let p: Vec<f64> = (0..8)
+        .map(|i| {
+            exact_tails(&law, 50, -1e300, (1e6f64).ln() + 2e-4 * f64::from(i))
+                .1
+                .p
+        })
+        .collect();
+    let steps: Vec<f64> = p.windows(2).map(|w| w[0] - w[1]).collect();
+    let mean = steps.iter().sum::<f64>() / steps.len() as f64;
+    for s in &steps {
+        assert!(*s > 0.0 && (s / mean - 1.0).abs() < 0.5, "{steps:?}");
+    }
+}
+
+#[test]
+fn saddlepoint_is_accurate_just_beside_the_centre() {
+    // Where 1/u − 1/w cancels (|t|·sd between 1e-4 and 1e-2) the expansion takes over.
+    use vanish::saddle::Cgf;
+    let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
+    let d = "normal(0,1)".parse().unwrap();
+    let cgf = Cgf::new(&f, &d).unwrap();
+    let law = FactorLaw::new(&f, &d).unwrap();
+    let mean = 50.0 * cgf.at(0.0).unwrap().mean;
+    for delta in [-3e-3, -2e-3, 2e-3, 3e-3, 2e-2] {
+        let s = mean + delta;
+        let saddle = cgf.tail(50, s, true).unwrap();
+        let (exact, _) = exact_tails(&law, 50, s, 1e300f64.ln());
+        assert!(
+            (saddle.p - exact.p).abs() < 5e-4,
+            "δ = {delta}: {} vs {}",
+            saddle.p,
+            exact.p
+        );
+    }
+}
