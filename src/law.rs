@@ -197,13 +197,16 @@ fn tilt(ln_p: &[f64], tau: f64) -> (f64, f64, f64) {
 /// P(T > t) (upper = true) or P(T ≤ t) for T = Σ of `depth` iid lattice indices with masses
 /// `p`, returned as ln of the probability; by FFT under the tilt centring T on t.
 fn ln_lattice_tail(p: &[f64], depth: u32, t: f64, upper: bool) -> f64 {
+    ln_lattice_tail_and_near(p, depth, t, upper).0
+}
+
+/// [`ln_lattice_tail`] and ln of the mass within K/2 cells of t on both sides (where sums
+/// of K atoms, each moved by up to half a cell, could cross t).
+fn ln_lattice_tail_and_near(p: &[f64], depth: u32, t: f64, upper: bool) -> (f64, f64) {
     let k = f64::from(depth);
     let last = (p.len() - 1) as f64;
-    if upper && t >= k * last + 0.5 {
-        return f64::NEG_INFINITY;
-    }
-    if !upper && t < -0.5 {
-        return f64::NEG_INFINITY;
+    if (upper && t >= k * last + 0.5) || (!upper && t < -0.5) {
+        return (f64::NEG_INFINITY, f64::NEG_INFINITY);
     }
     // Solve E_τ[j] = t/K for τ: Newton (dE/dτ = Var_τ) kept inside a bisection bracket.
     let ln_p: Vec<f64> = p
@@ -229,7 +232,13 @@ fn ln_lattice_tail(p: &[f64], depth: u32, t: f64, upper: bool) -> f64 {
             0.5 * (lo + hi)
         };
     }
-    let (ln_m, _, var) = tilt(&ln_p, tau);
+    let (ln_m, tilted_mean, var) = tilt(&ln_p, tau);
+    if (tilted_mean - target).abs() > 1e-6 * target.max(1.0) + 0.5 / k {
+        // No tilt centres the sum on t (a law with too few lattice points, e.g. a single
+        // atom): the window below would not hold what matters. Such laws have no mass
+        // strictly between their points, so the tail beyond t is empty here.
+        return (f64::NEG_INFINITY, f64::NEG_INFINITY);
+    }
     // A window of ±24 sd of the tilted sum (and at least one factor's support) holds all
     // that matters; what wraps around the circle is below 1e-100 of the total.
     let sd = (k * var).sqrt();
@@ -264,13 +273,36 @@ fn ln_lattice_tail(p: &[f64], depth: u32, t: f64, upper: bool) -> f64 {
     };
     let from = from.max(0);
     let to = to.min((k * last) as i64);
-    let mut sum = 0.0;
-    for u in from..=to {
-        let g = (buf[(u as usize) % size].re * scale).max(0.0);
-        let weight = if u == u0 { part } else { 1.0 };
-        sum += weight * g * (-tau * (u - u0) as f64).exp();
-    }
-    k * ln_m - tau * u0 as f64 + sum.ln()
+    // ln of each tilted term (−∞ for empty points), summed by log-sum-exp: a steep tilt
+    // can make single factors overflow while their products with tiny masses do not.
+    let ln_term = |u: i64, weight: f64| {
+        let g = (buf[(u.rem_euclid(size as i64)) as usize].re * scale).max(0.0) * weight;
+        if g > 0.0 {
+            g.ln() - tau * (u - u0) as f64
+        } else {
+            f64::NEG_INFINITY
+        }
+    };
+    let log_sum = |terms: Vec<f64>| {
+        let max = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if max == f64::NEG_INFINITY {
+            return max;
+        }
+        max + terms.iter().map(|l| (l - max).exp()).sum::<f64>().ln()
+    };
+    let sum = log_sum(
+        (from..=to)
+            .map(|u| ln_term(u, if u == u0 { part } else { 1.0 }))
+            .collect(),
+    );
+    let reach = (k / 2.0).ceil() as i64;
+    let near = log_sum(
+        ((u0 - reach).max(0)..=(u0 + reach).min((k * last) as i64))
+            .map(|u| ln_term(u, 1.0))
+            .collect(),
+    );
+    let offset = k * ln_m - tau * u0 as f64;
+    (offset + sum, offset + near)
 }
 
 /// The exact P(ln g < ln_vanish) and P(ln g > ln_explode) for K = `depth` iid factors.
@@ -292,6 +324,20 @@ pub fn exact_tails(
 ) -> (Probability, Probability) {
     let k = f64::from(depth);
     let c = law.cap();
+    if let Some(y0) = law.point_value() {
+        // A point mass: ln g = K·ln f'(x0) exactly, no lattice needed.
+        let ln_g = k * y0;
+        let flag = |b: bool| f64::from(u8::from(b));
+        let exact = |p: f64| Probability {
+            p,
+            complement: 1.0 - p,
+            error: 0.0,
+        };
+        return (
+            exact(flag(ln_g < ln_vanish)),
+            exact(flag(ln_g > ln_explode)),
+        );
+    }
     let at = |h: f64| {
         // One factor below c − J·h forces ln g < ln_vanish whatever the other K − 1 are
         // (each is at most c): all mass below that point can be lumped into it without
@@ -311,23 +357,28 @@ pub fn exact_tails(
         let side = |t: f64, upper_is_event: bool| {
             // Compute the smaller side directly; the other as its complement.
             let upper_small = t >= mean_t;
-            let ln_small = ln_lattice_tail(&p, depth, t, upper_small);
+            let (ln_small, ln_near) = ln_lattice_tail_and_near(&p, depth, t, upper_small);
             let small = ln_small.exp();
             let (p_event, complement) = if upper_small == upper_is_event {
                 (small, 1.0 - small)
             } else {
                 (1.0 - small, small)
             };
-            (p_event, complement)
+            ((p_event, complement), ln_near.exp())
         };
-        (side(tv, true), side(te, false), truncated * k)
+        let ((v, near_v), (e, near_e)) = (side(tv, true), side(te, false));
+        (v, e, truncated * k, near_v, near_e)
     };
     let h = law.step(depth);
-    let (v1, e1, trunc) = at(h);
-    let (v2, e2, _) = at(2.0 * h);
+    let (v1, e1, trunc, near_v, near_e) = at(h);
+    let (v2, e2, _, _, _) = at(2.0 * h);
+    // Atoms of x sit at lattice points only up to half a cell; a sum of K of them within
+    // K/2 cells of the threshold may lie on either side: that mass joins the error.
+    let atoms = crate::saddle::has_atoms(law.dist);
+    let (near_v, near_e) = if atoms { (near_v, near_e) } else { (0.0, 0.0) };
     // Richardson: the midpoint lattice errs by O(h²) in the smooth case, so
     // fine + (fine − coarse)/3 removes the leading term.
-    let prob = |fine: (f64, f64), coarse: (f64, f64)| {
+    let prob = |fine: (f64, f64), coarse: (f64, f64), near: f64| {
         let p_is_small = fine.0 <= fine.1;
         let (small_fine, small_coarse) = if p_is_small {
             (fine.0, coarse.0)
@@ -351,10 +402,10 @@ pub fn exact_tails(
         Probability {
             p,
             complement,
-            error: diff.abs() + trunc,
+            error: diff.abs() + trunc + near,
         }
     };
-    (prob(v1, v2), prob(e1, e2))
+    (prob(v1, v2, near_v), prob(e1, e2, near_e))
 }
 
 /// The exact probability of each bin [lo, hi) of log10 g, for K = `depth` factors, and the

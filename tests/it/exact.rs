@@ -346,3 +346,27 @@ fn saddlepoint_is_accurate_just_beside_the_centre() {
         );
     }
 }
+
+#[test]
+fn atoms_next_to_a_threshold_are_exact_or_covered_by_the_error() {
+    let f = Activation::scaled_tanh(1.0, 1.0).unwrap();
+    // A single point mass whose ln g sits 0.03 % below the threshold: exactly vanished.
+    let d = "point(0.5)".parse().unwrap();
+    let law = FactorLaw::new(&f, &d).unwrap();
+    let (v, _) = exact_tails(&law, 100, 3.690_841_3e-11f64.ln(), (1e6f64).ln());
+    assert_eq!(v.p, 1.0);
+    // Two atoms, the threshold 1e-6 above the sum with j = 10 of each: the lattice cannot
+    // tell the side, so its error must cover the binomial truth.
+    let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
+    let d = "mix(0.5*point(0.5), 0.5*point(0.6))".parse().unwrap();
+    let law = FactorLaw::new(&f, &d).unwrap();
+    let (y1, y2) = (f.ln_derivative(0.5), f.ln_derivative(0.6));
+    let depth = 20u64;
+    let lv = 10.0 * y1 + 10.0 * y2 + 1e-6;
+    let (v, _) = exact_tails(&law, depth as u32, lv, (1e6f64).ln());
+    let truth: f64 = (0..=depth)
+        .filter(|&j| j as f64 * y1 + (depth - j) as f64 * y2 < lv)
+        .map(|j| ln_binomial_pmf(j, depth, 0.5).exp())
+        .sum();
+    assert!((v.p - truth).abs() <= v.error + 1e-12, "{v:?} vs {truth}");
+}
