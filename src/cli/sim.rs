@@ -318,7 +318,7 @@ fn table(r: &SimResults, elapsed: f64, threads: usize) -> String {
         for m in &r.methods {
             let show = |p: &crate::law::Probability| {
                 if p.p.is_nan() {
-                    return "n/a (tilt out of reach)".to_string();
+                    return "n/a".to_string();
                 }
                 let value = if p.p > 0.999 {
                     format!("1-{:.3e}", p.complement)
