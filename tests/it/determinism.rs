@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use crate::util::{tanh_experiment, vanish};
-use vanish::kernel::{Kernel, ScalarKernel};
+use crate::util::{tanh_experiment, tanh_kernel, vanish};
+use vanish::kernel::Kernel;
 use vanish::rng::block_rng;
 use vanish::summary::FactorSums;
 
@@ -58,11 +58,7 @@ fn one_and_two_threads_write_identical_files() {
 fn a_longer_run_extends_a_shorter_one_sample_by_sample() {
     // Sample i depends only on (seed, i): the first block of a run of 4096 samples and of a
     // run of 10 000 hold the same values.
-    let k = ScalarKernel::new(
-        vanish::activation::Activation::scaled_tanh(1.0, 2.0).unwrap(),
-        "normal(0,1)".parse().unwrap(),
-        50,
-    );
+    let k = tanh_kernel(2.0, "normal(0,1)", 50);
     let mut short = vec![0.0; 100];
     let mut long = vec![0.0; 4096];
     k.fill_block(
@@ -81,14 +77,10 @@ fn a_longer_run_extends_a_shorter_one_sample_by_sample() {
 /// Pinned values: ln g of the first samples of block 0 (seed 42, tanh(2x), normal(0,1),
 /// K = 50) and the counts of a small fixed-seed run. If an upgrade of rand, rand_distr or
 /// rand_chacha changes them, results are no longer reproducible across versions: bump the
-/// tool's version and say so in the changelog before updating these numbers.
+/// tool's version and say so in the commit and the README before updating these numbers.
 #[test]
 fn golden_values_are_stable() {
-    let k = ScalarKernel::new(
-        vanish::activation::Activation::scaled_tanh(1.0, 2.0).unwrap(),
-        "normal(0,1)".parse().unwrap(),
-        50,
-    );
+    let k = tanh_kernel(2.0, "normal(0,1)", 50);
     let mut ln_g = vec![0.0; 4];
     k.fill_block(
         &mut block_rng(42, 0, 0),

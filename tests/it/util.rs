@@ -26,6 +26,15 @@ pub fn tanh_experiment(n: f64, dist: &str, depth: u32, samples: u64, seed: u64) 
     .unwrap()
 }
 
+/// The scalar reference kernel for tanh(n·x) with iid x from `dist`.
+pub fn tanh_kernel(n: f64, dist: &str, depth: u32) -> vanish::kernel::ScalarKernel {
+    vanish::kernel::ScalarKernel::new(
+        Activation::scaled_tanh(1.0, n).unwrap(),
+        dist.parse().unwrap(),
+        depth,
+    )
+}
+
 /// Asserts |estimate − truth| ≤ 5 standard errors, with a message that shows both.
 pub fn within_5_se(what: &str, estimate: f64, truth: f64, se: f64) {
     assert!(
