@@ -1,66 +1,100 @@
 //! Kernel throughput in derivatives per second: `cargo bench --bench kernel`.
 //! Criterion reports "elements/s" = ln f'(x) evaluations (with their draws) per second.
+//!
+//! Groups: `kernel` (one block of 4096 samples, K = 50, one core) for each precision,
+//! instruction set and distribution; `simulate` (the whole pipeline: kernel, summary and
+//! ordered merge) on one thread and on all cores, which gives the scaling ratio.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 
 use vanish::activation::Activation;
 use vanish::experiment::{BLOCK_SAMPLES, Experiment};
+use vanish::fast::{FastKernel, Isa, Precision};
 use vanish::kernel::{Kernel, ScalarKernel};
 use vanish::rng::block_rng;
 use vanish::simulate::simulate;
 use vanish::source::Source;
 use vanish::summary::FactorSums;
 
+const DEPTH: u32 = 50;
+
+fn kernels(dist: &str) -> Vec<Box<dyn Kernel>> {
+    let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
+    let d = dist.parse().unwrap();
+    let mut out: Vec<Box<dyn Kernel>> = Vec::new();
+    for p in [Precision::F32, Precision::F64] {
+        for isa in [Isa::detect(), Isa::portable()] {
+            out.push(Box::new(FastKernel::new(f, &d, DEPTH, p, isa).unwrap()));
+        }
+    }
+    out.push(Box::new(ScalarKernel::new(f, d, DEPTH)));
+    out
+}
+
 fn kernel(c: &mut Criterion) {
-    let depth = 50;
+    let filter: Option<String> = std::env::var("VANISH_BENCH_DIST").ok();
     let mut group = c.benchmark_group("kernel");
-    group.throughput(Throughput::Elements(BLOCK_SAMPLES * depth as u64));
+    group.throughput(Throughput::Elements(BLOCK_SAMPLES * u64::from(DEPTH)));
     for dist in [
         "normal(0,1)",
         "uniform(-2,2)",
+        "laplace(0,1)",
+        "logistic(0,0.5)",
         "mix(0.8*normal(0,0.5), 0.2*uniform(-4,4))",
     ] {
-        let k = ScalarKernel::new(
-            Activation::scaled_tanh(1.0, 2.0).unwrap(),
-            dist.parse().unwrap(),
-            depth,
-        );
-        let mut ln_g = vec![0.0; BLOCK_SAMPLES as usize];
-        let mut block = 0u32;
-        group.bench_function(format!("scalar-f64 {dist} K=50, one block"), |b| {
-            b.iter(|| {
-                let mut f = FactorSums::default();
-                block = block.wrapping_add(1);
-                k.fill_block(&mut block_rng(1, 0, block), &mut ln_g, &mut f);
-                black_box((&ln_g, f));
-            })
-        });
+        if filter.as_deref().is_some_and(|f| !dist.starts_with(f)) {
+            continue;
+        }
+        for k in kernels(dist) {
+            let mut ln_g = vec![0.0; BLOCK_SAMPLES as usize];
+            let mut block = 0u32;
+            group.bench_function(format!("{} {dist} K=50, one block", k.name()), |b| {
+                b.iter(|| {
+                    let mut f = FactorSums::default();
+                    block = block.wrapping_add(1);
+                    k.fill_block(&mut block_rng(1, 0, block), &mut ln_g, &mut f);
+                    black_box((&ln_g, f));
+                })
+            });
+        }
     }
-    group.finish();
-
-    // The whole pipeline (kernel + summary + ordered merge) on all cores.
-    let mut group = c.benchmark_group("simulate");
-    let samples = 200_000;
-    group.throughput(Throughput::Elements(samples * depth as u64));
-    group.sample_size(10);
-    let exp = Experiment::new(
-        Activation::scaled_tanh(1.0, 2.0).unwrap(),
-        Source::Iid {
-            dist: "normal(0,1)".parse().unwrap(),
-        },
-        depth,
-        samples,
-        1e-6,
-        1e6,
-        1,
-    )
-    .unwrap();
-    group.bench_function("normal(0,1) K=50 N=2e5, all cores", |b| {
-        b.iter(|| black_box(simulate(&exp, 0, &|_| {})))
-    });
     group.finish();
 }
 
-criterion_group!(benches, kernel);
+fn pipeline(c: &mut Criterion) {
+    let samples = 1_000_000;
+    let mut group = c.benchmark_group("simulate");
+    group.throughput(Throughput::Elements(samples * u64::from(DEPTH)));
+    group.sample_size(10);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for precision in [Precision::F32, Precision::F64, Precision::Reference] {
+        let exp = Experiment::new(
+            Activation::scaled_tanh(1.0, 2.0).unwrap(),
+            Source::Iid {
+                dist: "normal(0,1)".parse().unwrap(),
+            },
+            DEPTH,
+            samples,
+            1e-6,
+            1e6,
+            1,
+        )
+        .unwrap()
+        .with_precision(precision);
+        for threads in [1, cores] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            group.bench_function(
+                format!("{precision} normal(0,1) K=50 N=1e6, {threads} thread(s)"),
+                |b| b.iter(|| black_box(pool.install(|| simulate(&exp, 0, &|_| {})))),
+            );
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, kernel, pipeline);
 criterion_main!(benches);

@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 
 use crate::activation::Activation;
 use crate::error::ConfigError;
+use crate::fast::{FastKernel, Isa, Precision};
 use crate::kernel::{Kernel, ScalarKernel};
 use crate::source::Source;
 use crate::summary::Thresholds;
@@ -42,6 +43,8 @@ pub struct Experiment {
     pub explode_above: f64,
     /// The seed of every random stream.
     pub seed: u64,
+    /// The kernel's arithmetic (f64 unless changed with [`Experiment::with_precision`]).
+    pub precision: Precision,
 }
 
 impl Experiment {
@@ -92,7 +95,13 @@ impl Experiment {
             vanish_below,
             explode_above,
             seed,
+            precision: Precision::default(),
         })
+    }
+
+    /// The same experiment computed in `precision`.
+    pub fn with_precision(self, precision: Precision) -> Self {
+        Experiment { precision, ..self }
     }
 
     /// The thresholds in the log domain, with the cap K·ln max f'.
@@ -109,12 +118,25 @@ impl Experiment {
         self.samples.div_ceil(BLOCK_SAMPLES)
     }
 
-    /// The kernel that computes this experiment's blocks.
+    /// The kernel that computes this experiment's blocks: the fast kernel in the
+    /// experiment's precision on the best instruction set of this CPU, or the reference
+    /// kernel when asked for or when the fast one does not cover the experiment (its
+    /// [`Kernel::note`] says why).
     pub fn kernel(&self) -> Box<dyn Kernel> {
-        match &self.source {
-            Source::Iid { dist } => {
-                Box::new(ScalarKernel::new(self.activation, dist.clone(), self.depth))
-            }
+        let Source::Iid { dist } = &self.source;
+        let reference = ScalarKernel::new(self.activation, dist.clone(), self.depth);
+        if self.precision == Precision::Reference {
+            return Box::new(reference);
+        }
+        match FastKernel::new(
+            self.activation,
+            dist,
+            self.depth,
+            self.precision,
+            Isa::detect(),
+        ) {
+            Ok(fast) => Box::new(fast),
+            Err(reason) => Box::new(reference.instead_of_fast(reason)),
         }
     }
 
@@ -137,6 +159,7 @@ impl Experiment {
             "vanish_below": self.vanish_below,
             "explode_above": self.explode_above,
             "seed": self.seed,
+            "precision": self.precision.name(),
             "block_samples": BLOCK_SAMPLES,
         })
     }

@@ -1,7 +1,8 @@
 //! The hot loop: one block of samples → ln g per sample, plus the per-factor tallies.
 //!
-//! [`Kernel`] is the seam for faster paths (a vectorised kernel must agree with
-//! [`ScalarKernel`], the reference, which is also the oracle of the tests).
+//! [`Kernel`] is the seam between the experiment and its hot loop: the vectorised
+//! [`FastKernel`](crate::fast::FastKernel) by default, and [`ScalarKernel`], the reference,
+//! which is also the oracle of the tests.
 
 use rand_distr::Distribution;
 
@@ -14,6 +15,11 @@ use crate::summary::FactorSums;
 pub trait Kernel: Sync {
     /// The name recorded in the manifest.
     fn name(&self) -> &'static str;
+
+    /// Why this kernel runs instead of the one asked for, if it is a fallback.
+    fn note(&self) -> Option<&'static str> {
+        None
+    }
 
     /// Fills `ln_g` (one entry per sample, in order) from `rng` and sets `factors` to the
     /// tallies of the block's factors. Sample i of the block must use only the numbers that follow sample i−1's
@@ -39,6 +45,7 @@ pub struct ScalarKernel {
     dist: PreActivation,
     depth: u32,
     ln_inverse_max: f64,
+    fallback: Option<&'static str>,
 }
 
 impl ScalarKernel {
@@ -49,6 +56,15 @@ impl ScalarKernel {
             activation,
             dist,
             depth,
+            fallback: None,
+        }
+    }
+
+    /// The same kernel, recorded as a fallback from the fast one for `reason`.
+    pub fn instead_of_fast(self, reason: &'static str) -> Self {
+        ScalarKernel {
+            fallback: Some(reason),
+            ..self
         }
     }
 }
@@ -56,6 +72,10 @@ impl ScalarKernel {
 impl Kernel for ScalarKernel {
     fn name(&self) -> &'static str {
         "scalar-f64"
+    }
+
+    fn note(&self) -> Option<&'static str> {
+        self.fallback
     }
 
     fn fill_block(&self, rng: &mut BlockRng, ln_g: &mut [f64], factors: &mut FactorSums) {

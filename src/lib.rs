@@ -4,7 +4,10 @@
 //! to bottom: a validated [`experiment::Experiment`] names an [`activation::Activation`] and
 //! a [`source::Source`]; the [`kernel`] turns blocks of random streams ([`rng`]) into ln g;
 //! [`simulate`] folds blocks into a mergeable [`summary::Summary`]; [`estimate`] and
-//! [`theory`] give the numbers that [`output`] writes.
+//! [`theory`] give the numbers that [`output`] writes. The default kernel is the vectorised
+//! [`fast`] one; `unsafe` code lives in one module of it and nowhere else.
+
+#![deny(unsafe_code)]
 
 pub mod activation;
 pub mod cli;
@@ -12,6 +15,7 @@ pub mod distribution;
 pub mod error;
 pub mod estimate;
 pub mod experiment;
+pub mod fast;
 pub mod importance;
 pub mod kernel;
 pub mod law;

@@ -12,8 +12,8 @@ use rand_chacha::ChaCha8Rng;
 pub type BlockRng = ChaCha8Rng;
 
 /// The name recorded in manifests.
-pub const RNG_NAME: &str =
-    "ChaCha8 (rand_chacha 0.10), key from seed via seed_from_u64, stream = cell<<32 | block";
+pub const RNG_NAME: &str = "ChaCha8 (rand_chacha 0.10), key from seed via seed_from_u64, \
+     stream = cell<<32 | block; the fast kernel seeds 8 xoshiro256++ generators per block from it";
 
 /// The stream for block `block` of cell `cell` under `seed`.
 ///

@@ -6,6 +6,8 @@ mod cli;
 mod determinism;
 #[path = "it/exact.rs"]
 mod exact;
+#[path = "it/fast.rs"]
+mod fast;
 #[path = "it/pipeline.rs"]
 mod pipeline;
 #[path = "it/reference.rs"]

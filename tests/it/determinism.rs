@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use crate::util::{tanh_experiment, tanh_kernel, vanish};
+use vanish::fast::Precision;
 use vanish::kernel::Kernel;
 use vanish::rng::block_rng;
 use vanish::summary::FactorSums;
@@ -74,32 +75,61 @@ fn a_longer_run_extends_a_shorter_one_sample_by_sample() {
     assert_eq!(short[..], long[..100]);
 }
 
-/// Pinned values: ln g of the first samples of block 0 (seed 42, tanh(2x), normal(0,1),
-/// K = 50) and the counts of a small fixed-seed run. If an upgrade of rand, rand_distr or
-/// rand_chacha changes them, results are no longer reproducible across versions: bump the
-/// tool's version and say so in the commit and the README before updating these numbers.
+/// Pinned values, per precision: ln g of the first samples of block 0 (seed 42, tanh(2x),
+/// normal(0,1), K = 50) and the counts of a small fixed-seed run. If an upgrade of rand,
+/// rand_distr or rand_chacha, or a change of the fast kernel, changes them, results are no
+/// longer reproducible across versions: bump the tool's version and say so in the commit
+/// and the README before updating these numbers.
 #[test]
 fn golden_values_are_stable() {
-    let k = tanh_kernel(2.0, "normal(0,1)", 50);
-    let mut ln_g = vec![0.0; 4];
-    k.fill_block(
-        &mut block_rng(42, 0, 0),
-        &mut ln_g,
-        &mut FactorSums::default(),
-    );
-    let printed: Vec<String> = ln_g.iter().map(|v| format!("{v:.15e}")).collect();
-    assert_eq!(printed, GOLDEN_LN_G, "got {printed:?}");
+    for (precision, ln_g_want, counts_want) in GOLDEN {
+        let exp = tanh_experiment(2.0, "normal(0,1)", 50, 4, 42).with_precision(precision);
+        let mut ln_g = vec![0.0; 4];
+        exp.kernel().fill_block(
+            &mut block_rng(42, 0, 0),
+            &mut ln_g,
+            &mut FactorSums::default(),
+        );
+        let printed: Vec<String> = ln_g.iter().map(|v| format!("{v:.15e}")).collect();
+        assert_eq!(printed, ln_g_want, "{precision}: got {printed:?}");
 
-    let exp = tanh_experiment(2.0, "laplace(0,0.4)", 40, 10_000, 42);
-    let s = vanish::simulate::simulate(&exp, 0, &|_| {});
-    let got = (s.vanish, s.explode, s.between);
-    assert_eq!(got, GOLDEN_COUNTS, "got {got:?}");
+        let exp = tanh_experiment(2.0, "laplace(0,0.4)", 40, 10_000, 42).with_precision(precision);
+        let s = vanish::simulate::simulate(&exp, 0, &|_| {});
+        let got = (s.vanish, s.explode, s.between);
+        assert_eq!(got, counts_want, "{precision}: got {got:?}");
+    }
 }
 
-const GOLDEN_LN_G: [&str; 4] = [
-    "-7.558358598634231e1",
-    "-6.153087240970861e1",
-    "-6.131477716373646e1",
-    "-5.831530081473981e1",
+type Golden = (Precision, [&'static str; 4], (u64, u64, u64));
+const GOLDEN: [Golden; 3] = [
+    (
+        Precision::Reference,
+        [
+            "-7.558358598634231e1",
+            "-6.153087240970861e1",
+            "-6.131477716373646e1",
+            "-5.831530081473981e1",
+        ],
+        (1422, 22, 8556),
+    ),
+    (
+        Precision::F64,
+        [
+            "-7.255296243790735e1",
+            "-5.645433668684019e1",
+            "-3.960520834301339e1",
+            "-6.900596103289936e1",
+        ],
+        (1370, 19, 8611),
+    ),
+    (
+        Precision::F32,
+        [
+            "-6.687137985229492e1",
+            "-5.669561004638672e1",
+            "-5.709984588623047e1",
+            "-6.856411552429199e1",
+        ],
+        (1338, 19, 8643),
+    ),
 ];
-const GOLDEN_COUNTS: (u64, u64, u64) = (1422, 22, 8556);

@@ -226,12 +226,11 @@ fn factor_statistics_match_quadrature_for_every_family() {
 /// Summary quantiles against the exact order statistics of the raw ln g of the same
 /// streams, within the width of the bucket each quantile falls in.
 fn check_quantiles_against_raw(n: f64, dist: &str, depth: u32, blocks: u32, seed: u64) -> f64 {
-    use vanish::kernel::Kernel;
     use vanish::summary::FactorSums;
     let samples = u64::from(blocks) * 4096;
     let exp = tanh_experiment(n, dist, depth, samples, seed);
     let s = simulate(&exp, 0, &|_| {});
-    let k = crate::util::tanh_kernel(n, dist, depth);
+    let k = exp.kernel();
     let mut all = Vec::new();
     for b in 0..blocks {
         let mut ln_g = vec![0.0; 4096];

@@ -1,0 +1,344 @@
+//! One block of samples in the fast kernel, generic over the precision.
+//!
+//! [`LANES`] samples advance in lockstep, [`CHUNK`] factors at a time: the pre-activations
+//! of a chunk are drawn into a small buffer that stays in L1 cache (row k holds factor k of
+//! each of the lane samples), turned into ln f' in place, and added up per lane. Every loop
+//! runs over whole buffers element by element, so each compiles to vector instructions, and
+//! the lanes' running sums are independent chains that keep the core busy.
+//!
+//! For a·tanh(n·x), with t = 2n|x| and u = e^(−t) ∈ (0, 1]:
+//! ln f'(x) = ln(4an) − t − 2·ln(1 + u), exact in form for every x (no overflow, no
+//! cancellation beyond the rounding of 1 + u).
+
+use super::real::{Real, Word};
+use super::xoshiro::{STREAMS, Words};
+use crate::summary::FactorSums;
+
+/// Samples advanced in lockstep.
+pub const LANES: usize = 16;
+/// Factors per pass over the buffer; also the length of the partial sums kept in `R`
+/// before they are added in f64.
+pub const CHUNK: usize = 32;
+const MAX_ELEMENTS: usize = LANES * CHUNK;
+const _: () = assert!(MAX_ELEMENTS.is_multiple_of(2 * LANES) && LANES.is_multiple_of(STREAMS));
+
+/// The families with a vectorised sampler (a point mass draws nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Standard normal by Box–Muller.
+    Normal,
+    /// Uniform on [0, 1).
+    Uniform,
+    /// Standard Laplace (density e^−|z|/2) by inversion.
+    Laplace,
+    /// Standard logistic by inversion.
+    Logistic,
+    /// Always 0.
+    Point,
+}
+
+impl Kind {
+    /// The kinds that draw words, in the order their buffers are filled.
+    pub const DRAWN: [Kind; 4] = [Kind::Normal, Kind::Uniform, Kind::Laplace, Kind::Logistic];
+
+    fn index(self) -> usize {
+        match self {
+            Kind::Normal => 0,
+            Kind::Uniform => 1,
+            Kind::Laplace => 2,
+            Kind::Logistic => 3,
+            Kind::Point => 4,
+        }
+    }
+}
+
+/// x = loc + scale·z, with z of the component's kind.
+#[derive(Debug, Clone, Copy)]
+pub struct Component<R> {
+    /// Which standard variate z is.
+    pub kind: Kind,
+    /// Location.
+    pub loc: R,
+    /// Scale (0 for a point mass).
+    pub scale: R,
+}
+
+/// Everything a block needs, converted to the working precision.
+#[derive(Debug, Clone)]
+pub struct Plan<R> {
+    /// The mixture's components (one for a plain distribution), nested mixtures flattened.
+    pub components: Vec<Component<R>>,
+    /// Component j ≥ 1 is chosen when the uniform u ≥ `cumulative[j − 1]`.
+    pub cumulative: Vec<R>,
+    /// 2n.
+    pub two_n: R,
+    /// ln(4·a·n).
+    pub ln_4an: R,
+    /// −ln max f' = −ln(a·n): the bound below which a factor counts as "below 1/max".
+    pub ln_inverse_max: R,
+    /// K.
+    pub depth: u32,
+}
+
+/// Working buffers of one block: words, one buffer per drawn kind, the mixture's uniforms
+/// and the pre-activations.
+struct Scratch<R: Real> {
+    words: Vec<R::Word>,
+    z: Vec<R>,
+    u: Vec<R>,
+    x: Vec<R>,
+}
+
+impl<R: Real> Scratch<R> {
+    fn new() -> Self {
+        Scratch {
+            words: vec![R::Word::default(); 2 * MAX_ELEMENTS + 2 * STREAMS],
+            z: vec![R::ZERO; 5 * MAX_ELEMENTS],
+            u: vec![R::ZERO; MAX_ELEMENTS],
+            x: vec![R::ZERO; MAX_ELEMENTS],
+        }
+    }
+}
+
+/// Words that `n` standard variates of `kind` consume (before rounding up to a fill row).
+pub fn words_for<R: Real>(kind: Kind, n: usize) -> usize {
+    let wide = if R::TWO_WORD_UNIFORM { 2 } else { 1 };
+    match kind {
+        // Per pair: the radius's uniform and one angle word.
+        Kind::Normal => n / 2 * (wide + 1),
+        Kind::Uniform => n,
+        Kind::Laplace | Kind::Logistic => n * wide,
+        Kind::Point => 0,
+    }
+}
+
+/// The first `words_for(kind, n)` of `words` after a fill rounded up to whole rows.
+#[inline(always)]
+fn draw<'a, R: Real, W: Words>(
+    src: &mut W,
+    words: &'a mut [R::Word],
+    kind: Kind,
+    n: usize,
+) -> &'a [R::Word] {
+    let need = words_for::<R>(kind, n);
+    let len = need.next_multiple_of(<R::Word as Word>::ROW);
+    <R::Word as Word>::fill(src, &mut words[..len]);
+    &words[..need]
+}
+
+/// (hi, lo, rest) word slices.
+type Split<'a, W> = (&'a [W], &'a [W], &'a [W]);
+
+/// Splits `words` into the (hi, lo) word streams of `n` uniforms from [`Real::open_unit`]
+/// and the rest (lo is hi again in f64, where one word is enough).
+#[inline(always)]
+fn split_uniforms<R: Real>(words: &[R::Word], n: usize) -> Split<'_, R::Word> {
+    let (hi, rest) = words.split_at(n);
+    if R::TWO_WORD_UNIFORM {
+        let (lo, rest) = rest.split_at(n);
+        (hi, lo, rest)
+    } else {
+        (hi, hi, rest)
+    }
+}
+
+/// `z.len()` standard variates of `kind` from `words` (laid out as [`words_for`] says:
+/// for normals, the radius words, then the angle words; z.len() a multiple of 2·LANES).
+#[inline(always)]
+pub fn standard<R: Real>(kind: Kind, words: &[R::Word], z: &mut [R]) {
+    let n = z.len();
+    match kind {
+        Kind::Normal => {
+            // Box–Muller, one pair per (radius uniform, angle word): r = √(−2 ln u), and
+            // the angle is φ ∈ [0, π/4) plus three bits: swap (cos, sin), and two signs.
+            let half = n / 2;
+            assert_eq!(half % LANES, 0, "normals come in whole pairs of rows");
+            let (hi, lo, wa) = split_uniforms::<R>(words, half);
+            let (z1, z2) = z.split_at_mut(half);
+            // In stages over rows of LANES, so that independent vectors interleave.
+            let rows = z1.chunks_exact_mut(LANES).zip(z2.chunks_exact_mut(LANES));
+            let words = hi
+                .chunks_exact(LANES)
+                .zip(lo.chunks_exact(LANES))
+                .zip(wa.chunks_exact(LANES));
+            for ((z1, z2), ((hi, lo), wa)) in rows.zip(words) {
+                let mut r = [R::ZERO; LANES];
+                for i in 0..LANES {
+                    r[i] = R::ln_positive(R::open_unit(hi[i], lo[i]));
+                }
+                for r in &mut r {
+                    *r = (R::of(-2.0) * *r).sqrt();
+                }
+                for i in 0..LANES {
+                    let (s, c) = R::sin_cos_eighth(wa[i]);
+                    let (p, q) = if wa[i].bit(0) { (s, c) } else { (c, s) };
+                    z1[i] = (r[i] * p).flip_sign(wa[i], 1);
+                    z2[i] = (r[i] * q).flip_sign(wa[i], 2);
+                }
+            }
+        }
+        Kind::Uniform => {
+            for (z, &w) in z.iter_mut().zip(words) {
+                *z = R::unit(w);
+            }
+        }
+        Kind::Laplace => {
+            let (hi, lo, _) = split_uniforms::<R>(words, n);
+            for ((z, &hi), &lo) in z.iter_mut().zip(hi).zip(lo) {
+                *z = (-R::ln_positive(R::open_unit(hi, lo))).flip_sign(lo, 0);
+            }
+        }
+        Kind::Logistic => {
+            // |z| = ln((1 − v)/v) for v = u/2 uniform on (0, ½], and a random sign.
+            let (hi, lo, _) = split_uniforms::<R>(words, n);
+            for ((z, &hi), &lo) in z.iter_mut().zip(hi).zip(lo) {
+                let u = R::open_unit(hi, lo);
+                *z = R::ln_positive(R::of(2.0) / u - R::ONE).flip_sign(lo, 0);
+            }
+        }
+        Kind::Point => z.fill(R::ZERO),
+    }
+}
+
+/// Draws the next `n` pre-activations into `s.x[..n]` (and a few more past them: each
+/// kind draws a whole number of pairs of rows, which its stages need).
+#[inline(always)]
+fn sample<R: Real, W: Words>(plan: &Plan<R>, src: &mut W, s: &mut Scratch<R>, n: usize) {
+    let n = n.next_multiple_of(2 * LANES);
+    let x = &mut s.x[..n];
+    if let [c] = plan.components[..] {
+        let words = draw::<R, W>(src, &mut s.words, c.kind, n);
+        standard(c.kind, words, x);
+        for x in x.iter_mut() {
+            *x = c.loc + c.scale * *x;
+        }
+        return;
+    }
+    for kind in Kind::DRAWN {
+        if plan.components.iter().any(|c| c.kind == kind) {
+            let words = draw::<R, W>(src, &mut s.words, kind, n);
+            let at = kind.index() * MAX_ELEMENTS;
+            standard(kind, words, &mut s.z[at..at + n]);
+        }
+    }
+    let words = draw::<R, W>(src, &mut s.words, Kind::Uniform, n);
+    let u = &mut s.u[..n];
+    for (u, &w) in u.iter_mut().zip(words) {
+        *u = R::unit(w);
+    }
+    for (j, c) in plan.components.iter().enumerate() {
+        let at = c.kind.index() * MAX_ELEMENTS;
+        let z = &s.z[at..at + n];
+        if j == 0 {
+            for (x, &z) in x.iter_mut().zip(z) {
+                *x = c.loc + c.scale * z;
+            }
+        } else {
+            let from = plan.cumulative[j - 1];
+            for ((x, &z), &u) in x.iter_mut().zip(z).zip(u.iter()) {
+                let v = c.loc + c.scale * z;
+                *x = if u >= from { v } else { *x };
+            }
+        }
+    }
+}
+
+/// Overwrites each x with ln f'(x).
+#[inline(always)]
+fn ln_derivative<R: Real>(plan: &Plan<R>, x: &mut [R]) {
+    let (two_n, c) = (plan.two_n, plan.ln_4an);
+    for v in x.chunks_exact_mut(LANES) {
+        let v: &mut [R; LANES] = v.try_into().expect("whole rows");
+        let mut t = [R::ZERO; LANES];
+        for i in 0..LANES {
+            t[i] = (two_n * v[i]).abs();
+        }
+        let mut e = [R::ZERO; LANES];
+        for i in 0..LANES {
+            e[i] = R::exp_neg(t[i]);
+        }
+        for i in 0..LANES {
+            v[i] = c - t[i] - R::of(2.0) * R::ln_positive(R::ONE + e[i]);
+        }
+    }
+}
+
+/// ln f'(x) for each x (rounded to `R`), through the kernel's code: for tests.
+pub fn ln_derivatives<R: Real>(plan: &Plan<R>, x: &[f64]) -> Vec<f64> {
+    let mut buf: Vec<R> = x.iter().map(|&v| R::of(v)).collect();
+    buf.resize(x.len().next_multiple_of(LANES), R::ZERO);
+    ln_derivative(plan, &mut buf);
+    buf[..x.len()].iter().map(|v| v.to_f64()).collect()
+}
+
+/// The first `count` pre-activations drawn from `src`, through the kernel's sampler.
+pub fn draws<R: Real, W: Words>(plan: &Plan<R>, src: &mut W, count: usize) -> Vec<f64> {
+    let mut s = Scratch::new();
+    let mut out = Vec::with_capacity(count);
+    while out.len() < count {
+        let n = MAX_ELEMENTS.min((count - out.len()).next_multiple_of(LANES));
+        sample(plan, src, &mut s, n);
+        out.extend(s.x[..n.min(count - out.len())].iter().map(|v| v.to_f64()));
+    }
+    out
+}
+
+/// Fills `ln_g` (one entry per sample) and `factors` for one block.
+#[inline(always)]
+pub fn fill_block<R: Real, W: Words>(
+    plan: &Plan<R>,
+    src: &mut W,
+    ln_g: &mut [f64],
+    factors: &mut FactorSums,
+) {
+    let mut s = Scratch::new();
+    let (mut sum, mut sum_sq) = ([0.0f64; LANES], [0.0f64; LANES]);
+    let (mut above, mut below) = ([0u64; LANES], [0u64; LANES]);
+    let mut shift = None;
+    let limit = plan.ln_inverse_max;
+    for out in ln_g.chunks_mut(LANES) {
+        let mut acc = [0.0f64; LANES];
+        let mut done = 0;
+        while done < plan.depth {
+            let rows = (plan.depth - done).min(CHUNK as u32) as usize;
+            let n = rows * LANES;
+            sample(plan, src, &mut s, n);
+            let x = &mut s.x[..n];
+            ln_derivative(plan, x);
+            let sh = *shift.get_or_insert(x[0]);
+            let (mut a, mut d1, mut d2) = ([R::ZERO; LANES], [R::ZERO; LANES], [R::ZERO; LANES]);
+            let (mut ab, mut be) = ([0u32; LANES], [0u32; LANES]);
+            for row in x.chunks_exact(LANES) {
+                for l in 0..LANES {
+                    let v = row[l];
+                    let d = v - sh;
+                    a[l] = a[l] + v;
+                    d1[l] = d1[l] + d;
+                    d2[l] = d2[l] + d * d;
+                    ab[l] += u32::from(v > R::ZERO);
+                    be[l] += u32::from(v < limit);
+                }
+            }
+            // Lanes past the end of a partial last group are drawn but not counted.
+            for l in 0..out.len() {
+                acc[l] += a[l].to_f64();
+                sum[l] += d1[l].to_f64();
+                sum_sq[l] += d2[l].to_f64();
+                above[l] += u64::from(ab[l]);
+                below[l] += u64::from(be[l]);
+            }
+            done += rows as u32;
+        }
+        out.copy_from_slice(&acc[..out.len()]);
+    }
+    *factors = FactorSums {
+        count: ln_g.len() as u64 * u64::from(plan.depth),
+        zero: 0,
+        infinite_x: 0,
+        shift: shift.map_or(0.0, R::to_f64),
+        sum: sum.iter().sum(),
+        sum_sq: sum_sq.iter().sum(),
+        above_one: above.iter().sum(),
+        below_inverse_max: below.iter().sum(),
+    };
+}

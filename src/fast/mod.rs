@@ -1,0 +1,269 @@
+//! The vectorised kernel: the default path of every iid experiment.
+//!
+//! [`FastKernel`] draws its pre-activations from eight xoshiro256++ generators per block
+//! (seeded from the block's ChaCha8 stream, so blocks stay independent of threads and
+//! shards) and computes ln f' with branch-free arithmetic ([`real`]) over buffers of 16
+//! samples in lockstep ([`block`]). It runs in f32 or f64 ([`Precision`]); the scalar
+//! [`ScalarKernel`](crate::kernel::ScalarKernel) stays as the reference and the oracle of
+//! the tests.
+//!
+//! Covered: a·tanh(n·x) (tanh, lecun) and sigmoid, with x from normal, uniform, laplace,
+//! logistic, point masses and mixtures of them. Anything else (Student's t, ReLU) runs on
+//! the reference kernel, and [`FastKernel::new`] says why.
+//!
+//! ```
+//! use vanish::{activation::Activation, fast::{FastKernel, Isa, Precision}};
+//! use vanish::kernel::Kernel;
+//! let k = FastKernel::new(Activation::scaled_tanh(1.0, 2.0).unwrap(),
+//!     &"normal(0,1)".parse().unwrap(), 50, Precision::F32, Isa::portable()).unwrap();
+//! assert_eq!(k.name(), "fast-f32-portable");
+//! let t = FastKernel::new(Activation::scaled_tanh(1.0, 2.0).unwrap(),
+//!     &"student-t(3,1)".parse().unwrap(), 50, Precision::F32, Isa::portable());
+//! assert!(t.unwrap_err().contains("student-t"));
+//! ```
+
+pub mod block;
+mod dispatch;
+pub mod real;
+pub mod xoshiro;
+
+use std::fmt;
+use std::str::FromStr;
+
+pub use dispatch::Isa;
+
+use self::block::{Component, Kind, Plan};
+use self::real::Real;
+use self::xoshiro::Streams;
+use crate::activation::Activation;
+use crate::distribution::PreActivation;
+use crate::error::ConfigError;
+use crate::kernel::Kernel;
+use crate::rng::BlockRng;
+use crate::summary::FactorSums;
+
+/// The arithmetic of a run: `--precision f32|f64|reference`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Precision {
+    /// The fast kernel in f32: per-factor error in ln f' below 3e-7·(1 + |ln f'| + |ln a·n|).
+    F32,
+    /// The fast kernel in f64: per-factor error below 2e-14·(1 + |ln f'| + |ln a·n|). The
+    /// default.
+    #[default]
+    F64,
+    /// The scalar f64 reference kernel (rand_distr samplers, libm): slow, the oracle.
+    Reference,
+}
+
+impl Precision {
+    /// The flag value: `f32`, `f64` or `reference`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::F64 => "f64",
+            Precision::Reference => "reference",
+        }
+    }
+}
+
+impl fmt::Display for Precision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Precision {
+    type Err = ConfigError;
+
+    /// ```
+    /// use vanish::fast::Precision;
+    /// assert_eq!("f32".parse::<Precision>().unwrap(), Precision::F32);
+    /// assert!("f16".parse::<Precision>().unwrap_err().to_string().contains("--precision"));
+    /// ```
+    fn from_str(s: &str) -> Result<Self, ConfigError> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "f32" => Ok(Precision::F32),
+            "f64" => Ok(Precision::F64),
+            "reference" => Ok(Precision::Reference),
+            other => Err(ConfigError::new(
+                "--precision",
+                format!("must be f32, f64 or reference, got '{other}'"),
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Plans {
+    F32(Plan<f32>),
+    F64(Plan<f64>),
+}
+
+/// The vectorised kernel for one (activation, distribution, depth, precision).
+#[derive(Debug, Clone)]
+pub struct FastKernel {
+    plan: Plans,
+    isa: Isa,
+}
+
+impl FastKernel {
+    /// The fast kernel, or the reason it cannot run this experiment (then the caller runs
+    /// the reference kernel). `precision` must be f32 or f64.
+    pub fn new(
+        activation: Activation,
+        dist: &PreActivation,
+        depth: u32,
+        precision: Precision,
+        isa: Isa,
+    ) -> Result<Self, &'static str> {
+        let plan = match precision {
+            Precision::F32 => Plans::F32(plan(activation, dist, depth)?),
+            Precision::F64 => Plans::F64(plan(activation, dist, depth)?),
+            Precision::Reference => {
+                return Err("the reference precision asks for the scalar kernel");
+            }
+        };
+        Ok(FastKernel { plan, isa })
+    }
+
+    /// The instruction set this kernel runs on.
+    pub fn isa(&self) -> Isa {
+        self.isa
+    }
+
+    /// ln f'(x) for each x, computed by the kernel's own code in its precision (x rounded
+    /// to it first): what the tests hold against the reference.
+    ///
+    /// ```
+    /// use vanish::{activation::Activation, fast::{FastKernel, Isa, Precision}};
+    /// let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
+    /// let k = FastKernel::new(f, &"normal(0,1)".parse().unwrap(), 1, Precision::F64,
+    ///                         Isa::portable()).unwrap();
+    /// let l = k.ln_derivatives(&[0.0, 3.0]);
+    /// assert!((l[0] - 2f64.ln()).abs() < 1e-15 && (l[1] - f.ln_derivative(3.0)).abs() < 1e-14);
+    /// ```
+    pub fn ln_derivatives(&self, x: &[f64]) -> Vec<f64> {
+        match &self.plan {
+            Plans::F32(p) => block::ln_derivatives(p, x),
+            Plans::F64(p) => block::ln_derivatives(p, x),
+        }
+    }
+
+    /// The first `count` pre-activations the kernel draws from `rng` (as f64): the
+    /// sampler under test, without the derivative.
+    pub fn draws(&self, rng: &mut BlockRng, count: usize) -> Vec<f64> {
+        let mut streams = Streams::from_rng(rng);
+        match &self.plan {
+            Plans::F32(p) => block::draws(p, &mut streams, count),
+            Plans::F64(p) => block::draws(p, &mut streams, count),
+        }
+    }
+}
+
+impl Kernel for FastKernel {
+    fn name(&self) -> &'static str {
+        match (&self.plan, self.isa.name()) {
+            (Plans::F32(_), "avx2") => "fast-f32-avx2",
+            (Plans::F32(_), _) => "fast-f32-portable",
+            (Plans::F64(_), "avx2") => "fast-f64-avx2",
+            (Plans::F64(_), _) => "fast-f64-portable",
+        }
+    }
+
+    fn fill_block(&self, rng: &mut BlockRng, ln_g: &mut [f64], factors: &mut FactorSums) {
+        let mut streams = Streams::from_rng(rng);
+        match &self.plan {
+            Plans::F32(p) => dispatch::fill_block(self.isa, p, &mut streams, ln_g, factors),
+            Plans::F64(p) => dispatch::fill_block(self.isa, p, &mut streams, ln_g, factors),
+        }
+    }
+}
+
+/// The furthest a standard variate of each kind reaches, in units of its scale: normals
+/// stop near 9.5σ, laplace and logistic near 44.4 (−ln of the smallest uniform).
+fn reach(kind: Kind) -> f64 {
+    match kind {
+        Kind::Normal => 10.0,
+        Kind::Uniform => 1.0,
+        Kind::Laplace | Kind::Logistic => 45.0,
+        Kind::Point => 0.0,
+    }
+}
+
+fn flatten(
+    dist: &PreActivation,
+    weight: f64,
+    out: &mut Vec<(f64, Kind, f64, f64)>,
+) -> Result<(), &'static str> {
+    let (kind, loc, scale) = match *dist {
+        PreActivation::Normal { mu, sigma } => (Kind::Normal, mu, sigma),
+        PreActivation::Uniform { lo, hi } => (Kind::Uniform, lo, hi - lo),
+        PreActivation::Laplace { mu, b } => (Kind::Laplace, mu, b),
+        PreActivation::Logistic { mu, s } => (Kind::Logistic, mu, s),
+        PreActivation::Point { x0 } => (Kind::Point, x0, 0.0),
+        PreActivation::StudentT { .. } => {
+            return Err("student-t has no vectorised sampler; the reference kernel runs it");
+        }
+        PreActivation::Mixture(ref m) => {
+            for (w, d) in m.components() {
+                flatten(d, weight * w, out)?;
+            }
+            return Ok(());
+        }
+    };
+    out.push((weight, kind, loc, scale));
+    Ok(())
+}
+
+fn plan<R: Real>(
+    activation: Activation,
+    dist: &PreActivation,
+    depth: u32,
+) -> Result<Plan<R>, &'static str> {
+    let (a, n) = match activation {
+        Activation::ScaledTanh { a, n } => (a, n),
+        // σ'(x) = ¼·sech²(x/2): a·tanh(n·x) with a = n = ½ as far as f' goes.
+        Activation::Sigmoid => (0.5, 0.5),
+        Activation::Relu | Activation::LeakyRelu { .. } => {
+            return Err("relu and leaky-relu run on the reference kernel");
+        }
+    };
+    if dist.is_point() {
+        return Err("a point mass needs no sampling; the reference kernel computes it exactly");
+    }
+    let mut parts = Vec::new();
+    flatten(dist, 1.0, &mut parts)?;
+    let reach_x = parts
+        .iter()
+        .map(|&(_, kind, loc, scale)| loc.abs() + scale * reach(kind))
+        .fold(0.0, f64::max);
+    let reach_t = 2.0 * n * reach_x;
+    if reach_t.is_nan() || reach_t > R::RANGE {
+        return Err(if R::NAME == "f32" {
+            "2n·|x| may overflow f32 for this distribution; use --precision f64"
+        } else {
+            "2n·|x| may overflow f64 for this distribution; the reference kernel runs it"
+        });
+    }
+    let mut cumulative = Vec::new();
+    let mut total = 0.0;
+    for &(w, ..) in &parts[..parts.len() - 1] {
+        total += w;
+        cumulative.push(R::of(total));
+    }
+    Ok(Plan {
+        components: parts
+            .iter()
+            .map(|&(_, kind, loc, scale)| Component {
+                kind,
+                loc: R::of(loc),
+                scale: R::of(scale),
+            })
+            .collect(),
+        cumulative,
+        two_n: R::of(2.0 * n),
+        ln_4an: R::of((4.0 * a * n).ln()),
+        ln_inverse_max: R::of(-(a * n).ln()),
+        depth,
+    })
+}

@@ -1,0 +1,426 @@
+//! The arithmetic of the fast kernel, written once per precision, without branches or
+//! calls, so that every loop over a buffer of lanes compiles to vector instructions.
+//!
+//! Everything here is plain IEEE arithmetic (+, −, ×, ÷, √ and bit operations) in a fixed
+//! order: no fused multiply-add, no libm, no lookup tables. The AVX2 build and the portable
+//! build of the same code therefore give the same bits, which is what lets shards computed
+//! on different CPUs merge into the numbers of one run.
+//!
+//! Accuracy, against the correctly rounded value (checked by the tests on dense grids):
+//! `exp_neg` and `ln` to a few ulps; `sin_cos_eighth` likewise on [0, π/4].
+
+use std::fmt::Debug;
+use std::ops::{Add, Div, Mul, Neg, Sub};
+
+use super::xoshiro::{STREAMS, Words};
+
+/// The random word a precision consumes: 32 bits for f32 (so that its loops run eight
+/// lanes wide), 64 for f64.
+pub trait Word: Copy + Default + Debug + Send + Sync + 'static {
+    /// Words per fill row.
+    const ROW: usize;
+    /// Fills `out` (a multiple of [`Word::ROW`] long) from `src`.
+    fn fill<W: Words>(src: &mut W, out: &mut [Self]);
+    /// Bit `i`.
+    fn bit(self, i: u32) -> bool;
+}
+
+impl Word for u32 {
+    #[inline(always)]
+    fn bit(self, i: u32) -> bool {
+        (self >> i) & 1 == 1
+    }
+    const ROW: usize = 2 * STREAMS;
+    #[inline(always)]
+    fn fill<W: Words>(src: &mut W, out: &mut [Self]) {
+        src.fill_halves(out)
+    }
+}
+
+impl Word for u64 {
+    #[inline(always)]
+    fn bit(self, i: u32) -> bool {
+        (self >> i) & 1 == 1
+    }
+    const ROW: usize = STREAMS;
+    #[inline(always)]
+    fn fill<W: Words>(src: &mut W, out: &mut [Self]) {
+        src.fill(out)
+    }
+}
+
+/// A floating-point type the fast kernel computes in: `f32` or `f64`.
+pub trait Real:
+    Copy
+    + Default
+    + Debug
+    + PartialOrd
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+    + Send
+    + Sync
+    + 'static
+{
+    /// `"f32"` or `"f64"`.
+    const NAME: &'static str;
+    /// The random word this precision consumes.
+    type Word: Word;
+    /// Whether [`Real::open_unit`] needs two words (f32) or one (f64).
+    const TWO_WORD_UNIFORM: bool;
+    /// 0.
+    const ZERO: Self;
+    /// 1.
+    const ONE: Self;
+    /// Largest |x| the kernel accepts for this type: n·|x| stays far from overflow.
+    const RANGE: f64;
+
+    /// The nearest value of this type.
+    fn of(x: f64) -> Self;
+    /// Widens to f64 (exact).
+    fn to_f64(self) -> f64;
+    /// Correctly rounded square root.
+    fn sqrt(self) -> Self;
+    /// |x|, by clearing the sign bit.
+    fn abs(self) -> Self;
+    /// −x when bit `i` of `w` is set, x otherwise (a sign-bit flip).
+    fn flip_sign(self, w: Self::Word, i: u32) -> Self;
+    /// e^(−t) for t ≥ 0; for t beyond 80 it returns e^(−80), which is below the rounding
+    /// unit of both types, so 1 + e^(−t) is still exactly 1.
+    fn exp_neg(t: Self) -> Self;
+    /// ln x for a positive normal x.
+    fn ln_positive(x: Self) -> Self;
+    /// A uniform number in (0, 1] with relative resolution near 0, from bits 1 and up of
+    /// `hi` and `lo` (f32: 31 + 31 bits, smallest value 2^−63) or of `hi` alone (f64: 63
+    /// bits, smallest value 2^−64; `lo` unused), so −ln u reaches 43–44. Bit 0 is free.
+    fn open_unit(hi: Self::Word, lo: Self::Word) -> Self;
+    /// A uniform number in [0, 1) from the top bits of `w` (24 in f32, 52 in f64); bits
+    /// 0…2 are free.
+    fn unit(w: Self::Word) -> Self;
+    /// (sin φ, cos φ) for φ = (π/4)·[`Real::unit`](w).
+    fn sin_cos_eighth(w: Self::Word) -> (Self, Self);
+}
+
+/// p(x) = c[0] + x·(c[1] + x·(…)), unrolled.
+#[inline(always)]
+fn horner<R: Real, const N: usize>(x: R, c: [R; N]) -> R {
+    let mut acc = c[N - 1];
+    let mut i = N - 1;
+    while i > 0 {
+        i -= 1;
+        acc = acc * x + c[i];
+    }
+    acc
+}
+
+/// The coefficients (−1)^j / (2j+1)! and (−1)^j / (2j)! of sin and cos.
+const fn taylor_sin_cos<const N: usize>() -> ([f64; N], [f64; N]) {
+    let (mut s, mut c) = ([0.0; N], [0.0; N]);
+    let mut fact = 1.0; // (2j)!
+    let mut j = 0;
+    while j < N {
+        let sign = if j % 2 == 0 { 1.0 } else { -1.0 };
+        c[j] = sign / fact;
+        s[j] = sign / (fact * (2 * j + 1) as f64);
+        fact *= ((2 * j + 1) * (2 * j + 2)) as f64;
+        j += 1;
+    }
+    (s, c)
+}
+
+/// The coefficients 1/j! of e^r.
+const fn taylor_exp<const N: usize>() -> [f64; N] {
+    let mut c = [0.0; N];
+    let mut fact = 1.0;
+    let mut j = 0;
+    while j < N {
+        c[j] = 1.0 / fact;
+        fact *= (j + 1) as f64;
+        j += 1;
+    }
+    c
+}
+
+/// The coefficients 2/(2j+1) of ln m = s·p(s²), s = (m−1)/(m+1) (the atanh series).
+const fn atanh_series<const N: usize>() -> [f64; N] {
+    let mut c = [0.0; N];
+    let mut j = 0;
+    while j < N {
+        c[j] = 2.0 / (2 * j + 1) as f64;
+        j += 1;
+    }
+    c
+}
+
+#[inline(always)]
+fn cast<R: Real, const N: usize>(c: [f64; N]) -> [R; N] {
+    c.map(R::of)
+}
+
+const FRAC_PI_4: f64 = std::f64::consts::FRAC_PI_4;
+/// Cody–Waite splits of ln 2: the high part has trailing zero bits, so k·hi is exact for
+/// every exponent k that occurs; the low part carries the rest.
+const LN2_HI_32: f32 = 355.0 / 512.0;
+const LN2_LO_32: f32 = -2.121_944_4e-4;
+/// fdlibm's split (e_log.c).
+const LN2_HI_64: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+const LN2_LO_64: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
+const LOG2_E: f64 = std::f64::consts::LOG2_E;
+
+impl Real for f32 {
+    const NAME: &'static str = "f32";
+    type Word = u32;
+    const TWO_WORD_UNIFORM: bool = true;
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    const RANGE: f64 = 1e30;
+
+    #[inline(always)]
+    fn of(x: f64) -> Self {
+        x as f32
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        f32::sqrt(self)
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        f32::from_bits(self.to_bits() & 0x7fff_ffff)
+    }
+    #[inline(always)]
+    fn flip_sign(self, w: u32, i: u32) -> Self {
+        f32::from_bits(self.to_bits() ^ (((w >> i) & 1) << 31))
+    }
+
+    #[inline(always)]
+    fn exp_neg(t: Self) -> Self {
+        // e^y = 2^k · e^r with k = round(y/ln 2) and |r| ≤ ln2/2; Cody–Waite split of ln 2.
+        const MAGIC: f32 = 12_582_912.0; // 1.5·2^23: adding it rounds to an integer
+        let y = -(if t < 80.0 { t } else { 80.0 });
+        let v = y * (LOG2_E as f32) + MAGIC;
+        let kf = v - MAGIC;
+        let r = (y - kf * LN2_HI_32) - kf * LN2_LO_32;
+        // |r| ≤ 0.347: the Taylor polynomial to r^7 is within 6e-9 relative.
+        let p = horner(r, cast::<f32, 8>(taylor_exp::<8>()));
+        // k ∈ [−116, 0] is the integer in v's low mantissa bits; 2^k is built from bits.
+        let k = v.to_bits().wrapping_sub(MAGIC.to_bits());
+        p * f32::from_bits(k.wrapping_add(127) << 23)
+    }
+
+    #[inline(always)]
+    fn ln_positive(x: Self) -> Self {
+        // x = 2^k·m with m ∈ [√½, √2) (musl's offset trick), ln m = 2·atanh(s).
+        let ix = x.to_bits().wrapping_add(0x3f80_0000 - 0x3f35_04f3);
+        // k + 127 as a float, exactly, without an int→float conversion.
+        let kf = f32::from_bits(0x4b00_0000 | (ix >> 23)) - (8_388_608.0 + 127.0);
+        let m = f32::from_bits((ix & 0x007f_ffff) + 0x3f35_04f3);
+        let f = m - 1.0;
+        let s = f / (2.0 + f);
+        // |s| ≤ 0.1716: terms to s^9 leave < 1e-9.
+        let p = horner(s * s, cast::<f32, 5>(atanh_series::<5>()));
+        kf * LN2_HI_32 + (s * p + kf * LN2_LO_32)
+    }
+
+    #[inline(always)]
+    fn open_unit(hi: u32, lo: u32) -> Self {
+        let hi = ((hi >> 1) as i32) as f32; // 31 bits
+        let lo = ((lo >> 1) as i32) as f32; // 31 more
+        hi * (1.0 / 2_147_483_648.0) + (lo * 2.168_404_3e-19 + 1.084_202_2e-19)
+    }
+
+    #[inline(always)]
+    fn unit(w: u32) -> Self {
+        ((w >> 8) as i32) as f32 * (1.0 / 16_777_216.0)
+    }
+
+    #[inline(always)]
+    fn sin_cos_eighth(w: u32) -> (Self, Self) {
+        const SC: ([f64; 5], [f64; 5]) = taylor_sin_cos::<5>();
+        let phi = Self::unit(w) * FRAC_PI_4 as f32;
+        let z = phi * phi;
+        // φ ≤ π/4: sin to φ^9 and cos to φ^8 are within 3e-8.
+        let s = phi * horner(z, cast::<f32, 5>(SC.0));
+        let c = horner(z, cast::<f32, 5>(SC.1));
+        (s, c)
+    }
+}
+
+impl Real for f64 {
+    const NAME: &'static str = "f64";
+    type Word = u64;
+    const TWO_WORD_UNIFORM: bool = false;
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    const RANGE: f64 = 1e290;
+
+    #[inline(always)]
+    fn of(x: f64) -> Self {
+        x
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self
+    }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        f64::sqrt(self)
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        f64::from_bits(self.to_bits() & 0x7fff_ffff_ffff_ffff)
+    }
+    #[inline(always)]
+    fn flip_sign(self, w: u64, i: u32) -> Self {
+        f64::from_bits(self.to_bits() ^ (((w >> i) & 1) << 63))
+    }
+
+    #[inline(always)]
+    fn exp_neg(t: Self) -> Self {
+        const MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5·2^52
+        let y = -(if t < 80.0 { t } else { 80.0 });
+        let v = y * LOG2_E + MAGIC;
+        let kf = v - MAGIC;
+        let r = (y - kf * LN2_HI_64) - kf * LN2_LO_64;
+        // |r| ≤ 0.347: the Taylor polynomial to r^11 is within 7e-15 relative.
+        let p = horner(r, taylor_exp::<12>());
+        let k = v.to_bits().wrapping_sub(MAGIC.to_bits());
+        p * f64::from_bits(k.wrapping_add(1023) << 52)
+    }
+
+    #[inline(always)]
+    fn ln_positive(x: Self) -> Self {
+        let ix = x
+            .to_bits()
+            .wrapping_add(0x3ff0_0000_0000_0000 - 0x3fe6_a09e_667f_3bcd);
+        let kf =
+            f64::from_bits(0x4330_0000_0000_0000 | (ix >> 52)) - (4_503_599_627_370_496.0 + 1023.0);
+        let m = f64::from_bits((ix & 0x000f_ffff_ffff_ffff) + 0x3fe6_a09e_667f_3bcd);
+        let f = m - 1.0;
+        let s = f / (2.0 + f);
+        // |s| ≤ 0.1716, s² ≤ 0.0295: terms to s^17 leave < 3e-16 (absolute).
+        let p = horner(s * s, atanh_series::<9>());
+        kf * LN2_HI_64 + (s * p + kf * LN2_LO_64)
+    }
+
+    #[inline(always)]
+    fn open_unit(w: u64, _: u64) -> Self {
+        let hi = f64::from_bits(0x3ff0_0000_0000_0000 | (w >> 12)) - 1.0; // 52 bits, exact
+        let lo =
+            f64::from_bits(0x4330_0000_0000_0000 | ((w >> 1) & 0x7ff)) - 4_503_599_627_370_496.0;
+        hi + (lo * 1.084_202_172_485_504_4e-19 + 5.421_010_862_427_522e-20)
+    }
+
+    #[inline(always)]
+    fn unit(w: u64) -> Self {
+        f64::from_bits(0x3ff0_0000_0000_0000 | (w >> 12)) - 1.0
+    }
+
+    #[inline(always)]
+    fn sin_cos_eighth(w: u64) -> (Self, Self) {
+        const SC: ([f64; 8], [f64; 8]) = taylor_sin_cos::<8>();
+        let phi = Self::unit(w) * FRAC_PI_4;
+        let z = phi * phi;
+        // φ ≤ π/4: sin to φ^15 and cos to φ^14 are within 1e-15.
+        let s = phi * horner(z, SC.0);
+        let c = horner(z, SC.1);
+        (s, c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rel(a: f64, b: f64) -> f64 {
+        if b == 0.0 {
+            a.abs()
+        } else {
+            ((a - b) / b).abs()
+        }
+    }
+
+    #[test]
+    fn exp_neg_matches_std_on_a_dense_grid() {
+        let (mut w32, mut w64) = (0.0f64, 0.0f64);
+        for i in 0..=200_000 {
+            let t = f64::from(i) * 4e-4; // 0 … 80
+            w64 = w64.max(rel(f64::exp_neg(t), (-t).exp()));
+            let t32 = t as f32;
+            w32 = w32.max(rel(f32::exp_neg(t32).into(), (-f64::from(t32)).exp()));
+        }
+        assert!(w64 < 1.5e-14, "f64 exp_neg worst relative error {w64:e}");
+        assert!(w32 < 3e-7, "f32 exp_neg worst relative error {w32:e}");
+        assert_eq!(f64::exp_neg(1e300), f64::exp_neg(80.0)); // clamped, and 1 + it is 1
+        assert!(1.0 + f64::exp_neg(1e300) == 1.0 && f64::exp_neg(1e300) > 0.0);
+        assert!(f32::exp_neg(f32::MAX) > 0.0 && 1.0 + f32::exp_neg(f32::MAX) == 1.0);
+    }
+
+    #[test]
+    fn ln_matches_std_across_the_exponent_range() {
+        let (mut w32, mut w64) = (0.0f64, 0.0f64);
+        let mut x = 1e-30f64;
+        while x < 1e30 {
+            w64 = w64.max((f64::ln_positive(x) - x.ln()).abs() / x.ln().abs().max(1.0));
+            let x32 = x as f32;
+            let want = f64::from(x32).ln();
+            w32 = w32.max((f64::from(f32::ln_positive(x32)) - want).abs() / want.abs().max(1.0));
+            x *= 1.000_37;
+        }
+        assert!(w64 < 1e-15, "f64 ln worst error {w64:e}");
+        assert!(w32 < 2e-7, "f32 ln worst error {w32:e}");
+        assert_eq!(f64::ln_positive(1.0), 0.0);
+        assert_eq!(f32::ln_positive(1.0), 0.0);
+    }
+
+    #[test]
+    fn sin_cos_eighth_matches_std() {
+        let (mut w32, mut w64) = (0.0f64, 0.0f64);
+        for i in 0..100_000u64 {
+            let w = i.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            let (s, c) = f64::sin_cos_eighth(w);
+            let phi = f64::unit(w) * FRAC_PI_4;
+            w64 = w64.max((s - phi.sin()).abs()).max((c - phi.cos()).abs());
+            let w = (w >> 32) as u32;
+            let (s, c) = f32::sin_cos_eighth(w);
+            let phi = f64::from(f32::unit(w) * FRAC_PI_4 as f32);
+            w32 = w32
+                .max((f64::from(s) - phi.sin()).abs())
+                .max((f64::from(c) - phi.cos()).abs());
+        }
+        assert!(w64 < 1.5e-15, "f64 sin/cos worst error {w64:e}");
+        assert!(w32 < 2e-7, "f32 sin/cos worst error {w32:e}");
+    }
+
+    #[test]
+    fn uniforms_stay_in_their_intervals_at_the_extreme_words() {
+        for w in [
+            0u64,
+            1,
+            2,
+            3,
+            u64::MAX,
+            u64::MAX - 1,
+            1 << 63,
+            (1 << 63) - 1,
+        ] {
+            let (hi, lo) = ((w >> 32) as u32, w as u32);
+            for u in [f64::open_unit(w, w), f64::from(f32::open_unit(hi, lo))] {
+                assert!(u > 0.0 && u <= 1.0, "open_unit({w:#x}) = {u}");
+            }
+            for u in [f64::unit(w), f64::from(f32::unit(hi))] {
+                assert!((0.0..1.0).contains(&u), "unit({w:#x}) = {u}");
+            }
+        }
+        assert_eq!(f64::open_unit(0, 0), 2f64.powi(-64));
+        assert_eq!(f64::open_unit(1, 0), 2f64.powi(-64)); // bit 0 is not used
+        assert_eq!(f32::open_unit(0, 0), 2f32.powi(-63));
+        assert_eq!(f32::open_unit(1, 1), 2f32.powi(-63));
+        assert_eq!(f32::open_unit(u32::MAX, u32::MAX), 1.0);
+    }
+}

@@ -1,0 +1,483 @@
+//! The vectorised kernel against independent oracles: ln f' against the reference on a
+//! dense grid, its samplers against exact CDFs and tail probabilities, its simulations
+//! against exact theory and the reference kernel, and its AVX2 path against its portable
+//! path bit for bit.
+
+use rand::Rng;
+use vanish::activation::Activation;
+use vanish::distribution::PreActivation;
+use vanish::experiment::Experiment;
+use vanish::fast::block::{Kind, standard, words_for};
+use vanish::fast::real::Real;
+use vanish::fast::{FastKernel, Isa, Precision};
+use vanish::kernel::Kernel;
+use vanish::law::{FactorLaw, exact_tails};
+use vanish::rng::block_rng;
+use vanish::simulate::simulate;
+use vanish::source::Source;
+use vanish::summary::FactorSums;
+
+use crate::util::{tanh_experiment, vanish, within_5_se};
+
+const FAST: [Precision; 2] = [Precision::F32, Precision::F64];
+
+/// The stated per-factor error bound: |Δ ln f'| ≤ bound·(1 + |ln f'| + |ln(a·n)|) (the
+/// last term: ln(4an) and 2n|x| are rounded before they cancel).
+fn bound(p: Precision) -> f64 {
+    match p {
+        Precision::F32 => 3e-7,
+        _ => 2e-14,
+    }
+}
+
+fn kernel(f: Activation, dist: &str, depth: u32, p: Precision, isa: Isa) -> FastKernel {
+    FastKernel::new(f, &dist.parse().unwrap(), depth, p, isa).unwrap()
+}
+
+/// x rounded to the kernel's precision, as the kernel sees it.
+fn rounded(x: f64, p: Precision) -> f64 {
+    match p {
+        Precision::F32 => f64::from(x as f32),
+        _ => x,
+    }
+}
+
+#[test]
+fn fast_ln_derivative_matches_the_reference_on_a_dense_grid() {
+    let mut xs: Vec<f64> = (-40_000..=40_000).map(|i| f64::from(i) * 5e-4).collect();
+    for i in -3000..=3000 {
+        let m = 10f64.powf(f64::from(i) * 0.01); // 1e-30 … 1e30
+        xs.extend([m, -m]);
+    }
+    xs.extend([0.0, -0.0, f64::MIN_POSITIVE, 1e-300, -1e-300]);
+    let activations = [
+        Activation::scaled_tanh(1.0, 2.0).unwrap(),
+        Activation::scaled_tanh(1.0, 0.5).unwrap(),
+        Activation::scaled_tanh(1.0, 1.8102).unwrap(),
+        Activation::scaled_tanh(3.0, 1000.0).unwrap(),
+        Activation::scaled_tanh(1e-3, 1e-3).unwrap(),
+        Activation::lecun(),
+        Activation::Sigmoid,
+    ];
+    for f in activations {
+        for p in FAST {
+            let k = kernel(f, "normal(0,1)", 1, p, Isa::detect());
+            let (a, n) = f.tanh_params().unwrap_or((0.5, 0.5));
+            // The kernel accepts |x| up to its range over 2n (f32: 1e30/2n).
+            let limit = if p == Precision::F32 { 1e29 } else { 1e280 } / (2.0 * n);
+            let grid: Vec<f64> = xs.iter().copied().filter(|x| x.abs() <= limit).collect();
+            let got = k.ln_derivatives(&grid);
+            let mut worst: (f64, f64) = (0.0, 0.0);
+            for (&x, &g) in grid.iter().zip(&got) {
+                let want = f.ln_derivative(rounded(x, p));
+                let err = (g - want).abs() / (1.0 + want.abs() + (a * n).ln().abs());
+                if err > worst.0 {
+                    worst = (err, x);
+                }
+            }
+            assert!(
+                worst.0 <= bound(p),
+                "{f} (a={a}, n={n}) {p}: error {:e} at x = {:e}",
+                worst.0,
+                worst.1
+            );
+        }
+    }
+}
+
+/// Kolmogorov–Smirnov distance of `x` from `dist`'s CDF.
+fn ks(x: &mut [f64], dist: &PreActivation) -> f64 {
+    x.sort_by(f64::total_cmp);
+    let n = x.len() as f64;
+    x.iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            let c = dist.cdf(v);
+            (c - i as f64 / n).abs().max((c - (i + 1) as f64 / n).abs())
+        })
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn fast_samplers_pass_kolmogorov_smirnov_on_a_million_draws() {
+    let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
+    let specs = [
+        "normal(0,1)",
+        "normal(-1.5,0.3)",
+        "uniform(-1,2)",
+        "laplace(0.5,2)",
+        "logistic(-1,0.7)",
+        "mix(0.5*normal(0,0.5), 0.3*laplace(1,0.3), 0.15*logistic(0,1), 0.05*uniform(-4,4))",
+    ];
+    // α = 0.001: the KS critical value is 1.949/√n.
+    let n = 1_000_000;
+    let critical = 1.949 / (n as f64).sqrt();
+    for (i, spec) in specs.iter().enumerate() {
+        let dist: PreActivation = spec.parse().unwrap();
+        for p in FAST {
+            let k = kernel(f, spec, 50, p, Isa::detect());
+            let mut x = k.draws(&mut block_rng(77, 0, i as u32), n);
+            let d = ks(&mut x, &dist);
+            assert!(
+                d < critical,
+                "{spec} {p}: KS distance {d:.2e} ≥ {critical:.2e}"
+            );
+        }
+    }
+}
+
+/// Asserts that `count` of `n` draws beyond the tail agrees with probability `p` within
+/// 5 binomial standard errors, and that the tail is not empty when p·n ≫ 1.
+fn tail_within_5_se(what: &str, count: usize, n: usize, p: f64) {
+    let n = n as f64;
+    let se = (p * (1.0 - p) / n).sqrt();
+    within_5_se(what, count as f64 / n, p, se);
+}
+
+#[test]
+fn fast_tails_beyond_4_and_6_sigma_have_their_frequencies() {
+    let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
+    let n = 10_000_000;
+    // (spec, σ, P(|X − μ| > kσ) for k = 4 and 6), closed forms.
+    let z = |k: f64| libm::erfc(k / std::f64::consts::SQRT_2);
+    let s_logistic = std::f64::consts::PI / 3f64.sqrt();
+    let cases: [(&str, f64, [f64; 2]); 3] = [
+        ("normal(0,1)", 1.0, [z(4.0), z(6.0)]),
+        (
+            "laplace(0,1)",
+            2f64.sqrt(),
+            [(-4.0 * 2f64.sqrt()).exp(), (-6.0 * 2f64.sqrt()).exp()],
+        ),
+        (
+            "logistic(0,1)",
+            s_logistic,
+            [
+                2.0 / (1.0 + (4.0 * s_logistic).exp()),
+                2.0 / (1.0 + (6.0 * s_logistic).exp()),
+            ],
+        ),
+    ];
+    for (i, (spec, sigma, tails)) in cases.into_iter().enumerate() {
+        for p in FAST {
+            let x = kernel(f, spec, 50, p, Isa::detect()).draws(&mut block_rng(5, 1, i as u32), n);
+            for (k, want) in [4.0, 6.0].into_iter().zip(tails) {
+                if want * n as f64 > 20.0 {
+                    let count = x.iter().filter(|v| v.abs() > k * sigma).count();
+                    tail_within_5_se(&format!("{spec} {p} beyond {k}σ"), count, n, want);
+                }
+            }
+        }
+    }
+}
+
+/// Box–Muller normals whose radius uniform is restricted to (0, 2^−s]: words as the
+/// kernel lays them out, radius words shifted right.
+fn conditioned_normals<R: Real>(s: u32, pairs: usize, seed: u64) -> Vec<f64>
+where
+    R::Word: TryFrom<u64> + Into<u64>,
+{
+    let n = 2 * pairs;
+    let mut rng = block_rng(seed, 2, s);
+    let mut words: Vec<R::Word> = (0..words_for::<R>(Kind::Normal, n))
+        .map(|_| {
+            let w: u64 = rng.next_u64();
+            R::Word::try_from(w >> (64 - 8 * std::mem::size_of::<R::Word>()))
+                .ok()
+                .unwrap()
+        })
+        .collect();
+    let radius_words = if R::TWO_WORD_UNIFORM {
+        2 * pairs
+    } else {
+        pairs
+    };
+    let (hi, lo) = words[..radius_words].split_at_mut(pairs);
+    let bits = 8 * std::mem::size_of::<R::Word>() as u32;
+    for i in 0..pairs {
+        if R::TWO_WORD_UNIFORM {
+            // f32: u = (hi ≫ 1)·2^−31 + (lo ≫ 1)·2^−62 + 2^−63.
+            let (h, l): (u64, u64) = (hi[i].into(), lo[i].into());
+            let (h, l) = if s < bits {
+                (h >> s, l)
+            } else {
+                (0, l >> (s - 31))
+            };
+            hi[i] = R::Word::try_from(h).ok().unwrap();
+            lo[i] = R::Word::try_from(l).ok().unwrap();
+        } else {
+            let h: u64 = hi[i].into();
+            hi[i] = R::Word::try_from(h >> s).ok().unwrap();
+        }
+    }
+    let mut z = vec![R::ZERO; n];
+    standard::<R>(Kind::Normal, &words, &mut z);
+    z.iter().map(|v| v.to_f64()).collect()
+}
+
+/// P(|Z₁| > k | U ≤ q) for Box–Muller with r² = −2 ln U: the mean over the angle of
+/// min(1, e^(−k²/(2cos²θ))/q), by the midpoint rule.
+fn conditioned_tail(k: f64, q: f64) -> f64 {
+    let m = 200_000;
+    let h = std::f64::consts::FRAC_PI_2 / f64::from(m);
+    let sum: f64 = (0..m)
+        .map(|i| {
+            let c = ((f64::from(i) + 0.5) * h).cos();
+            ((-k * k / (2.0 * c * c)).exp() / q).min(1.0)
+        })
+        .sum();
+    sum / f64::from(m)
+}
+
+#[test]
+fn fast_normal_tails_hold_at_6_and_8_sigma() {
+    // Unconditioned, 6σ happens twice in 10⁹ draws; conditioning the radius uniform on
+    // (0, 2^−s] makes it a few per thousand, so the transform's deep tail is tested with
+    // thousands of events against the quadrature of the exact conditional law.
+    let pairs = 1 << 20;
+    for (k, s) in [(6.0, 20), (8.0, 40)] {
+        let want = conditioned_tail(k, 2f64.powi(-s));
+        for (p, z) in [
+            (
+                Precision::F32,
+                conditioned_normals::<f32>(s as u32, pairs, 3),
+            ),
+            (
+                Precision::F64,
+                conditioned_normals::<f64>(s as u32, pairs, 3),
+            ),
+        ] {
+            let count = z.iter().filter(|v| v.abs() > k).count();
+            tail_within_5_se(
+                &format!("normal {p} beyond {k}σ given U ≤ 2^-{s}"),
+                count,
+                z.len(),
+                want,
+            );
+        }
+    }
+}
+
+#[test]
+fn fast_paths_agree_bit_for_bit() {
+    // The AVX2 build and the portable build are one generic function; forcing the
+    // portable path must give the same bits (on a CPU without AVX2 both are portable).
+    let f = Activation::scaled_tanh(1.0, 1.8).unwrap();
+    for spec in [
+        "normal(0,1)",
+        "uniform(-2,3)",
+        "laplace(0.3,0.8)",
+        "logistic(0,0.6)",
+        "mix(0.6*normal(0,0.5), 0.2*laplace(1,0.3), 0.1*point(0.2), 0.1*uniform(-4,4))",
+    ] {
+        for p in FAST {
+            for depth in [1, 7, 33, 50] {
+                let fast = kernel(f, spec, depth, p, Isa::detect());
+                let portable = kernel(f, spec, depth, p, Isa::portable());
+                let (mut a, mut b) = (vec![0.0; 1000], vec![0.0; 1000]);
+                let (mut fa, mut fb) = (FactorSums::default(), FactorSums::default());
+                fast.fill_block(&mut block_rng(3, 0, depth), &mut a, &mut fa);
+                portable.fill_block(&mut block_rng(3, 0, depth), &mut b, &mut fb);
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&a), bits(&b), "{spec} {p} K={depth}");
+                assert_eq!(fa, fb, "{spec} {p} K={depth}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_portable_path_writes_the_same_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    for p in ["f32", "f64"] {
+        let run = |dir: &std::path::Path, simd: &str| {
+            vanish()
+                .env("VANISH_SIMD", simd)
+                .args([
+                    "sim",
+                    "--samples",
+                    "20000",
+                    "--depth",
+                    "30",
+                    "--precision",
+                    p,
+                ])
+                .args([
+                    "--dist",
+                    "mix(0.9*normal(0,1), 0.1*logistic(1,0.2))",
+                    "--quiet",
+                ])
+                .arg("--out")
+                .arg(dir)
+                .assert()
+                .success();
+        };
+        let (a, b) = (
+            tmp.path().join(format!("a{p}")),
+            tmp.path().join(format!("b{p}")),
+        );
+        run(&a, "auto");
+        run(&b, "portable");
+        for name in ["summary.json", "summary.csv", "histogram.csv"] {
+            assert_eq!(
+                std::fs::read(a.join(name)).unwrap(),
+                std::fs::read(b.join(name)).unwrap(),
+                "{p}: {name} differs between the SIMD and portable paths"
+            );
+        }
+        let manifest = std::fs::read_to_string(b.join("manifest.json")).unwrap();
+        assert!(
+            manifest.contains(&format!("\"kernel\": \"fast-{p}-portable\"")),
+            "{manifest}"
+        );
+    }
+}
+
+#[test]
+fn uncovered_experiments_fall_back_to_the_reference_and_say_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (args, note) in [
+        (vec!["--dist", "student-t(3,1)"], "student-t"),
+        (vec!["--activation", "relu"], "relu"),
+        (vec!["--dist", "point(0.3)"], "point mass"),
+    ] {
+        let dir = tmp.path().join(note.replace(' ', "-"));
+        vanish()
+            .args(["sim", "--samples", "1000", "--quiet"])
+            .args(&args)
+            .arg("--out")
+            .arg(&dir)
+            .assert()
+            .success();
+        let m: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap())
+                .unwrap();
+        assert_eq!(m["kernel"], "scalar-f64", "{args:?}");
+        assert!(m["kernel_note"].as_str().unwrap().contains(note), "{m}");
+    }
+    let dir = tmp.path().join("ref");
+    vanish()
+        .args([
+            "sim",
+            "--samples",
+            "1000",
+            "--quiet",
+            "--precision",
+            "reference",
+            "--out",
+        ])
+        .arg(&dir)
+        .assert()
+        .success();
+    let m = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
+    assert!(m.contains("\"kernel\": \"scalar-f64\"") && m.contains("\"kernel_note\": null"));
+}
+
+fn experiment(
+    f: Activation,
+    spec: &str,
+    depth: u32,
+    samples: u64,
+    vanish_below: f64,
+) -> Experiment {
+    Experiment::new(
+        f,
+        Source::Iid {
+            dist: spec.parse().unwrap(),
+        },
+        depth,
+        samples,
+        vanish_below,
+        1e300,
+        11,
+    )
+    .unwrap()
+}
+
+#[test]
+fn each_precision_agrees_with_exact_theory_and_the_reference() {
+    let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
+    let depth = 20;
+    let samples = 200_000;
+    for spec in [
+        "normal(0,1)",
+        "laplace(0,0.7)",
+        "logistic(0.2,0.5)",
+        "uniform(-2,2)",
+        "mix(0.6*normal(0,0.5), 0.3*laplace(1,0.3), 0.1*point(0.2))",
+    ] {
+        let dist: PreActivation = spec.parse().unwrap();
+        let law = FactorLaw::new(&f, &dist).unwrap();
+        let (mean, var, _) = vanish::theory::ln_derivative_moments(&f, &dist).unwrap();
+        let centred4 = |x: f64| (f.ln_derivative(x) - mean).powi(4);
+        let (mu4, _) = vanish::theory::expectation(&dist, &centred4, 1e-10).unwrap();
+        // A threshold near the median of ln g, where P(vanish) has the most variance.
+        let ln_threshold = f64::from(depth) * mean;
+        let (exact, _) = exact_tails(&law, depth, ln_threshold, 1e300f64.ln());
+        let mut estimates = Vec::new();
+        for p in [Precision::F32, Precision::F64, Precision::Reference] {
+            let exp = experiment(f, spec, depth, samples, ln_threshold.exp()).with_precision(p);
+            let s = simulate(&exp, 0, &|_| {});
+            let n = s.samples as f64;
+            let pv = s.vanish as f64 / n;
+            let se = (exact.p * (1.0 - exact.p) / n).sqrt();
+            within_5_se(&format!("{spec} {p} P(vanish)"), pv, exact.p, se);
+            let lg = &s.log10_g;
+            let want = f64::from(depth) * mean / std::f64::consts::LN_10;
+            within_5_se(
+                &format!("{spec} {p} mean log10 g"),
+                lg.mean(),
+                want,
+                lg.std_error(),
+            );
+            let fm = &s.factors.ln_derivative;
+            within_5_se(
+                &format!("{spec} {p} mean ln f'"),
+                fm.mean(),
+                mean,
+                fm.std_error(),
+            );
+            // The sample variance has variance (μ4 − σ⁴)/n.
+            let var_se = ((mu4 - var * var) / fm.count() as f64).sqrt();
+            within_5_se(&format!("{spec} {p} var ln f'"), fm.variance(), var, var_se);
+            estimates.push((p, pv, se));
+        }
+        let (_, reference, se) = estimates[2];
+        for &(p, pv, _) in &estimates[..2] {
+            within_5_se(
+                &format!("{spec} {p} P(vanish) against the reference"),
+                pv,
+                reference,
+                se * 2f64.sqrt(),
+            );
+        }
+    }
+}
+
+#[test]
+fn fast_kernels_are_thread_count_invariant() {
+    for p in FAST {
+        let exp = tanh_experiment(
+            2.0,
+            "mix(0.8*normal(0,1), 0.2*laplace(0,2))",
+            40,
+            300_000,
+            4,
+        )
+        .with_precision(p);
+        let run = |threads| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| simulate(&exp, 0, &|_| {}))
+        };
+        let (a, b) = (run(1), run(3));
+        assert_eq!(
+            (a.vanish, a.explode, a.between, a.log10_g, a.factors),
+            (b.vanish, b.explode, b.between, b.log10_g, b.factors),
+            "{p}"
+        );
+        assert_eq!(a.upper, b.upper);
+        assert_eq!(a.lower, b.lower);
+    }
+}
