@@ -10,7 +10,7 @@
 //! ln f'(x) = ln(4an) − t − 2·ln(1 + u), exact in form for every x (no overflow, no
 //! cancellation beyond the rounding of 1 + u).
 
-use super::real::{Real, Word};
+use super::real::{self, Real, Word};
 use super::xoshiro::{STREAMS, Words};
 use crate::summary::FactorSums;
 
@@ -20,7 +20,14 @@ pub const LANES: usize = 16;
 /// before they are added in f64.
 pub const CHUNK: usize = 32;
 const MAX_ELEMENTS: usize = LANES * CHUNK;
-const _: () = assert!(MAX_ELEMENTS.is_multiple_of(2 * LANES) && LANES.is_multiple_of(STREAMS));
+/// Values computed stage by stage together: each step of exp, ln or sin/cos runs across
+/// all of them before the next, so their long dependency chains overlap.
+const STAGE: usize = 64;
+const _: () = assert!(
+    MAX_ELEMENTS.is_multiple_of(2 * STAGE)
+        && LANES.is_multiple_of(STREAMS)
+        && STAGE.is_multiple_of(LANES)
+);
 
 /// The families with a vectorised sampler (a point mass draws nothing).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +91,11 @@ pub struct Plan<R> {
 /// and the pre-activations.
 struct Scratch<R: Real> {
     words: Vec<R::Word>,
+    /// Standard variates drawn ahead, [`MAX_ELEMENTS`] per drawn kind, so that a chunk of
+    /// any length takes exactly what it needs and nothing is thrown away.
+    pool: Vec<R>,
+    /// How much of each kind's pool is used up.
+    used: [usize; 4],
     z: Vec<R>,
     u: Vec<R>,
     x: Vec<R>,
@@ -93,10 +105,37 @@ impl<R: Real> Scratch<R> {
     fn new() -> Self {
         Scratch {
             words: vec![R::Word::default(); 2 * MAX_ELEMENTS + 2 * STREAMS],
+            pool: vec![R::ZERO; 4 * MAX_ELEMENTS],
+            used: [MAX_ELEMENTS; 4],
             z: vec![R::ZERO; 5 * MAX_ELEMENTS],
             u: vec![R::ZERO; MAX_ELEMENTS],
             x: vec![R::ZERO; MAX_ELEMENTS],
         }
+    }
+}
+
+/// Copies the next `dst.len()` standard variates of `kind` into `dst`, refilling the
+/// kind's pool a whole pool at a time as it empties.
+#[inline(always)]
+fn take<R: Real, W: Words>(
+    src: &mut W,
+    words: &mut [R::Word],
+    pool: &mut [R],
+    used: &mut usize,
+    kind: Kind,
+    dst: &mut [R],
+) {
+    let mut done = 0;
+    while done < dst.len() {
+        if *used == pool.len() {
+            let w = draw::<R, W>(src, words, kind, pool.len());
+            standard(kind, w, pool);
+            *used = 0;
+        }
+        let k = (dst.len() - done).min(pool.len() - *used);
+        dst[done..done + k].copy_from_slice(&pool[*used..*used + k]);
+        done += k;
+        *used += k;
     }
 }
 
@@ -152,26 +191,28 @@ pub fn standard<R: Real>(kind: Kind, words: &[R::Word], z: &mut [R]) {
             // Box–Muller, one pair per (radius uniform, angle word): r = √(−2 ln u), and
             // the angle is φ ∈ [0, π/4) plus three bits: swap (cos, sin), and two signs.
             let half = n / 2;
-            assert_eq!(half % LANES, 0, "normals come in whole pairs of rows");
+            assert_eq!(half % STAGE, 0, "normals come in whole stages of pairs");
             let (hi, lo, wa) = split_uniforms::<R>(words, half);
             let (z1, z2) = z.split_at_mut(half);
-            // In stages over rows of LANES, so that independent vectors interleave.
-            let rows = z1.chunks_exact_mut(LANES).zip(z2.chunks_exact_mut(LANES));
+            let out = z1.chunks_exact_mut(STAGE).zip(z2.chunks_exact_mut(STAGE));
             let words = hi
-                .chunks_exact(LANES)
-                .zip(lo.chunks_exact(LANES))
-                .zip(wa.chunks_exact(LANES));
-            for ((z1, z2), ((hi, lo), wa)) in rows.zip(words) {
-                let mut r = [R::ZERO; LANES];
-                for i in 0..LANES {
-                    r[i] = R::ln_positive(R::open_unit(hi[i], lo[i]));
+                .chunks_exact(STAGE)
+                .zip(lo.chunks_exact(STAGE))
+                .zip(wa.chunks_exact(STAGE));
+            for ((z1, z2), ((hi, lo), wa)) in out.zip(words) {
+                let wa: &[R::Word; STAGE] = wa.try_into().expect("whole stages");
+                let mut u = [R::ZERO; STAGE];
+                for i in 0..STAGE {
+                    u[i] = R::open_unit(hi[i], lo[i]);
                 }
+                let mut r = real::ln_positive(&u);
                 for r in &mut r {
                     *r = (R::of(-2.0) * *r).sqrt();
                 }
-                for i in 0..LANES {
-                    let (s, c) = R::sin_cos_eighth(wa[i]);
-                    let (p, q) = if wa[i].bit(0) { (s, c) } else { (c, s) };
+                let (s, c) = real::sin_cos_eighth::<R, STAGE>(wa);
+                for i in 0..STAGE {
+                    let p = R::pick(wa[i], 0, s[i], c[i]);
+                    let q = R::pick(wa[i], 0, c[i], s[i]);
                     z1[i] = (r[i] * p).flip_sign(wa[i], 1);
                     z2[i] = (r[i] * q).flip_sign(wa[i], 2);
                 }
@@ -200,25 +241,23 @@ pub fn standard<R: Real>(kind: Kind, words: &[R::Word], z: &mut [R]) {
     }
 }
 
-/// Draws the next `n` pre-activations into `s.x[..n]` (and a few more past them: each
-/// kind draws a whole number of pairs of rows, which its stages need).
+/// Draws the next `n` pre-activations into `s.x[..n]`.
 #[inline(always)]
 fn sample<R: Real, W: Words>(plan: &Plan<R>, src: &mut W, s: &mut Scratch<R>, n: usize) {
-    let n = n.next_multiple_of(2 * LANES);
     let x = &mut s.x[..n];
+    let mut pools = s.pool.chunks_exact_mut(MAX_ELEMENTS).zip(s.used.iter_mut());
     if let [c] = plan.components[..] {
-        let words = draw::<R, W>(src, &mut s.words, c.kind, n);
-        standard(c.kind, words, x);
+        let (pool, used) = pools.nth(c.kind.index()).expect("a drawn kind");
+        take(src, &mut s.words, pool, used, c.kind, x);
         for x in x.iter_mut() {
             *x = c.loc + c.scale * *x;
         }
         return;
     }
-    for kind in Kind::DRAWN {
+    for (kind, (pool, used)) in Kind::DRAWN.into_iter().zip(pools) {
         if plan.components.iter().any(|c| c.kind == kind) {
-            let words = draw::<R, W>(src, &mut s.words, kind, n);
             let at = kind.index() * MAX_ELEMENTS;
-            standard(kind, words, &mut s.z[at..at + n]);
+            take(src, &mut s.words, pool, used, kind, &mut s.z[at..at + n]);
         }
     }
     let words = draw::<R, W>(src, &mut s.words, Kind::Uniform, n);
@@ -243,22 +282,23 @@ fn sample<R: Real, W: Words>(plan: &Plan<R>, src: &mut W, s: &mut Scratch<R>, n:
     }
 }
 
-/// Overwrites each x with ln f'(x).
+/// Overwrites each x with ln f'(x) (x.len() a multiple of [`STAGE`]).
 #[inline(always)]
 fn ln_derivative<R: Real>(plan: &Plan<R>, x: &mut [R]) {
     let (two_n, c) = (plan.two_n, plan.ln_4an);
-    for v in x.chunks_exact_mut(LANES) {
-        let v: &mut [R; LANES] = v.try_into().expect("whole rows");
-        let mut t = [R::ZERO; LANES];
-        for i in 0..LANES {
+    for v in x.chunks_exact_mut(STAGE) {
+        let v: &mut [R; STAGE] = v.try_into().expect("whole stages");
+        let mut t = [R::ZERO; STAGE];
+        for i in 0..STAGE {
             t[i] = (two_n * v[i]).abs();
         }
-        let mut e = [R::ZERO; LANES];
-        for i in 0..LANES {
-            e[i] = R::exp_neg(t[i]);
+        let mut m = real::exp_neg(&t);
+        for m in &mut m {
+            *m = R::ONE + *m;
         }
-        for i in 0..LANES {
-            v[i] = c - t[i] - R::of(2.0) * R::ln_positive(R::ONE + e[i]);
+        let l = real::ln_positive(&m);
+        for i in 0..STAGE {
+            v[i] = c - t[i] - R::of(2.0) * l[i];
         }
     }
 }
@@ -266,7 +306,7 @@ fn ln_derivative<R: Real>(plan: &Plan<R>, x: &mut [R]) {
 /// ln f'(x) for each x (rounded to `R`), through the kernel's code: for tests.
 pub fn ln_derivatives<R: Real>(plan: &Plan<R>, x: &[f64]) -> Vec<f64> {
     let mut buf: Vec<R> = x.iter().map(|&v| R::of(v)).collect();
-    buf.resize(x.len().next_multiple_of(LANES), R::ZERO);
+    buf.resize(x.len().next_multiple_of(STAGE), R::ZERO);
     ln_derivative(plan, &mut buf);
     buf[..x.len()].iter().map(|v| v.to_f64()).collect()
 }
@@ -303,8 +343,8 @@ pub fn fill_block<R: Real, W: Words>(
             let rows = (plan.depth - done).min(CHUNK as u32) as usize;
             let n = rows * LANES;
             sample(plan, src, &mut s, n);
-            let x = &mut s.x[..n];
-            ln_derivative(plan, x);
+            ln_derivative(plan, &mut s.x[..n.next_multiple_of(STAGE)]);
+            let x = &s.x[..n];
             let sh = *shift.get_or_insert(x[0]);
             let (mut a, mut d1, mut d2) = ([R::ZERO; LANES], [R::ZERO; LANES], [R::ZERO; LANES]);
             let (mut ab, mut be) = ([0u32; LANES], [0u32; LANES]);

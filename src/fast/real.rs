@@ -87,11 +87,39 @@ pub trait Real:
     fn abs(self) -> Self;
     /// −x when bit `i` of `w` is set, x otherwise (a sign-bit flip).
     fn flip_sign(self, w: Self::Word, i: u32) -> Self;
-    /// e^(−t) for t ≥ 0; for t beyond 80 it returns e^(−80), which is below the rounding
-    /// unit of both types, so 1 + e^(−t) is still exactly 1.
-    fn exp_neg(t: Self) -> Self;
-    /// ln x for a positive normal x.
-    fn ln_positive(x: Self) -> Self;
+    /// `if_set` when bit `i` of `w` is set, else `if_clear`, by masking bits (no branch).
+    fn pick(w: Self::Word, i: u32, if_set: Self, if_clear: Self) -> Self;
+    /// Coefficients, lowest order first, of e^r = Σ c_j r^j on |r| ≤ ln2/2 (Taylor).
+    const EXP: &'static [Self];
+    /// Coefficients of ln m = s·Σ c_j s^(2j), s = (m−1)/(m+1) (the atanh series).
+    const ATANH: &'static [Self];
+    /// Coefficients of sin φ = φ·Σ c_j φ^(2j) on [0, π/4] (Taylor).
+    const SIN: &'static [Self];
+    /// Coefficients of cos φ = Σ c_j φ^(2j) on [0, π/4] (Taylor).
+    const COS: &'static [Self];
+
+    /// First step of e^(−t), t ≥ 0: (r, v) with e^(−t) = e^r·2^k, |r| ≤ ln2/2, and k held
+    /// in v's low bits. Beyond t = 80 it works with 80: e^(−80) is below the rounding unit
+    /// of both types, so 1 + e^(−t) is still exactly 1, and 2^k stays a normal number.
+    fn exp_reduce(t: Self) -> (Self, Self);
+    /// Last step of e^(−t): p·2^k from p = e^r and the v of [`Real::exp_reduce`].
+    fn exp_scale(p: Self, v: Self) -> Self;
+    /// First step of ln x, x positive and normal: (s, k) with x = 2^k·m, m ∈ [√½, √2),
+    /// s = (m−1)/(m+1).
+    fn ln_reduce(x: Self) -> (Self, Self);
+    /// Last step of ln x: k·ln 2 + s·p, with p = Σ c_j s^(2j).
+    fn ln_finish(s: Self, p: Self, k: Self) -> Self;
+
+    /// e^(−t) for t ≥ 0 (one value; the kernel uses [`exp_neg`] on arrays).
+    #[inline(always)]
+    fn exp_neg(t: Self) -> Self {
+        exp_neg(&[t])[0]
+    }
+    /// ln x for a positive normal x (one value; the kernel uses [`ln_positive`]).
+    #[inline(always)]
+    fn ln_positive(x: Self) -> Self {
+        ln_positive(&[x])[0]
+    }
     /// A uniform number in (0, 1] with relative resolution near 0, from bits 1 and up of
     /// `hi` and `lo` (f32: 31 + 31 bits, smallest value 2^−63) or of `hi` alone (f64: 63
     /// bits, smallest value 2^−64; `lo` unused), so −ln u reaches 43–44. Bit 0 is free.
@@ -99,20 +127,72 @@ pub trait Real:
     /// A uniform number in [0, 1) from the top bits of `w` (24 in f32, 52 in f64); bits
     /// 0…2 are free.
     fn unit(w: Self::Word) -> Self;
-    /// (sin φ, cos φ) for φ = (π/4)·[`Real::unit`](w).
-    fn sin_cos_eighth(w: Self::Word) -> (Self, Self);
+    /// (sin φ, cos φ) for φ = (π/4)·[`Real::unit`](w) (one value; the kernel uses
+    /// [`sin_cos_eighth`]).
+    #[inline(always)]
+    fn sin_cos_eighth(w: Self::Word) -> (Self, Self) {
+        let (s, c) = sin_cos_eighth::<Self, 1>(&[w]);
+        (s[0], c[0])
+    }
 }
 
-/// p(x) = c[0] + x·(c[1] + x·(…)), unrolled.
+/// Polynomial Σ c_j x^j by Horner's rule, one stage per coefficient across the whole
+/// array: the M evaluations are independent chains that the core runs side by side.
 #[inline(always)]
-fn horner<R: Real, const N: usize>(x: R, c: [R; N]) -> R {
-    let mut acc = c[N - 1];
-    let mut i = N - 1;
-    while i > 0 {
-        i -= 1;
-        acc = acc * x + c[i];
+fn poly<R: Real, const M: usize>(x: &[R; M], c: &[R]) -> [R; M] {
+    let mut acc = [c[c.len() - 1]; M];
+    for &cj in c[..c.len() - 1].iter().rev() {
+        for i in 0..M {
+            acc[i] = acc[i] * x[i] + cj;
+        }
     }
     acc
+}
+
+/// e^(−t) for each t ≥ 0 (see [`Real::exp_reduce`]), relative error below 3e-7 (f32) and
+/// 1.5e-14 (f64).
+#[inline(always)]
+pub fn exp_neg<R: Real, const M: usize>(t: &[R; M]) -> [R; M] {
+    let (mut r, mut v) = ([R::ZERO; M], [R::ZERO; M]);
+    for i in 0..M {
+        (r[i], v[i]) = R::exp_reduce(t[i]);
+    }
+    let mut p = poly(&r, R::EXP);
+    for i in 0..M {
+        p[i] = R::exp_scale(p[i], v[i]);
+    }
+    p
+}
+
+/// ln x for each positive normal x, error below 2e-7 (f32) and 1e-15 (f64) relative to
+/// max(1, |ln x|).
+#[inline(always)]
+pub fn ln_positive<R: Real, const M: usize>(x: &[R; M]) -> [R; M] {
+    let (mut s, mut k, mut z) = ([R::ZERO; M], [R::ZERO; M], [R::ZERO; M]);
+    for i in 0..M {
+        (s[i], k[i]) = R::ln_reduce(x[i]);
+        z[i] = s[i] * s[i];
+    }
+    let mut p = poly(&z, R::ATANH);
+    for i in 0..M {
+        p[i] = R::ln_finish(s[i], p[i], k[i]);
+    }
+    p
+}
+
+/// (sin φ, cos φ) for φ = (π/4)·[`Real::unit`](w) of each word.
+#[inline(always)]
+pub fn sin_cos_eighth<R: Real, const M: usize>(w: &[R::Word; M]) -> ([R; M], [R; M]) {
+    let (mut phi, mut z) = ([R::ZERO; M], [R::ZERO; M]);
+    for i in 0..M {
+        phi[i] = R::unit(w[i]) * R::of(FRAC_PI_4);
+        z[i] = phi[i] * phi[i];
+    }
+    let mut s = poly(&z, R::SIN);
+    for i in 0..M {
+        s[i] = phi[i] * s[i];
+    }
+    (s, poly(&z, R::COS))
 }
 
 /// The coefficients (−1)^j / (2j+1)! and (−1)^j / (2j)! of sin and cos.
@@ -154,9 +234,15 @@ const fn atanh_series<const N: usize>() -> [f64; N] {
     c
 }
 
-#[inline(always)]
-fn cast<R: Real, const N: usize>(c: [f64; N]) -> [R; N] {
-    c.map(R::of)
+/// The f32 nearest to each coefficient.
+const fn to_f32<const N: usize>(c: [f64; N]) -> [f32; N] {
+    let mut o = [0.0; N];
+    let mut i = 0;
+    while i < N {
+        o[i] = c[i] as f32;
+        i += 1;
+    }
+    o
 }
 
 const FRAC_PI_4: f64 = std::f64::consts::FRAC_PI_4;
@@ -168,6 +254,9 @@ const LN2_LO_32: f32 = -2.121_944_4e-4;
 const LN2_HI_64: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
 const LN2_LO_64: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 const LOG2_E: f64 = std::f64::consts::LOG2_E;
+/// 1.5·2^23 and 1.5·2^52: adding one rounds to an integer, kept in the low mantissa bits.
+const MAGIC_32: f32 = 12_582_912.0;
+const MAGIC_64: f64 = 6_755_399_441_055_744.0;
 
 impl Real for f32 {
     const NAME: &'static str = "f32";
@@ -197,34 +286,49 @@ impl Real for f32 {
     fn flip_sign(self, w: u32, i: u32) -> Self {
         f32::from_bits(self.to_bits() ^ (((w >> i) & 1) << 31))
     }
+    #[inline(always)]
+    fn pick(w: u32, i: u32, if_set: Self, if_clear: Self) -> Self {
+        let mask = 0u32.wrapping_sub((w >> i) & 1);
+        f32::from_bits((if_set.to_bits() & mask) | (if_clear.to_bits() & !mask))
+    }
+
+    // |r| ≤ 0.347: the Taylor polynomial to r^7 is within 6e-9 relative.
+    const EXP: &'static [f32] = &to_f32(taylor_exp::<8>());
+    // |s| ≤ 0.1716: terms to s^9 leave < 1e-9.
+    const ATANH: &'static [f32] = &to_f32(atanh_series::<5>());
+    // φ ≤ π/4: sin to φ^9 and cos to φ^8 are within 3e-8.
+    const SIN: &'static [f32] = &to_f32(taylor_sin_cos::<5>().0);
+    const COS: &'static [f32] = &to_f32(taylor_sin_cos::<5>().1);
 
     #[inline(always)]
-    fn exp_neg(t: Self) -> Self {
-        // e^y = 2^k · e^r with k = round(y/ln 2) and |r| ≤ ln2/2; Cody–Waite split of ln 2.
-        const MAGIC: f32 = 12_582_912.0; // 1.5·2^23: adding it rounds to an integer
+    fn exp_reduce(t: Self) -> (Self, Self) {
+        // e^y = 2^k · e^r with k = round(y/ln 2); Cody–Waite split of ln 2.
         let y = -(if t < 80.0 { t } else { 80.0 });
-        let v = y * (LOG2_E as f32) + MAGIC;
-        let kf = v - MAGIC;
-        let r = (y - kf * LN2_HI_32) - kf * LN2_LO_32;
-        // |r| ≤ 0.347: the Taylor polynomial to r^7 is within 6e-9 relative.
-        let p = horner(r, cast::<f32, 8>(taylor_exp::<8>()));
+        let v = y * (LOG2_E as f32) + MAGIC_32;
+        let kf = v - MAGIC_32;
+        ((y - kf * LN2_HI_32) - kf * LN2_LO_32, v)
+    }
+
+    #[inline(always)]
+    fn exp_scale(p: Self, v: Self) -> Self {
         // k ∈ [−116, 0] is the integer in v's low mantissa bits; 2^k is built from bits.
-        let k = v.to_bits().wrapping_sub(MAGIC.to_bits());
+        let k = v.to_bits().wrapping_sub(MAGIC_32.to_bits());
         p * f32::from_bits(k.wrapping_add(127) << 23)
     }
 
     #[inline(always)]
-    fn ln_positive(x: Self) -> Self {
-        // x = 2^k·m with m ∈ [√½, √2) (musl's offset trick), ln m = 2·atanh(s).
+    fn ln_reduce(x: Self) -> (Self, Self) {
+        // musl's offset trick puts m in [√½, √2).
         let ix = x.to_bits().wrapping_add(0x3f80_0000 - 0x3f35_04f3);
         // k + 127 as a float, exactly, without an int→float conversion.
         let kf = f32::from_bits(0x4b00_0000 | (ix >> 23)) - (8_388_608.0 + 127.0);
-        let m = f32::from_bits((ix & 0x007f_ffff) + 0x3f35_04f3);
-        let f = m - 1.0;
-        let s = f / (2.0 + f);
-        // |s| ≤ 0.1716: terms to s^9 leave < 1e-9.
-        let p = horner(s * s, cast::<f32, 5>(atanh_series::<5>()));
-        kf * LN2_HI_32 + (s * p + kf * LN2_LO_32)
+        let f = f32::from_bits((ix & 0x007f_ffff) + 0x3f35_04f3) - 1.0;
+        (f / (2.0 + f), kf)
+    }
+
+    #[inline(always)]
+    fn ln_finish(s: Self, p: Self, k: Self) -> Self {
+        k * LN2_HI_32 + (s * p + k * LN2_LO_32)
     }
 
     #[inline(always)]
@@ -237,17 +341,6 @@ impl Real for f32 {
     #[inline(always)]
     fn unit(w: u32) -> Self {
         ((w >> 8) as i32) as f32 * (1.0 / 16_777_216.0)
-    }
-
-    #[inline(always)]
-    fn sin_cos_eighth(w: u32) -> (Self, Self) {
-        const SC: ([f64; 5], [f64; 5]) = taylor_sin_cos::<5>();
-        let phi = Self::unit(w) * FRAC_PI_4 as f32;
-        let z = phi * phi;
-        // φ ≤ π/4: sin to φ^9 and cos to φ^8 are within 3e-8.
-        let s = phi * horner(z, cast::<f32, 5>(SC.0));
-        let c = horner(z, cast::<f32, 5>(SC.1));
-        (s, c)
     }
 }
 
@@ -279,33 +372,48 @@ impl Real for f64 {
     fn flip_sign(self, w: u64, i: u32) -> Self {
         f64::from_bits(self.to_bits() ^ (((w >> i) & 1) << 63))
     }
+    #[inline(always)]
+    fn pick(w: u64, i: u32, if_set: Self, if_clear: Self) -> Self {
+        let mask = 0u64.wrapping_sub((w >> i) & 1);
+        f64::from_bits((if_set.to_bits() & mask) | (if_clear.to_bits() & !mask))
+    }
+
+    // |r| ≤ 0.347: the Taylor polynomial to r^11 is within 7e-15 relative.
+    const EXP: &'static [f64] = &taylor_exp::<12>();
+    // |s| ≤ 0.1716, s² ≤ 0.0295: terms to s^17 leave < 3e-16 (absolute).
+    const ATANH: &'static [f64] = &atanh_series::<9>();
+    // φ ≤ π/4: sin to φ^15 and cos to φ^14 are within 1e-15.
+    const SIN: &'static [f64] = &taylor_sin_cos::<8>().0;
+    const COS: &'static [f64] = &taylor_sin_cos::<8>().1;
 
     #[inline(always)]
-    fn exp_neg(t: Self) -> Self {
-        const MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5·2^52
+    fn exp_reduce(t: Self) -> (Self, Self) {
         let y = -(if t < 80.0 { t } else { 80.0 });
-        let v = y * LOG2_E + MAGIC;
-        let kf = v - MAGIC;
-        let r = (y - kf * LN2_HI_64) - kf * LN2_LO_64;
-        // |r| ≤ 0.347: the Taylor polynomial to r^11 is within 7e-15 relative.
-        let p = horner(r, taylor_exp::<12>());
-        let k = v.to_bits().wrapping_sub(MAGIC.to_bits());
+        let v = y * LOG2_E + MAGIC_64;
+        let kf = v - MAGIC_64;
+        ((y - kf * LN2_HI_64) - kf * LN2_LO_64, v)
+    }
+
+    #[inline(always)]
+    fn exp_scale(p: Self, v: Self) -> Self {
+        let k = v.to_bits().wrapping_sub(MAGIC_64.to_bits());
         p * f64::from_bits(k.wrapping_add(1023) << 52)
     }
 
     #[inline(always)]
-    fn ln_positive(x: Self) -> Self {
+    fn ln_reduce(x: Self) -> (Self, Self) {
         let ix = x
             .to_bits()
             .wrapping_add(0x3ff0_0000_0000_0000 - 0x3fe6_a09e_667f_3bcd);
         let kf =
             f64::from_bits(0x4330_0000_0000_0000 | (ix >> 52)) - (4_503_599_627_370_496.0 + 1023.0);
-        let m = f64::from_bits((ix & 0x000f_ffff_ffff_ffff) + 0x3fe6_a09e_667f_3bcd);
-        let f = m - 1.0;
-        let s = f / (2.0 + f);
-        // |s| ≤ 0.1716, s² ≤ 0.0295: terms to s^17 leave < 3e-16 (absolute).
-        let p = horner(s * s, atanh_series::<9>());
-        kf * LN2_HI_64 + (s * p + kf * LN2_LO_64)
+        let f = f64::from_bits((ix & 0x000f_ffff_ffff_ffff) + 0x3fe6_a09e_667f_3bcd) - 1.0;
+        (f / (2.0 + f), kf)
+    }
+
+    #[inline(always)]
+    fn ln_finish(s: Self, p: Self, k: Self) -> Self {
+        k * LN2_HI_64 + (s * p + k * LN2_LO_64)
     }
 
     #[inline(always)]
@@ -319,17 +427,6 @@ impl Real for f64 {
     #[inline(always)]
     fn unit(w: u64) -> Self {
         f64::from_bits(0x3ff0_0000_0000_0000 | (w >> 12)) - 1.0
-    }
-
-    #[inline(always)]
-    fn sin_cos_eighth(w: u64) -> (Self, Self) {
-        const SC: ([f64; 8], [f64; 8]) = taylor_sin_cos::<8>();
-        let phi = Self::unit(w) * FRAC_PI_4;
-        let z = phi * phi;
-        // φ ≤ π/4: sin to φ^15 and cos to φ^14 are within 1e-15.
-        let s = phi * horner(z, SC.0);
-        let c = horner(z, SC.1);
-        (s, c)
     }
 }
 
