@@ -5,7 +5,7 @@ use rayon::prelude::*;
 
 use crate::experiment::{BLOCK_SAMPLES, Experiment};
 use crate::rng::block_rng;
-use crate::summary::{FactorSums, Summary};
+use crate::summary::{BlockTally, FactorSums, Summary};
 
 /// Blocks computed between two ordered folds; bounds memory, not results.
 const BLOCKS_PER_WAVE: u64 = 256;
@@ -46,24 +46,35 @@ pub fn simulate(exp: &Experiment, cell: u32, on_block: &(dyn Fn(u64) + Sync)) ->
     let mut start = 0;
     while start < blocks {
         let end = (start + BLOCKS_PER_WAVE).min(blocks);
-        let wave: Vec<Summary> = (start..end)
+        // Each worker keeps the tallies of its blocks, to be folded in block order, and
+        // one pair of histograms, whose integer counts add up in any order.
+        let parts: Vec<(Vec<(u64, BlockTally)>, Summary)> = (start..end)
             .into_par_iter()
-            .map_init(Vec::new, |ln_g, b| {
-                let first = b * BLOCK_SAMPLES;
-                let len = BLOCK_SAMPLES.min(exp.samples - first) as usize;
-                ln_g.resize(len, 0.0);
-                let block = u32::try_from(b).expect("block count is bounded by MAX_SAMPLES");
-                let mut rng = block_rng(exp.seed, cell, block);
-                let mut factors = FactorSums::default();
-                kernel.fill_block(&mut rng, ln_g, &mut factors);
-                let mut s = Summary::new(thresholds, anchor);
-                s.record_block(ln_g, &factors);
-                on_block(len as u64);
-                s
-            })
+            .fold(
+                || (Vec::new(), Vec::new(), Summary::new(thresholds, anchor)),
+                |(mut tallies, mut ln_g, mut bins), b| {
+                    let first = b * BLOCK_SAMPLES;
+                    let len = BLOCK_SAMPLES.min(exp.samples - first) as usize;
+                    ln_g.resize(len, 0.0);
+                    let block = u32::try_from(b).expect("block count is bounded by MAX_SAMPLES");
+                    let mut rng = block_rng(exp.seed, cell, block);
+                    let mut factors = FactorSums::default();
+                    kernel.fill_block(&mut rng, &mut ln_g, &mut factors);
+                    tallies.push((b, BlockTally::of(&thresholds, &ln_g, &factors)));
+                    bins.bin_block(&ln_g);
+                    on_block(len as u64);
+                    (tallies, ln_g, bins)
+                },
+            )
+            .map(|(tallies, _, bins)| (tallies, bins))
             .collect();
-        for s in &wave {
-            total.merge(s);
+        let mut tallies: Vec<&(u64, BlockTally)> = parts.iter().flat_map(|p| &p.0).collect();
+        tallies.sort_unstable_by_key(|(b, _)| *b);
+        for (_, t) in tallies {
+            total.add_tally(t);
+        }
+        for (_, bins) in &parts {
+            total.add_bins(bins);
         }
         start = end;
     }

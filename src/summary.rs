@@ -205,6 +205,75 @@ impl Thresholds {
     }
 }
 
+fn merge_range(a: Option<(f64, f64)>, b: Option<(f64, f64)>) -> Option<(f64, f64)> {
+    match (a, b) {
+        (None, r) | (r, None) => r,
+        (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
+    }
+}
+
+/// The part of a block's record that has to be folded in block order (counts, and the
+/// floating-point moments of log10 g and ln f'); the histograms are kept apart.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BlockTally {
+    samples: u64,
+    vanish: u64,
+    explode: u64,
+    between: u64,
+    zero: u64,
+    not_a_number: u64,
+    log10_g: Moments,
+    log10_g_range: Option<(f64, f64)>,
+    factors: FactorSums,
+}
+
+impl BlockTally {
+    /// Classifies each ln g and takes the moments of the finite log10 g (two passes over
+    /// the block: the mean, then the squared deviations).
+    pub fn of(thresholds: &Thresholds, ln_g: &[f64], factors: &FactorSums) -> Self {
+        let mut t = BlockTally {
+            samples: ln_g.len() as u64,
+            vanish: 0,
+            explode: 0,
+            between: 0,
+            zero: 0,
+            not_a_number: 0,
+            log10_g: Moments::default(),
+            log10_g_range: None,
+            factors: *factors,
+        };
+        let (mut count, mut sum) = (0u64, 0.0);
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        for &l in ln_g {
+            match thresholds.classify(l) {
+                Outcome::Vanish => t.vanish += 1,
+                Outcome::Explode => t.explode += 1,
+                Outcome::Between => t.between += 1,
+                Outcome::NotANumber => t.not_a_number += 1,
+            }
+            t.zero += u64::from(l == f64::NEG_INFINITY);
+            if l.is_finite() {
+                let v = l / LN_10;
+                count += 1;
+                sum += v;
+                lo = lo.min(v);
+                hi = hi.max(v);
+            }
+        }
+        if count > 0 {
+            let mean = sum / count as f64;
+            let m2 = ln_g
+                .iter()
+                .filter(|l| l.is_finite())
+                .map(|&l| (l / LN_10 - mean).powi(2))
+                .sum();
+            t.log10_g = Moments { count, mean, m2 };
+            t.log10_g_range = Some((lo, hi));
+        }
+        t
+    }
+}
+
 /// Everything a run keeps about its samples; memory does not grow with their number.
 #[derive(Debug, Clone)]
 pub struct Summary {
@@ -281,45 +350,53 @@ impl Summary {
         self.thresholds.ln_cap / LN_10
     }
 
-    /// Records one block: its ln g values, in order, and its factor sums.
+    /// Records one block: its ln g values, in order, and its factor sums. Equivalent to
+    /// [`Summary::add_tally`] of [`BlockTally::of`] and [`Summary::bin_block`].
     pub fn record_block(&mut self, ln_g: &[f64], factors: &FactorSums) {
-        for &l in ln_g {
-            self.record(l);
-        }
-        self.factors.add_block(factors);
+        self.add_tally(&BlockTally::of(&self.thresholds, ln_g, factors));
+        self.bin_block(ln_g);
     }
 
-    fn record(&mut self, ln_g: f64) {
-        self.samples += 1;
-        match self.thresholds.classify(ln_g) {
-            Outcome::Vanish => self.vanish += 1,
-            Outcome::Explode => self.explode += 1,
-            Outcome::Between => self.between += 1,
-            Outcome::NotANumber => {
-                self.not_a_number += 1;
-                return;
+    /// Adds the next block's tally (call in block order: its moments are floating point).
+    pub fn add_tally(&mut self, t: &BlockTally) {
+        self.samples += t.samples;
+        self.vanish += t.vanish;
+        self.explode += t.explode;
+        self.between += t.between;
+        self.zero += t.zero;
+        self.not_a_number += t.not_a_number;
+        self.log10_g.merge(&t.log10_g);
+        self.log10_g_range = merge_range(self.log10_g_range, t.log10_g_range);
+        self.factors.add_block(&t.factors);
+    }
+
+    /// Records the finite ln g of a block in the histograms (integer counts: blocks may be
+    /// binned in any order, and binned summaries merged with [`Summary::add_bins`]).
+    pub fn bin_block(&mut self, ln_g: &[f64]) {
+        for &l in ln_g {
+            if !l.is_finite() {
+                continue;
+            }
+            let units = ((l / LN_10 - self.anchor) * UNITS_PER_DECADE).round();
+            if units > MAX_UNITS {
+                self.unbinned_above += 1;
+            } else if units < -MAX_UNITS {
+                self.unbinned_below += 1;
+            } else if units >= 0.0 {
+                self.upper.record(units as u64).expect("auto-resizing");
+            } else {
+                self.lower.record((-units) as u64).expect("auto-resizing");
             }
         }
-        if ln_g == f64::NEG_INFINITY {
-            self.zero += 1;
-            return;
-        }
-        let log10_g = ln_g / LN_10;
-        self.log10_g.push(log10_g);
-        self.log10_g_range = Some(match self.log10_g_range {
-            None => (log10_g, log10_g),
-            Some((lo, hi)) => (lo.min(log10_g), hi.max(log10_g)),
-        });
-        let units = ((log10_g - self.anchor) * UNITS_PER_DECADE).round();
-        if units > MAX_UNITS {
-            self.unbinned_above += 1;
-        } else if units < -MAX_UNITS {
-            self.unbinned_below += 1;
-        } else if units >= 0.0 {
-            self.upper.record(units as u64).expect("auto-resizing");
-        } else {
-            self.lower.record((-units) as u64).expect("auto-resizing");
-        }
+    }
+
+    /// Adds the histograms (and unbinned counts) of `o`, and nothing else.
+    pub fn add_bins(&mut self, o: &Summary) {
+        debug_assert_eq!(self.anchor, o.anchor);
+        self.unbinned_below += o.unbinned_below;
+        self.unbinned_above += o.unbinned_above;
+        self.upper.add(&o.upper).expect("auto-resizing");
+        self.lower.add(&o.lower).expect("auto-resizing");
     }
 
     /// Folds in the summary of the next block (call in block order).
@@ -334,10 +411,7 @@ impl Summary {
         self.unbinned_below += o.unbinned_below;
         self.unbinned_above += o.unbinned_above;
         self.log10_g.merge(&o.log10_g);
-        self.log10_g_range = match (self.log10_g_range, o.log10_g_range) {
-            (None, r) | (r, None) => r,
-            (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
-        };
+        self.log10_g_range = merge_range(self.log10_g_range, o.log10_g_range);
         debug_assert_eq!(self.anchor, o.anchor);
         self.upper.add(&o.upper).expect("auto-resizing");
         self.lower.add(&o.lower).expect("auto-resizing");
