@@ -89,13 +89,15 @@ pub trait Real:
     fn flip_sign(self, w: Self::Word, i: u32) -> Self;
     /// `if_set` when bit `i` of `w` is set, else `if_clear`, by masking bits (no branch).
     fn pick(w: Self::Word, i: u32, if_set: Self, if_clear: Self) -> Self;
-    /// Coefficients, lowest order first, of e^r = Σ c_j r^j on |r| ≤ ln2/2 (Taylor).
+    /// Coefficients, lowest order first, of e^r ≈ Σ c_j r^j on |r| ≤ ln2/2. All four
+    /// polynomials are near-minimax fits (`scripts/reference/fit_kernel_polynomials.py`),
+    /// exact at 0.
     const EXP: &'static [Self];
-    /// Coefficients of ln m = s·Σ c_j s^(2j), s = (m−1)/(m+1) (the atanh series).
+    /// Coefficients of ln m ≈ s·Σ c_j s^(2j), s = (m−1)/(m+1) (2·atanh s), |s| ≤ 0.1716.
     const ATANH: &'static [Self];
-    /// Coefficients of sin φ = φ·Σ c_j φ^(2j) on [0, π/4] (Taylor).
+    /// Coefficients of sin φ ≈ φ·Σ c_j φ^(2j) on [0, π/4].
     const SIN: &'static [Self];
-    /// Coefficients of cos φ = Σ c_j φ^(2j) on [0, π/4] (Taylor).
+    /// Coefficients of cos φ ≈ Σ c_j φ^(2j) on [0, π/4].
     const COS: &'static [Self];
 
     /// First step of e^(−t), t ≥ 0: (r, v) with e^(−t) = e^r·2^k, |r| ≤ ln2/2, and k held
@@ -195,56 +197,6 @@ pub fn sin_cos_eighth<R: Real, const M: usize>(w: &[R::Word; M]) -> ([R; M], [R;
     (s, poly(&z, R::COS))
 }
 
-/// The coefficients (−1)^j / (2j+1)! and (−1)^j / (2j)! of sin and cos.
-const fn taylor_sin_cos<const N: usize>() -> ([f64; N], [f64; N]) {
-    let (mut s, mut c) = ([0.0; N], [0.0; N]);
-    let mut fact = 1.0; // (2j)!
-    let mut j = 0;
-    while j < N {
-        let sign = if j % 2 == 0 { 1.0 } else { -1.0 };
-        c[j] = sign / fact;
-        s[j] = sign / (fact * (2 * j + 1) as f64);
-        fact *= ((2 * j + 1) * (2 * j + 2)) as f64;
-        j += 1;
-    }
-    (s, c)
-}
-
-/// The coefficients 1/j! of e^r.
-const fn taylor_exp<const N: usize>() -> [f64; N] {
-    let mut c = [0.0; N];
-    let mut fact = 1.0;
-    let mut j = 0;
-    while j < N {
-        c[j] = 1.0 / fact;
-        fact *= (j + 1) as f64;
-        j += 1;
-    }
-    c
-}
-
-/// The coefficients 2/(2j+1) of ln m = s·p(s²), s = (m−1)/(m+1) (the atanh series).
-const fn atanh_series<const N: usize>() -> [f64; N] {
-    let mut c = [0.0; N];
-    let mut j = 0;
-    while j < N {
-        c[j] = 2.0 / (2 * j + 1) as f64;
-        j += 1;
-    }
-    c
-}
-
-/// The f32 nearest to each coefficient.
-const fn to_f32<const N: usize>(c: [f64; N]) -> [f32; N] {
-    let mut o = [0.0; N];
-    let mut i = 0;
-    while i < N {
-        o[i] = c[i] as f32;
-        i += 1;
-    }
-    o
-}
-
 const FRAC_PI_4: f64 = std::f64::consts::FRAC_PI_4;
 /// Cody–Waite splits of ln 2: the high part has trailing zero bits, so k·hi is exact for
 /// every exponent k that occurs; the low part carries the rest.
@@ -292,14 +244,13 @@ impl Real for f32 {
         f32::from_bits((if_set.to_bits() & mask) | (if_clear.to_bits() & !mask))
     }
 
-    // |r| ≤ 0.347: the Taylor polynomial to r^7 is within 6e-9 relative.
-    const EXP: &'static [f32] = &to_f32(taylor_exp::<8>());
-    // |s| ≤ 0.1716: terms to s^9 leave < 1e-9.
-    const ATANH: &'static [f32] = &to_f32(atanh_series::<5>());
-    // φ ≤ π/4: sin to φ^9 and cos to φ^8 are within 3e-8.
-    const SIN: &'static [f32] = &to_f32(taylor_sin_cos::<5>().0);
-    const COS: &'static [f32] = &to_f32(taylor_sin_cos::<5>().1);
-
+    // Near-minimax (Chebyshev) fits from scripts/reference/fit_kernel_polynomials.py;
+    // worst relative errors of the rounded polynomials: exp 2.04e-7, atanh series 2.53e-9,
+    // sin 1.26e-8, cos 9.96e-10.
+    const EXP: &'static [f32] = &[1.0, 1.0, 0.4999937, 0.16666576, 0.041875675, 0.008363178];
+    const ATANH: &'static [f32] = &[2.0, 0.66666687, 0.39988777, 0.29580045];
+    const SIN: &'static [f32] = &[1.0, -0.16666664, 0.008332748, -0.0001958789];
+    const COS: &'static [f32] = &[1.0, -0.5, 0.04166665, -0.0013887589, 2.4463789e-05];
     #[inline(always)]
     fn exp_reduce(t: Self) -> (Self, Self) {
         // e^y = 2^k · e^r with k = round(y/ln 2); Cody–Waite split of ln 2.
@@ -378,14 +329,49 @@ impl Real for f64 {
         f64::from_bits((if_set.to_bits() & mask) | (if_clear.to_bits() & !mask))
     }
 
-    // |r| ≤ 0.347: the Taylor polynomial to r^11 is within 7e-15 relative.
-    const EXP: &'static [f64] = &taylor_exp::<12>();
-    // |s| ≤ 0.1716, s² ≤ 0.0295: terms to s^17 leave < 3e-16 (absolute).
-    const ATANH: &'static [f64] = &atanh_series::<9>();
-    // φ ≤ π/4: sin to φ^15 and cos to φ^14 are within 1e-15.
-    const SIN: &'static [f64] = &taylor_sin_cos::<8>().0;
-    const COS: &'static [f64] = &taylor_sin_cos::<8>().1;
-
+    // Near-minimax (Chebyshev) fits from scripts/reference/fit_kernel_polynomials.py;
+    // worst relative errors of the rounded polynomials: exp 5.94e-16, atanh series 6.87e-16,
+    // sin 2.03e-17, cos 2.91e-16.
+    const EXP: &'static [f64] = &[
+        1.0,
+        1.0000000000000013,
+        0.5000000000000001,
+        0.16666666666615615,
+        0.041666666666624136,
+        0.008333333367327151,
+        0.001388888891720967,
+        0.00019841190623382567,
+        2.4801521302241082e-05,
+        2.763265216957956e-06,
+        2.7620085455018414e-07,
+    ];
+    const ATANH: &'static [f64] = &[
+        2.0,
+        0.6666666666666208,
+        0.4000000001121182,
+        0.2857142413663627,
+        0.22222862463799065,
+        0.18140185772958126,
+        0.16621938471804512,
+    ];
+    const SIN: &'static [f64] = &[
+        1.0,
+        -0.16666666666666666,
+        0.008333333333330948,
+        -0.00019841269836758574,
+        2.755731610255244e-06,
+        -2.5051131845003624e-08,
+        1.5918129294866608e-10,
+    ];
+    const COS: &'static [f64] = &[
+        1.0,
+        -0.49999999999999967,
+        0.04166666666663093,
+        -0.0013888888882127952,
+        2.480158262335195e-05,
+        -2.755585551192951e-07,
+        2.066550487012274e-09,
+    ];
     #[inline(always)]
     fn exp_reduce(t: Self) -> (Self, Self) {
         let y = -(if t < 80.0 { t } else { 80.0 });
