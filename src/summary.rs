@@ -205,6 +205,25 @@ impl Thresholds {
     }
 }
 
+/// `x.round()` (half away from zero) without a libm call: truncation by conversion, then
+/// the exact fractional part decides (x − trunc x is exact in binary floating point).
+#[inline]
+fn round_half_away(x: f64) -> f64 {
+    if x.is_nan() || x.abs() >= 4_503_599_627_370_496.0 {
+        return x; // 2^52 and beyond: integral already (or ±∞)
+    }
+    let t = (x as i64) as f64;
+    let frac = x - t;
+    let r = if frac >= 0.5 {
+        t + 1.0
+    } else if frac <= -0.5 {
+        t - 1.0
+    } else {
+        t
+    };
+    r.copysign(x) // −0.0 for x in (−0.5, −0], as round gives
+}
+
 fn merge_range(a: Option<(f64, f64)>, b: Option<(f64, f64)>) -> Option<(f64, f64)> {
     match (a, b) {
         (None, r) | (r, None) => r,
@@ -377,7 +396,7 @@ impl Summary {
             if !l.is_finite() {
                 continue;
             }
-            let units = ((l / LN_10 - self.anchor) * UNITS_PER_DECADE).round();
+            let units = round_half_away((l / LN_10 - self.anchor) * UNITS_PER_DECADE);
             if units > MAX_UNITS {
                 self.unbinned_above += 1;
             } else if units < -MAX_UNITS {
@@ -537,5 +556,39 @@ mod tests {
         assert!((s.quantile(0.99) - 7.0).abs() < 2e-3);
         let total: u64 = s.buckets().iter().map(|b| b.2).sum();
         assert_eq!(total, 5);
+    }
+
+    #[test]
+    fn round_half_away_is_round() {
+        let mut xs = vec![
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            -1.5,
+            2.5,
+            -2.5,
+            0.499_999_999_999_999_94,
+            -0.499_999_999_999_999_94,
+            4_503_599_627_370_495.5,
+            -4_503_599_627_370_495.5,
+            2f64.powi(52),
+            1e300,
+            -1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e15 + 0.5,
+        ];
+        let mut v = 0.123_456_789f64;
+        for _ in 0..100_000 {
+            v = (v * 997.0 + 0.5).fract() * 2e6 - 1e6;
+            xs.push(v);
+            xs.push((v * 2.0).round() / 2.0); // ties
+        }
+        for x in xs {
+            assert_eq!(round_half_away(x).to_bits(), x.round().to_bits(), "{x}");
+        }
+        assert!(round_half_away(f64::NAN).is_nan());
     }
 }
