@@ -90,26 +90,58 @@ pub struct Plan<R> {
 /// Working buffers of one block: words, one buffer per drawn kind, the mixture's uniforms
 /// and the pre-activations.
 struct Scratch<R: Real> {
-    words: Vec<R::Word>,
+    words: Aligned<R::Word>,
     /// Standard variates drawn ahead, [`MAX_ELEMENTS`] per drawn kind, so that a chunk of
     /// any length takes exactly what it needs and nothing is thrown away.
-    pool: Vec<R>,
+    pool: Aligned<R>,
     /// How much of each kind's pool is used up.
     used: [usize; 4],
-    z: Vec<R>,
-    u: Vec<R>,
-    x: Vec<R>,
+    z: Aligned<R>,
+    u: Aligned<R>,
+    x: Aligned<R>,
+}
+
+/// A buffer that starts on a 64-byte boundary (a cache line), so that no vector load of
+/// the kernel straddles two lines; malloc only promises 16 bytes.
+struct Aligned<T> {
+    v: Vec<T>,
+    at: usize,
+    len: usize,
+}
+
+impl<T: Copy> Aligned<T> {
+    fn new(fill: T, len: usize) -> Self {
+        let size = std::mem::size_of::<T>();
+        let v = vec![fill; len + 64 / size];
+        // Bytes from the start to the next multiple of 64, in elements (a whole number:
+        // the start is aligned to the element size).
+        let at = (v.as_ptr() as usize).wrapping_neg() % 64 / size;
+        Aligned { v, at, len }
+    }
+}
+
+impl<T> std::ops::Deref for Aligned<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.v[self.at..self.at + self.len]
+    }
+}
+
+impl<T> std::ops::DerefMut for Aligned<T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        &mut self.v[self.at..self.at + self.len]
+    }
 }
 
 impl<R: Real> Scratch<R> {
     fn new() -> Self {
         Scratch {
-            words: vec![R::Word::default(); 2 * MAX_ELEMENTS + 2 * STREAMS],
-            pool: vec![R::ZERO; 4 * MAX_ELEMENTS],
+            words: Aligned::new(R::Word::default(), 2 * MAX_ELEMENTS + 2 * STREAMS),
+            pool: Aligned::new(R::ZERO, 4 * MAX_ELEMENTS),
             used: [MAX_ELEMENTS; 4],
-            z: vec![R::ZERO; 5 * MAX_ELEMENTS],
-            u: vec![R::ZERO; MAX_ELEMENTS],
-            x: vec![R::ZERO; MAX_ELEMENTS],
+            z: Aligned::new(R::ZERO, 5 * MAX_ELEMENTS),
+            u: Aligned::new(R::ZERO, MAX_ELEMENTS),
+            x: Aligned::new(R::ZERO, MAX_ELEMENTS),
         }
     }
 }
@@ -223,21 +255,30 @@ pub fn standard<R: Real>(kind: Kind, words: &[R::Word], z: &mut [R]) {
                 *z = R::unit(w);
             }
         }
-        Kind::Laplace => {
-            let (hi, lo, _) = split_uniforms::<R>(words, n);
-            for ((z, &hi), &lo) in z.iter_mut().zip(hi).zip(lo) {
-                *z = (-R::ln_positive(R::open_unit(hi, lo))).flip_sign(lo, 0);
-            }
-        }
-        Kind::Logistic => {
-            // |z| = ln((1 − v)/v) for v = u/2 uniform on (0, ½], and a random sign.
-            let (hi, lo, _) = split_uniforms::<R>(words, n);
-            for ((z, &hi), &lo) in z.iter_mut().zip(hi).zip(lo) {
-                let u = R::open_unit(hi, lo);
-                *z = R::ln_positive(R::of(2.0) / u - R::ONE).flip_sign(lo, 0);
-            }
-        }
+        Kind::Laplace => by_inversion::<R, false>(words, z),
+        Kind::Logistic => by_inversion::<R, true>(words, z),
         Kind::Point => z.fill(R::ZERO),
+    }
+}
+
+/// Laplace (|z| = −ln u) or logistic (|z| = ln((1 − v)/v) for v = u/2 uniform on (0, ½]),
+/// with a random sign, in stages (z.len() a multiple of [`STAGE`]).
+#[inline(always)]
+fn by_inversion<R: Real, const LOGISTIC: bool>(words: &[R::Word], z: &mut [R]) {
+    assert_eq!(z.len() % STAGE, 0, "whole stages");
+    let (hi, lo, _) = split_uniforms::<R>(words, z.len());
+    let words = hi.chunks_exact(STAGE).zip(lo.chunks_exact(STAGE));
+    for (z, (hi, lo)) in z.chunks_exact_mut(STAGE).zip(words) {
+        let mut a = [R::ZERO; STAGE];
+        for i in 0..STAGE {
+            let u = R::open_unit(hi[i], lo[i]);
+            a[i] = if LOGISTIC { R::of(2.0) / u - R::ONE } else { u };
+        }
+        let l = real::ln_positive(&a);
+        for i in 0..STAGE {
+            let v = if LOGISTIC { l[i] } else { -l[i] };
+            z[i] = v.flip_sign(lo[i], 0);
+        }
     }
 }
 
