@@ -22,8 +22,10 @@ pub trait Kernel: Sync {
     }
 
     /// Fills `ln_g` (one entry per sample, in order) from `rng` and sets `factors` to the
-    /// tallies of the block's factors. Sample i of the block must use only the numbers that follow sample i−1's
-    /// in `rng`, so the block is a pure function of its stream.
+    /// tallies of the block's factors. The block must be a pure function of its stream,
+    /// and a shorter block a prefix of a longer one (the scalar kernel draws sample by
+    /// sample; the fast kernel draws 16 samples at a time, so its prefixes come in whole
+    /// groups of 16).
     fn fill_block(&self, rng: &mut BlockRng, ln_g: &mut [f64], factors: &mut FactorSums);
 }
 

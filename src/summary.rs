@@ -7,7 +7,7 @@ use hdrhistogram::Histogram;
 use std::f64::consts::LN_10;
 
 /// Histogram units per decade of g. Two HDR histograms record round(1000·d), where d is the
-/// distance in decades from an anchor near the centre of the law of log10 g (the mean of
+/// distance in decades from an anchor near the centre of the law of log10 g (the median of
 /// the first block): `upper` for log10 g ≥ anchor, `lower` below it.
 pub const UNITS_PER_DECADE: f64 = 1000.0;
 /// HDR significant digits: bucket width ≤ 0.1 % of d (and 0.001 decade for d < 2.048), so

@@ -63,8 +63,9 @@ pub struct SimArgs {
     /// Seed of every random stream: the same seed gives the same numbers on any machine.
     #[arg(short, long, default_value_t = 1)]
     seed: u64,
-    /// Kernel arithmetic: f64 (vectorised), f32 (vectorised, ~2× faster, error < 3e-7 per
-    /// factor), reference (the scalar oracle). Each gives its own, reproducible numbers.
+    /// Kernel arithmetic: f64 (vectorised), f32 (vectorised, 2–3× faster; per factor
+    /// |Δ ln f'| < 3e-7·(1 + |ln f'| + |ln a·n|)), reference (the scalar oracle). Each gives
+    /// its own, reproducible numbers.
     #[arg(long, default_value = "f64")]
     precision: String,
     /// Worker threads (default: all cores). Results do not depend on it.

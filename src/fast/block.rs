@@ -72,11 +72,12 @@ pub struct Component<R> {
 
 /// Everything a block needs, converted to the working precision.
 #[derive(Debug, Clone)]
-pub struct Plan<R> {
+pub struct Plan<R: Real> {
     /// The mixture's components (one for a plain distribution), nested mixtures flattened.
     pub components: Vec<Component<R>>,
-    /// Component j ≥ 1 is chosen when the uniform u ≥ `cumulative[j − 1]`.
-    pub cumulative: Vec<R>,
+    /// Component j ≥ 1 is chosen when a uniform word is ≥ `cumulative[j − 1]` (the last
+    /// such j wins), so component j has probability weight j.
+    pub cumulative: Vec<R::Word>,
     /// 2n.
     pub two_n: R,
     /// ln(4·a·n).
@@ -87,8 +88,8 @@ pub struct Plan<R> {
     pub depth: u32,
 }
 
-/// Working buffers of one block: words, one buffer per drawn kind, the mixture's uniforms
-/// and the pre-activations.
+/// Working buffers of one block: words, pools and one buffer per drawn kind, and the
+/// pre-activations.
 struct Scratch<R: Real> {
     words: Aligned<R::Word>,
     /// Standard variates drawn ahead, [`MAX_ELEMENTS`] per drawn kind, so that a chunk of
@@ -97,7 +98,6 @@ struct Scratch<R: Real> {
     /// How much of each kind's pool is used up.
     used: [usize; 4],
     z: Aligned<R>,
-    u: Aligned<R>,
     x: Aligned<R>,
 }
 
@@ -140,7 +140,6 @@ impl<R: Real> Scratch<R> {
             pool: Aligned::new(R::ZERO, 4 * MAX_ELEMENTS),
             used: [MAX_ELEMENTS; 4],
             z: Aligned::new(R::ZERO, 5 * MAX_ELEMENTS),
-            u: Aligned::new(R::ZERO, MAX_ELEMENTS),
             x: Aligned::new(R::ZERO, MAX_ELEMENTS),
         }
     }
@@ -301,11 +300,9 @@ fn sample<R: Real, W: Words>(plan: &Plan<R>, src: &mut W, s: &mut Scratch<R>, n:
             take(src, &mut s.words, pool, used, kind, &mut s.z[at..at + n]);
         }
     }
-    let words = draw::<R, W>(src, &mut s.words, Kind::Uniform, n);
-    let u = &mut s.u[..n];
-    for (u, &w) in u.iter_mut().zip(words) {
-        *u = R::unit(w);
-    }
+    // One word per element chooses its component, compared as an integer with the
+    // cumulative weights (resolution 2^−32 in f32, 2^−64 in f64).
+    let choice = draw::<R, W>(src, &mut s.words, Kind::Uniform, n);
     for (j, c) in plan.components.iter().enumerate() {
         let at = c.kind.index() * MAX_ELEMENTS;
         let z = &s.z[at..at + n];
@@ -315,9 +312,9 @@ fn sample<R: Real, W: Words>(plan: &Plan<R>, src: &mut W, s: &mut Scratch<R>, n:
             }
         } else {
             let from = plan.cumulative[j - 1];
-            for ((x, &z), &u) in x.iter_mut().zip(z).zip(u.iter()) {
+            for ((x, &z), &w) in x.iter_mut().zip(z).zip(choice) {
                 let v = c.loc + c.scale * z;
-                *x = if u >= from { v } else { *x };
+                *x = if w >= from { v } else { *x };
             }
         }
     }

@@ -90,7 +90,9 @@ fn fill_block_avx2<R: Real>(
     ln_g: &mut [f64],
     factors: &mut FactorSums,
 ) {
-    block::fill_block(plan, &mut avx2::Words(streams), ln_g, factors)
+    // SAFETY: this function runs only on a CPU with AVX2 (its own contract).
+    let mut words = unsafe { avx2::Words::new(streams) };
+    block::fill_block(plan, &mut words, ln_g, factors)
 }
 
 /// The xoshiro step written with AVX2 intrinsics: the compiler keeps the portable
@@ -105,15 +107,23 @@ mod avx2 {
 
     use super::super::xoshiro::{STREAMS, Streams};
 
-    /// [`Streams`] filled with AVX2 code. Built only inside `fill_block_avx2`.
-    pub(super) struct Words<'a>(pub(super) &'a mut Streams);
+    /// [`Streams`] filled with AVX2 code.
+    pub(super) struct Words<'a>(&'a mut Streams);
+
+    impl<'a> Words<'a> {
+        /// # Safety
+        /// The CPU has AVX2: every fill runs AVX2 instructions.
+        pub(super) unsafe fn new(streams: &'a mut Streams) -> Self {
+            Words(streams)
+        }
+    }
 
     impl super::super::xoshiro::Words for Words<'_> {
         #[inline(always)]
         fn fill(&mut self, out: &mut [u64]) {
             assert_eq!(out.len() % STREAMS, 0, "fills come in whole rows of lanes");
-            // SAFETY: a `Words` exists only within `fill_block_avx2`, which runs only on a
-            // CPU with AVX2.
+            // SAFETY: a `Words` is only made by `Words::new`, whose contract is a CPU with
+            // AVX2; `out` holds out.len() / STREAMS rows of 64 bytes.
             unsafe { rows(&mut self.0.s, out.as_mut_ptr().cast(), out.len() / STREAMS) }
         }
 
@@ -164,23 +174,25 @@ mod avx2 {
     /// The CPU has AVX2, and `out` is valid for writes of `64·count` bytes.
     #[target_feature(enable = "avx2")]
     unsafe fn rows(s: &mut [[u64; STREAMS]; 4], out: *mut __m256i, count: usize) {
-        // SAFETY (every load and store below): each pointer addresses 4 u64 inside an
-        // array of 8 (offsets 0 and 4) or inside `out`'s `count` rows; unaligned loads and
-        // stores accept any address.
         let mut lanes = [[_mm256_setzero_si256(); 4]; 2];
         for (half, lanes) in lanes.iter_mut().enumerate() {
             for (word, lane) in lanes.iter_mut().enumerate() {
+                // SAFETY: 4 u64 at offset 4·half ∈ {0, 4} of an array of 8; unaligned
+                // loads accept any address.
                 *lane = unsafe { _mm256_loadu_si256(s[word].as_ptr().add(4 * half).cast()) };
             }
         }
         for row in 0..count {
             for (half, lanes) in lanes.iter_mut().enumerate() {
                 let w = step(lanes);
+                // SAFETY: 32 bytes at byte offset 64·row + 32·half < 64·count, inside `out`
+                // by the caller's contract; unaligned stores accept any address.
                 unsafe { _mm256_storeu_si256(out.add(2 * row + half), w) };
             }
         }
         for (half, lanes) in lanes.iter().enumerate() {
             for (word, lane) in lanes.iter().enumerate() {
+                // SAFETY: as for the loads above.
                 unsafe { _mm256_storeu_si256(s[word].as_mut_ptr().add(4 * half).cast(), *lane) };
             }
         }

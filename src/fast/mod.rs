@@ -33,7 +33,7 @@ use std::str::FromStr;
 pub use dispatch::Isa;
 
 use self::block::{Component, Kind, Plan};
-use self::real::Real;
+use self::real::{Real, Word};
 use self::xoshiro::Streams;
 use crate::activation::Activation;
 use crate::distribution::PreActivation;
@@ -104,11 +104,21 @@ enum Plans {
 pub struct FastKernel {
     plan: Plans,
     isa: Isa,
+    note: Option<&'static str>,
+}
+
+/// Why a plan cannot run in the precision asked for.
+enum Unfit {
+    /// f32 cannot represent this experiment faithfully; f64 can.
+    NeedsF64(&'static str),
+    /// Only the reference kernel runs it.
+    Reference(&'static str),
 }
 
 impl FastKernel {
     /// The fast kernel, or the reason it cannot run this experiment (then the caller runs
-    /// the reference kernel). `precision` must be f32 or f64.
+    /// the reference kernel). `precision` must be f32 or f64; an f32 experiment that f32
+    /// cannot represent faithfully (see [`Kernel::note`]) runs in f64.
     pub fn new(
         activation: Activation,
         dist: &PreActivation,
@@ -116,14 +126,22 @@ impl FastKernel {
         precision: Precision,
         isa: Isa,
     ) -> Result<Self, &'static str> {
-        let plan = match precision {
-            Precision::F32 => Plans::F32(plan(activation, dist, depth)?),
-            Precision::F64 => Plans::F64(plan(activation, dist, depth)?),
+        let f64_plan = || match plan::<f64>(activation, dist, depth) {
+            Ok(p) => Ok(Plans::F64(p)),
+            Err(Unfit::NeedsF64(reason) | Unfit::Reference(reason)) => Err(reason),
+        };
+        let (plan, note) = match precision {
+            Precision::F32 => match plan::<f32>(activation, dist, depth) {
+                Ok(p) => (Plans::F32(p), None),
+                Err(Unfit::NeedsF64(reason)) => (f64_plan()?, Some(reason)),
+                Err(Unfit::Reference(reason)) => return Err(reason),
+            },
+            Precision::F64 => (f64_plan()?, None),
             Precision::Reference => {
                 return Err("the reference precision asks for the scalar kernel");
             }
         };
-        Ok(FastKernel { plan, isa })
+        Ok(FastKernel { plan, isa, note })
     }
 
     /// The instruction set this kernel runs on.
@@ -170,6 +188,10 @@ impl Kernel for FastKernel {
         }
     }
 
+    fn note(&self) -> Option<&'static str> {
+        self.note
+    }
+
     fn fill_block(&self, rng: &mut BlockRng, ln_g: &mut [f64], factors: &mut FactorSums) {
         let mut streams = Streams::from_rng(rng);
         match &self.plan {
@@ -180,12 +202,12 @@ impl Kernel for FastKernel {
 }
 
 /// The furthest a standard variate of each kind reaches, in units of its scale: normals
-/// stop near 9.5σ, laplace and logistic near 44.4 (−ln of the smallest uniform).
+/// stop near 9.5σ, laplace near 44.4 (−ln of the smallest uniform), logistic near 45.1.
 fn reach(kind: Kind) -> f64 {
     match kind {
         Kind::Normal => 10.0,
         Kind::Uniform => 1.0,
-        Kind::Laplace | Kind::Logistic => 45.0,
+        Kind::Laplace | Kind::Logistic => 46.0,
         Kind::Point => 0.0,
     }
 }
@@ -194,7 +216,7 @@ fn flatten(
     dist: &PreActivation,
     weight: f64,
     out: &mut Vec<(f64, Kind, f64, f64)>,
-) -> Result<(), &'static str> {
+) -> Result<(), Unfit> {
     let (kind, loc, scale) = match *dist {
         PreActivation::Normal { mu, sigma } => (Kind::Normal, mu, sigma),
         PreActivation::Uniform { lo, hi } => (Kind::Uniform, lo, hi - lo),
@@ -202,7 +224,9 @@ fn flatten(
         PreActivation::Logistic { mu, s } => (Kind::Logistic, mu, s),
         PreActivation::Point { x0 } => (Kind::Point, x0, 0.0),
         PreActivation::StudentT { .. } => {
-            return Err("student-t has no vectorised sampler; the reference kernel runs it");
+            return Err(Unfit::Reference(
+                "student-t has no vectorised sampler; the reference kernel runs it",
+            ));
         }
         PreActivation::Mixture(ref m) => {
             for (w, d) in m.components() {
@@ -215,41 +239,66 @@ fn flatten(
     Ok(())
 }
 
+/// The smallest mixture weight f32 runs: its choice word has 32 bits, so weights are
+/// rounded to multiples of 2^−32, a relative error of at most 2.3·10⁻⁴ here.
+const F32_MIN_WEIGHT: f64 = 1e-6;
+/// The largest |location|/scale f32 runs: beyond it, x = loc + scale·z rounded to f32
+/// loses more than 10⁻⁴ of the scale.
+const F32_MAX_OFFSET: f64 = 1000.0;
+
 fn plan<R: Real>(
     activation: Activation,
     dist: &PreActivation,
     depth: u32,
-) -> Result<Plan<R>, &'static str> {
+) -> Result<Plan<R>, Unfit> {
     let (a, n) = match activation {
         Activation::ScaledTanh { a, n } => (a, n),
         // σ'(x) = ¼·sech²(x/2): a·tanh(n·x) with a = n = ½ as far as f' goes.
         Activation::Sigmoid => (0.5, 0.5),
         Activation::Relu | Activation::LeakyRelu { .. } => {
-            return Err("relu and leaky-relu run on the reference kernel");
+            return Err(Unfit::Reference(
+                "relu and leaky-relu run on the reference kernel",
+            ));
         }
     };
-    if dist.is_point() {
-        return Err("a point mass needs no sampling; the reference kernel computes it exactly");
-    }
     let mut parts = Vec::new();
     flatten(dist, 1.0, &mut parts)?;
+    if parts.iter().all(|&(_, kind, ..)| kind == Kind::Point) {
+        return Err(Unfit::Reference(
+            "a point mass needs no sampling; the reference kernel computes it exactly",
+        ));
+    }
     let reach_x = parts
         .iter()
         .map(|&(_, kind, loc, scale)| loc.abs() + scale * reach(kind))
         .fold(0.0, f64::max);
     let reach_t = 2.0 * n * reach_x;
+    let f32 = R::NAME == "f32";
     if reach_t.is_nan() || reach_t > R::RANGE {
-        return Err(if R::NAME == "f32" {
-            "2n·|x| may overflow f32 for this distribution; use --precision f64"
+        return Err(if f32 {
+            Unfit::NeedsF64("2n·|x| may exceed 1e17, too large for f32 sums: ran in f64")
         } else {
-            "2n·|x| may overflow f64 for this distribution; the reference kernel runs it"
+            Unfit::Reference("2n·|x| may overflow f64: the reference kernel runs it")
         });
+    }
+    if f32 && parts.iter().any(|&(w, ..)| w < F32_MIN_WEIGHT) {
+        return Err(Unfit::NeedsF64(
+            "a mixture weight below 1e-6 is finer than f32's component choice: ran in f64",
+        ));
+    }
+    let offset = |&(_, kind, loc, scale): &(f64, Kind, f64, f64)| {
+        kind != Kind::Point && loc.abs() > F32_MAX_OFFSET * scale
+    };
+    if f32 && parts.iter().any(offset) {
+        return Err(Unfit::NeedsF64(
+            "|location| > 1000·scale would round x coarsely in f32: ran in f64",
+        ));
     }
     let mut cumulative = Vec::new();
     let mut total = 0.0;
     for &(w, ..) in &parts[..parts.len() - 1] {
         total += w;
-        cumulative.push(R::of(total));
+        cumulative.push(R::Word::threshold(total));
     }
     Ok(Plan {
         components: parts

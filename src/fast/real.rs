@@ -16,16 +16,22 @@ use super::xoshiro::{STREAMS, Words};
 
 /// The random word a precision consumes: 32 bits for f32 (so that its loops run eight
 /// lanes wide), 64 for f64.
-pub trait Word: Copy + Default + Debug + Send + Sync + 'static {
+pub trait Word: Copy + Default + Debug + PartialOrd + Send + Sync + 'static {
     /// Words per fill row.
     const ROW: usize;
     /// Fills `out` (a multiple of [`Word::ROW`] long) from `src`.
     fn fill<W: Words>(src: &mut W, out: &mut [Self]);
     /// Bit `i`.
     fn bit(self, i: u32) -> bool;
+    /// The word w such that a uniform word is ≥ w with probability 1 − p (p in [0, 1),
+    /// rounded to the word's resolution: 2^−32 or 2^−64).
+    fn threshold(p: f64) -> Self;
 }
 
 impl Word for u32 {
+    fn threshold(p: f64) -> Self {
+        (p * 4_294_967_296.0).round().min(4_294_967_295.0) as u32
+    }
     #[inline(always)]
     fn bit(self, i: u32) -> bool {
         (self >> i) & 1 == 1
@@ -38,6 +44,9 @@ impl Word for u32 {
 }
 
 impl Word for u64 {
+    fn threshold(p: f64) -> Self {
+        (p * 18_446_744_073_709_551_616.0) as u64 // saturates just below 1
+    }
     #[inline(always)]
     fn bit(self, i: u32) -> bool {
         (self >> i) & 1 == 1
@@ -123,8 +132,9 @@ pub trait Real:
         ln_positive(&[x])[0]
     }
     /// A uniform number in (0, 1] with relative resolution near 0, from bits 1 and up of
-    /// `hi` and `lo` (f32: 31 + 31 bits, smallest value 2^−63) or of `hi` alone (f64: 63
-    /// bits, smallest value 2^−64; `lo` unused), so −ln u reaches 43–44. Bit 0 is free.
+    /// `hi` and `lo` (f32: the 31-bit hi rounded to 24 significant bits, plus lo's 31 bits
+    /// below 2^−31, smallest value 2^−63) or of `hi` alone (f64: 63 bits, smallest value
+    /// 2^−64; `lo` unused), so −ln u reaches 43.7 (f32) and 44.4 (f64). Bit 0 is free.
     fn open_unit(hi: Self::Word, lo: Self::Word) -> Self;
     /// A uniform number in [0, 1) from the top bits of `w` (24 in f32, 52 in f64); bits
     /// 0…2 are free.
@@ -216,7 +226,9 @@ impl Real for f32 {
     const TWO_WORD_UNIFORM: bool = true;
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
-    const RANGE: f64 = 1e30;
+    // Far below f32's 3e38, so that the squares summed for the variance of ln f' cannot
+    // overflow either.
+    const RANGE: f64 = 1e17;
 
     #[inline(always)]
     fn of(x: f64) -> Self {

@@ -339,6 +339,7 @@ fn uncovered_experiments_fall_back_to_the_reference_and_say_why() {
         (vec!["--dist", "student-t(3,1)"], "student-t"),
         (vec!["--activation", "relu"], "relu"),
         (vec!["--dist", "point(0.3)"], "point mass"),
+        (vec!["--dist", "mix(1*mix(1*point(3)))"], "point mass"),
     ] {
         let dir = tmp.path().join(note.replace(' ', "-"));
         vanish()
@@ -479,5 +480,139 @@ fn fast_kernels_are_thread_count_invariant() {
         );
         assert_eq!(a.upper, b.upper);
         assert_eq!(a.lower, b.lower);
+    }
+}
+
+/// Sums in f32 when `f32` (the fast kernel's partial sums), else in f64.
+fn partial_sum(values: impl Iterator<Item = f64>, f32: bool) -> f64 {
+    if f32 {
+        f64::from(values.fold(0f32, |a, v| a + v as f32))
+    } else {
+        values.fold(0.0, |a, v| a + v)
+    }
+}
+
+#[test]
+fn fast_blocks_are_their_draws_regrouped_for_every_depth_and_length() {
+    // An oracle built from the kernel's own sampler and ln f' but none of its block
+    // logic: group g, lane l, factor k is draw g·16K + 16k + l, summed 32 factors at a
+    // time in the working precision. Catches lost, repeated or miscounted elements for
+    // any K (chunks of 32, stages of 64) and any block length (partial groups of 16).
+    let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
+    for spec in [
+        "normal(0,1)",
+        "uniform(-2,2)",
+        "laplace(0,0.5)",
+        "logistic(0,0.5)",
+    ] {
+        for p in FAST {
+            let f32 = p == Precision::F32;
+            for depth in [1u32, 2, 15, 16, 31, 32, 33, 63, 64, 65, 100] {
+                for len in [1usize, 5, 16, 17, 100, 1000] {
+                    let k = kernel(f, spec, depth, p, Isa::detect());
+                    let mut ln_g = vec![0.0; len];
+                    let mut sums = FactorSums::default();
+                    k.fill_block(&mut block_rng(8, 0, depth), &mut ln_g, &mut sums);
+                    let d = depth as usize;
+                    let groups = len.div_ceil(16);
+                    let x = k.draws(&mut block_rng(8, 0, depth), groups * 16 * d);
+                    let l = k.ln_derivatives(&x);
+                    let at = |s: usize, j: usize| l[(s / 16) * 16 * d + 16 * j + s % 16];
+                    let what = format!("{spec} {p} K={depth} len={len}");
+                    for (s, &got) in ln_g.iter().enumerate() {
+                        let want: f64 = (0..d)
+                            .step_by(32)
+                            .map(|r0| partial_sum((r0..d.min(r0 + 32)).map(|j| at(s, j)), f32))
+                            .sum();
+                        assert_eq!(got.to_bits(), want.to_bits(), "{what}: sample {s}");
+                    }
+                    let all: Vec<f64> = (0..len)
+                        .flat_map(|s| (0..d).map(move |j| (s, j)))
+                        .map(|(s, j)| at(s, j))
+                        .collect();
+                    let limit = -(2f64.ln());
+                    let limit = if f32 { f64::from(limit as f32) } else { limit };
+                    assert_eq!(sums.count, (len * d) as u64, "{what}");
+                    assert_eq!(
+                        sums.above_one,
+                        all.iter().filter(|&&v| v > 0.0).count() as u64,
+                        "{what}"
+                    );
+                    assert_eq!(
+                        sums.below_inverse_max,
+                        all.iter().filter(|&&v| v < limit).count() as u64,
+                        "{what}"
+                    );
+                    assert_eq!(sums.shift, at(0, 0), "{what}");
+                    let sum: f64 = all.iter().map(|v| v - sums.shift).sum();
+                    let scale: f64 = all.iter().map(|v| (v - sums.shift).abs()).sum::<f64>() + 1.0;
+                    assert!(
+                        (sums.sum - sum).abs() <= 1e-6 * scale,
+                        "{what}: {} vs {sum}",
+                        sums.sum
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn f32_runs_in_f64_what_f32_cannot_represent_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (spec, note) in [
+        ("mix(1e-9*point(50), 1*normal(0,1))", "weight below 1e-6"),
+        ("normal(0,1e19)", "too large for f32"),
+        ("uniform(1000,1000.001)", "round x coarsely"),
+    ] {
+        let dir = tmp.path().join(note.replace(' ', "-"));
+        vanish()
+            .args([
+                "sim",
+                "--samples",
+                "1000",
+                "--quiet",
+                "--precision",
+                "f32",
+                "--dist",
+                spec,
+            ])
+            .arg("--out")
+            .arg(&dir)
+            .assert()
+            .success();
+        let m: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap())
+                .unwrap();
+        assert!(
+            m["kernel"].as_str().unwrap().starts_with("fast-f64-"),
+            "{spec}: {m}"
+        );
+        assert!(
+            m["kernel_note"].as_str().unwrap().contains(note),
+            "{spec}: {m}"
+        );
+    }
+}
+
+#[test]
+fn tiny_mixture_weights_keep_their_probability() {
+    // mix(w·point(50), normal): each factor is the point with probability w; P(no point in
+    // K·N factors) = (1 − w)^(K·N). Counted through the factors below 1/max f' beyond
+    // what the normal part gives, with w = 1e-5 and 2·10⁷ factors: 200 expected.
+    let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
+    let w = 1e-5;
+    let spec = format!("mix({w:e}*point(50), 1*normal(0,0.01))");
+    for p in FAST {
+        let k = kernel(f, &spec, 100, p, Isa::detect());
+        let x = k.draws(&mut block_rng(12, 0, 0), 20_000_000);
+        let hits = x.iter().filter(|v| **v == 50.0).count();
+        let n = x.len() as f64;
+        within_5_se(
+            &format!("{spec} {p}"),
+            hits as f64 / n,
+            w,
+            (w * (1.0 - w) / n).sqrt(),
+        );
     }
 }
