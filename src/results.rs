@@ -145,6 +145,8 @@ pub struct SimResults {
     pub theory: Option<FactorTheory>,
     /// The non-MC estimates asked for (`--method`).
     pub methods: Vec<MethodEstimate>,
+    /// (log10 g, width of its histogram bucket) at each of [`QUANTILES`].
+    pub quantiles: Vec<(f64, f64)>,
     /// With `exact`: the exact probability of each histogram bucket (same order as
     /// [`Summary::buckets`]) and the mass the lattice could not place.
     pub exact_buckets: Option<(Vec<f64>, f64)>,
@@ -160,6 +162,7 @@ impl SimResults {
             between: ProbabilityEstimate::from_counts(summary.between, n),
             theory: FactorTheory::for_experiment(&experiment),
             methods: Vec::new(),
+            quantiles: summary.quantiles(&QUANTILES),
             exact_buckets: None,
             experiment,
             summary,
@@ -205,10 +208,7 @@ impl SimResults {
 
     /// The widest histogram bucket among those holding the reported quantiles, in decades.
     pub fn quantile_resolution(&self) -> f64 {
-        QUANTILES
-            .iter()
-            .map(|&q| self.summary.quantile_resolution(q))
-            .fold(0.0, f64::max)
+        self.quantiles.iter().map(|q| q.1).fold(0.0, f64::max)
     }
 
     /// Per-factor fractions: (above one, below 1/max f').
@@ -223,11 +223,18 @@ impl SimResults {
 
     /// The summary as JSON (deterministic: no timing, no thread count).
     pub fn to_json(&self) -> Value {
+        self.to_json_with(true)
+    }
+
+    /// [`SimResults::to_json`], with the encoded histograms or without them (tables keep
+    /// their cells lean: the CSV has the quantiles).
+    pub fn to_json_with(&self, histogram: bool) -> Value {
         let s = &self.summary;
         let m = &s.log10_g;
         let quantiles: Vec<Value> = QUANTILES
             .iter()
-            .map(|&q| json!({"q": q, "log10_g": num(s.quantile(q))}))
+            .zip(&self.quantiles)
+            .map(|(&q, v)| json!({"q": q, "log10_g": num(v.0)}))
             .collect();
         let (above, below) = self.factor_fractions();
         let f = &s.factors;
@@ -324,8 +331,8 @@ impl SimResults {
                 "encoding": "HDR V2-deflate, base64; v = round(1000*(log10 g - anchor)); upper records v when v >= 0, lower records -v when v < 0",
                 "anchor_log10_g": num(s.anchor),
                 "quantile_resolution_decades": num(self.quantile_resolution()),
-                "upper_hdr_v2_deflate_base64": crate::output::hdr_base64(&s.upper),
-                "lower_hdr_v2_deflate_base64": crate::output::hdr_base64(&s.lower),
+                "upper_hdr_v2_deflate_base64": if histogram { json!(crate::output::hdr_base64(&s.upper)) } else { Value::Null },
+                "lower_hdr_v2_deflate_base64": if histogram { json!(crate::output::hdr_base64(&s.lower)) } else { Value::Null },
             },
         })
     }
@@ -382,8 +389,8 @@ impl SimResults {
         }
         cols.push(("mean_log10_g".into(), fmt(s.log10_g.mean())));
         cols.push(("sd_log10_g".into(), fmt(s.log10_g.variance().sqrt())));
-        for q in QUANTILES {
-            cols.push((format!("q{}_log10_g", q * 100.0), fmt(s.quantile(q))));
+        for (q, v) in QUANTILES.iter().zip(&self.quantiles) {
+            cols.push((format!("q{}_log10_g", q * 100.0), fmt(v.0)));
         }
         let (above, below) = self.factor_fractions();
         cols.push((

@@ -24,26 +24,26 @@ pub fn simulate(exp: &Experiment, cell: u32, on_block: &(dyn Fn(u64) + Sync)) ->
     let kernel = exp.kernel();
     let thresholds = exp.thresholds();
     let blocks = exp.blocks();
-    // The histograms' anchor: the median log10 g of block 0 (robust to heavy tails, and no
-    // sum to overflow), computed first so that every block records against the same,
-    // deterministic anchor.
+    // Block 0 first: its median log10 g is the histograms' anchor (robust to heavy tails,
+    // and no sum to overflow), so that every block records against the same,
+    // deterministic anchor; then it is recorded like any other block.
+    let len = BLOCK_SAMPLES.min(exp.samples) as usize;
+    let mut ln_g = vec![0.0; len];
+    let mut factors = FactorSums::default();
+    kernel.fill_block(&mut block_rng(exp.seed, cell, 0), &mut ln_g, &mut factors);
     let anchor = {
-        let len = BLOCK_SAMPLES.min(exp.samples) as usize;
-        let mut ln_g = vec![0.0; len];
-        kernel.fill_block(
-            &mut block_rng(exp.seed, cell, 0),
-            &mut ln_g,
-            &mut FactorSums::default(),
-        );
-        let mut finite: Vec<f64> = ln_g.into_iter().filter(|l| l.is_finite()).collect();
-        finite.sort_by(f64::total_cmp);
-        match finite.get(finite.len() / 2) {
-            Some(median) => median / std::f64::consts::LN_10,
-            None => thresholds.ln_cap / std::f64::consts::LN_10,
+        let mut finite: Vec<f64> = ln_g.iter().copied().filter(|l| l.is_finite()).collect();
+        let middle = finite.len() / 2;
+        if finite.is_empty() {
+            thresholds.ln_cap / std::f64::consts::LN_10
+        } else {
+            *finite.select_nth_unstable_by(middle, f64::total_cmp).1 / std::f64::consts::LN_10
         }
     };
     let mut total = Summary::new(thresholds, anchor);
-    let mut start = 0;
+    total.record_block(&ln_g, &factors);
+    on_block(len as u64);
+    let mut start = 1;
     while start < blocks {
         let end = (start + BLOCKS_PER_WAVE).min(blocks);
         // Each worker keeps the tallies of its blocks, to be folded in block order, and

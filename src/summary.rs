@@ -479,8 +479,18 @@ impl Summary {
         self.locate(q).0
     }
 
+    /// (q-quantile, width of its bucket) for each q, from one pass over the buckets.
+    pub fn quantiles(&self, qs: &[f64]) -> Vec<(f64, f64)> {
+        let buckets = self.buckets();
+        qs.iter().map(|&q| self.locate_in(&buckets, q)).collect()
+    }
+
     /// (q-quantile, width of its bucket).
     fn locate(&self, q: f64) -> (f64, f64) {
+        self.locate_in(&self.buckets(), q)
+    }
+
+    fn locate_in(&self, buckets: &[(f64, f64, u64)], q: f64) -> (f64, f64) {
         let m = self.samples - self.not_a_number;
         if m == 0 {
             return (f64::NAN, 0.0);
@@ -494,7 +504,7 @@ impl Summary {
         if rank <= seen {
             return (min, 0.0);
         }
-        for (lo, hi, count) in self.buckets() {
+        for &(lo, hi, count) in buckets {
             seen += count;
             if seen >= rank {
                 return ((0.5 * (lo + hi)).clamp(min, max), hi - lo);

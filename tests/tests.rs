@@ -14,5 +14,7 @@ mod pipeline;
 mod reference;
 #[path = "it/statistics.rs"]
 mod statistics;
+#[path = "it/table.rs"]
+mod table;
 #[path = "it/util.rs"]
 mod util;

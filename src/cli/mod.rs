@@ -8,7 +8,9 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::error::ConfigError;
 
+mod merge;
 mod sim;
+mod table;
 mod thresholds;
 
 /// Monte Carlo of vanishing and exploding gradients: products of activation derivatives
@@ -24,6 +26,11 @@ pub struct Cli {
 enum Command {
     /// Estimate P(vanish), P(explode) and the law of log10 g by Monte Carlo.
     Sim(sim::SimArgs),
+    /// A grid of experiments: P(vanish), P(explode) and log10 g per cell, as CSV, JSON and
+    /// a Markdown table; journaled, resumable, shardable.
+    Table(Box<table::TableArgs>),
+    /// Merge the shards of a table into the files of one unsharded run.
+    Merge(merge::MergeArgs),
     /// The seed's thresholds t1(n), e(n), the depth threshold and their maximisers.
     Thresholds(thresholds::ThresholdsArgs),
     /// Print a shell completion script.
@@ -39,13 +46,21 @@ enum Command {
 /// Runs the binary: parse, run, map the error to an exit code (2 bad input, 1 failure,
 /// 0 quietly on a broken pipe).
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let args: Vec<String> = std::env::args().collect();
+    let args = if args.get(1).is_some_and(|c| c == "table") {
+        table::placeholder_flags(args)
+    } else {
+        args
+    };
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
     let result = match cli.command {
         Command::Sim(args) => sim::run(args),
         Command::Thresholds(args) => thresholds::run(args),
+        Command::Table(args) => table::run(*args),
+        Command::Merge(args) => merge::run(args),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "vanish", &mut out);
@@ -78,6 +93,18 @@ pub(crate) fn print_stdout(text: &str) -> anyhow::Result<()> {
     out.write_all(text.as_bytes())?;
     out.flush()?;
     Ok(())
+}
+
+/// The worker threads of `--threads` (default: every core).
+pub(crate) fn threads(given: Option<usize>) -> Result<usize, ConfigError> {
+    match given {
+        Some(t) if (1..=4096).contains(&t) => Ok(t),
+        Some(t) => Err(ConfigError::new(
+            "--threads",
+            format!("must be from 1 to 4096, got {t}"),
+        )),
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
 }
 
 /// Parses a count such as `1000000`, `1_000_000` or `1e6`: a whole number ≥ 1.

@@ -122,16 +122,7 @@ impl SimArgs {
         for m in &methods {
             m.check(&experiment)?;
         }
-        let threads = match self.threads {
-            Some(t) if (1..=4096).contains(&t) => t,
-            Some(t) => {
-                return Err(ConfigError::new(
-                    "--threads",
-                    format!("must be from 1 to 4096, got {t}"),
-                ));
-            }
-            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        };
+        let threads = super::threads(self.threads)?;
         // Checked last, so that bad flags never leave a folder behind.
         let out = self.out.as_deref().map(prepare_out_dir).transpose()?;
         Ok(SimSettings {
@@ -380,7 +371,8 @@ fn table(r: &SimResults, elapsed: f64, threads: usize) -> String {
     }
     let qs: Vec<String> = QUANTILES
         .iter()
-        .map(|&q| format!("{}%: {}", q * 100.0, sig(s.quantile(q), 4)))
+        .zip(&r.quantiles)
+        .map(|(&q, v)| format!("{}%: {}", q * 100.0, sig(v.0, 4)))
         .collect();
     line(format!("  quantiles  {}", qs[..5].join("  ")));
     line(format!("             {}", qs[5..].join("  ")));

@@ -1,0 +1,154 @@
+//! `vanish merge`: the shards of a table → the files one unsharded run writes.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use serde_json::{Value, json};
+
+use crate::error::ConfigError;
+use crate::grid::Grid;
+use crate::output::{prepare_out_dir, write_atomic};
+use crate::table::{self, CellRecord, JOURNAL};
+
+/// The raw flags of `vanish merge`.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  vanish merge runs/s0 runs/s1 runs/s2 runs/s3 --out runs/t")]
+pub struct MergeArgs {
+    /// The shard folders, each written by `vanish table --shard I/N --out DIR`.
+    #[arg(required = true)]
+    dirs: Vec<PathBuf>,
+    /// Where the merged table goes.
+    #[arg(short, long)]
+    out: PathBuf,
+    /// The parameter down the Markdown table [default: the first that varies].
+    #[arg(long)]
+    rows: Option<String>,
+    /// The parameter across the Markdown table [default: the second that varies].
+    #[arg(long)]
+    cols: Option<String>,
+    /// The CSV column shown in the Markdown table.
+    #[arg(long, default_value = "p_vanish")]
+    value: String,
+    /// No summary line on stderr.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+pub(super) fn run(args: MergeArgs) -> anyhow::Result<()> {
+    let bad = |m: String| ConfigError::new("DIR", m);
+    let mut grid_json: Option<Value> = None;
+    let mut count = None;
+    let mut seen: Vec<Option<PathBuf>> = Vec::new();
+    let mut records: Vec<CellRecord> = Vec::new();
+    let mut elapsed = 0.0;
+    let mut shards = Vec::new();
+    for dir in &args.dirs {
+        let path = dir.join(JOURNAL);
+        if !path.is_file() {
+            return Err(bad(format!(
+                "'{}' holds no {JOURNAL}: not a table shard",
+                dir.display()
+            ))
+            .into());
+        }
+        let (header, recs, _) = table::read(&path)?;
+        let (i, n) = match header["shard"]
+            .as_array()
+            .map(|a| (a[0].as_u64(), a[1].as_u64()))
+        {
+            Some((Some(i), Some(n))) => (i as usize, n as usize),
+            _ => {
+                return Err(bad(format!(
+                    "'{}' is not a shard (made without --shard)",
+                    dir.display()
+                ))
+                .into());
+            }
+        };
+        match (&grid_json, count) {
+            (None, _) => {
+                grid_json = Some(header["grid"].clone());
+                count = Some(n);
+                seen = vec![None; n];
+            }
+            (Some(g), Some(c)) if g == &header["grid"] && c == n => {}
+            _ => {
+                return Err(bad(format!(
+                    "'{}' is a shard of another grid or split than '{}'",
+                    dir.display(),
+                    args.dirs[0].display()
+                ))
+                .into());
+            }
+        }
+        if let Some(other) = &seen[i] {
+            return Err(bad(format!(
+                "shard {i}/{n} is given twice: '{}' and '{}'",
+                other.display(),
+                dir.display()
+            ))
+            .into());
+        }
+        seen[i] = Some(dir.clone());
+        if let Ok(text) = std::fs::read_to_string(dir.join("manifest.json"))
+            && let Ok(m) = serde_json::from_str::<Value>(&text)
+        {
+            elapsed += m["elapsed_s"].as_f64().unwrap_or(0.0);
+        }
+        shards.push((
+            i,
+            n,
+            dir.clone(),
+            recs.iter().map(|r| r.cell).collect::<Vec<_>>(),
+        ));
+        records.extend(recs);
+    }
+    let n = count.expect("at least one folder");
+    let missing: Vec<String> = (0..n)
+        .filter(|&i| seen[i].is_none())
+        .map(|i| format!("{i}/{n}"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(bad(format!("shards {} are missing", missing.join(", "))).into());
+    }
+    let grid = Grid::from_json(grid_json.as_ref().expect("a grid"))?;
+    for (i, n, dir, mut cells) in shards {
+        cells.sort_unstable();
+        cells.dedup();
+        if cells != grid.shard(i, n) {
+            return Err(bad(format!(
+                "shard {i}/{n} in '{}' is unfinished or not the shard it says (resume it with \
+                 the same flags and --resume)",
+                dir.display()
+            ))
+            .into());
+        }
+    }
+    let records = table::complete(records, grid.cells())?;
+    let pivot = super::table::pivot(&grid, args.rows, args.cols, args.value)?;
+    let out = prepare_out_dir(&args.out)?;
+    let kernel = grid.experiment(0)?.kernel();
+    // The merged folder is a finished run's folder: its journal holds every cell, in order.
+    let mut journal = serde_json::to_string(&table::journal_header(&grid, None))?;
+    journal.push('\n');
+    for r in &records {
+        journal.push_str(&serde_json::to_string(r)?);
+        journal.push('\n');
+    }
+    write_atomic(&out.join(JOURNAL), journal.as_bytes())?;
+    let run_fields = json!({
+        "threads": null,
+        "elapsed_s": elapsed,
+        "kernel": kernel.name(),
+        "kernel_note": kernel.note(),
+    });
+    table::write_outputs(&out, &grid, &records, &pivot, run_fields)?;
+    if !args.quiet {
+        eprintln!(
+            "merged {n} shards, {} cells, into {}",
+            grid.cells(),
+            out.display()
+        );
+    }
+    Ok(())
+}

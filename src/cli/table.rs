@@ -1,0 +1,401 @@
+//! `vanish table`: a grid of `sim` experiments → a tidy CSV, JSON and a Markdown pivot,
+//! journaled cell by cell (`--resume`), in shards (`--shard I/N`) for clusters.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Args;
+use serde_json::json;
+
+use crate::error::ConfigError;
+use crate::fast::Precision;
+use crate::grid::{Axis, Grid, placeholders};
+use crate::methods::Method;
+use crate::output::prepare_out_dir;
+use crate::table::{self, CellRecord, JOURNAL, Journal, Pivot};
+
+const EXAMPLES: &str = "Examples:
+  vanish table --n 1,1.5,2,3 --depth 10,50,100 --samples 1e5
+  vanish table --dist 'normal(0,{s})' --s 0.25,0.5,1,2 --n 1:3:0.5 --rows n --cols s
+  vanish table --n 1:3:0.25 --depth 10:100:10 --out runs/t          # journaled
+  vanish table --n 1:3:0.25 --depth 10:100:10 --out runs/t --resume # after a kill
+  vanish table … --shard 0/4 --out runs/s0   (…  1/4, 2/4, 3/4), then
+  vanish merge runs/s0 runs/s1 runs/s2 runs/s3 --out runs/t
+
+Every numeric parameter takes one value, a list (1,1.5,2) or an inclusive range
+(start:stop:step). A --dist placeholder {name} takes its values from --name (or
+--set name=VALUES). Each cell is the experiment `vanish sim` runs with its values and
+seed: cells share their random streams (common random numbers).";
+
+/// The raw flags of `vanish table`.
+#[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
+pub struct TableArgs {
+    /// K values (list or range).
+    #[arg(short = 'k', long, default_value = "50")]
+    depth: String,
+    /// N values, samples per cell (list or range; 1e5 and 100_000 accepted).
+    #[arg(short = 'N', long, default_value = "1e6")]
+    samples: String,
+    /// The distribution of x, with optional {name} placeholders.
+    #[arg(short, long, default_value = "normal(0,1)")]
+    dist: String,
+    /// The activation: tanh, lecun, relu, leaky-relu(α), sigmoid.
+    #[arg(long, default_value = "tanh")]
+    activation: String,
+    /// Slopes n of a·tanh(n·x) [default: 2].
+    #[arg(short, long, allow_negative_numbers = true)]
+    n: Option<String>,
+    /// Amplitudes a of a·tanh(n·x) [default: 1].
+    #[arg(short, long, allow_negative_numbers = true)]
+    a: Option<String>,
+    /// Vanish thresholds.
+    #[arg(long, default_value = "1e-6", allow_negative_numbers = true)]
+    vanish_below: String,
+    /// Explode thresholds.
+    #[arg(long, default_value = "1e6", allow_negative_numbers = true)]
+    explode_above: String,
+    /// Values of a --dist placeholder: NAME=VALUES (what `--NAME VALUES` becomes).
+    #[arg(long = "set", value_name = "NAME=VALUES")]
+    set: Vec<String>,
+    /// Estimates beside Monte Carlo in every cell: mc, exact, saddle, clt, is, all.
+    #[arg(short, long, default_value = "mc")]
+    method: String,
+    /// Seed of every random stream.
+    #[arg(short, long, default_value_t = 1)]
+    seed: u64,
+    /// Kernel arithmetic: f64, f32 or reference (as for `sim`).
+    #[arg(long, default_value = "f64")]
+    precision: String,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(short = 'j', long)]
+    threads: Option<usize>,
+    /// Folder for table.csv, table.json, table.md, manifest.json and the journal.
+    #[arg(short, long)]
+    out: Option<PathBuf>,
+    /// Finish the run whose journal is in --out: compute only the missing cells.
+    #[arg(long)]
+    resume: bool,
+    /// Compute shard I of N (0 ≤ I < N) into --out, for `vanish merge`.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<String>,
+    /// The parameter down the Markdown table [default: the first that varies].
+    #[arg(long)]
+    rows: Option<String>,
+    /// The parameter across the Markdown table [default: the second that varies].
+    #[arg(long)]
+    cols: Option<String>,
+    /// The CSV column shown in the Markdown table.
+    #[arg(long, default_value = "p_vanish")]
+    value: String,
+    /// Run a grid of more than 10^6 cells or 2·10^13 derivatives.
+    #[arg(long)]
+    force: bool,
+    /// Print table.json on stdout instead of the Markdown table.
+    #[arg(long)]
+    json: bool,
+    /// No progress bar and no table on stdout.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+/// Rewrites `--NAME VALUES` and `--NAME=VALUES`, for each {NAME} placeholder of `--dist`,
+/// into `--set NAME=VALUES`, so that placeholders read like any other parameter.
+pub(super) fn placeholder_flags(args: Vec<String>) -> Vec<String> {
+    let dist = args
+        .iter()
+        .enumerate()
+        .find_map(|(i, a)| {
+            if a == "--dist" || a == "-d" {
+                args.get(i + 1).cloned()
+            } else {
+                a.strip_prefix("--dist=").map(str::to_string)
+            }
+        })
+        .unwrap_or_default();
+    let holes = placeholders(&dist);
+    let mut out = Vec::with_capacity(args.len());
+    let mut it = args.into_iter();
+    while let Some(a) = it.next() {
+        let name = a
+            .strip_prefix("--")
+            .map(|s| s.split('=').next().unwrap_or(s).to_string());
+        match name {
+            Some(n) if holes.contains(&n) => {
+                let value = match a.split_once('=') {
+                    Some((_, v)) => Some(v.to_string()),
+                    None => it.next(),
+                };
+                out.push("--set".into());
+                out.push(format!("{n}={}", value.unwrap_or_default()));
+            }
+            _ => out.push(a),
+        }
+    }
+    out
+}
+
+/// The values of a numeric flag: a list or a range (underscores allowed in counts).
+fn values(flag: &str, text: &str) -> Result<Vec<f64>, ConfigError> {
+    super::parse_values(flag, &text.replace('_', ""))
+}
+
+fn parse_shard(text: &str) -> Result<(usize, usize), ConfigError> {
+    let bad = || {
+        ConfigError::new(
+            "--shard",
+            format!("'{text}': give I/N with 0 ≤ I < N, e.g. 0/4"),
+        )
+    };
+    let (i, n) = text.split_once('/').ok_or_else(bad)?;
+    let (i, n): (usize, usize) = (
+        i.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if n == 0 || i >= n || n > 100_000 {
+        return Err(bad());
+    }
+    Ok((i, n))
+}
+
+struct TableSettings {
+    grid: Grid,
+    pivot: Pivot,
+    threads: usize,
+    out: Option<PathBuf>,
+    resume: bool,
+    shard: Option<(usize, usize)>,
+    json: bool,
+    quiet: bool,
+}
+
+/// The pivot of `--rows/--cols/--value`, with defaults from the varying parameters.
+pub(super) fn pivot(
+    grid: &Grid,
+    rows: Option<String>,
+    cols: Option<String>,
+    value: String,
+) -> Result<Pivot, ConfigError> {
+    let varying: Vec<String> = grid.varying().iter().map(|a| a.name.clone()).collect();
+    let taken = [rows.clone(), cols.clone()];
+    let mut free = varying
+        .iter()
+        .filter(|v| !taken.contains(&Some(v.to_string())));
+    let rows = rows
+        .or_else(|| free.next().cloned())
+        .unwrap_or_else(|| "n".into());
+    let cols = cols.or_else(|| free.next().cloned()).unwrap_or_else(|| {
+        if rows == "depth" {
+            "n".into()
+        } else {
+            "depth".into()
+        }
+    });
+    for (flag, name) in [("--rows", &rows), ("--cols", &cols)] {
+        if !grid.axes().iter().any(|a| &a.name == name) {
+            let names: Vec<&str> = grid.axes().iter().map(|a| a.name.as_str()).collect();
+            return Err(ConfigError::new(
+                flag,
+                format!(
+                    "'{name}' is not a parameter; parameters: {}",
+                    names.join(", ")
+                ),
+            ));
+        }
+    }
+    if rows == cols {
+        return Err(ConfigError::new("--cols", "must differ from --rows"));
+    }
+    Ok(Pivot { rows, cols, value })
+}
+
+impl TableArgs {
+    fn validate(self) -> Result<TableSettings, ConfigError> {
+        let is_tanh = self.activation.trim().eq_ignore_ascii_case("tanh");
+        if !is_tanh && (self.n.is_some() || self.a.is_some()) {
+            let flag = if self.n.is_some() { "--n" } else { "--a" };
+            return Err(ConfigError::new(
+                flag,
+                "sets a·tanh(n·x) and goes with --activation tanh only",
+            ));
+        }
+        let mut axes = vec![
+            Axis::new("n", values("--n", self.n.as_deref().unwrap_or("2"))?),
+            Axis::new("a", values("--a", self.a.as_deref().unwrap_or("1"))?),
+            Axis::new("depth", values("--depth", &self.depth)?),
+            Axis::new("samples", values("--samples", &self.samples)?),
+            Axis::new(
+                "vanish_below",
+                values("--vanish-below", &self.vanish_below)?,
+            ),
+            Axis::new(
+                "explode_above",
+                values("--explode-above", &self.explode_above)?,
+            ),
+        ];
+        for s in &self.set {
+            let (name, text) = s.split_once('=').ok_or_else(|| {
+                ConfigError::new("--set", format!("'{s}': give NAME=VALUES, e.g. s=0.5,1,2"))
+            })?;
+            axes.push(Axis::new(
+                name.trim(),
+                values(&format!("--{}", name.trim()), text)?,
+            ));
+        }
+        let methods = Method::parse_list(&self.method)?;
+        let precision: Precision = self.precision.parse()?;
+        let grid = Grid::new(
+            &self.activation,
+            &self.dist,
+            axes,
+            self.seed,
+            precision,
+            methods,
+        )?;
+        if !self.force {
+            grid.check_size()?;
+        }
+        let pivot = pivot(&grid, self.rows, self.cols, self.value)?;
+        let shard = self.shard.as_deref().map(parse_shard).transpose()?;
+        if (self.resume || shard.is_some()) && self.out.is_none() {
+            let flag = if self.resume { "--resume" } else { "--shard" };
+            return Err(ConfigError::new(
+                flag,
+                "needs --out (the folder of the journal)",
+            ));
+        }
+        let threads = super::threads(self.threads)?;
+        let out = self.out.as_deref().map(prepare_out_dir).transpose()?;
+        Ok(TableSettings {
+            grid,
+            pivot,
+            threads,
+            out,
+            resume: self.resume,
+            shard,
+            json: self.json,
+            quiet: self.quiet,
+        })
+    }
+}
+
+pub(super) fn run(args: TableArgs) -> anyhow::Result<()> {
+    let s = args.validate()?;
+    let grid = &s.grid;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(s.threads)
+        .build()
+        .context("starting the worker threads")?;
+    let mine: Vec<usize> = match s.shard {
+        Some((i, n)) => grid.shard(i, n),
+        None => (0..grid.cells()).collect(),
+    };
+    let started = Instant::now();
+    let records: Vec<CellRecord> = match &s.out {
+        None => {
+            let bar = progress(grid, &mine, s.quiet);
+            let r = pool.install(|| {
+                use rayon::prelude::*;
+                mine.par_iter()
+                    .map(|&i| table::compute_cell(grid, i, &|n| bar.inc(n)))
+                    .collect()
+            });
+            bar.finish_and_clear();
+            r
+        }
+        Some(dir) => {
+            let header = table::journal_header(grid, s.shard);
+            let (journal, done) = if s.resume {
+                Journal::resume(dir, &header)?
+            } else {
+                (Journal::create(dir, &header)?, Vec::new())
+            };
+            let pending: Vec<usize> = mine
+                .iter()
+                .copied()
+                .filter(|c| !done.iter().any(|r| r.cell == *c))
+                .collect();
+            let bar = progress(grid, &pending, s.quiet);
+            pool.install(|| table::compute(grid, &pending, journal, &|n| bar.inc(n)))?;
+            bar.finish_and_clear();
+            let (_, records, _) = table::read(&dir.join(JOURNAL))?;
+            records
+        }
+    };
+    let elapsed = started.elapsed().as_secs_f64();
+    let kernel = grid.experiment(0)?.kernel();
+    let run_fields = json!({
+        "threads": s.threads,
+        "elapsed_s": elapsed,
+        "kernel": kernel.name(),
+        "kernel_note": kernel.note(),
+    });
+    if let (Some(dir), Some((i, n))) = (&s.out, s.shard) {
+        let mut records = records;
+        records.sort_by_key(|r| r.cell);
+        let manifest = json!({
+            "tool": "vanish",
+            "version": env!("CARGO_PKG_VERSION"),
+            "command": "table --shard",
+            "shard": [i, n],
+            "cells": records.iter().map(|r| r.cell).collect::<Vec<_>>(),
+            "grid": grid.to_json(),
+            "threads": s.threads,
+            "elapsed_s": elapsed,
+            "kernel": kernel.name(),
+            "files": [JOURNAL],
+        });
+        crate::output::write_atomic(
+            &dir.join("manifest.json"),
+            table::pretty(&manifest).as_bytes(),
+        )?;
+        if !s.quiet {
+            eprintln!(
+                "shard {i}/{n}: {} cells in {}; merge the shards with `vanish merge`",
+                records.len(),
+                dir.display()
+            );
+        }
+        return Ok(());
+    }
+    let records = table::complete(records, grid.cells())?;
+    if let Some(dir) = &s.out {
+        table::write_outputs(dir, grid, &records, &s.pivot, run_fields)?;
+    }
+    if s.json {
+        let cells: Vec<_> = records
+            .iter()
+            .map(|r| json!({"cell": r.cell, "summary": r.summary}))
+            .collect();
+        super::print_stdout(&table::pretty(
+            &json!({"grid": grid.to_json(), "cells": cells}),
+        ))?;
+    } else if !s.quiet {
+        let md = table::markdown(grid, &records, &s.pivot)?;
+        super::print_stdout(&format!(
+            "{md}\n{} cells, {:.3e} derivatives in {elapsed:.2} s on {} threads\n",
+            grid.cells(),
+            mine.iter().map(|&i| grid.cost(i)).sum::<f64>(),
+            s.threads
+        ))?;
+    }
+    Ok(())
+}
+
+fn progress(grid: &Grid, cells: &[usize], quiet: bool) -> indicatif::ProgressBar {
+    let samples: u64 = cells.iter().map(|&i| grid.value(i, "samples") as u64).sum();
+    let work: f64 = cells.iter().map(|&i| grid.cost(i)).sum();
+    if quiet || !std::io::stderr().is_terminal() || work < 3e7 {
+        return indicatif::ProgressBar::hidden();
+    }
+    let b = indicatif::ProgressBar::new(samples);
+    b.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} samples, ETA {eta}",
+        )
+        .expect("valid template"),
+    );
+    b
+}

@@ -1,0 +1,508 @@
+//! Parameter grids for `vanish table`: axes of values, the cells of their product, the
+//! grid's fingerprint (what a journal and a shard must match), and shards balanced by cost.
+//!
+//! Every cell is the experiment `vanish sim` runs with the same values and seed: cells draw
+//! the same streams (common random numbers), so a cell can be checked with `sim`, and
+//! neighbouring cells differ by their parameters, not by their noise.
+//!
+//! ```
+//! use vanish::grid::{Axis, Grid};
+//! let g = Grid::new("tanh", "normal(0,{s})", vec![
+//!     Axis::new("n", vec![1.0, 2.0]), Axis::new("s", vec![0.5, 1.0, 2.0])],
+//!     1, Default::default(), vec![]).unwrap();
+//! assert_eq!(g.cells(), 6);
+//! let e = g.experiment(5).unwrap();            // n = 2, s = 2 (the last axis runs fastest)
+//! assert_eq!(e.to_json()["dist"], "normal(0,2)");
+//! assert_eq!(g.shard(0, 2).len() + g.shard(1, 2).len(), 6);
+//! ```
+
+use serde_json::{Value, json};
+
+use crate::activation::Activation;
+use crate::distribution::PreActivation;
+use crate::error::ConfigError;
+use crate::experiment::Experiment;
+use crate::fast::Precision;
+use crate::methods::Method;
+use crate::results::fmt;
+use crate::source::Source;
+
+/// The parameters every grid has, in cell order (placeholders of the distribution follow
+/// `depth`), with their defaults: the defaults of `vanish sim`.
+pub const PARAMETERS: [(&str, f64); 6] = [
+    ("n", 2.0),
+    ("a", 1.0),
+    ("depth", 50.0),
+    ("samples", 1e6),
+    ("vanish_below", 1e-6),
+    ("explode_above", 1e6),
+];
+
+/// Most cells a grid may have without `--force`.
+pub const MAX_CELLS: usize = 1_000_000;
+/// Most derivatives (Σ samples·depth) a grid may cost without `--force`: about a day of
+/// this tool on one 2-core machine.
+pub const MAX_WORK: f64 = 2e13;
+
+/// One parameter and its values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Axis {
+    /// The parameter: one of [`PARAMETERS`] or a placeholder of the distribution.
+    pub name: String,
+    /// Its values, in the order given.
+    pub values: Vec<f64>,
+}
+
+impl Axis {
+    /// An axis.
+    pub fn new(name: &str, values: Vec<f64>) -> Self {
+        Axis {
+            name: name.to_string(),
+            values,
+        }
+    }
+}
+
+/// A validated grid: every cell's experiment has been built and checked.
+#[derive(Debug, Clone)]
+pub struct Grid {
+    activation: String,
+    dist: String,
+    axes: Vec<Axis>,
+    seed: u64,
+    precision: Precision,
+    methods: Vec<Method>,
+    /// Per cell: samples·depth.
+    costs: Vec<f64>,
+}
+
+/// The `{name}` placeholders of a distribution template, in order of first appearance.
+pub fn placeholders(template: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut rest = template;
+    while let Some(i) = rest.find('{') {
+        let Some(j) = rest[i..].find('}') else { break };
+        let name = rest[i + 1..i + j].trim().to_string();
+        if !out.contains(&name) {
+            out.push(name);
+        }
+        rest = &rest[i + j + 1..];
+    }
+    out
+}
+
+/// A parameter value as a reader writes it: 50, not 50.0; 1e-6 stays 1e-6.
+pub fn label(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        fmt(v)
+    }
+}
+
+fn flag(name: &str) -> String {
+    format!("--{}", name.replace('_', "-"))
+}
+
+impl Grid {
+    /// Builds a grid from `axes` (parameters left out take the `sim` defaults; every
+    /// placeholder of `dist` needs an axis) and validates every cell.
+    pub fn new(
+        activation: &str,
+        dist: &str,
+        axes: Vec<Axis>,
+        seed: u64,
+        precision: Precision,
+        methods: Vec<Method>,
+    ) -> Result<Self, ConfigError> {
+        let holes = placeholders(dist);
+        for h in &holes {
+            let valid = !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid || PARAMETERS.iter().any(|(p, _)| p == h) {
+                return Err(ConfigError::new(
+                    "--dist",
+                    format!(
+                        "placeholder '{{{h}}}': a name of letters, digits and _ that is not a \
+                         parameter of the grid (n, a, depth, samples, vanish_below, explode_above)"
+                    ),
+                ));
+            }
+        }
+        let mut ordered = Vec::new();
+        let names: Vec<String> = PARAMETERS[..3]
+            .iter()
+            .map(|p| p.0.to_string())
+            .chain(holes.iter().cloned())
+            .chain(PARAMETERS[3..].iter().map(|p| p.0.to_string()))
+            .collect();
+        for name in &names {
+            let given: Vec<&Axis> = axes.iter().filter(|a| &a.name == name).collect();
+            let values = match given.as_slice() {
+                [] => match PARAMETERS.iter().find(|p| p.0 == name) {
+                    Some(&(_, default)) => vec![default],
+                    None => {
+                        return Err(ConfigError::new(
+                            flag(name),
+                            format!("gives the values of {{{name}}} in --dist, and is missing"),
+                        ));
+                    }
+                },
+                [a] => a.values.clone(),
+                _ => return Err(ConfigError::new(flag(name), "is given twice")),
+            };
+            if values.is_empty() {
+                return Err(ConfigError::new(flag(name), "needs at least one value"));
+            }
+            ordered.push(Axis::new(name, values));
+        }
+        if let Some(extra) = axes.iter().find(|a| !names.contains(&a.name)) {
+            return Err(ConfigError::new(
+                flag(&extra.name),
+                format!("is not a parameter and not a placeholder of --dist '{dist}'"),
+            ));
+        }
+        let cells = ordered
+            .iter()
+            .try_fold(1usize, |n, a| n.checked_mul(a.values.len()));
+        let mut grid = Grid {
+            activation: activation.to_string(),
+            dist: dist.to_string(),
+            axes: ordered,
+            seed,
+            precision,
+            methods,
+            costs: Vec::new(),
+        };
+        match cells {
+            Some(n) if n <= 100 * MAX_CELLS => {}
+            _ => {
+                return Err(ConfigError::new(
+                    "--n",
+                    "the grid has more than 10^8 cells; no table is that large",
+                ));
+            }
+        }
+        let cells = grid.cells();
+        grid.costs.reserve(cells);
+        for i in 0..cells {
+            let e = grid.experiment(i)?;
+            for m in &grid.methods {
+                m.check(&e)?;
+            }
+            grid.costs.push(e.samples as f64 * f64::from(e.depth));
+        }
+        Ok(grid)
+    }
+
+    /// Refuses a grid of more than [`MAX_CELLS`] cells or [`MAX_WORK`] derivatives.
+    pub fn check_size(&self) -> Result<(), ConfigError> {
+        let cells = self.cells();
+        if cells > MAX_CELLS {
+            return Err(ConfigError::new(
+                "--force",
+                format!(
+                    "the grid has {cells} cells (more than {MAX_CELLS}); add --force to run it"
+                ),
+            ));
+        }
+        let work = self.work();
+        if work > MAX_WORK {
+            return Err(ConfigError::new(
+                "--force",
+                format!(
+                    "the grid costs {work:.2e} derivatives (Σ samples·depth; more than \
+                     {MAX_WORK:.0e}, about a day here); add --force to run it"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The number of cells.
+    pub fn cells(&self) -> usize {
+        self.axes.iter().map(|a| a.values.len()).product()
+    }
+
+    /// The axes, every parameter in cell order (single values included).
+    pub fn axes(&self) -> &[Axis] {
+        &self.axes
+    }
+
+    /// The axes with more than one value.
+    pub fn varying(&self) -> Vec<&Axis> {
+        self.axes.iter().filter(|a| a.values.len() > 1).collect()
+    }
+
+    /// The distribution's placeholders.
+    pub fn placeholders(&self) -> Vec<String> {
+        placeholders(&self.dist)
+    }
+
+    /// Σ samples·depth over the cells.
+    pub fn work(&self) -> f64 {
+        self.costs.iter().sum()
+    }
+
+    /// samples·depth of cell `i`.
+    pub fn cost(&self, i: usize) -> f64 {
+        self.costs[i]
+    }
+
+    /// The estimation methods of every cell.
+    pub fn methods(&self) -> &[Method] {
+        &self.methods
+    }
+
+    /// The value of each axis at cell `i` (the last axis runs fastest).
+    pub fn values(&self, i: usize) -> Vec<f64> {
+        let mut rest = i;
+        let mut out = vec![0.0; self.axes.len()];
+        for (k, a) in self.axes.iter().enumerate().rev() {
+            out[k] = a.values[rest % a.values.len()];
+            rest /= a.values.len();
+        }
+        out
+    }
+
+    /// The value of parameter `name` at cell `i`.
+    pub fn value(&self, i: usize, name: &str) -> f64 {
+        let k = self
+            .axes
+            .iter()
+            .position(|a| a.name == name)
+            .expect("a parameter");
+        self.values(i)[k]
+    }
+
+    /// The validated experiment of cell `i`; errors name the flag of the bad value.
+    pub fn experiment(&self, i: usize) -> Result<Experiment, ConfigError> {
+        let values = self.values(i);
+        let get = |name: &str| {
+            values[self
+                .axes
+                .iter()
+                .position(|a| a.name == name)
+                .expect("parameter")]
+        };
+        let whole = |name: &str, max: f64| -> Result<f64, ConfigError> {
+            let v = get(name);
+            if v.fract() != 0.0 || !(1.0..=max).contains(&v) {
+                return Err(ConfigError::new(
+                    flag(name),
+                    format!("needs whole numbers from 1 to {max:e}, got {}", fmt(v)),
+                ));
+            }
+            Ok(v)
+        };
+        let depth = whole("depth", f64::from(crate::experiment::MAX_DEPTH))? as u32;
+        let samples = whole("samples", crate::experiment::MAX_SAMPLES as f64)? as u64;
+        let is_tanh = self.activation.trim().eq_ignore_ascii_case("tanh");
+        let activation = Activation::parse(
+            &self.activation,
+            if is_tanh { get("a") } else { 1.0 },
+            if is_tanh { get("n") } else { 1.0 },
+        )?;
+        let mut spec = self.dist.clone();
+        for name in placeholders(&self.dist) {
+            spec = spec.replace(&format!("{{{name}}}"), &fmt(get(&name)));
+        }
+        let dist: PreActivation = spec.parse().map_err(|e: ConfigError| {
+            ConfigError::new("--dist", format!("at {}: {}", self.describe(i), e.message))
+        })?;
+        Ok(Experiment::new(
+            activation,
+            Source::Iid { dist },
+            depth,
+            samples,
+            get("vanish_below"),
+            get("explode_above"),
+            self.seed,
+        )?
+        .with_precision(self.precision))
+    }
+
+    /// `n=2, depth=50, s=0.5`: the varying parameters of cell `i`.
+    pub fn describe(&self, i: usize) -> String {
+        let values = self.values(i);
+        let parts: Vec<String> = self
+            .axes
+            .iter()
+            .zip(values)
+            .filter(|(a, _)| a.values.len() > 1)
+            .map(|(a, v)| format!("{}={}", a.name, label(v)))
+            .collect();
+        if parts.is_empty() {
+            "the only cell".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+
+    /// The resolved grid, as recorded in journals and manifests; two grids with equal
+    /// JSON compute the same numbers.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "activation": self.activation,
+            "dist": self.dist,
+            "axes": self.axes.iter().map(|a| json!({"name": a.name, "values": a.values})).collect::<Vec<_>>(),
+            "seed": self.seed,
+            "precision": self.precision.name(),
+            "methods": self.methods.iter().map(|m| m.to_string()).collect::<Vec<_>>(),
+            "cells": self.cells(),
+            "block_samples": crate::experiment::BLOCK_SAMPLES,
+            "version": env!("CARGO_PKG_VERSION"),
+        })
+    }
+
+    /// The grid recorded by [`Grid::to_json`] (in a journal or manifest), rebuilt and
+    /// validated; refused when it was made by another version of the tool.
+    pub fn from_json(v: &Value) -> Result<Self, ConfigError> {
+        let bad =
+            |what: &str| ConfigError::new("DIR", format!("the recorded grid has no valid {what}"));
+        let text = |k: &str| v[k].as_str().ok_or_else(|| bad(k));
+        if text("version")? != env!("CARGO_PKG_VERSION") {
+            return Err(ConfigError::new(
+                "DIR",
+                format!(
+                    "made by vanish {}, this is {}",
+                    text("version")?,
+                    env!("CARGO_PKG_VERSION")
+                ),
+            ));
+        }
+        let axes = v["axes"]
+            .as_array()
+            .ok_or_else(|| bad("axes"))?
+            .iter()
+            .map(|a| {
+                let name = a["name"].as_str().ok_or_else(|| bad("axis name"))?;
+                let values: Option<Vec<f64>> = a["values"]
+                    .as_array()
+                    .map(|vs| vs.iter().filter_map(Value::as_f64).collect());
+                Ok(Axis::new(name, values.ok_or_else(|| bad("axis values"))?))
+            })
+            .collect::<Result<Vec<_>, ConfigError>>()?;
+        let methods: Vec<String> = v["methods"]
+            .as_array()
+            .ok_or_else(|| bad("methods"))?
+            .iter()
+            .filter_map(|m| m.as_str().map(str::to_string))
+            .collect();
+        let methods = if methods.is_empty() {
+            Vec::new()
+        } else {
+            Method::parse_list(&methods.join(","))?
+        };
+        let grid = Grid::new(
+            text("activation")?,
+            text("dist")?,
+            axes,
+            v["seed"].as_u64().ok_or_else(|| bad("seed"))?,
+            text("precision")?.parse()?,
+            methods,
+        )?;
+        if &grid.to_json() != v {
+            return Err(bad("form (it does not rebuild to itself)"));
+        }
+        Ok(grid)
+    }
+
+    /// The cells of shard `index` of `count` (0-based), balanced by cost: cells in
+    /// decreasing samples·depth (ties by index) each go to the least-loaded shard (ties to
+    /// the lowest). A pure function of the grid, so every shard computes the same split.
+    pub fn shard(&self, index: usize, count: usize) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.cells()).collect();
+        order.sort_by(|&a, &b| self.costs[b].total_cmp(&self.costs[a]).then(a.cmp(&b)));
+        let mut load = vec![0.0f64; count];
+        let mut mine = Vec::new();
+        for i in order {
+            let (least, _) = load
+                .iter()
+                .enumerate()
+                .fold(
+                    (0, f64::INFINITY),
+                    |best, (k, &l)| if l < best.1 { (k, l) } else { best },
+                );
+            load[least] += self.costs[i];
+            if least == index {
+                mine.push(i);
+            }
+        }
+        mine.sort_unstable();
+        mine
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grid(axes: Vec<Axis>) -> Result<Grid, ConfigError> {
+        Grid::new("tanh", "normal(0,{s})", axes, 1, Precision::F64, vec![])
+    }
+
+    #[test]
+    fn cells_run_last_axis_fastest_and_defaults_fill_in() {
+        let g = grid(vec![
+            Axis::new("s", vec![0.5, 1.0]),
+            Axis::new("depth", vec![10.0, 20.0, 30.0]),
+        ])
+        .unwrap();
+        assert_eq!(g.cells(), 6);
+        // Order: n, a, depth, s, samples, …: depth is slower than s.
+        assert_eq!(g.value(0, "depth"), 10.0);
+        assert_eq!(g.value(1, "s"), 1.0);
+        assert_eq!(g.value(2, "depth"), 20.0);
+        assert_eq!(g.value(5, "n"), 2.0);
+        assert_eq!(g.describe(3), "depth=20, s=1");
+    }
+
+    #[test]
+    fn bad_grids_name_their_flag() {
+        let err = |axes| grid(axes).unwrap_err().to_string();
+        assert!(err(vec![]).starts_with("--s"));
+        assert!(err(vec![Axis::new("s", vec![1.0]), Axis::new("q", vec![1.0])]).starts_with("--q"));
+        assert!(err(vec![Axis::new("s", vec![-1.0])]).starts_with("--dist"));
+        assert!(
+            err(vec![
+                Axis::new("s", vec![1.0]),
+                Axis::new("depth", vec![2.5])
+            ])
+            .starts_with("--depth")
+        );
+        assert!(err(vec![Axis::new("s", vec![1.0]), Axis::new("n", vec![0.0])]).starts_with("--n"));
+        let big = grid(vec![
+            Axis::new("s", vec![1.0]),
+            Axis::new("samples", vec![1e12]),
+            Axis::new("depth", vec![1000.0]),
+        ])
+        .unwrap();
+        assert!(
+            big.check_size()
+                .unwrap_err()
+                .to_string()
+                .starts_with("--force")
+        );
+    }
+
+    #[test]
+    fn shards_partition_the_cells_and_balance_cost() {
+        let g = grid(vec![
+            Axis::new("s", vec![0.5, 1.0, 2.0]),
+            Axis::new("depth", (1..=20).map(f64::from).collect()),
+        ])
+        .unwrap();
+        let shards: Vec<Vec<usize>> = (0..4).map(|i| g.shard(i, 4)).collect();
+        let mut all: Vec<usize> = shards.concat();
+        all.sort_unstable();
+        assert_eq!(all, (0..g.cells()).collect::<Vec<_>>());
+        let loads: Vec<f64> = shards
+            .iter()
+            .map(|s| s.iter().map(|&i| g.cost(i)).sum())
+            .collect();
+        let (lo, hi) = loads
+            .iter()
+            .fold((f64::INFINITY, 0.0f64), |(l, h), &x| (l.min(x), h.max(x)));
+        assert!(hi - lo <= 20.0 * 1e6, "loads {loads:?}"); // within one cell's cost
+    }
+}

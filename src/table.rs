@@ -1,0 +1,432 @@
+//! Probability tables: the cells of a [`Grid`] computed in parallel, journaled as they
+//! finish (so a killed run resumes), and written as a tidy CSV, JSON and a Markdown pivot.
+//!
+//! The final files are made from the journal's records, never from values in memory, so a
+//! resumed run, a merge of shards and an uninterrupted run write the same bytes.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use anyhow::{Context, bail};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::error::ConfigError;
+use crate::grid::{Grid, label};
+use crate::output::{csv_text, write_atomic};
+use crate::results::{SimResults, fmt};
+use crate::simulate::simulate;
+
+/// The journal's file name in `--out`.
+pub const JOURNAL: &str = "journal.jsonl";
+
+/// One finished cell: its CSV row (placeholder values first) and its summary JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CellRecord {
+    /// The cell's index in the grid.
+    pub cell: usize,
+    /// The CSV header of `row` (the same for every cell of a grid).
+    pub header: Vec<String>,
+    /// The tidy CSV row.
+    pub row: Vec<String>,
+    /// The summary (as `vanish sim --json` prints it, without the encoded histograms).
+    pub summary: Value,
+}
+
+/// Computes cell `i` of `grid` (blocks in parallel on the current pool).
+pub fn compute_cell(grid: &Grid, i: usize, on_block: &(dyn Fn(u64) + Sync)) -> CellRecord {
+    let exp = grid.experiment(i).expect("validated with the grid");
+    let summary = simulate(&exp, 0, on_block);
+    let results = SimResults::new(exp, summary).with_methods(grid.methods());
+    let (header, row) = results.csv_row();
+    let holes = grid.placeholders();
+    let mut full_header: Vec<String> = vec!["cell".into()];
+    full_header.extend(holes.iter().cloned());
+    full_header.extend(header);
+    let mut full_row = vec![i.to_string()];
+    full_row.extend(holes.iter().map(|h| fmt(grid.value(i, h))));
+    full_row.extend(row);
+    let summary = results.to_json_with(false);
+    CellRecord {
+        cell: i,
+        header: full_header,
+        row: full_row,
+        summary,
+    }
+}
+
+/// The journal's first line: what grid (and which shard of it) the records belong to.
+pub fn journal_header(grid: &Grid, shard: Option<(usize, usize)>) -> Value {
+    json!({
+        "journal": "vanish table",
+        "grid": grid.to_json(),
+        "shard": shard.map(|(i, n)| json!([i, n])),
+    })
+}
+
+/// An append-only journal: one JSON line per finished cell. Each line goes to the
+/// operating system as its cell finishes (a killed process loses nothing it finished) and
+/// to the disk at least every [`SYNC_EVERY`] (a power cut loses at most that much work,
+/// which `--resume` recomputes); a line cut short is ignored when the journal is read.
+pub struct Journal {
+    file: File,
+    synced: std::time::Instant,
+}
+
+/// Longest time between two syncs of the journal to disk.
+pub const SYNC_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+impl Journal {
+    /// Starts a journal in `dir`; refuses when one is already there (it holds computed
+    /// cells: resume them with `--resume`, or use another `--out`).
+    pub fn create(dir: &Path, header: &Value) -> anyhow::Result<Self> {
+        let path = dir.join(JOURNAL);
+        if path.exists() {
+            return Err(ConfigError::new(
+                "--out",
+                format!(
+                    "'{}' holds the journal of an earlier run; add --resume to finish it, or \
+                     give another folder",
+                    dir.display()
+                ),
+            )
+            .into());
+        }
+        let mut file = OpenOptions::new()
+            .create_new(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("creating {}", path.display()))?;
+        writeln!(file, "{header}")?;
+        file.sync_all()?;
+        Ok(Journal {
+            file,
+            synced: std::time::Instant::now(),
+        })
+    }
+
+    /// Reopens the journal in `dir` for appending, after checking that it was started for
+    /// `header`; returns the records it holds. A line cut short by a crash is dropped.
+    pub fn resume(dir: &Path, header: &Value) -> anyhow::Result<(Self, Vec<CellRecord>)> {
+        let path = dir.join(JOURNAL);
+        if !path.exists() {
+            // Nothing was computed yet: start afresh.
+            return Ok((Journal::create(dir, header)?, Vec::new()));
+        }
+        let (found, records, good_len) = read(&path)?;
+        if &found != header {
+            return Err(ConfigError::new(
+                "--resume",
+                format!(
+                    "the journal in '{}' is of another grid or shard; it is left as it is \
+                     (give another --out, or the flags of that run)",
+                    dir.display()
+                ),
+            )
+            .into());
+        }
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        file.set_len(good_len)?;
+        file.seek(std::io::SeekFrom::End(0))?;
+        let journal = Journal {
+            file,
+            synced: std::time::Instant::now(),
+        };
+        Ok((journal, records))
+    }
+
+    /// Appends one record (one write of a whole line); syncs when the last sync is older
+    /// than [`SYNC_EVERY`].
+    pub fn append(&mut self, record: &CellRecord) -> anyhow::Result<()> {
+        let line = serde_json::to_string(record)?;
+        self.file.write_all(format!("{line}\n").as_bytes())?;
+        if self.synced.elapsed() >= SYNC_EVERY {
+            self.file.sync_data()?;
+            self.synced = std::time::Instant::now();
+        }
+        Ok(())
+    }
+
+    /// Syncs what is left to disk.
+    pub fn finish(self) -> anyhow::Result<()> {
+        self.file.sync_data()?;
+        Ok(())
+    }
+}
+
+/// Reads a journal: its header, its complete records, and the byte length of the part
+/// that parsed (a last line without its newline, or that does not parse, is dropped).
+pub fn read(path: &Path) -> anyhow::Result<(Value, Vec<CellRecord>, u64)> {
+    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut lines = BufReader::new(file);
+    let mut header_line = String::new();
+    lines.read_line(&mut header_line)?;
+    let header: Value = match serde_json::from_str(header_line.trim_end()) {
+        Ok(v) if header_line.ends_with('\n') => v,
+        _ => bail!("{} is not a vanish table journal", path.display()),
+    };
+    let mut good_len = header_line.len() as u64;
+    let mut records = Vec::new();
+    loop {
+        let mut line = String::new();
+        if lines.read_line(&mut line)? == 0 || !line.ends_with('\n') {
+            break;
+        }
+        match serde_json::from_str::<CellRecord>(line.trim_end()) {
+            Ok(r) => records.push(r),
+            Err(_) => break,
+        }
+        good_len += line.len() as u64;
+    }
+    Ok((header, records, good_len))
+}
+
+/// Computes `cells` of `grid` in parallel (cells and their blocks), appending each to
+/// `journal` as it finishes; `on_block` sees every finished block's samples.
+pub fn compute(
+    grid: &Grid,
+    cells: &[usize],
+    journal: Journal,
+    on_block: &(dyn Fn(u64) + Sync),
+) -> anyhow::Result<()> {
+    let journal = Mutex::new(journal);
+    cells.par_iter().try_for_each(|&i| {
+        let record = compute_cell(grid, i, on_block);
+        journal
+            .lock()
+            .map_err(|_| anyhow::anyhow!("a worker panicked while writing the journal"))?
+            .append(&record)
+    })?;
+    journal
+        .into_inner()
+        .map_err(|_| anyhow::anyhow!("a worker panicked while writing the journal"))?
+        .finish()
+}
+
+/// The records of `cells`, in cell order, or an error naming what is missing.
+pub fn complete(records: Vec<CellRecord>, cells: usize) -> anyhow::Result<Vec<CellRecord>> {
+    let mut by_cell: BTreeMap<usize, CellRecord> = BTreeMap::new();
+    for r in records {
+        if r.cell >= cells {
+            bail!("a record of cell {} in a grid of {cells} cells", r.cell);
+        }
+        if let Some(old) = by_cell.insert(r.cell, r.clone())
+            && old != r
+        {
+            bail!("cell {} appears twice with different results", r.cell);
+        }
+    }
+    if by_cell.len() != cells {
+        let missing: Vec<String> = (0..cells)
+            .filter(|c| !by_cell.contains_key(c))
+            .take(5)
+            .map(|c| c.to_string())
+            .collect();
+        bail!(
+            "{} of {cells} cells are missing (first: {})",
+            cells - by_cell.len(),
+            missing.join(", ")
+        );
+    }
+    Ok(by_cell.into_values().collect())
+}
+
+/// What a Markdown pivot shows: a parameter down, one across, and a column of the CSV.
+#[derive(Debug, Clone)]
+pub struct Pivot {
+    /// The parameter of the rows.
+    pub rows: String,
+    /// The parameter of the columns.
+    pub cols: String,
+    /// The CSV column shown in the cells.
+    pub value: String,
+}
+
+/// A number for a table meant to be read: 4 significant digits; probabilities within
+/// 10⁻³ of 1 as 1−q, so that 0.999995 reads 1−5.0e-6.
+pub fn readable(text: &str) -> String {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() => {
+            if v > 0.999 && v < 1.0 {
+                format!("1−{:.1e}", 1.0 - v)
+            } else if v == 0.0 || v.fract() == 0.0 && v.abs() < 1e9 {
+                format!("{v}")
+            } else if (1e-3..1e5).contains(&v.abs()) {
+                format!("{}", format!("{v:.4}").parse::<f64>().unwrap_or(v))
+            } else {
+                format!("{v:.3e}")
+            }
+        }
+        _ => text.to_string(),
+    }
+}
+
+/// The Markdown pivot(s) of `records`: one table per combination of the other varying
+/// parameters, each under a heading naming it.
+pub fn markdown(grid: &Grid, records: &[CellRecord], pivot: &Pivot) -> anyhow::Result<String> {
+    let header = &records[0].header;
+    let column = header
+        .iter()
+        .position(|h| h == &pivot.value)
+        .ok_or_else(|| {
+            ConfigError::new(
+                "--value",
+                format!(
+                    "'{}' is not a column; columns: {}",
+                    pivot.value,
+                    header.join(", ")
+                ),
+            )
+        })?;
+    let axis = |name: &str, flag: &str| {
+        grid.axes().iter().find(|a| a.name == name).ok_or_else(|| {
+            let names: Vec<&str> = grid.axes().iter().map(|a| a.name.as_str()).collect();
+            ConfigError::new(
+                flag,
+                format!(
+                    "'{name}' is not a parameter; parameters: {}",
+                    names.join(", ")
+                ),
+            )
+        })
+    };
+    let (rows, cols) = (axis(&pivot.rows, "--rows")?, axis(&pivot.cols, "--cols")?);
+    let others: Vec<&str> = grid
+        .varying()
+        .into_iter()
+        .map(|a| a.name.as_str())
+        .filter(|n| *n != rows.name && *n != cols.name)
+        .collect();
+    let mut groups: BTreeMap<Vec<String>, BTreeMap<(usize, usize), String>> = BTreeMap::new();
+    for r in records {
+        let key: Vec<String> = others
+            .iter()
+            .map(|o| label(grid.value(r.cell, o)))
+            .collect();
+        let ri = rows
+            .values
+            .iter()
+            .position(|&v| v == grid.value(r.cell, &rows.name))
+            .expect("a row value");
+        let ci = cols
+            .values
+            .iter()
+            .position(|&v| v == grid.value(r.cell, &cols.name))
+            .expect("a column value");
+        groups
+            .entry(key)
+            .or_default()
+            .insert((ri, ci), readable(&r.row[column]));
+    }
+    let mut out = String::new();
+    for (key, cells) in &groups {
+        if !others.is_empty() {
+            let what: Vec<String> = others
+                .iter()
+                .zip(key)
+                .map(|(o, v)| format!("{o} = {v}"))
+                .collect();
+            out.push_str(&format!("**{}**\n\n", what.join(", ")));
+        }
+        out.push_str(&format!("| {} \\ {} |", rows.name, cols.name));
+        for c in &cols.values {
+            out.push_str(&format!(" {} |", label(*c)));
+        }
+        out.push_str("\n| --- |");
+        out.push_str(&" ---: |".repeat(cols.values.len()));
+        out.push('\n');
+        for (ri, r) in rows.values.iter().enumerate() {
+            out.push_str(&format!("| {} |", label(*r)));
+            for ci in 0..cols.values.len() {
+                out.push_str(&format!(
+                    " {} |",
+                    cells.get(&(ri, ci)).map_or("", String::as_str)
+                ));
+            }
+            out.push('\n');
+        }
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "{}: {}\n",
+        pivot.value,
+        describe_value(&pivot.value)
+    ));
+    Ok(out)
+}
+
+fn describe_value(column: &str) -> &'static str {
+    match column {
+        "p_vanish" => "Monte Carlo P(g < vanish threshold)",
+        "p_explode" => "Monte Carlo P(g > explode threshold)",
+        "mean_log10_g" => "mean of log10 g",
+        "sd_log10_g" => "standard deviation of log10 g",
+        _ => "a column of table.csv",
+    }
+}
+
+/// The files a finished table writes into `dir` (manifest last): `table.csv`,
+/// `table.json`, `table.md`, then `manifest.json` with `manifest_extra` merged in.
+pub fn write_outputs(
+    dir: &Path,
+    grid: &Grid,
+    records: &[CellRecord],
+    pivot: &Pivot,
+    manifest_extra: Value,
+) -> anyhow::Result<Vec<PathBuf>> {
+    let header = records[0].header.clone();
+    let rows: Vec<Vec<String>> = records.iter().map(|r| r.row.clone()).collect();
+    let cells: Vec<Value> = records
+        .iter()
+        .map(|r| {
+            let params: serde_json::Map<String, Value> = grid
+                .axes()
+                .iter()
+                .map(|a| (a.name.clone(), json!(grid.value(r.cell, &a.name))))
+                .collect();
+            json!({"cell": r.cell, "params": params, "summary": r.summary})
+        })
+        .collect();
+    let table_json = json!({"grid": grid.to_json(), "cells": cells});
+    let mut manifest = json!({
+        "tool": "vanish",
+        "version": env!("CARGO_PKG_VERSION"),
+        "command": "table",
+        "grid": grid.to_json(),
+        "rng": crate::rng::RNG_NAME,
+        "pivot": {"rows": pivot.rows, "cols": pivot.cols, "value": pivot.value},
+        "files": ["table.csv", "table.json", "table.md", JOURNAL],
+    });
+    if let (Some(m), Some(extra)) = (manifest.as_object_mut(), manifest_extra.as_object()) {
+        m.extend(extra.clone());
+    }
+    let files = [
+        ("table.csv", csv_text(&header, &rows)),
+        ("table.json", pretty(&table_json)),
+        ("table.md", markdown(grid, records, pivot)?),
+        ("manifest.json", pretty(&manifest)),
+    ];
+    let mut written = Vec::new();
+    for (name, text) in files {
+        let path = dir.join(name);
+        write_atomic(&path, text.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Pretty JSON with a final newline.
+pub fn pretty(v: &Value) -> String {
+    let mut s = serde_json::to_string_pretty(v).expect("JSON values serialise");
+    s.push('\n');
+    s
+}

@@ -1,0 +1,339 @@
+//! `vanish table` and `vanish merge`: cells equal `sim` runs, any thread count gives the
+//! same files, a run killed with SIGKILL resumes to the same files, shards merge to the
+//! files of one run, and every mismatch is refused.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::util::vanish;
+use predicates::prelude::*;
+
+const TABLE_FILES: [&str; 3] = ["table.csv", "table.json", "table.md"];
+
+fn table(dir: &Path, extra: &[&str]) {
+    vanish()
+        .args(["table", "--quiet"])
+        .args(extra)
+        .arg("--out")
+        .arg(dir)
+        .assert()
+        .success();
+}
+
+fn same_tables(a: &Path, b: &Path) {
+    for name in TABLE_FILES {
+        let (x, y) = (
+            std::fs::read(a.join(name)).unwrap(),
+            std::fs::read(b.join(name)).unwrap(),
+        );
+        assert!(
+            x == y,
+            "{name} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+    let manifest = |d: &Path| {
+        let mut m: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("manifest.json")).unwrap())
+                .unwrap();
+        let obj = m.as_object_mut().unwrap();
+        for timing in ["elapsed_s", "threads"] {
+            assert!(obj.remove(timing).is_some(), "manifest without {timing}");
+        }
+        m
+    };
+    assert_eq!(manifest(a), manifest(b));
+}
+
+const GRID: [&str; 8] = [
+    "--n",
+    "1,2,3",
+    "--depth",
+    "10,40",
+    "--samples",
+    "3000,9000",
+    "--seed",
+    "5",
+];
+
+#[test]
+fn a_cell_is_the_sim_run_of_its_values() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (t, s) = (tmp.path().join("t"), tmp.path().join("s"));
+    table(
+        &t,
+        &[
+            "--n",
+            "1.5,2",
+            "--depth",
+            "10,20",
+            "--samples",
+            "5000",
+            "--method",
+            "mc,clt",
+        ],
+    );
+    vanish()
+        .args([
+            "sim",
+            "--n",
+            "2",
+            "--depth",
+            "20",
+            "--samples",
+            "5000",
+            "--method",
+            "mc,clt",
+        ])
+        .args(["--quiet", "--out"])
+        .arg(&s)
+        .assert()
+        .success();
+    let rows = |p: &Path| -> Vec<Vec<String>> {
+        csv::Reader::from_path(p)
+            .unwrap()
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_string).collect())
+            .collect()
+    };
+    let t_rows = rows(&t.join("table.csv"));
+    let s_rows = rows(&s.join("summary.csv"));
+    assert_eq!(t_rows.len(), 4);
+    // Cell 3 is n = 2, depth = 20; the table adds the cell index in front.
+    assert_eq!(t_rows[3][0], "3");
+    assert_eq!(t_rows[3][1..], s_rows[0][..]);
+}
+
+#[test]
+fn thread_counts_write_identical_tables() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    table(&a, &[&GRID[..], &["--threads", "1"]].concat());
+    table(&b, &[&GRID[..], &["--threads", "2"]].concat());
+    same_tables(&a, &b);
+}
+
+#[test]
+fn a_run_killed_with_sigkill_resumes_to_the_same_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (whole, killed) = (tmp.path().join("whole"), tmp.path().join("killed"));
+    // 40 cells of 3·10⁶ derivatives (10–20 ms each on one core here).
+    let grid = [
+        "--n",
+        "1:2.95:0.05",
+        "--samples",
+        "60000",
+        "--depth",
+        "50",
+        "--threads",
+        "1",
+    ];
+    table(&whole, &grid);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("vanish"))
+        .args(["table", "--quiet"])
+        .args(grid)
+        .arg("--out")
+        .arg(&killed)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let journal = killed.join("journal.jsonl");
+    let lines = || std::fs::read_to_string(&journal).map_or(0, |t| t.lines().count());
+    let start = Instant::now();
+    while lines() < 4 && start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let done = lines() - 1;
+    assert!((3..40).contains(&done), "killed after {done} of 40 cells");
+    assert!(!killed.join("table.csv").exists());
+    // A line cut short by the kill (simulated here) is dropped, not misread.
+    let mut text = std::fs::read_to_string(&journal).unwrap();
+    text.push_str("{\"cell\": 39, \"hea");
+    std::fs::write(&journal, text).unwrap();
+    table(&killed, &[&grid[..], &["--resume"]].concat());
+    same_tables(&whole, &killed);
+}
+
+#[test]
+fn journals_are_never_mixed_or_overwritten() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("t");
+    table(&dir, &GRID);
+    let before = std::fs::read(dir.join("journal.jsonl")).unwrap();
+    // A new run into a folder with a journal.
+    vanish()
+        .args(["table", "--quiet"])
+        .args(GRID)
+        .arg("--out")
+        .arg(&dir)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--out").and(predicate::str::contains("--resume")));
+    // Resuming with another grid.
+    let other: Vec<&str> = GRID
+        .iter()
+        .map(|&a| if a == "5" { "6" } else { a })
+        .collect();
+    vanish()
+        .args(["table", "--quiet", "--resume"])
+        .args(&other)
+        .arg("--out")
+        .arg(&dir)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with("error: --resume"));
+    assert_eq!(std::fs::read(dir.join("journal.jsonl")).unwrap(), before);
+    // Resuming a finished run recomputes nothing and writes the same files.
+    let copy = tmp.path().join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    for f in std::fs::read_dir(&dir).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(f.path(), copy.join(f.file_name())).unwrap();
+    }
+    table(&dir, &[&GRID[..], &["--resume"]].concat());
+    same_tables(&dir, &copy);
+}
+
+#[test]
+fn shards_merge_into_the_files_of_one_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let whole = tmp.path().join("whole");
+    table(&whole, &GRID);
+    let shards: Vec<_> = (0..3).map(|i| tmp.path().join(format!("s{i}"))).collect();
+    for (i, dir) in shards.iter().enumerate() {
+        table(dir, &[&GRID[..], &["--shard", &format!("{i}/3")]].concat());
+        assert!(!dir.join("table.csv").exists());
+    }
+    let merged = tmp.path().join("merged");
+    vanish()
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(&merged)
+        .arg("--quiet")
+        .assert()
+        .success();
+    same_tables(&whole, &merged);
+    // A missing shard, a shard given twice, and a shard of another grid are refused.
+    let m2 = tmp.path().join("m2");
+    vanish()
+        .arg("merge")
+        .args(&shards[..2])
+        .arg("--out")
+        .arg(&m2)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("2/3"));
+    vanish()
+        .arg("merge")
+        .args([&shards[0], &shards[1], &shards[1], &shards[2]])
+        .arg("--out")
+        .arg(&m2)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("twice"));
+    let foreign = tmp.path().join("foreign");
+    let other: Vec<&str> = GRID
+        .iter()
+        .map(|&a| if a == "5" { "6" } else { a })
+        .collect();
+    table(&foreign, &[&other[..], &["--shard", "2/3"]].concat());
+    vanish()
+        .arg("merge")
+        .args([&shards[0], &shards[1], &foreign])
+        .arg("--out")
+        .arg(&m2)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("another grid"));
+    assert!(!m2.join("table.csv").exists());
+}
+
+#[test]
+fn shards_are_balanced_by_cost() {
+    // Cells cost samples·depth: 3000·10 … 9000·40. Each shard gets a share near a third.
+    let tmp = tempfile::tempdir().unwrap();
+    let mut loads = Vec::new();
+    for i in 0..3 {
+        let dir = tmp.path().join(format!("s{i}"));
+        table(&dir, &[&GRID[..], &["--shard", &format!("{i}/3")]].concat());
+        let text = std::fs::read_to_string(dir.join("journal.jsonl")).unwrap();
+        let cost: f64 = text
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let r: serde_json::Value = serde_json::from_str(l).unwrap();
+                let s = &r["summary"]["config"];
+                s["samples"].as_f64().unwrap() * s["depth"].as_f64().unwrap()
+            })
+            .sum();
+        loads.push(cost);
+    }
+    let total: f64 = loads.iter().sum();
+    let biggest_cell = 9000.0 * 40.0;
+    for l in &loads {
+        assert!((l - total / 3.0).abs() <= biggest_cell, "loads {loads:?}");
+    }
+}
+
+#[test]
+fn placeholders_become_axes_and_columns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("t");
+    table(
+        &dir,
+        &[
+            "--dist",
+            "mix(0.9*normal(0,{s}), 0.1*laplace(0,{b}))",
+            "--s",
+            "0.5,1",
+            "--b=0.2,2",
+            "--samples",
+            "2000",
+        ],
+    );
+    let csv = std::fs::read_to_string(dir.join("table.csv")).unwrap();
+    assert!(csv.starts_with("cell,s,b,activation"), "{}", &csv[..60]);
+    assert_eq!(csv.lines().count(), 5);
+    assert!(
+        csv.contains("mix(0.9*normal(0,0.5), 0.1*laplace(0,2))"),
+        "{csv}"
+    );
+    let md = std::fs::read_to_string(dir.join("table.md")).unwrap();
+    assert!(md.starts_with("| s \\ b | 0.2 | 2 |"), "{md}");
+    // A placeholder without values, and bad grids, are refused before any work.
+    vanish()
+        .args(["table", "--dist", "normal(0,{s})"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with("error: --s"));
+    vanish()
+        .args([
+            "table",
+            "--n",
+            "1:3:0.5",
+            "--depth",
+            "1e6",
+            "--samples",
+            "1e9",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with("error: --force"));
+    vanish()
+        .args(["table", "--shard", "3/3", "--out"])
+        .arg(tmp.path().join("x"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with("error: --shard"));
+    vanish()
+        .args(["table", "--n", "1,2", "--value", "p_nothing"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with("error: --value"));
+}
