@@ -33,42 +33,47 @@ seed: cells share their random streams (common random numbers).";
 #[derive(Debug, Args)]
 #[command(after_help = EXAMPLES)]
 pub struct TableArgs {
-    /// K values (list or range).
-    #[arg(short = 'k', long, default_value = "50")]
-    depth: String,
-    /// N values, samples per cell (list or range; 1e5 and 100_000 accepted).
-    #[arg(short = 'N', long, default_value = "1e6")]
-    samples: String,
-    /// The distribution of x, with optional {name} placeholders.
-    #[arg(short, long, default_value = "normal(0,1)")]
-    dist: String,
-    /// The activation: tanh, lecun, relu, leaky-relu(α), sigmoid.
-    #[arg(long, default_value = "tanh")]
-    activation: String,
+    /// Read the grid from a TOML file (keys as the flags: n = "1:3:0.5", depth = [10, 50],
+    /// dist = "normal(0,{s})", s = [0.5, 1], …); flags given here override it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// K values (list or range) [default: 50].
+    #[arg(short = 'k', long)]
+    depth: Option<String>,
+    /// N values, samples per cell (list or range; 1e5 and 100_000 accepted) [default: 1e6].
+    #[arg(short = 'N', long)]
+    samples: Option<String>,
+    /// The distribution of x, with optional {name} placeholders [default: normal(0,1)].
+    #[arg(short, long)]
+    dist: Option<String>,
+    /// The activation: tanh, lecun, relu, leaky-relu(α), sigmoid [default: tanh].
+    #[arg(long)]
+    activation: Option<String>,
     /// Slopes n of a·tanh(n·x) [default: 2].
     #[arg(short, long, allow_negative_numbers = true)]
     n: Option<String>,
     /// Amplitudes a of a·tanh(n·x) [default: 1].
     #[arg(short, long, allow_negative_numbers = true)]
     a: Option<String>,
-    /// Vanish thresholds.
-    #[arg(long, default_value = "1e-6", allow_negative_numbers = true)]
-    vanish_below: String,
-    /// Explode thresholds.
-    #[arg(long, default_value = "1e6", allow_negative_numbers = true)]
-    explode_above: String,
+    /// Vanish thresholds [default: 1e-6].
+    #[arg(long, allow_negative_numbers = true)]
+    vanish_below: Option<String>,
+    /// Explode thresholds [default: 1e6].
+    #[arg(long, allow_negative_numbers = true)]
+    explode_above: Option<String>,
     /// Values of a --dist placeholder: NAME=VALUES (what `--NAME VALUES` becomes).
     #[arg(long = "set", value_name = "NAME=VALUES")]
     set: Vec<String>,
-    /// Estimates beside Monte Carlo in every cell: mc, exact, saddle, clt, is, all.
-    #[arg(short, long, default_value = "mc")]
-    method: String,
-    /// Seed of every random stream.
-    #[arg(short, long, default_value_t = 1)]
-    seed: u64,
-    /// Kernel arithmetic: f64, f32 or reference (as for `sim`).
-    #[arg(long, default_value = "f64")]
-    precision: String,
+    /// Estimates beside Monte Carlo in every cell: mc, exact, saddle, clt, is, all
+    /// [default: mc].
+    #[arg(short, long)]
+    method: Option<String>,
+    /// Seed of every random stream [default: 1].
+    #[arg(short, long)]
+    seed: Option<u64>,
+    /// Kernel arithmetic: f64, f32 or reference (as for `sim`) [default: f64].
+    #[arg(long)]
+    precision: Option<String>,
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(short = 'j', long)]
     threads: Option<usize>,
@@ -87,9 +92,9 @@ pub struct TableArgs {
     /// The parameter across the Markdown table [default: the second that varies].
     #[arg(long)]
     cols: Option<String>,
-    /// The CSV column shown in the Markdown table.
-    #[arg(long, default_value = "p_vanish")]
-    value: String,
+    /// The CSV column shown in the Markdown table [default: p_vanish].
+    #[arg(long)]
+    value: Option<String>,
     /// Run a grid of more than 10^6 cells or 2·10^13 derivatives.
     #[arg(long)]
     force: bool,
@@ -113,6 +118,13 @@ pub(super) fn placeholder_flags(args: Vec<String>) -> Vec<String> {
             } else {
                 a.strip_prefix("--dist=").map(str::to_string)
             }
+        })
+        .or_else(|| {
+            // Else the dist of a --config file, if it names one.
+            let at = args.iter().position(|a| a == "--config")?;
+            let text = std::fs::read_to_string(args.get(at + 1)?).ok()?;
+            let table: toml::Table = toml::from_str(&text).ok()?;
+            table.get("dist")?.as_str().map(str::to_string)
         })
         .unwrap_or_default();
     let holes = placeholders(&dist);
@@ -140,6 +152,116 @@ pub(super) fn placeholder_flags(args: Vec<String>) -> Vec<String> {
 /// The values of a numeric flag: a list or a range (underscores allowed in counts).
 fn values(flag: &str, text: &str) -> Result<Vec<f64>, ConfigError> {
     super::parse_values(flag, &text.replace('_', ""))
+}
+
+/// A `--config` TOML file: keys named as the flags (with _ or -), values as strings,
+/// numbers or arrays of numbers.
+struct Config {
+    path: String,
+    table: toml::Table,
+}
+
+/// The keys a config may hold besides the distribution's placeholders.
+const KEYS: [&str; 14] = [
+    "n",
+    "a",
+    "depth",
+    "samples",
+    "dist",
+    "activation",
+    "vanish_below",
+    "explode_above",
+    "method",
+    "seed",
+    "precision",
+    "rows",
+    "cols",
+    "value",
+];
+
+impl Config {
+    fn load(path: Option<&std::path::Path>) -> Result<Self, ConfigError> {
+        let Some(path) = path else {
+            return Ok(Config {
+                path: String::new(),
+                table: toml::Table::new(),
+            });
+        };
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::new("--config", format!("cannot read '{shown}': {e}")))?;
+        let raw: toml::Table = toml::from_str(&text).map_err(|e| {
+            let first = e.to_string().lines().next().unwrap_or_default().to_string();
+            ConfigError::new("--config", format!("'{shown}' is not valid TOML: {first}"))
+        })?;
+        let table = raw
+            .into_iter()
+            .map(|(k, v)| (k.replace('-', "_"), v))
+            .collect();
+        Ok(Config { path: shown, table })
+    }
+
+    fn has(&self, key: &str) -> bool {
+        self.table.contains_key(key)
+    }
+
+    /// The key's value as the text a flag would hold, if present.
+    fn get(&self, key: &str) -> Result<Option<String>, ConfigError> {
+        let bad = |what: &str| {
+            ConfigError::new("--config", format!("'{}', key {key}: {what}", self.path))
+        };
+        let scalar = |v: &toml::Value| match v {
+            toml::Value::String(s) => Ok(s.clone()),
+            toml::Value::Integer(i) => Ok(i.to_string()),
+            toml::Value::Float(f) => Ok(f.to_string()),
+            _ => Err(bad("give a string, a number or an array of numbers")),
+        };
+        match self.table.get(key) {
+            None => Ok(None),
+            Some(toml::Value::Array(items)) if !items.is_empty() => {
+                let parts: Result<Vec<String>, ConfigError> = items.iter().map(scalar).collect();
+                Ok(Some(parts?.join(",")))
+            }
+            Some(toml::Value::Array(_)) => Err(bad("an empty array")),
+            Some(v) => scalar(v).map(Some),
+        }
+    }
+
+    /// The flag's value, else the file's, else `default`, with where it came from:
+    /// "flag", "--config" or "default".
+    fn pick(
+        &self,
+        flag: Option<String>,
+        key: &str,
+        default: &str,
+    ) -> Result<(String, &'static str), ConfigError> {
+        if let Some(v) = flag {
+            return Ok((v, "flag"));
+        }
+        match self.get(key)? {
+            Some(v) => Ok((v, "--config")),
+            None => Ok((default.to_string(), "default")),
+        }
+    }
+
+    /// Refuses keys that are neither flags nor placeholders (a typo must not be ignored).
+    fn check_keys(&self, holes: &[String]) -> Result<(), ConfigError> {
+        match self
+            .table
+            .keys()
+            .find(|k| !KEYS.contains(&k.as_str()) && !holes.contains(k))
+        {
+            Some(k) => Err(ConfigError::new(
+                "--config",
+                format!(
+                    "'{}': unknown key '{k}' (keys: {}, and the placeholders of dist)",
+                    self.path,
+                    KEYS.join(", ")
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
 }
 
 fn parse_shard(text: &str) -> Result<(usize, usize), ConfigError> {
@@ -213,51 +335,84 @@ pub(super) fn pivot(
 
 impl TableArgs {
     fn validate(self) -> Result<TableSettings, ConfigError> {
-        let is_tanh = self.activation.trim().eq_ignore_ascii_case("tanh");
-        if !is_tanh && (self.n.is_some() || self.a.is_some()) {
-            let flag = if self.n.is_some() { "--n" } else { "--a" };
+        let config = Config::load(self.config.as_deref())?;
+        let dist = config.pick(self.dist, "dist", "normal(0,1)")?;
+        let activation = config.pick(self.activation, "activation", "tanh")?;
+        let is_tanh = activation.0.trim().eq_ignore_ascii_case("tanh");
+        let (n, a) = (
+            config.pick(self.n, "n", "2")?,
+            config.pick(self.a, "a", "1")?,
+        );
+        if !is_tanh && (n.1 != "default" || a.1 != "default") {
+            let flag = match (n.1, a.1) {
+                ("flag", _) => "--n",
+                (_, "flag") => "--a",
+                _ => "--config",
+            };
             return Err(ConfigError::new(
                 flag,
-                "sets a·tanh(n·x) and goes with --activation tanh only",
+                "n and a set a·tanh(n·x) and go with --activation tanh only",
             ));
         }
+        let axis = |name: &str, (text, from): (String, &str)| -> Result<Axis, ConfigError> {
+            let flag = if from == "--config" {
+                format!("--config (key {name})")
+            } else {
+                format!("--{}", name.replace('_', "-"))
+            };
+            Ok(Axis::new(name, values(&flag, &text)?))
+        };
         let mut axes = vec![
-            Axis::new("n", values("--n", self.n.as_deref().unwrap_or("2"))?),
-            Axis::new("a", values("--a", self.a.as_deref().unwrap_or("1"))?),
-            Axis::new("depth", values("--depth", &self.depth)?),
-            Axis::new("samples", values("--samples", &self.samples)?),
-            Axis::new(
+            axis("n", n)?,
+            axis("a", a)?,
+            axis("depth", config.pick(self.depth, "depth", "50")?)?,
+            axis("samples", config.pick(self.samples, "samples", "1e6")?)?,
+            axis(
                 "vanish_below",
-                values("--vanish-below", &self.vanish_below)?,
-            ),
-            Axis::new(
+                config.pick(self.vanish_below, "vanish_below", "1e-6")?,
+            )?,
+            axis(
                 "explode_above",
-                values("--explode-above", &self.explode_above)?,
-            ),
+                config.pick(self.explode_above, "explode_above", "1e6")?,
+            )?,
         ];
+        let mut given = Vec::new();
         for s in &self.set {
             let (name, text) = s.split_once('=').ok_or_else(|| {
                 ConfigError::new("--set", format!("'{s}': give NAME=VALUES, e.g. s=0.5,1,2"))
             })?;
+            given.push(name.trim().to_string());
             axes.push(Axis::new(
                 name.trim(),
                 values(&format!("--{}", name.trim()), text)?,
             ));
         }
-        let methods = Method::parse_list(&self.method)?;
-        let precision: Precision = self.precision.parse()?;
-        let grid = Grid::new(
-            &self.activation,
-            &self.dist,
-            axes,
-            self.seed,
-            precision,
-            methods,
-        )?;
+        let holes = placeholders(&dist.0);
+        for name in &holes {
+            if !given.contains(name) && config.has(name) {
+                axes.push(axis(name, config.pick(None, name, "")?)?);
+            }
+        }
+        config.check_keys(&holes)?;
+        let (dist, activation) = (dist.0, activation.0);
+        let method = config.pick(self.method, "method", "mc")?.0;
+        let seed = match self.seed {
+            Some(s) => s,
+            None => config.pick(None, "seed", "1")?.0.parse().map_err(|_| {
+                ConfigError::new("--config", "key seed: must be a whole number ≥ 0")
+            })?,
+        };
+        let precision = config.pick(self.precision, "precision", "f64")?.0;
+        let value = config.pick(self.value, "value", "p_vanish")?.0;
+        let rows = self.rows.or(config.get("rows")?);
+        let cols = self.cols.or(config.get("cols")?);
+        let methods = Method::parse_list(&method)?;
+        let precision: Precision = precision.parse()?;
+        let grid = Grid::new(&activation, &dist, axes, seed, precision, methods)?;
         if !self.force {
             grid.check_size()?;
         }
-        let pivot = pivot(&grid, self.rows, self.cols, self.value)?;
+        let pivot = pivot(&grid, rows, cols, value)?;
         let shard = self.shard.as_deref().map(parse_shard).transpose()?;
         if (self.resume || shard.is_some()) && self.out.is_none() {
             let flag = if self.resume { "--resume" } else { "--shard" };

@@ -337,3 +337,45 @@ fn placeholders_become_axes_and_columns() {
         .code(2)
         .stderr(predicate::str::starts_with("error: --value"));
 }
+
+#[test]
+fn a_config_file_is_the_same_grid_as_its_flags_and_flags_override_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("sweep.toml");
+    std::fs::write(
+        &config,
+        "# a sweep\nn = \"1:3:1\"\ndepth = [10, 50]\nsamples = 2e3\n\
+         dist = \"normal(0,{s})\"\ns = [0.5, 1]\nseed = 4\n",
+    )
+    .unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    table(
+        &a,
+        &["--config", config.to_str().unwrap(), "--samples", "3000"],
+    );
+    table(
+        &b,
+        &[
+            "--n",
+            "1,2,3",
+            "--depth",
+            "10,50",
+            "--samples",
+            "3000",
+            "--dist",
+            "normal(0,{s})",
+        ]
+        .iter()
+        .chain(&["--s", "0.5,1", "--seed", "4"])
+        .copied()
+        .collect::<Vec<_>>(),
+    );
+    same_tables(&a, &b);
+    std::fs::write(&config, "n = [1, 2]\ndeph = 5\n").unwrap();
+    vanish()
+        .args(["table", "--config"])
+        .arg(&config)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown key 'deph'"));
+}
