@@ -9,7 +9,7 @@
 //! use vanish::grid::{Axis, Grid};
 //! let g = Grid::new("tanh", "normal(0,{s})", vec![
 //!     Axis::new("n", vec![1.0, 2.0]), Axis::new("s", vec![0.5, 1.0, 2.0])],
-//!     1, Default::default(), vec![]).unwrap();
+//!     1, Default::default(), vec![], false).unwrap();
 //! assert_eq!(g.cells(), 6);
 //! let e = g.experiment(5).unwrap();            // n = 2, s = 2 (the last axis runs fastest)
 //! assert_eq!(e.to_json()["dist"], "normal(0,2)");
@@ -36,6 +36,38 @@ pub const PARAMETERS: [(&str, f64); 6] = [
     ("samples", 1e6),
     ("vanish_below", 1e-6),
     ("explode_above", 1e6),
+];
+
+/// Names a placeholder may not take: the grid's parameters and every flag of `vanish
+/// table` (a placeholder's values come from `--NAME`).
+pub const RESERVED: [&str; 27] = [
+    "n",
+    "a",
+    "depth",
+    "samples",
+    "vanish_below",
+    "explode_above",
+    "dist",
+    "activation",
+    "set",
+    "method",
+    "seed",
+    "precision",
+    "threads",
+    "out",
+    "resume",
+    "shard",
+    "rows",
+    "cols",
+    "value",
+    "force",
+    "json",
+    "quiet",
+    "config",
+    "help",
+    "version",
+    "k",
+    "j",
 ];
 
 /// Most cells a grid may have without `--force`.
@@ -82,7 +114,7 @@ pub fn placeholders(template: &str) -> Vec<String> {
     let mut rest = template;
     while let Some(i) = rest.find('{') {
         let Some(j) = rest[i..].find('}') else { break };
-        let name = rest[i + 1..i + j].trim().to_string();
+        let name = rest[i + 1..i + j].to_string();
         if !out.contains(&name) {
             out.push(name);
         }
@@ -106,7 +138,8 @@ fn flag(name: &str) -> String {
 
 impl Grid {
     /// Builds a grid from `axes` (parameters left out take the `sim` defaults; every
-    /// placeholder of `dist` needs an axis) and validates every cell.
+    /// placeholder of `dist` needs an axis) and validates every cell. Without `force`, a
+    /// grid of more than [`MAX_CELLS`] cells or [`MAX_WORK`] derivatives is refused first.
     pub fn new(
         activation: &str,
         dist: &str,
@@ -114,16 +147,21 @@ impl Grid {
         seed: u64,
         precision: Precision,
         methods: Vec<Method>,
+        force: bool,
     ) -> Result<Self, ConfigError> {
         let holes = placeholders(dist);
         for h in &holes {
             let valid = !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !valid || PARAMETERS.iter().any(|(p, _)| p == h) {
+            if !valid
+                || RESERVED.contains(&h.as_str())
+                || RESERVED.contains(&h.replace('-', "_").as_str())
+            {
                 return Err(ConfigError::new(
                     "--dist",
                     format!(
                         "placeholder '{{{h}}}': a name of letters, digits and _ that is not a \
-                         parameter of the grid (n, a, depth, samples, vanish_below, explode_above)"
+                         flag of vanish table ({})",
+                        RESERVED.join(", ")
                     ),
                 ));
             }
@@ -152,6 +190,14 @@ impl Grid {
             };
             if values.is_empty() {
                 return Err(ConfigError::new(flag(name), "needs at least one value"));
+            }
+            for (k, v) in values.iter().enumerate() {
+                if values[..k].contains(v) {
+                    return Err(ConfigError::new(
+                        flag(name),
+                        format!("has the value {} twice", fmt(*v)),
+                    ));
+                }
             }
             ordered.push(Axis::new(name, values));
         }
@@ -182,6 +228,9 @@ impl Grid {
                 ));
             }
         }
+        if !force {
+            grid.check_size()?;
+        }
         let cells = grid.cells();
         grid.costs.reserve(cells);
         for i in 0..cells {
@@ -205,7 +254,20 @@ impl Grid {
                 ),
             ));
         }
-        let work = self.work();
+        // Σ samples·depth over the product grid, from the axes alone.
+        let sum = |name: &str| {
+            self.axes
+                .iter()
+                .find(|a| a.name == name)
+                .map_or(0.0, |a| a.values.iter().sum())
+        };
+        let others: f64 = self
+            .axes
+            .iter()
+            .filter(|a| a.name != "samples" && a.name != "depth")
+            .map(|a| a.values.len() as f64)
+            .product();
+        let work = sum("samples") * sum("depth") * others;
         if work > MAX_WORK {
             return Err(ConfigError::new(
                 "--force",
@@ -262,6 +324,17 @@ impl Grid {
             rest /= a.values.len();
         }
         out
+    }
+
+    /// The position of cell `i`'s value on the axis of parameter `name`.
+    pub fn index(&self, i: usize, name: &str) -> usize {
+        let k = self
+            .axes
+            .iter()
+            .position(|a| a.name == name)
+            .expect("a parameter");
+        let stride: usize = self.axes[k + 1..].iter().map(|a| a.values.len()).product();
+        (i / stride) % self.axes[k].values.len()
     }
 
     /// The value of parameter `name` at cell `i`.
@@ -400,6 +473,7 @@ impl Grid {
             v["seed"].as_u64().ok_or_else(|| bad("seed"))?,
             text("precision")?.parse()?,
             methods,
+            true,
         )?;
         if &grid.to_json() != v {
             return Err(bad("form (it does not rebuild to itself)"));
@@ -411,25 +485,26 @@ impl Grid {
     /// decreasing samples·depth (ties by index) each go to the least-loaded shard (ties to
     /// the lowest). A pure function of the grid, so every shard computes the same split.
     pub fn shard(&self, index: usize, count: usize) -> Vec<usize> {
+        let of = self.shards(count);
+        (0..self.cells()).filter(|&i| of[i] == index).collect()
+    }
+
+    /// The shard of every cell when split in `count` (see [`Grid::shard`]): one pass with
+    /// a heap of loads, O(cells·log count).
+    pub fn shards(&self, count: usize) -> Vec<usize> {
+        use std::cmp::Reverse;
         let mut order: Vec<usize> = (0..self.cells()).collect();
         order.sort_by(|&a, &b| self.costs[b].total_cmp(&self.costs[a]).then(a.cmp(&b)));
-        let mut load = vec![0.0f64; count];
-        let mut mine = Vec::new();
+        // Costs are whole numbers (samples·depth < 2^60), so loads add exactly in u128.
+        let mut heap: std::collections::BinaryHeap<Reverse<(u128, usize)>> =
+            (0..count).map(|k| Reverse((0, k))).collect();
+        let mut of = vec![0; self.cells()];
         for i in order {
-            let (least, _) = load
-                .iter()
-                .enumerate()
-                .fold(
-                    (0, f64::INFINITY),
-                    |best, (k, &l)| if l < best.1 { (k, l) } else { best },
-                );
-            load[least] += self.costs[i];
-            if least == index {
-                mine.push(i);
-            }
+            let Reverse((load, k)) = heap.pop().expect("count ≥ 1");
+            of[i] = k;
+            heap.push(Reverse((load + self.costs[i] as u128, k)));
         }
-        mine.sort_unstable();
-        mine
+        of
     }
 }
 
@@ -438,7 +513,15 @@ mod tests {
     use super::*;
 
     fn grid(axes: Vec<Axis>) -> Result<Grid, ConfigError> {
-        Grid::new("tanh", "normal(0,{s})", axes, 1, Precision::F64, vec![])
+        Grid::new(
+            "tanh",
+            "normal(0,{s})",
+            axes,
+            1,
+            Precision::F64,
+            vec![],
+            true,
+        )
     }
 
     #[test]

@@ -29,9 +29,7 @@ pub const JOURNAL: &str = "journal.jsonl";
 pub struct CellRecord {
     /// The cell's index in the grid.
     pub cell: usize,
-    /// The CSV header of `row` (the same for every cell of a grid).
-    pub header: Vec<String>,
-    /// The tidy CSV row.
+    /// The tidy CSV row (columns as [`header`] says).
     pub row: Vec<String>,
     /// The summary (as `vanish sim --json` prints it, without the encoded histograms).
     pub summary: Value,
@@ -42,21 +40,30 @@ pub fn compute_cell(grid: &Grid, i: usize, on_block: &(dyn Fn(u64) + Sync)) -> C
     let exp = grid.experiment(i).expect("validated with the grid");
     let summary = simulate(&exp, 0, on_block);
     let results = SimResults::new(exp, summary).with_methods(grid.methods());
-    let (header, row) = results.csv_row();
-    let holes = grid.placeholders();
-    let mut full_header: Vec<String> = vec!["cell".into()];
-    full_header.extend(holes.iter().cloned());
-    full_header.extend(header);
+    let (_, row) = results.csv_row();
     let mut full_row = vec![i.to_string()];
-    full_row.extend(holes.iter().map(|h| fmt(grid.value(i, h))));
+    full_row.extend(grid.placeholders().iter().map(|h| fmt(grid.value(i, h))));
     full_row.extend(row);
-    let summary = results.to_json_with(false);
     CellRecord {
         cell: i,
-        header: full_header,
         row: full_row,
-        summary,
+        summary: results.to_json_with(false),
     }
+}
+
+/// The CSV header of every row of `grid`'s table: `cell`, the placeholders, then the
+/// columns of `sim`'s summary.csv (found by summarising one sample of cell 0).
+pub fn header(grid: &Grid) -> Vec<String> {
+    let mut exp = grid.experiment(0).expect("validated with the grid");
+    exp.samples = 1;
+    let summary = simulate(&exp, 0, &|_| {});
+    let (columns, _) = SimResults::new(exp, summary)
+        .with_methods(grid.methods())
+        .csv_row();
+    let mut out: Vec<String> = vec!["cell".into()];
+    out.extend(grid.placeholders());
+    out.extend(columns);
+    out
 }
 
 /// The journal's first line: what grid (and which shard of it) the records belong to.
@@ -85,7 +92,7 @@ impl Journal {
     /// cells: resume them with `--resume`, or use another `--out`).
     pub fn create(dir: &Path, header: &Value) -> anyhow::Result<Self> {
         let path = dir.join(JOURNAL);
-        if path.exists() {
+        if has_journal(&path) {
             return Err(ConfigError::new(
                 "--out",
                 format!(
@@ -96,12 +103,16 @@ impl Journal {
             )
             .into());
         }
-        let mut file = OpenOptions::new()
-            .create_new(true)
-            .append(true)
+        // (A journal whose first line never got written whole holds nothing: replaced.)
+        let file = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(false)
             .open(&path)
             .with_context(|| format!("creating {}", path.display()))?;
-        writeln!(file, "{header}")?;
+        let mut file = locked(file, dir)?;
+        file.set_len(0)?;
+        file.write_all(format!("{header}\n").as_bytes())?;
         file.sync_all()?;
         Ok(Journal {
             file,
@@ -113,10 +124,16 @@ impl Journal {
     /// `header`; returns the records it holds. A line cut short by a crash is dropped.
     pub fn resume(dir: &Path, header: &Value) -> anyhow::Result<(Self, Vec<CellRecord>)> {
         let path = dir.join(JOURNAL);
-        if !path.exists() {
+        if !has_journal(&path) {
             // Nothing was computed yet: start afresh.
             return Ok((Journal::create(dir, header)?, Vec::new()));
         }
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        let mut file = locked(file, dir)?;
         let (found, records, good_len) = read(&path)?;
         if &found != header {
             return Err(ConfigError::new(
@@ -129,11 +146,6 @@ impl Journal {
             )
             .into());
         }
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("opening {}", path.display()))?;
         file.set_len(good_len)?;
         file.seek(std::io::SeekFrom::End(0))?;
         let journal = Journal {
@@ -160,6 +172,44 @@ impl Journal {
         self.file.sync_data()?;
         Ok(())
     }
+}
+
+/// Whether `path` is a journal: it exists and its first line is complete.
+fn has_journal(path: &Path) -> bool {
+    let Ok(file) = File::open(path) else {
+        return false;
+    };
+    let mut first = String::new();
+    BufReader::new(file).read_line(&mut first).is_ok()
+        && first.ends_with('\n')
+        && serde_json::from_str::<Value>(first.trim_end()).is_ok()
+}
+
+/// Takes the exclusive lock of a journal: two runs never write one journal at once.
+fn locked(file: File, dir: &Path) -> anyhow::Result<File> {
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(ConfigError::new(
+            "--out",
+            format!(
+                "another vanish run is writing the journal in '{}'",
+                dir.display()
+            ),
+        )
+        .into()),
+        Err(std::fs::TryLockError::Error(e)) => Err(e).context("locking the journal"),
+    }
+}
+
+/// Rewrites a finished run's journal in cell order (atomically), so that every finished
+/// folder of one grid holds the same journal, however its cells were scheduled.
+pub fn sort_journal(dir: &Path, header: &Value, records: &[CellRecord]) -> anyhow::Result<()> {
+    let mut text = format!("{header}\n");
+    for r in records {
+        text.push_str(&serde_json::to_string(r)?);
+        text.push('\n');
+    }
+    write_atomic(&dir.join(JOURNAL), text.as_bytes()).context("writing the journal")
 }
 
 /// Reads a journal: its header, its complete records, and the byte length of the part
@@ -271,8 +321,12 @@ pub fn readable(text: &str) -> String {
 
 /// The Markdown pivot(s) of `records`: one table per combination of the other varying
 /// parameters, each under a heading naming it.
-pub fn markdown(grid: &Grid, records: &[CellRecord], pivot: &Pivot) -> anyhow::Result<String> {
-    let header = &records[0].header;
+pub fn markdown(
+    grid: &Grid,
+    header: &[String],
+    records: &[CellRecord],
+    pivot: &Pivot,
+) -> anyhow::Result<String> {
     let column = header
         .iter()
         .position(|h| h == &pivot.value)
@@ -311,16 +365,8 @@ pub fn markdown(grid: &Grid, records: &[CellRecord], pivot: &Pivot) -> anyhow::R
             .iter()
             .map(|o| label(grid.value(r.cell, o)))
             .collect();
-        let ri = rows
-            .values
-            .iter()
-            .position(|&v| v == grid.value(r.cell, &rows.name))
-            .expect("a row value");
-        let ci = cols
-            .values
-            .iter()
-            .position(|&v| v == grid.value(r.cell, &cols.name))
-            .expect("a column value");
+        let ri = grid.index(r.cell, &rows.name);
+        let ci = grid.index(r.cell, &cols.name);
         groups
             .entry(key)
             .or_default()
@@ -378,11 +424,11 @@ fn describe_value(column: &str) -> &'static str {
 pub fn write_outputs(
     dir: &Path,
     grid: &Grid,
+    header: &[String],
     records: &[CellRecord],
     pivot: &Pivot,
     manifest_extra: Value,
 ) -> anyhow::Result<Vec<PathBuf>> {
-    let header = records[0].header.clone();
     let rows: Vec<Vec<String>> = records.iter().map(|r| r.row.clone()).collect();
     let cells: Vec<Value> = records
         .iter()
@@ -409,9 +455,9 @@ pub fn write_outputs(
         m.extend(extra.clone());
     }
     let files = [
-        ("table.csv", csv_text(&header, &rows)),
+        ("table.csv", csv_text(header, &rows)),
         ("table.json", pretty(&table_json)),
-        ("table.md", markdown(grid, records, pivot)?),
+        ("table.md", markdown(grid, header, records, pivot)?),
         ("manifest.json", pretty(&manifest)),
     ];
     let mut written = Vec::new();

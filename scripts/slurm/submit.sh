@@ -34,12 +34,12 @@ here="$(cd "$(dirname "$0")" && pwd)"
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 # shellcheck disable=SC2086 # SBATCH_ARGS and MERGE_ARGS are lists of options
-array=$(sbatch --parsable ${SBATCH_ARGS:-} --array="0-$((shards - 1))" \
-    --output="$out/slurm-%A_%a.out" "$here/vanish-array.sbatch" "$out" -- "$@")
+array=$(sbatch --parsable ${SBATCH_ARGS:-} --array="0-$((shards - 1))" --open-mode=append \
+    --output="$out/slurm-%A_%a.out" "$here/vanish-array.sbatch" "$out" "$shards" -- "$@")
 array="${array%%;*}"
 # shellcheck disable=SC2086
 merge=$(sbatch --parsable ${SBATCH_ARGS:-} --dependency="afterok:$array" \
-    --kill-on-invalid-dep=yes --output="$out/slurm-merge-%j.out" \
+    --kill-on-invalid-dep=yes --open-mode=append --output="$out/slurm-merge-%j.out" \
     "$here/vanish-merge.sbatch" "$out" "$shards" ${MERGE_ARGS:-})
 merge="${merge%%;*}"
 echo "$array $merge"

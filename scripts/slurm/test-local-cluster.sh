@@ -94,10 +94,14 @@ if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
     [[ -n "$POLICY_CREATED" ]] && rm -f /usr/sbin/policy-rc.d && POLICY_CREATED=""
 fi
 
-# --- 2. The binary
-step "building vanish"
-(cd "$ROOT" && cargo build --release --quiet)
-export VANISH="$ROOT/target/release/vanish"
+# --- 2. The binary (VANISH, e.g. the one `cargo test` just built, or a release build)
+if [[ -z "${VANISH:-}" ]]; then
+    step "building vanish"
+    (cd "$ROOT" && cargo build --release --quiet)
+    VANISH="$ROOT/target/release/vanish"
+fi
+[[ -x "$VANISH" ]] || fail "VANISH=$VANISH is not an executable"
+export VANISH
 
 # --- 3. munge: a private key and socket, run as user munge in the foreground
 [[ -e "$BASE/run/slurmctld.pid" ]] && fail "$BASE already has a cluster; give another SLURM_LOCAL_BASE"
@@ -182,8 +186,10 @@ wait_for 30 "the node to be idle" node_idle
 # --- 6. A 4-shard sweep and its merge, through sbatch
 GRID=(--n 1,1.5,2,3 --depth 10,40 --samples 20000,5000 --dist 'normal(0,{s})' --s 0.5,1 --seed 3)
 step "submitting 4 shards and the merge"
-read -r array merge < <(MERGE_ARGS="--rows n --cols depth" \
-    "$ROOT/scripts/slurm/submit.sh" 4 "$BASE/out/sweep" -- "${GRID[@]}")
+# The shards carry the pivot (--rows/--cols) to the merge: nothing is passed to it here.
+ids="$("$ROOT/scripts/slurm/submit.sh" 4 "$BASE/out/sweep" -- "${GRID[@]}" --rows n --cols depth)" ||
+    fail "submit.sh: $ids"
+read -r array merge <<<"$ids"
 done_jobs() { [[ -z "$(squeue -h -j "$array,$merge" 2>/dev/null)" ]]; }
 wait_for 180 "the array $array and the merge $merge" done_jobs
 scontrol -o show job "$merge" | grep -q "JobState=COMPLETED" ||
@@ -206,7 +212,8 @@ step "merged table = local table, byte for byte ($(wc -l <"$BASE/out/local/table
 
 # --- 8. A failing shard cancels the merge instead of leaving it pending
 step "submitting a sweep whose shards fail"
-read -r array merge < <("$ROOT/scripts/slurm/submit.sh" 2 "$BASE/out/bad" -- --n 0,1)
+ids="$("$ROOT/scripts/slurm/submit.sh" 2 "$BASE/out/bad" -- --n 0,1)" || fail "submit.sh: $ids"
+read -r array merge <<<"$ids"
 wait_for 60 "the failing array $array and the merge $merge" done_jobs
 state="$(scontrol -o show job "$merge" | grep -o 'JobState=[A-Z_]*')"
 [[ "$state" == "JobState=CANCELLED" ]] || fail "merge after failed shards: $state (expected CANCELLED)"

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::error::ConfigError;
 use crate::grid::Grid;
-use crate::output::{prepare_out_dir, write_atomic};
+use crate::output::prepare_out_dir;
 use crate::table::{self, CellRecord, JOURNAL};
 
 /// The raw flags of `vanish merge`.
@@ -20,15 +20,15 @@ pub struct MergeArgs {
     /// Where the merged table goes.
     #[arg(short, long)]
     out: PathBuf,
-    /// The parameter down the Markdown table [default: the first that varies].
+    /// The parameter down the Markdown table [default: the shards' pivot].
     #[arg(long)]
     rows: Option<String>,
-    /// The parameter across the Markdown table [default: the second that varies].
+    /// The parameter across the Markdown table [default: the shards' pivot].
     #[arg(long)]
     cols: Option<String>,
-    /// The CSV column shown in the Markdown table.
-    #[arg(long, default_value = "p_vanish")]
-    value: String,
+    /// The CSV column shown in the Markdown table [default: the shards' pivot].
+    #[arg(long)]
+    value: Option<String>,
     /// No summary line on stderr.
     #[arg(short, long)]
     quiet: bool,
@@ -42,6 +42,8 @@ pub(super) fn run(args: MergeArgs) -> anyhow::Result<()> {
     let mut records: Vec<CellRecord> = Vec::new();
     let mut elapsed = 0.0;
     let mut shards = Vec::new();
+    // The first shard's manifest: its pivot and kernel, as the unsharded run records them.
+    let mut first: Option<Value> = None;
     for dir in &args.dirs {
         let path = dir.join(JOURNAL);
         if !path.is_file() {
@@ -52,11 +54,9 @@ pub(super) fn run(args: MergeArgs) -> anyhow::Result<()> {
             .into());
         }
         let (header, recs, _) = table::read(&path)?;
-        let (i, n) = match header["shard"]
-            .as_array()
-            .map(|a| (a[0].as_u64(), a[1].as_u64()))
-        {
-            Some((Some(i), Some(n))) => (i as usize, n as usize),
+        let shard = header["shard"].as_array().filter(|a| a.len() == 2);
+        let (i, n) = match shard.map(|a| (a[0].as_u64(), a[1].as_u64())) {
+            Some((Some(i), Some(n))) if i < n && n <= 100_000 => (i as usize, n as usize),
             _ => {
                 return Err(bad(format!(
                     "'{}' is not a shard (made without --shard)",
@@ -94,6 +94,9 @@ pub(super) fn run(args: MergeArgs) -> anyhow::Result<()> {
             && let Ok(m) = serde_json::from_str::<Value>(&text)
         {
             elapsed += m["elapsed_s"].as_f64().unwrap_or(0.0);
+            if i == 0 {
+                first = Some(m);
+            }
         }
         shards.push((
             i,
@@ -112,10 +115,12 @@ pub(super) fn run(args: MergeArgs) -> anyhow::Result<()> {
         return Err(bad(format!("shards {} are missing", missing.join(", "))).into());
     }
     let grid = Grid::from_json(grid_json.as_ref().expect("a grid"))?;
+    let of = grid.shards(n);
     for (i, n, dir, mut cells) in shards {
         cells.sort_unstable();
         cells.dedup();
-        if cells != grid.shard(i, n) {
+        let want: Vec<usize> = (0..grid.cells()).filter(|&c| of[c] == i).collect();
+        if cells != want {
             return Err(bad(format!(
                 "shard {i}/{n} in '{}' is unfinished or not the shard it says (resume it with \
                  the same flags and --resume)",
@@ -125,24 +130,38 @@ pub(super) fn run(args: MergeArgs) -> anyhow::Result<()> {
         }
     }
     let records = table::complete(records, grid.cells())?;
-    let pivot = super::table::pivot(&grid, args.rows, args.cols, args.value)?;
+    let recorded = |k: &str| {
+        first
+            .as_ref()
+            .and_then(|m| m["pivot"][k].as_str().map(str::to_string))
+    };
+    let value = args
+        .value
+        .or_else(|| recorded("value"))
+        .unwrap_or_else(|| "p_vanish".into());
+    let header = table::header(&grid);
+    let pivot = super::table::pivot(
+        &grid,
+        &header,
+        args.rows.or_else(|| recorded("rows")),
+        args.cols.or_else(|| recorded("cols")),
+        value,
+    )?;
     let out = prepare_out_dir(&args.out)?;
     let kernel = grid.experiment(0)?.kernel();
+    let kernel_name = first
+        .as_ref()
+        .and_then(|m| m["kernel"].as_str().map(str::to_string))
+        .unwrap_or_else(|| kernel.name().to_string());
     // The merged folder is a finished run's folder: its journal holds every cell, in order.
-    let mut journal = serde_json::to_string(&table::journal_header(&grid, None))?;
-    journal.push('\n');
-    for r in &records {
-        journal.push_str(&serde_json::to_string(r)?);
-        journal.push('\n');
-    }
-    write_atomic(&out.join(JOURNAL), journal.as_bytes())?;
+    table::sort_journal(&out, &table::journal_header(&grid, None), &records)?;
     let run_fields = json!({
         "threads": null,
         "elapsed_s": elapsed,
-        "kernel": kernel.name(),
+        "kernel": kernel_name,
         "kernel_note": kernel.note(),
     });
-    table::write_outputs(&out, &grid, &records, &pivot, run_fields)?;
+    table::write_outputs(&out, &grid, &header, &records, &pivot, run_fields)?;
     if !args.quiet {
         eprintln!(
             "merged {n} shards, {} cells, into {}",

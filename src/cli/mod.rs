@@ -152,10 +152,14 @@ pub(crate) fn parse_values(flag: &str, s: &str) -> Result<Vec<f64>, ConfigError>
                 "'{s}': a range needs step > 0 and stop ≥ start"
             )));
         }
-        let count = ((stop - start) / step + 1e-9).floor() as u64 + 1;
-        if count > 1_000_000 {
-            return Err(bad(format!("'{s}' has {count} values; at most 1000000")));
+        let span = ((stop - start) / step + 1e-9).floor();
+        if span >= 1_000_000.0 {
+            return Err(bad(format!(
+                "'{s}' has {:.3e} values; at most 1000000",
+                span + 1.0
+            )));
         }
+        let count = span as u64 + 1;
         // Rounded to 12 significant digits: 0.1·3 is 0.3, not 0.30000000000000004.
         let tidy = |v: f64| {
             format!("{v:.11e}")

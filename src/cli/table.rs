@@ -121,19 +121,30 @@ pub(super) fn placeholder_flags(args: Vec<String>) -> Vec<String> {
         })
         .or_else(|| {
             // Else the dist of a --config file, if it names one.
-            let at = args.iter().position(|a| a == "--config")?;
-            let text = std::fs::read_to_string(args.get(at + 1)?).ok()?;
+            let file = args.iter().enumerate().find_map(|(i, a)| {
+                if a == "--config" {
+                    args.get(i + 1).cloned()
+                } else {
+                    a.strip_prefix("--config=").map(str::to_string)
+                }
+            })?;
+            let text = std::fs::read_to_string(file).ok()?;
             let table: toml::Table = toml::from_str(&text).ok()?;
             table.get("dist")?.as_str().map(str::to_string)
         })
         .unwrap_or_default();
-    let holes = placeholders(&dist);
+    // Names of flags stay flags (such a placeholder is refused with the grid).
+    let holes: Vec<String> = placeholders(&dist)
+        .into_iter()
+        .filter(|h| !crate::grid::RESERVED.contains(&h.replace('-', "_").as_str()))
+        .collect();
     let mut out = Vec::with_capacity(args.len());
     let mut it = args.into_iter();
     while let Some(a) = it.next() {
+        // `--my-s` and `--my_s` both set {my_s}.
         let name = a
             .strip_prefix("--")
-            .map(|s| s.split('=').next().unwrap_or(s).to_string());
+            .map(|s| s.split('=').next().unwrap_or(s).replace('-', "_"));
         match name {
             Some(n) if holes.contains(&n) => {
                 let value = match a.split_once('=') {
@@ -284,6 +295,7 @@ fn parse_shard(text: &str) -> Result<(usize, usize), ConfigError> {
 
 struct TableSettings {
     grid: Grid,
+    header: Vec<String>,
     pivot: Pivot,
     threads: usize,
     out: Option<PathBuf>,
@@ -296,10 +308,17 @@ struct TableSettings {
 /// The pivot of `--rows/--cols/--value`, with defaults from the varying parameters.
 pub(super) fn pivot(
     grid: &Grid,
+    header: &[String],
     rows: Option<String>,
     cols: Option<String>,
     value: String,
 ) -> Result<Pivot, ConfigError> {
+    if !header.contains(&value) {
+        return Err(ConfigError::new(
+            "--value",
+            format!("'{value}' is not a column; columns: {}", header.join(", ")),
+        ));
+    }
     let varying: Vec<String> = grid.varying().iter().map(|a| a.name.clone()).collect();
     let taken = [rows.clone(), cols.clone()];
     let mut free = varying
@@ -393,7 +412,11 @@ impl TableArgs {
                 axes.push(axis(name, config.pick(None, name, "")?)?);
             }
         }
-        config.check_keys(&holes)?;
+        let own = config
+            .get("dist")?
+            .map(|d| placeholders(&d))
+            .unwrap_or_default();
+        config.check_keys(&[holes.clone(), own].concat())?;
         let (dist, activation) = (dist.0, activation.0);
         let method = config.pick(self.method, "method", "mc")?.0;
         let seed = match self.seed {
@@ -408,11 +431,17 @@ impl TableArgs {
         let cols = self.cols.or(config.get("cols")?);
         let methods = Method::parse_list(&method)?;
         let precision: Precision = precision.parse()?;
-        let grid = Grid::new(&activation, &dist, axes, seed, precision, methods)?;
-        if !self.force {
-            grid.check_size()?;
-        }
-        let pivot = pivot(&grid, rows, cols, value)?;
+        let grid = Grid::new(
+            &activation,
+            &dist,
+            axes,
+            seed,
+            precision,
+            methods,
+            self.force,
+        )?;
+        let header = crate::table::header(&grid);
+        let pivot = pivot(&grid, &header, rows, cols, value)?;
         let shard = self.shard.as_deref().map(parse_shard).transpose()?;
         if (self.resume || shard.is_some()) && self.out.is_none() {
             let flag = if self.resume { "--resume" } else { "--shard" };
@@ -425,6 +454,7 @@ impl TableArgs {
         let out = self.out.as_deref().map(prepare_out_dir).transpose()?;
         Ok(TableSettings {
             grid,
+            header,
             pivot,
             threads,
             out,
@@ -467,11 +497,8 @@ pub(super) fn run(args: TableArgs) -> anyhow::Result<()> {
             } else {
                 (Journal::create(dir, &header)?, Vec::new())
             };
-            let pending: Vec<usize> = mine
-                .iter()
-                .copied()
-                .filter(|c| !done.iter().any(|r| r.cell == *c))
-                .collect();
+            let done: std::collections::HashSet<usize> = done.iter().map(|r| r.cell).collect();
+            let pending: Vec<usize> = mine.iter().copied().filter(|c| !done.contains(c)).collect();
             let bar = progress(grid, &pending, s.quiet);
             pool.install(|| table::compute(grid, &pending, journal, &|n| bar.inc(n)))?;
             bar.finish_and_clear();
@@ -500,6 +527,7 @@ pub(super) fn run(args: TableArgs) -> anyhow::Result<()> {
             "threads": s.threads,
             "elapsed_s": elapsed,
             "kernel": kernel.name(),
+            "pivot": {"rows": s.pivot.rows, "cols": s.pivot.cols, "value": s.pivot.value},
             "files": [JOURNAL],
         });
         crate::output::write_atomic(
@@ -517,7 +545,8 @@ pub(super) fn run(args: TableArgs) -> anyhow::Result<()> {
     }
     let records = table::complete(records, grid.cells())?;
     if let Some(dir) = &s.out {
-        table::write_outputs(dir, grid, &records, &s.pivot, run_fields)?;
+        table::sort_journal(dir, &table::journal_header(grid, None), &records)?;
+        table::write_outputs(dir, grid, &s.header, &records, &s.pivot, run_fields)?;
     }
     if s.json {
         let cells: Vec<_> = records
@@ -528,7 +557,7 @@ pub(super) fn run(args: TableArgs) -> anyhow::Result<()> {
             &json!({"grid": grid.to_json(), "cells": cells}),
         ))?;
     } else if !s.quiet {
-        let md = table::markdown(grid, &records, &s.pivot)?;
+        let md = table::markdown(grid, &s.header, &records, &s.pivot)?;
         super::print_stdout(&format!(
             "{md}\n{} cells, {:.3e} derivatives in {elapsed:.2} s on {} threads\n",
             grid.cells(),

@@ -203,10 +203,15 @@ fn journals_are_never_mixed_or_overwritten() {
 fn shards_merge_into_the_files_of_one_run() {
     let tmp = tempfile::tempdir().unwrap();
     let whole = tmp.path().join("whole");
-    table(&whole, &GRID);
+    // A pivot of its own: the shards carry it to the merge.
+    let pivot = ["--rows", "depth", "--cols", "n", "--value", "mean_log10_g"];
+    table(&whole, &[&GRID[..], &pivot].concat());
     let shards: Vec<_> = (0..3).map(|i| tmp.path().join(format!("s{i}"))).collect();
     for (i, dir) in shards.iter().enumerate() {
-        table(dir, &[&GRID[..], &["--shard", &format!("{i}/3")]].concat());
+        table(
+            dir,
+            &[&GRID[..], &pivot, &["--shard", &format!("{i}/3")]].concat(),
+        );
         assert!(!dir.join("table.csv").exists());
     }
     let merged = tmp.path().join("merged");
@@ -219,6 +224,11 @@ fn shards_merge_into_the_files_of_one_run() {
         .assert()
         .success();
     same_tables(&whole, &merged);
+    assert_eq!(
+        std::fs::read(whole.join("journal.jsonl")).unwrap(),
+        std::fs::read(merged.join("journal.jsonl")).unwrap(),
+        "a finished journal is in cell order"
+    );
     // A missing shard, a shard given twice, and a shard of another grid are refused.
     let m2 = tmp.path().join("m2");
     vanish()
@@ -331,11 +341,63 @@ fn placeholders_become_axes_and_columns() {
         .assert()
         .code(2)
         .stderr(predicate::str::starts_with("error: --shard"));
-    vanish()
-        .args(["table", "--n", "1,2", "--value", "p_nothing"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::starts_with("error: --value"));
+    for args in [
+        vec!["--n", "1,2", "--value", "p_nothing"],
+        vec!["--n", "1,2,1"],
+        vec!["--dist", "normal(0,{seed})"],
+        vec!["--dist", "normal(0,{ s })"],
+    ] {
+        let flag = args
+            .iter()
+            .find(|a| a.starts_with("--value") || *a == &"--dist")
+            .copied();
+        let dir = tmp.path().join("refused");
+        vanish()
+            .arg("table")
+            .args(&args)
+            .arg("--out")
+            .arg(&dir)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::starts_with(format!(
+                "error: {}",
+                flag.unwrap_or("--n")
+            )));
+        assert!(!dir.exists(), "{args:?} left a folder");
+    }
+    // {my_s} takes its values from --my-s or --my_s.
+    for spelling in ["--my-s", "--my_s"] {
+        vanish()
+            .args([
+                "table",
+                "--dist",
+                "normal(0,{my_s})",
+                spelling,
+                "0.5,1",
+                "--samples",
+                "100",
+            ])
+            .assert()
+            .success();
+    }
+}
+
+#[test]
+fn resume_survives_values_that_need_17_digits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("t");
+    let grid = [
+        "--n",
+        "1,1.4000000000000001",
+        "--samples",
+        "1000",
+        "--depth",
+        "5",
+    ];
+    table(&dir, &grid);
+    table(&dir, &[&grid[..], &["--resume"]].concat());
+    let csv = std::fs::read_to_string(dir.join("table.csv")).unwrap();
+    assert!(csv.contains(",1.4000000000000001,"), "{csv}");
 }
 
 #[test]
