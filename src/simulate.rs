@@ -9,6 +9,8 @@ use crate::summary::{BlockTally, FactorSums, Summary};
 
 /// Blocks computed between two ordered folds; bounds memory, not results.
 const BLOCKS_PER_WAVE: u64 = 256;
+/// At most this many blocks after block 0 are computed in order on the calling thread.
+const SERIAL_BLOCKS: u64 = 3;
 
 /// Simulates cell `cell` of `exp` and returns its summary; `on_block` is told the number of
 /// samples of each finished block (for progress bars).
@@ -44,6 +46,24 @@ pub fn simulate(exp: &Experiment, cell: u32, on_block: &(dyn Fn(u64) + Sync)) ->
     total.record_block(&ln_g, &factors);
     on_block(len as u64);
     let mut start = 1;
+    // A handful of blocks (small cells of a table) gains nothing from splitting: they are
+    // recorded in order right here, which gives the same numbers.
+    if blocks - start <= SERIAL_BLOCKS {
+        for b in start..blocks {
+            let first = b * BLOCK_SAMPLES;
+            let len = BLOCK_SAMPLES.min(exp.samples - first) as usize;
+            ln_g.resize(len, 0.0);
+            let block = u32::try_from(b).expect("block count is bounded by MAX_SAMPLES");
+            kernel.fill_block(
+                &mut block_rng(exp.seed, cell, block),
+                &mut ln_g,
+                &mut factors,
+            );
+            total.record_block(&ln_g, &factors);
+            on_block(len as u64);
+        }
+        return total;
+    }
     while start < blocks {
         let end = (start + BLOCKS_PER_WAVE).min(blocks);
         // Each worker keeps the tallies of its blocks, to be folded in block order, and
