@@ -13,6 +13,7 @@ use std::sync::Mutex;
 use anyhow::{Context, bail};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use crate::error::ConfigError;
@@ -24,15 +25,24 @@ use crate::simulate::simulate;
 /// The journal's file name in `--out`.
 pub const JOURNAL: &str = "journal.jsonl";
 
-/// One finished cell: its CSV row (placeholder values first) and its summary JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One finished cell: its CSV row (placeholder values first) and its summary JSON (kept
+/// as text: a table of many cells holds them all until its files are written).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CellRecord {
     /// The cell's index in the grid.
     pub cell: usize,
     /// The tidy CSV row (columns as [`header`] says).
     pub row: Vec<String>,
     /// The summary (as `vanish sim --json` prints it, without the encoded histograms).
-    pub summary: Value,
+    pub summary: Box<RawValue>,
+}
+
+impl PartialEq for CellRecord {
+    fn eq(&self, other: &Self) -> bool {
+        self.cell == other.cell
+            && self.row == other.row
+            && self.summary.get() == other.summary.get()
+    }
 }
 
 /// Computes cell `i` of `grid` (blocks in parallel on the current pool).
@@ -47,7 +57,8 @@ pub fn compute_cell(grid: &Grid, i: usize, on_block: &(dyn Fn(u64) + Sync)) -> C
     CellRecord {
         cell: i,
         row: full_row,
-        summary: results.to_json_with(false),
+        summary: RawValue::from_string(results.to_json_with(false).to_string())
+            .expect("a JSON value is valid JSON"),
     }
 }
 
@@ -430,18 +441,6 @@ pub fn write_outputs(
     manifest_extra: Value,
 ) -> anyhow::Result<Vec<PathBuf>> {
     let rows: Vec<Vec<String>> = records.iter().map(|r| r.row.clone()).collect();
-    let cells: Vec<Value> = records
-        .iter()
-        .map(|r| {
-            let params: serde_json::Map<String, Value> = grid
-                .axes()
-                .iter()
-                .map(|a| (a.name.clone(), json!(grid.value(r.cell, &a.name))))
-                .collect();
-            json!({"cell": r.cell, "params": params, "summary": r.summary})
-        })
-        .collect();
-    let table_json = json!({"grid": grid.to_json(), "cells": cells});
     let mut manifest = json!({
         "tool": "vanish",
         "version": env!("CARGO_PKG_VERSION"),
@@ -456,7 +455,7 @@ pub fn write_outputs(
     }
     let files = [
         ("table.csv", csv_text(header, &rows)),
-        ("table.json", pretty(&table_json)),
+        ("table.json", table_json(grid, records, true)),
         ("table.md", markdown(grid, header, records, pivot)?),
         ("manifest.json", pretty(&manifest)),
     ];
@@ -468,6 +467,32 @@ pub fn write_outputs(
         written.push(path);
     }
     Ok(written)
+}
+
+/// `table.json`: the grid, then one line per cell (its parameters when `params`, and its
+/// summary), built as text so that no cell is expanded into a JSON tree.
+pub fn table_json(grid: &Grid, records: &[CellRecord], params: bool) -> String {
+    let mut out = format!("{{\n\"grid\": {},\n\"cells\": [\n", grid.to_json());
+    for (k, r) in records.iter().enumerate() {
+        let values: serde_json::Map<String, Value> = grid
+            .axes()
+            .iter()
+            .map(|a| (a.name.clone(), json!(grid.value(r.cell, &a.name))))
+            .collect();
+        let params = if params {
+            format!("\"params\":{},", Value::Object(values))
+        } else {
+            String::new()
+        };
+        let comma = if k + 1 < records.len() { "," } else { "" };
+        out.push_str(&format!(
+            "{{\"cell\":{},{params}\"summary\":{}}}{comma}\n",
+            r.cell,
+            r.summary.get()
+        ));
+    }
+    out.push_str("]\n}\n");
+    out
 }
 
 /// Pretty JSON with a final newline.

@@ -549,13 +549,7 @@ pub(super) fn run(args: TableArgs) -> anyhow::Result<()> {
         table::write_outputs(dir, grid, &s.header, &records, &s.pivot, run_fields)?;
     }
     if s.json {
-        let cells: Vec<_> = records
-            .iter()
-            .map(|r| json!({"cell": r.cell, "summary": r.summary}))
-            .collect();
-        super::print_stdout(&table::pretty(
-            &json!({"grid": grid.to_json(), "cells": cells}),
-        ))?;
+        super::print_stdout(&table::table_json(grid, &records, true))?;
     } else if !s.quiet {
         let md = table::markdown(grid, &s.header, &records, &s.pivot)?;
         super::print_stdout(&format!(
