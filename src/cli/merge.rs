@@ -20,15 +20,8 @@ pub struct MergeArgs {
     /// Where the merged table goes.
     #[arg(short, long)]
     out: PathBuf,
-    /// The parameter down the Markdown table [default: the shards' pivot].
-    #[arg(long)]
-    rows: Option<String>,
-    /// The parameter across the Markdown table [default: the shards' pivot].
-    #[arg(long)]
-    cols: Option<String>,
-    /// The CSV column shown in the Markdown table [default: the shards' pivot].
-    #[arg(long)]
-    value: Option<String>,
+    #[command(flatten)]
+    pivot: super::table::PivotArgs,
     /// No summary line on stderr.
     #[arg(short, long)]
     quiet: bool,
@@ -136,6 +129,7 @@ pub(super) fn run(args: MergeArgs) -> anyhow::Result<()> {
             .and_then(|m| m["pivot"][k].as_str().map(str::to_string))
     };
     let value = args
+        .pivot
         .value
         .or_else(|| recorded("value"))
         .unwrap_or_else(|| "p_vanish".into());
@@ -143,8 +137,8 @@ pub(super) fn run(args: MergeArgs) -> anyhow::Result<()> {
     let pivot = super::table::pivot(
         &grid,
         &header,
-        args.rows.or_else(|| recorded("rows")),
-        args.cols.or_else(|| recorded("cols")),
+        args.pivot.rows.or_else(|| recorded("rows")),
+        args.pivot.cols.or_else(|| recorded("cols")),
         value,
     )?;
     let out = prepare_out_dir(&args.out)?;

@@ -95,6 +95,32 @@ pub(crate) fn print_stdout(text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The worker pool of a run.
+pub(crate) fn pool(threads: usize) -> anyhow::Result<rayon::ThreadPool> {
+    use anyhow::Context;
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .context("starting the worker threads")
+}
+
+/// A progress bar over `samples` on stderr, for runs of 3·10⁷ derivatives or more when
+/// stderr is a terminal (hidden otherwise, and with `--quiet`).
+pub(crate) fn progress_bar(samples: u64, work: f64, quiet: bool) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if quiet || !io::stderr().is_terminal() || work < 3e7 {
+        return indicatif::ProgressBar::hidden();
+    }
+    let b = indicatif::ProgressBar::new(samples);
+    b.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} samples, ETA {eta}",
+        )
+        .expect("valid template"),
+    );
+    b
+}
+
 /// The worker threads of `--threads` (default: every core).
 pub(crate) fn threads(given: Option<usize>) -> Result<usize, ConfigError> {
     match given {

@@ -1,6 +1,5 @@
 //! `vanish sim`: flags → validated experiment → summary → table, JSON and files.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -139,23 +138,9 @@ impl SimArgs {
 pub(super) fn run(args: SimArgs) -> anyhow::Result<()> {
     let s = args.validate()?;
     let exp = &s.experiment;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(s.threads)
-        .build()
-        .context("starting the worker threads")?;
+    let pool = super::pool(s.threads)?;
     let work = exp.samples as f64 * f64::from(exp.depth);
-    let bar = if s.quiet || !std::io::stderr().is_terminal() || work < 3e7 {
-        indicatif::ProgressBar::hidden()
-    } else {
-        let b = indicatif::ProgressBar::new(exp.samples);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} samples, ETA {eta}",
-            )
-            .expect("valid template"),
-        );
-        b
-    };
+    let bar = super::progress_bar(exp.samples, work, s.quiet);
     let started = Instant::now();
     let summary = pool.install(|| simulate(exp, 0, &|n| bar.inc(n)));
     let elapsed = started.elapsed().as_secs_f64();

@@ -1,11 +1,9 @@
 //! `vanish table`: a grid of `sim` experiments → a tidy CSV, JSON and a Markdown pivot,
 //! journaled cell by cell (`--resume`), in shards (`--shard I/N`) for clusters.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::Context;
 use clap::Args;
 use serde_json::json;
 
@@ -86,15 +84,8 @@ pub struct TableArgs {
     /// Compute shard I of N (0 ≤ I < N) into --out, for `vanish merge`.
     #[arg(long, value_name = "I/N")]
     shard: Option<String>,
-    /// The parameter down the Markdown table [default: the first that varies].
-    #[arg(long)]
-    rows: Option<String>,
-    /// The parameter across the Markdown table [default: the second that varies].
-    #[arg(long)]
-    cols: Option<String>,
-    /// The CSV column shown in the Markdown table [default: p_vanish].
-    #[arg(long)]
-    value: Option<String>,
+    #[command(flatten)]
+    pivot: PivotArgs,
     /// Run a grid of more than 10^6 cells or 2·10^13 derivatives.
     #[arg(long)]
     force: bool,
@@ -104,6 +95,23 @@ pub struct TableArgs {
     /// No progress bar and no table on stdout.
     #[arg(short, long)]
     quiet: bool,
+}
+
+/// The Markdown pivot's flags, shared by `table` and `merge`.
+#[derive(Debug, Args)]
+pub(super) struct PivotArgs {
+    /// The parameter down the Markdown table [default: the first that varies, or the
+    /// shards' choice for merge].
+    #[arg(long)]
+    pub(super) rows: Option<String>,
+    /// The parameter across the Markdown table [default: the second that varies, or the
+    /// shards' choice for merge].
+    #[arg(long)]
+    pub(super) cols: Option<String>,
+    /// The CSV column shown in the Markdown table [default: p_vanish, or the shards'
+    /// choice for merge].
+    #[arg(long)]
+    pub(super) value: Option<String>,
 }
 
 /// Rewrites `--NAME VALUES` and `--NAME=VALUES`, for each {NAME} placeholder of `--dist`,
@@ -426,9 +434,9 @@ impl TableArgs {
             })?,
         };
         let precision = config.pick(self.precision, "precision", "f64")?.0;
-        let value = config.pick(self.value, "value", "p_vanish")?.0;
-        let rows = self.rows.or(config.get("rows")?);
-        let cols = self.cols.or(config.get("cols")?);
+        let value = config.pick(self.pivot.value, "value", "p_vanish")?.0;
+        let rows = self.pivot.rows.or(config.get("rows")?);
+        let cols = self.pivot.cols.or(config.get("cols")?);
         let methods = Method::parse_list(&method)?;
         let precision: Precision = precision.parse()?;
         let grid = Grid::new(
@@ -469,10 +477,7 @@ impl TableArgs {
 pub(super) fn run(args: TableArgs) -> anyhow::Result<()> {
     let s = args.validate()?;
     let grid = &s.grid;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(s.threads)
-        .build()
-        .context("starting the worker threads")?;
+    let pool = super::pool(s.threads)?;
     let mine: Vec<usize> = match s.shard {
         Some((i, n)) => grid.shard(i, n),
         None => (0..grid.cells()).collect(),
@@ -565,15 +570,5 @@ pub(super) fn run(args: TableArgs) -> anyhow::Result<()> {
 fn progress(grid: &Grid, cells: &[usize], quiet: bool) -> indicatif::ProgressBar {
     let samples: u64 = cells.iter().map(|&i| grid.value(i, "samples") as u64).sum();
     let work: f64 = cells.iter().map(|&i| grid.cost(i)).sum();
-    if quiet || !std::io::stderr().is_terminal() || work < 3e7 {
-        return indicatif::ProgressBar::hidden();
-    }
-    let b = indicatif::ProgressBar::new(samples);
-    b.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} samples, ETA {eta}",
-        )
-        .expect("valid template"),
-    );
-    b
+    super::progress_bar(samples, work, quiet)
 }
