@@ -158,8 +158,7 @@ fn out_folder_gets_every_file_and_no_temporaries() {
             "summary.json"
         ]
     );
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let manifest = crate::util::manifest(&out);
     for key in [
         "version",
         "config",

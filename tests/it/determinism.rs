@@ -26,8 +26,7 @@ fn run(out: &Path, threads: &str) {
 }
 
 fn manifest_without_timing(dir: &Path) -> serde_json::Value {
-    let mut m: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    let mut m = crate::util::manifest(dir);
     let obj = m.as_object_mut().unwrap();
     obj.remove("elapsed_s");
     obj.remove("threads");

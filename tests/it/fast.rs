@@ -17,7 +17,7 @@ use vanish::simulate::simulate;
 use vanish::source::Source;
 use vanish::summary::FactorSums;
 
-use crate::util::{tanh_experiment, vanish, within_5_se};
+use crate::util::{manifest, tanh_experiment, vanish, within_5_se};
 
 const FAST: [Precision; 2] = [Precision::F32, Precision::F64];
 
@@ -349,9 +349,7 @@ fn uncovered_experiments_fall_back_to_the_reference_and_say_why() {
             .arg(&dir)
             .assert()
             .success();
-        let m: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap())
-                .unwrap();
+        let m = manifest(&dir);
         assert_eq!(m["kernel"], "scalar-f64", "{args:?}");
         assert!(m["kernel_note"].as_str().unwrap().contains(note), "{m}");
     }
@@ -581,9 +579,7 @@ fn f32_runs_in_f64_what_f32_cannot_represent_and_says_so() {
             .arg(&dir)
             .assert()
             .success();
-        let m: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap())
-                .unwrap();
+        let m = manifest(&dir);
         assert!(
             m["kernel"].as_str().unwrap().starts_with("fast-f64-"),
             "{spec}: {m}"

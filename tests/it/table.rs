@@ -35,9 +35,7 @@ fn same_tables(a: &Path, b: &Path) {
         );
     }
     let manifest = |d: &Path| {
-        let mut m: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(d.join("manifest.json")).unwrap())
-                .unwrap();
+        let mut m = crate::util::manifest(d);
         let obj = m.as_object_mut().unwrap();
         for timing in ["elapsed_s", "threads"] {
             assert!(obj.remove(timing).is_some(), "manifest without {timing}");
@@ -57,6 +55,13 @@ const GRID: [&str; 8] = [
     "--seed",
     "5",
 ];
+
+/// GRID with another seed: another experiment with the same cells.
+fn other_seed() -> Vec<&'static str> {
+    GRID.iter()
+        .map(|&a| if a == "5" { "6" } else { a })
+        .collect()
+}
 
 #[test]
 fn a_cell_is_the_sim_run_of_its_values() {
@@ -175,10 +180,7 @@ fn journals_are_never_mixed_or_overwritten() {
         .code(2)
         .stderr(predicate::str::contains("--out").and(predicate::str::contains("--resume")));
     // Resuming with another grid.
-    let other: Vec<&str> = GRID
-        .iter()
-        .map(|&a| if a == "5" { "6" } else { a })
-        .collect();
+    let other = other_seed();
     vanish()
         .args(["table", "--quiet", "--resume"])
         .args(&other)
@@ -248,10 +250,7 @@ fn shards_merge_into_the_files_of_one_run() {
         .code(2)
         .stderr(predicate::str::contains("twice"));
     let foreign = tmp.path().join("foreign");
-    let other: Vec<&str> = GRID
-        .iter()
-        .map(|&a| if a == "5" { "6" } else { a })
-        .collect();
+    let other = other_seed();
     table(&foreign, &[&other[..], &["--shard", "2/3"]].concat());
     vanish()
         .arg("merge")

@@ -43,3 +43,8 @@ pub fn within_5_se(what: &str, estimate: f64, truth: f64, se: f64) {
         (estimate - truth) / se
     );
 }
+
+/// The manifest.json of a run's folder.
+pub fn manifest(dir: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap()
+}
