@@ -155,6 +155,17 @@ impl Activation {
         }
     }
 
+    /// f''(x) (0 for the piecewise-linear activations, away from the kink).
+    pub fn second_derivative(&self, x: f64) -> f64 {
+        match *self {
+            // f' = a·n·sech²(n·x), so f'' = −2n·tanh(n·x)·f'(x).
+            Activation::ScaledTanh { n, .. } => -2.0 * n * (n * x).tanh() * self.derivative(x),
+            Activation::Relu | Activation::LeakyRelu { .. } => 0.0,
+            // σ'' = σ'·(1 − 2σ).
+            Activation::Sigmoid => self.derivative(x) * (1.0 - 2.0 * self.value(x)),
+        }
+    }
+
     /// ln of the largest value f' takes: the cap of ln g is K times this.
     pub fn ln_max_derivative(&self) -> f64 {
         match *self {

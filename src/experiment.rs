@@ -6,6 +6,7 @@ use crate::activation::Activation;
 use crate::error::ConfigError;
 use crate::fast::{FastKernel, Isa, Precision};
 use crate::kernel::{Kernel, ScalarKernel};
+use crate::network::{NetworkKernel, Quantity};
 use crate::source::Source;
 use crate::summary::Thresholds;
 
@@ -81,6 +82,20 @@ impl Experiment {
                 ));
             }
         }
+        if let Source::Network { network, .. } = &source {
+            if network.depth() != depth {
+                return Err(ConfigError::new(
+                    "--width",
+                    format!("gives {} layers, but --depth is {depth}", network.depth()),
+                ));
+            }
+            if samples > u64::from(u32::MAX) {
+                return Err(ConfigError::new(
+                    "--samples",
+                    format!("a network source draws at most {} networks", u32::MAX),
+                ));
+            }
+        }
         if vanish_below >= explode_above {
             return Err(ConfigError::new(
                 "--vanish-below",
@@ -109,13 +124,29 @@ impl Experiment {
         Thresholds {
             ln_vanish: self.vanish_below.ln(),
             ln_explode: self.explode_above.ln(),
-            ln_cap: f64::from(self.depth) * self.activation.ln_max_derivative(),
+            // The weights make the Jacobian's gain unbounded.
+            ln_cap: match self.source {
+                Source::Network {
+                    quantity: Quantity::Jacobian,
+                    ..
+                } => f64::INFINITY,
+                _ => f64::from(self.depth) * self.activation.ln_max_derivative(),
+            },
         }
     }
 
-    /// Number of blocks of [`BLOCK_SAMPLES`] (the last may be partial).
+    /// Samples per block: [`BLOCK_SAMPLES`] for iid sources, one draw for networks (each
+    /// draw is costly enough to be a unit of work of its own).
+    pub fn block_samples(&self) -> u64 {
+        match self.source {
+            Source::Iid { .. } => BLOCK_SAMPLES,
+            Source::Network { .. } => 1,
+        }
+    }
+
+    /// Number of blocks (the last may be partial).
     pub fn blocks(&self) -> u64 {
-        self.samples.div_ceil(BLOCK_SAMPLES)
+        self.samples.div_ceil(self.block_samples())
     }
 
     /// The kernel that computes this experiment's blocks: the fast kernel in the
@@ -123,7 +154,17 @@ impl Experiment {
     /// kernel when asked for or when the fast one does not cover the experiment (its
     /// [`Kernel::note`] says why).
     pub fn kernel(&self) -> Box<dyn Kernel> {
-        let Source::Iid { dist } = &self.source;
+        let dist = match &self.source {
+            Source::Iid { dist } => dist,
+            Source::Network { network, quantity } => {
+                return Box::new(NetworkKernel::new(
+                    network.clone(),
+                    self.activation,
+                    *quantity,
+                    Isa::detect(),
+                ));
+            }
+        };
         let reference = ScalarKernel::new(self.activation, dist.clone(), self.depth);
         if self.precision == Precision::Reference {
             return Box::new(reference);
@@ -142,7 +183,6 @@ impl Experiment {
 
     /// The resolved configuration, as recorded in manifests and summaries.
     pub fn to_json(&self) -> Value {
-        let Source::Iid { dist } = &self.source;
         let activation = match self.activation {
             Activation::ScaledTanh { a, n } => json!({"family": "scaled-tanh", "a": a, "n": n}),
             Activation::Relu => json!({"family": "relu"}),
@@ -153,14 +193,36 @@ impl Experiment {
             "activation": activation,
             "activation_label": self.activation.to_string(),
             "source": self.source.name(),
-            "dist": dist.to_string(),
+            "dist": self.source.dist().to_string(),
             "depth": self.depth,
             "samples": self.samples,
             "vanish_below": self.vanish_below,
             "explode_above": self.explode_above,
             "seed": self.seed,
             "precision": self.precision.name(),
-            "block_samples": BLOCK_SAMPLES,
+            "block_samples": self.block_samples(),
+            "network": self.network_json(),
+        })
+    }
+
+    /// The network's settings in the manifest (null for iid sources).
+    fn network_json(&self) -> Value {
+        let Source::Network { network, quantity } = &self.source else {
+            return Value::Null;
+        };
+        let widths = &network.widths;
+        let width = if widths.iter().all(|&w| w == widths[0]) {
+            json!(widths[0])
+        } else {
+            json!(widths)
+        };
+        json!({
+            "quantity": quantity.name(),
+            "input_dim": network.input_dim,
+            "width": width,
+            "sigma_w": network.sigma_w,
+            "sigma_b": network.sigma_b,
+            "init": network.init.to_string(),
         })
     }
 }

@@ -9,7 +9,6 @@ use statrs::distribution::{ContinuousCDF, Normal};
 use crate::error::ConfigError;
 use crate::experiment::Experiment;
 use crate::law::{FactorLaw, Probability, exact_tails};
-use crate::source::Source;
 use crate::theory;
 
 /// A way to get the probabilities.
@@ -60,8 +59,13 @@ impl Method {
 
     /// Refuses a method that does not hold for `exp`, with the reason.
     pub fn check(self, exp: &Experiment) -> Result<(), ConfigError> {
-        let Source::Iid { dist } = &exp.source;
         let refuse = |why: &str| Err(ConfigError::new("--method", format!("{self}: {why}")));
+        let Some(dist) = exp.source.iid_dist() else {
+            return match self {
+                Method::Mc => Ok(()),
+                _ => refuse("holds for iid x only (not for --source network); use mc"),
+            };
+        };
         match self {
             Method::Mc => Ok(()),
             Method::Exact | Method::Is if exp.activation.tanh_params().is_none() => {
@@ -103,7 +107,7 @@ pub struct MethodEstimate {
 
 /// The estimate of a (checked) non-MC method for `exp`.
 pub fn estimate(method: Method, exp: &Experiment) -> MethodEstimate {
-    let Source::Iid { dist } = &exp.source;
+    let dist = exp.source.iid_dist().expect("checked: iid");
     let th = exp.thresholds();
     let (vanish, explode) = match method {
         Method::Mc => unreachable!("Monte Carlo is the summary itself"),

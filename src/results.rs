@@ -43,7 +43,7 @@ impl FactorTheory {
     /// from the CDF of X at ±e and ±t1. `None` where the moments are not finite or not
     /// implemented (Student's t).
     pub fn for_experiment(exp: &Experiment) -> Option<Self> {
-        let Source::Iid { dist } = &exp.source;
+        let dist = exp.source.iid_dist()?;
         let act = &exp.activation;
         let (mean, var, err) = theory::ln_derivative_moments(act, dist)?;
         let (above, below) = match act.tanh_params() {
@@ -177,7 +177,7 @@ impl SimResults {
             .map(|&m| crate::methods::estimate(m, &self.experiment))
             .collect();
         if methods.contains(&Method::Exact) {
-            let Source::Iid { dist } = &self.experiment.source;
+            let dist = self.experiment.source.iid_dist().expect("checked: iid");
             let law = crate::law::FactorLaw::new(&self.experiment.activation, dist)
                 .expect("checked: a·tanh");
             let bins: Vec<(f64, f64)> = self.summary.buckets().iter().map(|b| (b.0, b.1)).collect();
@@ -202,8 +202,10 @@ impl SimResults {
     /// Whether E|X| is finite: without it (Student's t with ν ≤ 1) E[ln f'(X)] does not
     /// exist for a·tanh and the per-factor sample mean estimates nothing.
     pub fn x_has_finite_mean(&self) -> bool {
-        let Source::Iid { dist } = &self.experiment.source;
-        dist.mean().is_some()
+        self.experiment
+            .source
+            .iid_dist()
+            .is_none_or(|d| d.mean().is_some())
     }
 
     /// The widest histogram bucket among those holding the reported quantiles, in decades.
@@ -327,6 +329,7 @@ impl SimResults {
                 "fraction_below_inverse_max": num(below),
             },
             "theory": theory,
+            "network": self.network_json(),
             "histogram": {
                 "encoding": "HDR V2-deflate, base64; v = round(1000*(log10 g - anchor)); upper records v when v >= 0, lower records -v when v < 0",
                 "anchor_log10_g": num(s.anchor),
@@ -334,6 +337,31 @@ impl SimResults {
                 "upper_hdr_v2_deflate_base64": if histogram { json!(crate::output::hdr_base64(&s.upper)) } else { Value::Null },
                 "lower_hdr_v2_deflate_base64": if histogram { json!(crate::output::hdr_base64(&s.lower)) } else { Value::Null },
             },
+        })
+    }
+
+    /// For a network source: the simulated mean of g beside the mean-field predictions
+    /// (E‖Ju‖²/‖u‖² = (W_K/d)·∏χ(q^l), and Σ E[ln φ'] for the path and layer means).
+    fn network_json(&self) -> Value {
+        let Source::Network { network, quantity } = &self.experiment.source else {
+            return Value::Null;
+        };
+        let lin = &self.summary.linear;
+        let prediction = network
+            .prediction(&self.experiment.activation)
+            .map_or(Value::Null, |p| {
+                json!({
+                    "q": p.q.iter().map(|&v| num(v)).collect::<Vec<_>>(),
+                    "chi": p.chi.iter().map(|&v| num(v)).collect::<Vec<_>>(),
+                    "log10_mean_jacobian_gain": num(p.ln_mean_gain / LN_10),
+                    "mean_log10_path": num(p.mean_ln_path / LN_10),
+                })
+            });
+        json!({
+            "quantity": quantity.name(),
+            "log10_mean_g": num(lin.ln_mean() / LN_10),
+            "mean_g_relative_se": num(lin.relative_se()),
+            "meanfield": prediction,
         })
     }
 
@@ -353,7 +381,7 @@ impl SimResults {
         let s = &self.summary;
         let e = &self.experiment;
         let (a, n) = e.activation.tanh_params().unwrap_or((f64::NAN, f64::NAN));
-        let Source::Iid { dist } = &e.source;
+        let dist = e.source.dist();
         let mut cols: Vec<(String, String)> = vec![
             ("activation".into(), e.activation.to_string()),
             ("a".into(), fmt(a)),
@@ -405,6 +433,34 @@ impl SimResults {
         cols.push(("fraction_below_inverse_max".into(), fmt(below)));
         cols.push(("zero_g".into(), s.zero.to_string()));
         cols.push(("nan".into(), s.not_a_number.to_string()));
+        if let Source::Network { network, quantity } = &e.source {
+            let widths: Vec<String> = network.widths.iter().map(|w| w.to_string()).collect();
+            let width = if network.widths.iter().all(|&w| w == network.widths[0]) {
+                widths[0].clone()
+            } else {
+                widths.join(" ")
+            };
+            let p = network.prediction(&e.activation);
+            cols.extend([
+                ("source".into(), "network".into()),
+                ("quantity".into(), quantity.name().into()),
+                ("input_dim".into(), network.input_dim.to_string()),
+                ("width".into(), width),
+                ("sigma_w".into(), fmt(network.sigma_w)),
+                ("sigma_b".into(), fmt(network.sigma_b)),
+                ("init".into(), network.init.to_string()),
+                ("log10_mean_g".into(), fmt(s.linear.ln_mean() / LN_10)),
+                ("mean_g_relative_se".into(), fmt(s.linear.relative_se())),
+                (
+                    "meanfield_log10_mean_jacobian_gain".into(),
+                    fmt(p.as_ref().map_or(f64::NAN, |p| p.ln_mean_gain / LN_10)),
+                ),
+                (
+                    "meanfield_mean_log10_path".into(),
+                    fmt(p.as_ref().map_or(f64::NAN, |p| p.mean_ln_path / LN_10)),
+                ),
+            ]);
+        }
         cols.into_iter().unzip()
     }
 }

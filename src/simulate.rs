@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use crate::experiment::{BLOCK_SAMPLES, Experiment};
+use crate::experiment::Experiment;
 use crate::rng::block_rng;
 use crate::summary::{BlockTally, FactorSums, Summary};
 
@@ -24,12 +24,13 @@ const SERIAL_BLOCKS: u64 = 3;
 /// ```
 pub fn simulate(exp: &Experiment, cell: u32, on_block: &(dyn Fn(u64) + Sync)) -> Summary {
     let kernel = exp.kernel();
+    let block_samples = exp.block_samples();
     let thresholds = exp.thresholds();
     let blocks = exp.blocks();
     // Block 0 first: its median log10 g is the histograms' anchor (robust to heavy tails,
     // and no sum to overflow), so that every block records against the same,
     // deterministic anchor; then it is recorded like any other block.
-    let len = BLOCK_SAMPLES.min(exp.samples) as usize;
+    let len = block_samples.min(exp.samples) as usize;
     let mut ln_g = vec![0.0; len];
     let mut factors = FactorSums::default();
     kernel.fill_block(&mut block_rng(exp.seed, cell, 0), &mut ln_g, &mut factors);
@@ -37,7 +38,9 @@ pub fn simulate(exp: &Experiment, cell: u32, on_block: &(dyn Fn(u64) + Sync)) ->
         let mut finite: Vec<f64> = ln_g.iter().copied().filter(|l| l.is_finite()).collect();
         let middle = finite.len() / 2;
         if finite.is_empty() {
-            thresholds.ln_cap / std::f64::consts::LN_10
+            // All of block 0 is g = 0 (or NaN): anchor at the cap, or at g = 1 without one.
+            let cap = thresholds.ln_cap / std::f64::consts::LN_10;
+            if cap.is_finite() { cap } else { 0.0 }
         } else {
             *finite.select_nth_unstable_by(middle, f64::total_cmp).1 / std::f64::consts::LN_10
         }
@@ -50,8 +53,8 @@ pub fn simulate(exp: &Experiment, cell: u32, on_block: &(dyn Fn(u64) + Sync)) ->
     // recorded in order right here, which gives the same numbers.
     if blocks - start <= SERIAL_BLOCKS {
         for b in start..blocks {
-            let first = b * BLOCK_SAMPLES;
-            let len = BLOCK_SAMPLES.min(exp.samples - first) as usize;
+            let first = b * block_samples;
+            let len = block_samples.min(exp.samples - first) as usize;
             ln_g.resize(len, 0.0);
             let block = u32::try_from(b).expect("block count is bounded by MAX_SAMPLES");
             kernel.fill_block(
@@ -73,8 +76,8 @@ pub fn simulate(exp: &Experiment, cell: u32, on_block: &(dyn Fn(u64) + Sync)) ->
             .fold(
                 || (Vec::new(), Vec::new(), Summary::new(thresholds, anchor)),
                 |(mut tallies, mut ln_g, mut bins), b| {
-                    let first = b * BLOCK_SAMPLES;
-                    let len = BLOCK_SAMPLES.min(exp.samples - first) as usize;
+                    let first = b * block_samples;
+                    let len = block_samples.min(exp.samples - first) as usize;
                     ln_g.resize(len, 0.0);
                     let block = u32::try_from(b).expect("block count is bounded by MAX_SAMPLES");
                     let mut rng = block_rng(exp.seed, cell, block);

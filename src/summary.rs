@@ -105,6 +105,97 @@ impl Moments {
     }
 }
 
+/// The mean of g itself (not of its log), with its standard error: Σ g and Σ g² over the
+/// samples, kept as e^shift·s1 and e^{2·shift}·s2 so that neither overflows nor
+/// underflows whatever the scale of g. Samples with g = 0 count; NaN ones do not.
+///
+/// ```
+/// use vanish::summary::LinearMoments;
+/// let mut a = LinearMoments::of(&[1000.0, 1000.0 + 2f64.ln()]);   // g = e^1000, 2·e^1000
+/// a.merge(&LinearMoments::of(&[f64::NEG_INFINITY]));               // g = 0
+/// assert!((a.ln_mean() - (1000.0 + 1f64.ln())).abs() < 1e-12);    // mean (1+2+0)/3 · e^1000
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LinearMoments {
+    /// Samples with a non-NaN ln g.
+    pub count: u64,
+    /// The largest ln g seen (−∞ while all g are 0).
+    pub shift: f64,
+    /// Σ e^{ln g − shift}.
+    pub s1: f64,
+    /// Σ e^{2(ln g − shift)}.
+    pub s2: f64,
+}
+
+impl Default for LinearMoments {
+    fn default() -> Self {
+        LinearMoments {
+            count: 0,
+            shift: f64::NEG_INFINITY,
+            s1: 0.0,
+            s2: 0.0,
+        }
+    }
+}
+
+impl LinearMoments {
+    /// The moments of one block of ln g.
+    pub fn of(ln_g: &[f64]) -> Self {
+        let shift = ln_g
+            .iter()
+            .copied()
+            .filter(|l| !l.is_nan())
+            .fold(f64::NEG_INFINITY, f64::max);
+        let mut m = LinearMoments {
+            shift,
+            ..Self::default()
+        };
+        for &l in ln_g.iter().filter(|l| !l.is_nan()) {
+            m.count += 1;
+            if l > f64::NEG_INFINITY {
+                let e = (l - shift).exp();
+                m.s1 += e;
+                m.s2 += e * e;
+            }
+        }
+        m
+    }
+
+    /// Adds the next block (in block order: the sums are floating point).
+    pub fn merge(&mut self, o: &LinearMoments) {
+        let shift = self.shift.max(o.shift);
+        let rescale = |m: &LinearMoments| {
+            if m.shift == f64::NEG_INFINITY {
+                (0.0, 0.0)
+            } else {
+                let r = (m.shift - shift).exp();
+                (m.s1 * r, m.s2 * r * r)
+            }
+        };
+        let (a1, a2) = rescale(self);
+        let (b1, b2) = rescale(o);
+        *self = LinearMoments {
+            count: self.count + o.count,
+            shift,
+            s1: a1 + b1,
+            s2: a2 + b2,
+        };
+    }
+
+    /// ln E[g] (−∞ when every g was 0).
+    pub fn ln_mean(&self) -> f64 {
+        self.shift + (self.s1 / self.count as f64).ln()
+    }
+
+    /// The standard error of the mean of g, relative to that mean.
+    pub fn relative_se(&self) -> f64 {
+        let n = self.count as f64;
+        let mean = self.s1 / n;
+        let var = (self.s2 / n - mean * mean).max(0.0) * n / (n - 1.0);
+        (var / n).sqrt() / mean
+    }
+}
+
 /// Per-factor tallies of ln f'(x) for one block: plain sums in the hot loop.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct FactorSums {
@@ -243,6 +334,7 @@ pub struct BlockTally {
     not_a_number: u64,
     log10_g: Moments,
     log10_g_range: Option<(f64, f64)>,
+    linear: LinearMoments,
     factors: FactorSums,
 }
 
@@ -259,6 +351,7 @@ impl BlockTally {
             not_a_number: 0,
             log10_g: Moments::default(),
             log10_g_range: None,
+            linear: LinearMoments::of(ln_g),
             factors: *factors,
         };
         let (mut count, mut sum) = (0u64, 0.0);
@@ -323,6 +416,8 @@ pub struct Summary {
     pub upper: Histogram<u64>,
     /// HDR histogram of round(1000·(anchor − log10 g)) for log10 g below the anchor.
     pub lower: Histogram<u64>,
+    /// Mean and standard error of g itself.
+    pub linear: LinearMoments,
     /// Per-factor tallies.
     pub factors: FactorSummary,
 }
@@ -355,6 +450,7 @@ impl Summary {
             },
             upper: histogram(),
             lower: histogram(),
+            linear: LinearMoments::default(),
             factors: FactorSummary::default(),
         }
     }
@@ -386,6 +482,7 @@ impl Summary {
         self.not_a_number += t.not_a_number;
         self.log10_g.merge(&t.log10_g);
         self.log10_g_range = merge_range(self.log10_g_range, t.log10_g_range);
+        self.linear.merge(&t.linear);
         self.factors.add_block(&t.factors);
     }
 
@@ -434,6 +531,7 @@ impl Summary {
         debug_assert_eq!(self.anchor, o.anchor);
         self.upper.add(&o.upper).expect("auto-resizing");
         self.lower.add(&o.lower).expect("auto-resizing");
+        self.linear.merge(&o.linear);
         self.factors.merge(&o.factors);
     }
 

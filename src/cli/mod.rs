@@ -9,6 +9,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 use crate::error::ConfigError;
 
 mod merge;
+mod network_args;
 mod sim;
 mod table;
 mod thresholds;
@@ -25,7 +26,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Estimate P(vanish), P(explode) and the law of log10 g by Monte Carlo.
-    Sim(sim::SimArgs),
+    Sim(Box<sim::SimArgs>),
     /// A grid of experiments: P(vanish), P(explode) and log10 g per cell, as CSV, JSON and
     /// a Markdown table; journaled, resumable, shardable.
     Table(Box<table::TableArgs>),
@@ -57,7 +58,7 @@ pub fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     let result = match cli.command {
-        Command::Sim(args) => sim::run(args),
+        Command::Sim(args) => sim::run(*args),
         Command::Thresholds(args) => thresholds::run(args),
         Command::Table(args) => table::run(*args),
         Command::Merge(args) => merge::run(args),

@@ -11,7 +11,9 @@ use crate::activation::Activation;
 use crate::distribution::PreActivation;
 use crate::error::ConfigError;
 use crate::experiment::Experiment;
+use crate::fast::Precision;
 use crate::methods::Method;
+use crate::network::Quantity;
 use crate::output::{csv_text, prepare_out_dir, write_atomic};
 use crate::results::{QUANTILES, SimResults, fmt};
 use crate::simulate::simulate;
@@ -35,10 +37,12 @@ pub struct SimArgs {
     /// K: the number of derivative factors in g (network depth; accepts 1e3).
     #[arg(short = 'k', long, default_value = "50", value_parser = super::parse_depth)]
     depth: u32,
-    /// N: the number of samples of g (accepts 1e6, 1_000_000).
-    #[arg(short = 'N', long, default_value = "1e6", value_parser = super::parse_count)]
-    samples: u64,
-    /// The distribution of each pre-activation x_i (see the grammar below).
+    /// N: the number of samples of g (accepts 1e6, 1_000_000) [default: 1e6; 1000 networks
+    /// with --source network].
+    #[arg(short = 'N', long, value_parser = super::parse_count)]
+    samples: Option<u64>,
+    /// The distribution of each pre-activation x_i, or of each network input (see the
+    /// grammar below).
     #[arg(short, long, default_value = "normal(0,1)")]
     dist: String,
     /// The activation: tanh, lecun, relu, leaky-relu(α), sigmoid.
@@ -76,6 +80,8 @@ pub struct SimArgs {
     /// Print the summary JSON on stdout instead of the table.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    source: super::network_args::SourceArgs,
     /// No progress bar and no table (files and --json still written).
     #[arg(short, long)]
     quiet: bool,
@@ -107,16 +113,29 @@ impl SimArgs {
             self.a.unwrap_or(1.0),
             self.n.unwrap_or(2.0),
         )?;
+        let default_samples = if self.source.is_network() {
+            1000
+        } else {
+            1_000_000
+        };
+        let precision = self.precision.parse()?;
+        let source = self.source.to_source(dist, self.depth)?;
+        if matches!(source, Source::Network { .. }) && precision != Precision::F64 {
+            return Err(ConfigError::new(
+                "--precision",
+                "network sources run in f64 only",
+            ));
+        }
         let experiment = Experiment::new(
             activation,
-            Source::Iid { dist },
+            source,
             self.depth,
-            self.samples,
+            self.samples.unwrap_or(default_samples),
             self.vanish_below,
             self.explode_above,
             self.seed,
         )?
-        .with_precision(self.precision.parse()?);
+        .with_precision(precision);
         let methods = Method::parse_list(&self.method)?;
         for m in &methods {
             m.check(&experiment)?;
@@ -262,16 +281,42 @@ fn prob(p: f64) -> String {
 fn table(r: &SimResults, elapsed: f64, threads: usize) -> String {
     let e = &r.experiment;
     let s = &r.summary;
-    let Source::Iid { dist } = &e.source;
     let mut t = String::new();
     let mut line = |l: String| {
         t.push_str(&l);
         t.push('\n');
     };
-    line(format!(
-        "g = Π f'(x_i), f = {}, x_i ~ iid {}, K = {}, N = {}, seed {}",
-        e.activation, dist, e.depth, s.samples, e.seed
-    ));
+    match &e.source {
+        Source::Iid { dist } => line(format!(
+            "g = Π f'(x_i), f = {}, x_i ~ iid {}, K = {}, N = {}, seed {}",
+            e.activation, dist, e.depth, s.samples, e.seed
+        )),
+        Source::Network { network, quantity } => {
+            let g = match quantity {
+                Quantity::Path => "Π_l f'(x^l_i) along a random path of units",
+                Quantity::Layer => "exp Σ_l mean_i ln f'(x^l_i)",
+                Quantity::Jacobian => "‖J·u‖²/‖u‖², J = ∂y^K/∂y^0",
+            };
+            let w = &network.widths;
+            let widths = if w.iter().all(|&v| v == w[0]) {
+                format!("width {}", w[0])
+            } else {
+                format!("widths {w:?}")
+            };
+            line(format!("g = {g}, f = {}", e.activation));
+            line(format!(
+                "network: K = {} layers, {widths}, {} weights, σ_w = {}, σ_b = {}; input {} × {}; N = {} draws, seed {}",
+                e.depth,
+                network.init,
+                network.sigma_w,
+                network.sigma_b,
+                network.input_dim,
+                network.input,
+                s.samples,
+                e.seed
+            ));
+        }
+    }
     line(String::new());
     line(format!(
         "{:<22} {:>10}  {:<24} {}",
@@ -335,13 +380,20 @@ fn table(r: &SimResults, elapsed: f64, threads: usize) -> String {
     }
     line(String::new());
     let m = &s.log10_g;
+    let cap = if s.log10_cap().is_finite() {
+        format!("cap {} (g ≤ (max f')^K)", sig(s.log10_cap(), 5))
+    } else {
+        "no cap (the weights multiply in)".to_string()
+    };
     line(format!(
-        "log10 g: mean {} ± {} (1 se), sd {}, cap {} (g ≤ (max f')^K)",
+        "log10 g: mean {} ± {} (1 se), sd {}, {cap}",
         sig(m.mean(), 5),
         sig(m.std_error(), 2),
         sig(m.variance().sqrt(), 4),
-        sig(s.log10_cap(), 5)
     ));
+    if let Source::Network { network, quantity } = &e.source {
+        network_lines(&mut line, r, network, *quantity);
+    }
     if let Some(t) = r.theory {
         // ln g is a sum of K iid factors: its mean and variance follow exactly.
         let k = f64::from(e.depth);
@@ -438,10 +490,56 @@ fn table(r: &SimResults, elapsed: f64, threads: usize) -> String {
         line(format!("  {} draws of x were ±∞ (f' = 0)", f.infinite_x));
     }
     line(String::new());
-    line(format!(
-        "{:.2} s on {threads} threads ({} derivatives/s)",
-        elapsed,
-        sig(s.samples as f64 * f64::from(e.depth) / elapsed, 3)
-    ));
+    line(match e.source {
+        Source::Iid { .. } => format!(
+            "{:.2} s on {threads} threads ({} derivatives/s)",
+            elapsed,
+            sig(s.samples as f64 * f64::from(e.depth) / elapsed, 3)
+        ),
+        Source::Network { .. } => format!(
+            "{:.2} s on {threads} threads ({} networks/s)",
+            elapsed,
+            sig(s.samples as f64 / elapsed, 3)
+        ),
+    });
     t
+}
+
+/// The mean-field lines of a network run: the simulated mean beside the prediction.
+fn network_lines(
+    line: &mut impl FnMut(String),
+    r: &SimResults,
+    network: &crate::network::Network,
+    quantity: Quantity,
+) {
+    let Some(p) = network.prediction(&r.experiment.activation) else {
+        return;
+    };
+    let lin = &r.summary.linear;
+    match quantity {
+        Quantity::Jacobian => line(format!(
+            "  E[g]: log10 {} (relative se {}); mean field (W_K/d)·Πχ(q^l): log10 {}",
+            sig(lin.ln_mean() / std::f64::consts::LN_10, 5),
+            sig(lin.relative_se(), 2),
+            sig(p.ln_mean_gain / std::f64::consts::LN_10, 5)
+        )),
+        Quantity::Path | Quantity::Layer => line(format!(
+            "  mean field: mean log10 g {} (Σ_l E[ln f'(√q^l·z)] / ln 10)",
+            sig(p.mean_ln_path / std::f64::consts::LN_10, 5)
+        )),
+    }
+    let fp = crate::meanfield::MeanField {
+        activation: r.experiment.activation,
+        sigma_w: network.sigma_w,
+        sigma_b: network.sigma_b,
+    }
+    .fixed_point();
+    line(format!(
+        "  mean field: q^K {}, q* {}, χ1 {} ({}), ξ_c {}",
+        sig(*p.q.last().expect("K ≥ 1"), 4),
+        sig(fp.q_star, 4),
+        sig(fp.chi1, 5),
+        fp.phase(),
+        sig(fp.xi_c, 3)
+    ));
 }

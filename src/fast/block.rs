@@ -361,6 +361,14 @@ pub fn draws<R: Real, W: Words>(plan: &Plan<R>, src: &mut W, count: usize) -> Ve
     out
 }
 
+/// Fills `z` (a multiple of 2·STAGE long) with standard normals in f64 from `src`, using
+/// `words` (at least `z.len()` long) for the random words.
+#[inline(always)]
+pub fn normals<W: Words>(src: &mut W, words: &mut [u64], z: &mut [f64]) {
+    let w = draw::<f64, W>(src, words, Kind::Normal, z.len());
+    standard(Kind::Normal, w, z);
+}
+
 /// Fills `ln_g` (one entry per sample) and `factors` for one block.
 #[inline(always)]
 pub fn fill_block<R: Real, W: Words>(

@@ -80,6 +80,28 @@ pub(super) fn fill_block<R: Real>(
     }
 }
 
+/// Fills `z` (a multiple of 128 long) with standard normals from `streams` on `isa`,
+/// using `words` (at least `z.len()` long) for the random words.
+pub(super) fn normals(isa: Isa, streams: &mut Streams, words: &mut [u64], z: &mut [f64]) {
+    match isa.0 {
+        #[cfg(target_arch = "x86_64")]
+        Kind::Avx2 => {
+            // SAFETY: as in `fill_block`: `Kind::Avx2` means the CPU has AVX2 and FMA.
+            unsafe { normals_avx2(streams, words, z) }
+        }
+        _ => block::normals(streams, words, z),
+    }
+}
+
+/// [`block::normals`] compiled for AVX2 (no FMA is formed, as above).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn normals_avx2(streams: &mut Streams, words: &mut [u64], z: &mut [f64]) {
+    // SAFETY: this function runs only on a CPU with AVX2 (its own contract).
+    let mut w = unsafe { avx2::Words::new(streams) };
+    block::normals(&mut w, words, z)
+}
+
 /// The block loop, with every inlined helper compiled for AVX2 and FMA. (FMA is enabled but
 /// unused: Rust never fuses a·b + c on its own, which keeps the bits of both paths equal.)
 #[cfg(target_arch = "x86_64")]

@@ -24,6 +24,7 @@
 
 pub mod block;
 mod dispatch;
+pub mod normals;
 pub mod real;
 pub mod xoshiro;
 

@@ -1,0 +1,108 @@
+//! The flags of `--source network`, shared by the subcommands that draw random networks.
+
+use clap::Args;
+
+use crate::distribution::PreActivation;
+use crate::error::ConfigError;
+use crate::network::{Init, Network, Quantity};
+use crate::source::Source;
+
+/// Where the x come from, and the network's settings.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Source of the x")]
+pub struct SourceArgs {
+    /// iid: x_1…x_K drawn independently from --dist; network: the K layers' pre-activations
+    /// of a fresh random MLP per sample, its d inputs drawn from --dist.
+    #[arg(long, default_value = "iid")]
+    source: String,
+    /// Network: the width of every layer, or K comma-separated widths.
+    #[arg(long, value_name = "W")]
+    width: Option<String>,
+    /// Network: the input dimension d [default: the first width].
+    #[arg(long, value_name = "D")]
+    input_dim: Option<usize>,
+    /// Network: weights N(0, σ_w²/fan_in) (or scaled orthogonal) [default: 1].
+    #[arg(long, value_parser = super::parse_finite, allow_negative_numbers = true)]
+    sigma_w: Option<f64>,
+    /// Network: biases N(0, σ_b²) [default: 0].
+    #[arg(long, value_parser = super::parse_finite, allow_negative_numbers = true)]
+    sigma_b: Option<f64>,
+    /// Network: gaussian or orthogonal weights [default: gaussian].
+    #[arg(long)]
+    init: Option<String>,
+    /// Network: the log-gain reported as ln g: path (ln ∏ f' along a random path of units,
+    /// the seed's g), layer (Σ_l mean_units ln f'), jacobian (ln ‖J·u‖²/‖u‖², weights
+    /// included) [default: path].
+    #[arg(long)]
+    quantity: Option<String>,
+}
+
+impl SourceArgs {
+    /// Whether this is a network source (before validation; for defaults).
+    pub fn is_network(&self) -> bool {
+        self.source.trim().eq_ignore_ascii_case("network")
+    }
+
+    /// The validated source, for depth K and the distribution given with --dist.
+    pub fn to_source(&self, dist: PreActivation, depth: u32) -> Result<Source, ConfigError> {
+        match self.source.trim().to_ascii_lowercase().as_str() {
+            "iid" => {
+                let given = [
+                    ("--width", self.width.is_some()),
+                    ("--input-dim", self.input_dim.is_some()),
+                    ("--sigma-w", self.sigma_w.is_some()),
+                    ("--sigma-b", self.sigma_b.is_some()),
+                    ("--init", self.init.is_some()),
+                    ("--quantity", self.quantity.is_some()),
+                ];
+                if let Some((flag, _)) = given.iter().find(|g| g.1) {
+                    return Err(ConfigError::new(
+                        *flag,
+                        "sets up a random network and goes with --source network only",
+                    ));
+                }
+                Ok(Source::Iid { dist })
+            }
+            "network" => {
+                let text = self.width.as_deref().ok_or_else(|| {
+                    ConfigError::new(
+                        "--width",
+                        "--source network needs a width, e.g. --width 256",
+                    )
+                })?;
+                let widths = text
+                    .split(',')
+                    .map(|w| {
+                        w.trim().parse::<usize>().map_err(|_| {
+                            ConfigError::new(
+                                "--width",
+                                format!("needs positive integers, got '{}'", w.trim()),
+                            )
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                let input_dim = self.input_dim.unwrap_or(widths[0]);
+                let init = self.init.as_deref().unwrap_or("gaussian").parse::<Init>()?;
+                let quantity = self
+                    .quantity
+                    .as_deref()
+                    .unwrap_or("path")
+                    .parse::<Quantity>()?;
+                let network = Network::new(
+                    dist,
+                    input_dim,
+                    &widths,
+                    depth,
+                    self.sigma_w.unwrap_or(1.0),
+                    self.sigma_b.unwrap_or(0.0),
+                    init,
+                )?;
+                Ok(Source::Network { network, quantity })
+            }
+            other => Err(ConfigError::new(
+                "--source",
+                format!("must be iid or network, got '{other}'"),
+            )),
+        }
+    }
+}
