@@ -8,6 +8,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::error::ConfigError;
 
+mod meanfield;
 mod merge;
 mod network_args;
 mod sim;
@@ -32,6 +33,9 @@ enum Command {
     Table(Box<table::TableArgs>),
     /// Merge the shards of a table into the files of one unsharded run.
     Merge(merge::MergeArgs),
+    /// Mean-field theory of wide random networks: q*, χ1, c*, depth scales, and the phase
+    /// diagram over (σ_w, σ_b) with the order/chaos boundary.
+    Meanfield(meanfield::MeanFieldArgs),
     /// The seed's thresholds t1(n), e(n), the depth threshold and their maximisers.
     Thresholds(thresholds::ThresholdsArgs),
     /// Print a shell completion script.
@@ -59,6 +63,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Sim(args) => sim::run(*args),
+        Command::Meanfield(args) => meanfield::run(args),
         Command::Thresholds(args) => thresholds::run(args),
         Command::Table(args) => table::run(*args),
         Command::Merge(args) => merge::run(args),
