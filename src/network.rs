@@ -157,6 +157,8 @@ pub struct Draw {
     pub path_factors: Vec<f64>,
     /// mean_i (x^l_i)², layer by layer: the empirical q^l of mean-field theory.
     pub q: Vec<f64>,
+    /// The pre-activations x^K of the last layer.
+    pub last_x: Vec<f64>,
 }
 
 impl Draw {
@@ -205,8 +207,10 @@ impl Network {
                 ));
             }
         };
-        for (flag, w) in std::iter::once(("--input-dim", input_dim))
-            .chain(widths.iter().map(|&w| ("--width", w)))
+        for (flag, w) in widths
+            .iter()
+            .map(|&w| ("--width", w))
+            .chain([("--input-dim", input_dim)])
         {
             if !(1..=MAX_WIDTH).contains(&w) {
                 return Err(ConfigError::new(
@@ -359,6 +363,7 @@ impl Network {
                 sum_sq += x * x;
                 sum_ln += ln_d;
                 norm2 += v * v;
+                ws.x[i] = x;
                 ws.y[i] = activation.value(x);
                 ws.v[i] = v;
                 if i == path_unit {
@@ -376,6 +381,9 @@ impl Network {
             }
         }
         out.ln_path = out.path_factors.iter().sum();
+        let last = *self.widths.last().expect("K ≥ 1");
+        out.last_x.clear();
+        out.last_x.extend_from_slice(&ws.x[..last]);
         ws.normals = Some(normals);
     }
 }

@@ -72,9 +72,18 @@ pub fn csv_text(header: &[String], rows: &[Vec<String>]) -> String {
 
 /// The histogram in HDR V2-deflate encoding, base64 (as HdrHistogram's log format uses).
 pub fn hdr_base64(h: &Histogram<u64>) -> String {
+    // The serialised header holds the highest trackable value, which auto-resizing leaves
+    // depending on the order in which values arrived (so on the thread schedule when
+    // per-worker histograms are added); a copy sized to the largest recorded value makes
+    // the bytes a function of the counts alone.
+    let mut canonical =
+        Histogram::<u64>::new_with_bounds(1, h.max().max(2), h.sigfig()).expect("valid bounds");
+    canonical
+        .add(h)
+        .expect("the copy holds every recorded value");
     let mut bytes = Vec::new();
     V2DeflateSerializer::new()
-        .serialize(h, &mut bytes)
+        .serialize(&canonical, &mut bytes)
         .expect("serialising to memory");
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }

@@ -1,0 +1,471 @@
+//! Random networks and mean-field theory: closed forms, an independent quadrature, wide
+//! networks against the theory, the rescaling identity, and the CLI.
+
+use vanish::activation::Activation;
+use vanish::distribution::PreActivation;
+use vanish::fast::Isa;
+use vanish::meanfield::{MeanField, critical_sigma_w};
+use vanish::network::{Draw, Init, Network};
+use vanish::rng::block_rng;
+use vanish::theory::expectation;
+
+use crate::util::{vanish, within_5_se};
+
+fn tanh(n: f64) -> Activation {
+    Activation::scaled_tanh(1.0, n).unwrap()
+}
+
+/// E[h(√q·z)] by adaptive Gauss–Kronrod: an integrator independent of the trapezoid rule.
+fn gk(q: f64, h: impl Fn(f64) -> f64) -> f64 {
+    let d = PreActivation::normal(0.0, q.sqrt()).unwrap();
+    expectation(&d, &h, 1e-13).unwrap().0
+}
+
+#[test]
+fn meanfield_fixed_points_match_adaptive_quadrature() {
+    for (act, sw, sb) in [
+        (tanh(1.0), 1.5, 0.05),
+        (tanh(2.0), 0.9, 0.3),
+        (tanh(1.0), 2.5, 1.0),
+        (Activation::Sigmoid, 4.0, 0.2),
+        (Activation::lecun(), 1.0, 0.1),
+    ] {
+        let mf = MeanField::new(act, sw, sb).unwrap();
+        let fp = mf.fixed_point();
+        let q = fp.q_star;
+        let image = sw * sw * gk(q, |x| act.value(x).powi(2)) + sb * sb;
+        assert!(
+            (image - q).abs() < 1e-12 * q,
+            "{act} {sw} {sb}: q* {q}, map {image}"
+        );
+        let chi = sw * sw * gk(q, |x| act.derivative(x).powi(2));
+        assert!(
+            (chi - fp.chi1).abs() < 1e-12,
+            "{act}: χ1 {} vs {chi}",
+            fp.chi1
+        );
+    }
+}
+
+#[test]
+fn meanfield_correlation_fixed_point_matches_nested_quadrature() {
+    // C(c*) = c* by a nested adaptive integral over (z1, z2), in the chaotic phase.
+    let act = tanh(1.0);
+    let (sw, sb) = (2.0, 0.3);
+    let fp = MeanField::new(act, sw, sb).unwrap().fixed_point();
+    assert_eq!(fp.phase(), "chaotic");
+    let (q, c) = (fp.q_star, fp.c_star);
+    let s = (1.0 - c * c).sqrt();
+    let inner = |z1: f64| {
+        let u1 = q.sqrt() * z1;
+        act.value(u1) * gk(1.0, |z2| act.value(q.sqrt() * (c * z1 + s * z2)))
+    };
+    let e = gk(1.0, inner);
+    let image = (sw * sw * e + sb * sb) / q;
+    assert!((image - c).abs() < 1e-8, "c* {c}, C(c*) {image}");
+    assert!(0.0 < c && c < 1.0 && fp.chi_c < 1.0, "{fp:?}");
+}
+
+#[test]
+fn meanfield_closed_forms() {
+    // The linear network (leaky-relu(1)): q* = σ_b²/(1−σ_w²), χ1 = σ_w², ξ_q = −1/ln σ_w².
+    let (sw, sb) = (0.8, 0.3);
+    let fp = MeanField::new(Activation::leaky_relu(1.0).unwrap(), sw, sb)
+        .unwrap()
+        .fixed_point();
+    assert!((fp.q_star - sb * sb / (1.0 - sw * sw)).abs() < 1e-15);
+    assert!((fp.chi1 - sw * sw).abs() < 1e-15);
+    assert!((fp.xi_q + 1.0 / (sw * sw).ln()).abs() < 1e-12);
+    assert_eq!((fp.c_star, fp.phase()), (1.0, "ordered"));
+    // ReLU: χ1 = σ_w²/2, critical at √2.
+    let relu = MeanField::new(Activation::Relu, 1.2, 0.1)
+        .unwrap()
+        .fixed_point();
+    assert!((relu.chi1 - 0.72).abs() < 1e-15);
+    assert!((critical_sigma_w(Activation::Relu, 0.5).unwrap() - 2f64.sqrt()).abs() < 1e-12);
+    // tanh at σ_w = 1, σ_b = 0: q* = 0, χ1 = 1 exactly (critical); tanh(n·x): σ_w = 1/n.
+    let t = MeanField::new(tanh(1.0), 1.0, 0.0).unwrap().fixed_point();
+    assert_eq!((t.q_star, t.chi1, t.phase()), (0.0, 1.0, "critical"));
+    assert!((critical_sigma_w(tanh(2.0), 0.0).unwrap() - 0.5).abs() < 1e-7);
+    // On the boundary found for σ_b > 0, χ1 = 1 by the independent quadrature.
+    let sw = critical_sigma_w(tanh(1.0), 0.3).unwrap();
+    let q = MeanField::new(tanh(1.0), sw, 0.3)
+        .unwrap()
+        .length_fixed_point();
+    let chi = sw * sw * gk(q, |x| tanh(1.0).derivative(x).powi(2));
+    assert!(
+        (chi - 1.0).abs() < 1e-9,
+        "χ1 at the critical σ_w {sw}: {chi}"
+    );
+}
+
+#[test]
+fn meanfield_rescaling_tanh_n_is_tanh_with_scaled_weights() {
+    // tanh(n·x) at (σ_w, σ_b) is tanh(x) at (n·σ_w, n·σ_b): q* scales by n², χ1 is equal.
+    let n = 1.7;
+    let a = MeanField::new(tanh(n), 1.1, 0.2).unwrap().fixed_point();
+    let b = MeanField::new(tanh(1.0), n * 1.1, n * 0.2)
+        .unwrap()
+        .fixed_point();
+    assert!((b.q_star - n * n * a.q_star).abs() < 1e-9 * b.q_star);
+    assert!((a.chi1 - b.chi1).abs() < 1e-9);
+    assert!((a.c_star - b.c_star).abs() < 1e-7);
+}
+
+fn draws(net: &Network, act: Activation, count: u32, seed: u64) -> Vec<Draw> {
+    (0..count)
+        .map(|i| net.draw(&act, &mut block_rng(seed, 0, i), Isa::detect()))
+        .collect()
+}
+
+fn mean_se(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0);
+    (m, (var / n).sqrt())
+}
+
+#[test]
+fn wide_networks_match_meanfield() {
+    // W = 1000, K = 8: q^l, E‖Ju‖²/‖u‖² and E[ln g] of the path and layer quantities against
+    // the length map, (W_K/d)·Πχ(q^l) and Σ E[ln f'(√q^l·z)], within 5 SE.
+    let act = tanh(1.0);
+    for init in [Init::Gaussian, Init::Orthogonal] {
+        let net = Network::new(
+            "normal(0,1)".parse().unwrap(),
+            1000,
+            &[1000],
+            8,
+            1.5,
+            0.05,
+            init,
+        )
+        .unwrap();
+        let p = net.prediction(&act).unwrap();
+        let d = draws(&net, act, 60, 11);
+        for l in 0..8 {
+            let q: Vec<f64> = d.iter().map(|d| d.q[l]).collect();
+            let (m, se) = mean_se(&q);
+            within_5_se(&format!("{init} q^{}", l + 1), m, p.q[l], se);
+        }
+        let gain: Vec<f64> = d.iter().map(|d| d.ln_jacobian.exp()).collect();
+        let (m, se) = mean_se(&gain);
+        within_5_se(&format!("{init} E‖Ju‖²"), m, p.ln_mean_gain.exp(), se);
+        for (what, v) in [
+            ("path", d.iter().map(|d| d.ln_path).collect::<Vec<_>>()),
+            ("layer", d.iter().map(|d| d.ln_layer).collect()),
+        ] {
+            let (m, se) = mean_se(&v);
+            // The layer mean averages 1000 units: its SE is tiny, and the O(1/W) finite-width
+            // bias of q^l (≈ 1e-3 relative) is allowed for beside it.
+            let se = se.max(1e-3 * p.mean_ln_path.abs());
+            within_5_se(&format!("{init} E[ln g] {what}"), m, p.mean_ln_path, se);
+        }
+    }
+}
+
+#[test]
+fn linear_networks_have_exact_gains() {
+    // leaky-relu(1) is the identity. With Gaussian weights E‖Ju‖²/‖u‖² = (W_K/d)·σ_w^{2K}
+    // exactly at any width; with square orthogonal weights ‖Ju‖ = σ_w^K·‖u‖ for every draw.
+    let id = Activation::leaky_relu(1.0).unwrap();
+    let (sw, k) = (1.1f64, 5);
+    let net = Network::new(
+        "normal(0,1)".parse().unwrap(),
+        6,
+        &[8, 5, 9, 4, 7],
+        k,
+        sw,
+        0.3,
+        Init::Gaussian,
+    )
+    .unwrap();
+    let d = draws(&net, id, 20_000, 3);
+    let gain: Vec<f64> = d.iter().map(|d| d.ln_jacobian.exp()).collect();
+    let (m, se) = mean_se(&gain);
+    within_5_se("linear E‖Ju‖²", m, 7.0 / 6.0 * sw.powi(2 * k as i32), se);
+    assert!(
+        (net.prediction(&id).unwrap().ln_mean_gain - (7.0f64 / 6.0 * sw.powi(10)).ln()).abs()
+            < 1e-12
+    );
+
+    let orth = Network::new(
+        "normal(0,1)".parse().unwrap(),
+        9,
+        &[9],
+        k,
+        sw,
+        0.0,
+        Init::Orthogonal,
+    )
+    .unwrap();
+    for d in draws(&orth, id, 50, 4) {
+        let expected = 2.0 * f64::from(k) * sw.ln();
+        assert!(
+            (d.ln_jacobian - expected).abs() < 1e-12,
+            "{}",
+            d.ln_jacobian
+        );
+    }
+}
+
+#[test]
+fn orthogonal_weights_rotate_uniformly() {
+    // Qᵀ·y for Haar Q is uniform on the sphere of radius ‖y‖: for y = (1, 1, 1), each
+    // coordinate x has E[x] = 0, E[x²] = 1, E[x⁴] = 9/5, and E[x1·x2] = 0.
+    let net = Network::new(
+        "point(1)".parse().unwrap(),
+        3,
+        &[3],
+        1,
+        1.0,
+        0.0,
+        Init::Orthogonal,
+    )
+    .unwrap();
+    let d = draws(&net, Activation::leaky_relu(1.0).unwrap(), 40_000, 5);
+    for i in 0..3 {
+        let x: Vec<f64> = d.iter().map(|d| d.last_x[i]).collect();
+        let (m, se) = mean_se(&x);
+        within_5_se("E[x]", m, 0.0, se);
+        let x2: Vec<f64> = x.iter().map(|x| x * x).collect();
+        let (m, se) = mean_se(&x2);
+        within_5_se("E[x²]", m, 1.0, se);
+        let x4: Vec<f64> = x.iter().map(|x| x.powi(4)).collect();
+        let (m, se) = mean_se(&x4);
+        within_5_se("E[x⁴]", m, 9.0 / 5.0, se);
+    }
+    let cross: Vec<f64> = d.iter().map(|d| d.last_x[0] * d.last_x[1]).collect();
+    let (m, se) = mean_se(&cross);
+    within_5_se("E[x1·x2]", m, 0.0, se);
+}
+
+#[test]
+fn tanh_n_network_is_a_tanh_network_with_n_times_the_weights() {
+    // Same stream: x(tanh(n·x), σ_w, σ_b) = x(tanh, n·σ_w, n·σ_b)/n. For n = 2 every
+    // pre-activation is exactly half (q exactly a quarter), the Jacobian gain agrees to
+    // rounding and the path product differs by exactly K·ln n.
+    let k = 12;
+    for init in [Init::Gaussian, Init::Orthogonal] {
+        for n in [2.0, 1.5] {
+            let net = |s: f64| {
+                Network::new(
+                    "normal(0,1)".parse().unwrap(),
+                    20,
+                    &[24],
+                    k,
+                    1.3 * s,
+                    0.2 * s,
+                    init,
+                )
+                .unwrap()
+            };
+            let a = draws(&net(1.0), tanh(n), 20, 9);
+            let b = draws(&net(n), tanh(1.0), 20, 9);
+            for (a, b) in a.iter().zip(&b) {
+                for (xa, xb) in a.last_x.iter().zip(&b.last_x) {
+                    if n == 2.0 {
+                        assert_eq!(2.0 * xa, *xb);
+                    } else {
+                        assert!((n * xa - xb).abs() <= 1e-12 * xb.abs().max(1.0));
+                    }
+                }
+                if n == 2.0 {
+                    let quarter: Vec<f64> = b.q.iter().map(|q| q / 4.0).collect();
+                    assert_eq!(a.q, quarter);
+                }
+                assert!((a.ln_jacobian - b.ln_jacobian).abs() < 1e-11);
+                let shift = f64::from(k) * n.ln();
+                assert!((a.ln_path - b.ln_path - shift).abs() < 1e-11);
+                assert!((a.ln_layer - b.ln_layer - shift).abs() < 1e-11);
+            }
+        }
+    }
+}
+
+fn run_network(out: &std::path::Path, threads: &str, extra: &[&str]) {
+    vanish()
+        .args([
+            "sim",
+            "--source",
+            "network",
+            "--width",
+            "16,24,8",
+            "--depth",
+            "3",
+            "--input-dim",
+            "5",
+            "--sigma-w",
+            "1.4",
+            "--sigma-b",
+            "0.2",
+            "--samples",
+            "3000",
+            "--quiet",
+            "--threads",
+            threads,
+            "--out",
+        ])
+        .arg(out)
+        .args(extra)
+        .assert()
+        .success();
+}
+
+#[test]
+fn network_runs_are_identical_for_any_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    for quantity in ["path", "jacobian"] {
+        for init in ["gaussian", "orthogonal"] {
+            let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+            let extra = ["--quantity", quantity, "--init", init];
+            run_network(&a, "1", &extra);
+            run_network(&b, "2", &extra);
+            for name in ["summary.json", "summary.csv", "histogram.csv"] {
+                let (x, y) = (
+                    std::fs::read(a.join(name)).unwrap(),
+                    std::fs::read(b.join(name)).unwrap(),
+                );
+                assert!(
+                    x == y,
+                    "{quantity} {init}: {name} differs between 1 and 2 threads"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn network_summary_carries_the_meanfield_prediction() {
+    let dir = tempfile::tempdir().unwrap();
+    run_network(dir.path(), "2", &["--quantity", "jacobian"]);
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap())
+            .unwrap();
+    let net = &s["network"];
+    assert_eq!(net["quantity"], "jacobian");
+    assert_eq!(net["meanfield"]["q"].as_array().unwrap().len(), 3);
+    assert_eq!(s["log10_g"]["cap"], "inf", "the Jacobian's gain has no cap");
+    // E[g] simulated against (W_K/d)·Πχ: a narrow net, so only loosely (finite-width bias).
+    let sim = net["log10_mean_g"].as_f64().unwrap();
+    let mf = net["meanfield"]["log10_mean_jacobian_gain"]
+        .as_f64()
+        .unwrap();
+    assert!((sim - mf).abs() < 0.3, "{sim} vs {mf}");
+    let m = crate::util::manifest(dir.path());
+    assert_eq!(
+        m["config"]["network"]["width"],
+        serde_json::json!([16, 24, 8])
+    );
+    assert!(m["kernel"].as_str().unwrap().starts_with("network-f64"));
+}
+
+#[test]
+fn network_flags_are_checked() {
+    for (args, flag) in [
+        (&["sim", "--width", "8"][..], "--width"),
+        (&["sim", "--quantity", "jacobian"], "--quantity"),
+        (&["sim", "--source", "network"], "--width"),
+        (&["sim", "--source", "net", "--width", "8"], "--source"),
+        (&["sim", "--source", "network", "--width", "0"], "--width"),
+        (
+            &["sim", "--source", "network", "--width", "8,8", "-k", "3"],
+            "--width",
+        ),
+        (
+            &[
+                "sim",
+                "--source",
+                "network",
+                "--width",
+                "8",
+                "--sigma-w",
+                "-1",
+            ],
+            "--sigma-w",
+        ),
+        (
+            &["sim", "--source", "network", "--width", "8", "--init", "he"],
+            "--init",
+        ),
+        (
+            &[
+                "sim",
+                "--source",
+                "network",
+                "--width",
+                "8",
+                "--quantity",
+                "x",
+            ],
+            "--quantity",
+        ),
+        (
+            &[
+                "sim", "--source", "network", "--width", "8", "--method", "exact",
+            ],
+            "--method",
+        ),
+        (
+            &[
+                "sim",
+                "--source",
+                "network",
+                "--width",
+                "8",
+                "--precision",
+                "f32",
+            ],
+            "--precision",
+        ),
+        (&["meanfield", "--sigma-w", "0"], "--sigma-w"),
+        (&["meanfield", "--sigma-b", "-0.1"], "--sigma-b"),
+        (&["meanfield", "--activation", "relu", "--n", "2"], "--n"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let assert = vanish().args(args).arg("--out").arg(&out).assert().code(2);
+        let err = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+        assert!(err.contains(flag), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        assert!(!out.exists(), "{args:?} left a folder");
+    }
+}
+
+#[test]
+fn meanfield_cli_writes_the_phase_diagram() {
+    let dir = tempfile::tempdir().unwrap();
+    vanish()
+        .args([
+            "meanfield",
+            "--n",
+            "1",
+            "--sigma-w",
+            "0.5:2:0.5",
+            "--sigma-b",
+            "0,0.3",
+            "--out",
+        ])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let phase = std::fs::read_to_string(dir.path().join("phase.csv")).unwrap();
+    assert_eq!(phase.lines().count(), 1 + 8);
+    assert!(phase.lines().nth(1).unwrap().contains("ordered"));
+    assert!(phase.lines().nth(4).unwrap().contains("chaotic"));
+    let critical = std::fs::read_to_string(dir.path().join("critical.csv")).unwrap();
+    let at_zero: f64 = critical
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(2)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((at_zero - 1.0).abs() < 1e-7);
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("phase.json")).unwrap())
+            .unwrap();
+    assert_eq!(j["points"].as_array().unwrap().len(), 8);
+}
