@@ -24,11 +24,13 @@ use crate::error::ConfigError;
 use crate::experiment::Experiment;
 use crate::fast::Precision;
 use crate::methods::Method;
+use crate::network::{Init, Network, Quantity};
 use crate::results::fmt;
 use crate::source::Source;
 
-/// The parameters every grid has, in cell order (placeholders of the distribution follow
-/// `depth`), with their defaults: the defaults of `vanish sim`.
+/// The parameters every grid has, in cell order (the network parameters, then the
+/// placeholders of the distribution follow `depth`), with their defaults: the defaults of
+/// `vanish sim` (a network grid's default `samples` is set by `vanish table`: 1000).
 pub const PARAMETERS: [(&str, f64); 6] = [
     ("n", 2.0),
     ("a", 1.0),
@@ -38,9 +40,21 @@ pub const PARAMETERS: [(&str, f64); 6] = [
     ("explode_above", 1e6),
 ];
 
+/// The parameters of network grids (after `depth`), with their defaults (`width` has
+/// none: a network grid needs it).
+pub const NETWORK_PARAMETERS: [(&str, f64); 3] =
+    [("width", f64::NAN), ("sigma_w", 1.0), ("sigma_b", 0.0)];
+
 /// Names a placeholder may not take: the grid's parameters and every flag of `vanish
 /// table` (a placeholder's values come from `--NAME`).
-pub const RESERVED: [&str; 27] = [
+pub const RESERVED: [&str; 34] = [
+    "source",
+    "width",
+    "input_dim",
+    "sigma_w",
+    "sigma_b",
+    "init",
+    "quantity",
     "n",
     "a",
     "depth",
@@ -95,11 +109,24 @@ impl Axis {
     }
 }
 
+/// The fixed settings of a grid of random networks (its numeric settings, width, σ_w and
+/// σ_b, are axes).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NetworkSettings {
+    /// The log-gain reported.
+    pub quantity: Quantity,
+    /// How weights are drawn.
+    pub init: Init,
+    /// The input dimension d (`None`: d = width, cell by cell).
+    pub input_dim: Option<usize>,
+}
+
 /// A validated grid: every cell's experiment has been built and checked.
 #[derive(Debug, Clone)]
 pub struct Grid {
     activation: String,
     dist: String,
+    network: Option<NetworkSettings>,
     axes: Vec<Axis>,
     seed: u64,
     precision: Precision,
@@ -149,6 +176,24 @@ impl Grid {
         methods: Vec<Method>,
         force: bool,
     ) -> Result<Self, ConfigError> {
+        Self::with_source(
+            activation, dist, None, axes, seed, precision, methods, force,
+        )
+    }
+
+    /// [`Grid::new`] for iid x (`network` `None`) or for random networks, whose axes may
+    /// then include `width` (required), `sigma_w` and `sigma_b`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn with_source(
+        activation: &str,
+        dist: &str,
+        network: Option<NetworkSettings>,
+        axes: Vec<Axis>,
+        seed: u64,
+        precision: Precision,
+        methods: Vec<Method>,
+        force: bool,
+    ) -> Result<Self, ConfigError> {
         let holes = placeholders(dist);
         for h in &holes {
             let valid = !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
@@ -167,8 +212,13 @@ impl Grid {
             }
         }
         let mut ordered = Vec::new();
+        let network_names = match network {
+            Some(_) => &NETWORK_PARAMETERS[..],
+            None => &[],
+        };
         let names: Vec<String> = PARAMETERS[..3]
             .iter()
+            .chain(network_names)
             .map(|p| p.0.to_string())
             .chain(holes.iter().cloned())
             .chain(PARAMETERS[3..].iter().map(|p| p.0.to_string()))
@@ -176,7 +226,13 @@ impl Grid {
         for name in &names {
             let given: Vec<&Axis> = axes.iter().filter(|a| &a.name == name).collect();
             let values = match given.as_slice() {
-                [] => match PARAMETERS.iter().find(|p| p.0 == name) {
+                [] => match PARAMETERS.iter().chain(network_names).find(|p| p.0 == name) {
+                    Some(&(_, default)) if default.is_nan() => {
+                        return Err(ConfigError::new(
+                            flag(name),
+                            "a network grid needs it (e.g. --width 64,256)",
+                        ));
+                    }
                     Some(&(_, default)) => vec![default],
                     None => {
                         return Err(ConfigError::new(
@@ -202,10 +258,12 @@ impl Grid {
             ordered.push(Axis::new(name, values));
         }
         if let Some(extra) = axes.iter().find(|a| !names.contains(&a.name)) {
-            return Err(ConfigError::new(
-                flag(&extra.name),
-                format!("is not a parameter and not a placeholder of --dist '{dist}'"),
-            ));
+            let why = if NETWORK_PARAMETERS.iter().any(|p| p.0 == extra.name) {
+                "sets up a random network and goes with --source network only".to_string()
+            } else {
+                format!("is not a parameter and not a placeholder of --dist '{dist}'")
+            };
+            return Err(ConfigError::new(flag(&extra.name), why));
         }
         let cells = ordered
             .iter()
@@ -213,6 +271,7 @@ impl Grid {
         let mut grid = Grid {
             activation: activation.to_string(),
             dist: dist.to_string(),
+            network,
             axes: ordered,
             seed,
             precision,
@@ -238,7 +297,7 @@ impl Grid {
             for m in &grid.methods {
                 m.check(&e)?;
             }
-            grid.costs.push(e.samples as f64 * f64::from(e.depth));
+            grid.costs.push(cost(&e));
         }
         Ok(grid)
     }
@@ -264,10 +323,15 @@ impl Grid {
         let others: f64 = self
             .axes
             .iter()
-            .filter(|a| a.name != "samples" && a.name != "depth")
+            .filter(|a| !["samples", "depth", "width"].contains(&a.name.as_str()))
             .map(|a| a.values.len() as f64)
             .product();
-        let work = sum("samples") * sum("depth") * others;
+        // A network draw costs about width² normals per layer.
+        let per_layer = match self.axes.iter().find(|a| a.name == "width") {
+            Some(w) => w.values.iter().map(|w| w * w).sum(),
+            None => 1.0,
+        };
+        let work = sum("samples") * sum("depth") * per_layer * others;
         if work > MAX_WORK {
             return Err(ConfigError::new(
                 "--force",
@@ -278,6 +342,11 @@ impl Grid {
             ));
         }
         Ok(())
+    }
+
+    /// Whether the cells draw random networks.
+    pub fn is_network(&self) -> bool {
+        self.network.is_some()
     }
 
     /// The number of cells.
@@ -300,12 +369,13 @@ impl Grid {
         placeholders(&self.dist)
     }
 
-    /// Σ samples·depth over the cells.
+    /// Σ cost over the cells (see [`Grid::cost`]).
     pub fn work(&self) -> f64 {
         self.costs.iter().sum()
     }
 
-    /// samples·depth of cell `i`.
+    /// The cost of cell `i`: samples·depth derivatives, or for a network, samples times
+    /// the normals one draw takes.
     pub fn cost(&self, i: usize) -> f64 {
         self.costs[i]
     }
@@ -382,9 +452,28 @@ impl Grid {
         let dist: PreActivation = spec.parse().map_err(|e: ConfigError| {
             ConfigError::new("--dist", format!("at {}: {}", self.describe(i), e.message))
         })?;
+        let source = match self.network {
+            None => Source::Iid { dist },
+            Some(net) => {
+                let width = whole("width", crate::network::MAX_WIDTH as f64)? as usize;
+                let network = Network::new(
+                    dist,
+                    net.input_dim.unwrap_or(width),
+                    &[width],
+                    depth,
+                    get("sigma_w"),
+                    get("sigma_b"),
+                    net.init,
+                )?;
+                Source::Network {
+                    network,
+                    quantity: net.quantity,
+                }
+            }
+        };
         Ok(Experiment::new(
             activation,
-            Source::Iid { dist },
+            source,
             depth,
             samples,
             get("vanish_below"),
@@ -414,7 +503,7 @@ impl Grid {
     /// The resolved grid, as recorded in journals and manifests; two grids with equal
     /// JSON compute the same numbers.
     pub fn to_json(&self) -> Value {
-        json!({
+        let mut v = json!({
             "activation": self.activation,
             "dist": self.dist,
             "axes": self.axes.iter().map(|a| json!({"name": a.name, "values": a.values})).collect::<Vec<_>>(),
@@ -422,9 +511,17 @@ impl Grid {
             "precision": self.precision.name(),
             "methods": self.methods.iter().map(|m| m.to_string()).collect::<Vec<_>>(),
             "cells": self.cells(),
-            "block_samples": crate::experiment::BLOCK_SAMPLES,
+            "block_samples": if self.network.is_some() { 1 } else { crate::experiment::BLOCK_SAMPLES },
             "version": env!("CARGO_PKG_VERSION"),
-        })
+        });
+        if let Some(net) = self.network {
+            v["network"] = json!({
+                "quantity": net.quantity.name(),
+                "init": net.init.to_string(),
+                "input_dim": net.input_dim,
+            });
+        }
+        v
     }
 
     /// The grid recorded by [`Grid::to_json`] (in a journal or manifest), rebuilt and
@@ -466,9 +563,24 @@ impl Grid {
         } else {
             Method::parse_list(&methods.join(","))?
         };
-        let grid = Grid::new(
+        let network = match v.get("network") {
+            None => None,
+            Some(n) => Some(NetworkSettings {
+                quantity: n["quantity"]
+                    .as_str()
+                    .ok_or_else(|| bad("quantity"))?
+                    .parse()?,
+                init: n["init"].as_str().ok_or_else(|| bad("init"))?.parse()?,
+                input_dim: match &n["input_dim"] {
+                    Value::Null => None,
+                    d => Some(d.as_u64().ok_or_else(|| bad("input_dim"))? as usize),
+                },
+            }),
+        };
+        let grid = Grid::with_source(
             text("activation")?,
             text("dist")?,
+            network,
             axes,
             v["seed"].as_u64().ok_or_else(|| bad("seed"))?,
             text("precision")?.parse()?,
@@ -505,6 +617,15 @@ impl Grid {
             heap.push(Reverse((load + self.costs[i] as u128, k)));
         }
         of
+    }
+}
+
+/// What a cell costs: samples·depth derivatives, or for a network, samples times the
+/// normals of one draw.
+fn cost(e: &Experiment) -> f64 {
+    match &e.source {
+        Source::Iid { .. } => e.samples as f64 * f64::from(e.depth),
+        Source::Network { network, .. } => e.samples as f64 * network.normals_per_draw() as f64,
     }
 }
 

@@ -311,12 +311,12 @@ pub struct Pivot {
     pub value: String,
 }
 
-/// A number for a table meant to be read: 4 significant digits; probabilities within
+/// A number for a table meant to be read: 4 significant digits; a `probability` within
 /// 10⁻³ of 1 as 1−q, so that 0.999995 reads 1−5.0e-6.
-pub fn readable(text: &str) -> String {
+pub fn readable(text: &str, probability: bool) -> String {
     match text.parse::<f64>() {
         Ok(v) if v.is_finite() => {
-            if v > 0.999 && v < 1.0 {
+            if probability && v > 0.999 && v < 1.0 {
                 format!("1−{:.1e}", 1.0 - v)
             } else if v == 0.0 || v.fract() == 0.0 && v.abs() < 1e9 {
                 format!("{v}")
@@ -351,6 +351,8 @@ pub fn markdown(
                 ),
             )
         })?;
+    // Probabilities (p_…, and the per-factor fractions) read better as 1−q near 1.
+    let probability = pivot.value.starts_with("p_") || pivot.value.starts_with("fraction_");
     let axis = |name: &str, flag: &str| {
         grid.axes().iter().find(|a| a.name == name).ok_or_else(|| {
             let names: Vec<&str> = grid.axes().iter().map(|a| a.name.as_str()).collect();
@@ -381,7 +383,7 @@ pub fn markdown(
         groups
             .entry(key)
             .or_default()
-            .insert((ri, ci), readable(&r.row[column]));
+            .insert((ri, ci), readable(&r.row[column], probability));
     }
     let mut out = String::new();
     for (key, cells) in &groups {

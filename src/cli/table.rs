@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::error::ConfigError;
 use crate::fast::Precision;
-use crate::grid::{Axis, Grid, placeholders};
+use crate::grid::{Axis, Grid, NetworkSettings, placeholders};
 use crate::methods::Method;
 use crate::output::prepare_out_dir;
 use crate::table::{self, CellRecord, JOURNAL, Journal, Pivot};
@@ -59,6 +59,28 @@ pub struct TableArgs {
     /// Explode thresholds [default: 1e6].
     #[arg(long, allow_negative_numbers = true)]
     explode_above: Option<String>,
+    /// iid, or network: every cell draws random MLPs (as `sim --source network`) [default:
+    /// iid].
+    #[arg(long)]
+    source: Option<String>,
+    /// Network widths, one per cell (list or range; every layer of a cell has it).
+    #[arg(long)]
+    width: Option<String>,
+    /// Network input dimension d [default: the cell's width].
+    #[arg(long)]
+    input_dim: Option<usize>,
+    /// Network σ_w values [default: 1].
+    #[arg(long, allow_negative_numbers = true)]
+    sigma_w: Option<String>,
+    /// Network σ_b values [default: 0].
+    #[arg(long, allow_negative_numbers = true)]
+    sigma_b: Option<String>,
+    /// Network weights: gaussian or orthogonal [default: gaussian].
+    #[arg(long)]
+    init: Option<String>,
+    /// Network log-gain: path, layer or jacobian [default: path].
+    #[arg(long)]
+    quantity: Option<String>,
     /// Values of a --dist placeholder: NAME=VALUES (what `--NAME VALUES` becomes).
     #[arg(long = "set", value_name = "NAME=VALUES")]
     set: Vec<String>,
@@ -181,7 +203,7 @@ struct Config {
 }
 
 /// The keys a config may hold besides the distribution's placeholders.
-const KEYS: [&str; 14] = [
+const KEYS: [&str; 21] = [
     "n",
     "a",
     "depth",
@@ -196,6 +218,13 @@ const KEYS: [&str; 14] = [
     "rows",
     "cols",
     "value",
+    "source",
+    "width",
+    "input_dim",
+    "sigma_w",
+    "sigma_b",
+    "init",
+    "quantity",
 ];
 
 impl Config {
@@ -389,11 +418,21 @@ impl TableArgs {
             };
             Ok(Axis::new(name, values(&flag, &text)?))
         };
+        let source = config.pick(self.source, "source", "iid")?.0;
+        // A network cell draws whole networks: a thousand of them by default, as `sim`.
+        let samples_default = if source.trim().eq_ignore_ascii_case("network") {
+            "1000"
+        } else {
+            "1e6"
+        };
         let mut axes = vec![
             axis("n", n)?,
             axis("a", a)?,
             axis("depth", config.pick(self.depth, "depth", "50")?)?,
-            axis("samples", config.pick(self.samples, "samples", "1e6")?)?,
+            axis(
+                "samples",
+                config.pick(self.samples, "samples", samples_default)?,
+            )?,
             axis(
                 "vanish_below",
                 config.pick(self.vanish_below, "vanish_below", "1e-6")?,
@@ -403,6 +442,70 @@ impl TableArgs {
                 config.pick(self.explode_above, "explode_above", "1e6")?,
             )?,
         ];
+        let network = match source.trim().to_ascii_lowercase().as_str() {
+            "iid" => {
+                let net_flags = [
+                    ("--width", self.width.is_some() || config.has("width")),
+                    (
+                        "--input-dim",
+                        self.input_dim.is_some() || config.has("input_dim"),
+                    ),
+                    ("--sigma-w", self.sigma_w.is_some() || config.has("sigma_w")),
+                    ("--sigma-b", self.sigma_b.is_some() || config.has("sigma_b")),
+                    ("--init", self.init.is_some() || config.has("init")),
+                    (
+                        "--quantity",
+                        self.quantity.is_some() || config.has("quantity"),
+                    ),
+                ];
+                if let Some((flag, _)) = net_flags.iter().find(|f| f.1) {
+                    return Err(ConfigError::new(
+                        *flag,
+                        "sets up a random network and goes with --source network only",
+                    ));
+                }
+                None
+            }
+            "network" => {
+                let input_dim = match self.input_dim {
+                    Some(d) => Some(d),
+                    None => config
+                        .get("input_dim")?
+                        .map(|d| {
+                            d.parse::<usize>().map_err(|_| {
+                                ConfigError::new("--config", "key input_dim: a whole number ≥ 1")
+                            })
+                        })
+                        .transpose()?,
+                };
+                if input_dim == Some(0) || input_dim > Some(crate::network::MAX_WIDTH) {
+                    return Err(ConfigError::new(
+                        "--input-dim",
+                        format!("must be from 1 to {}", crate::network::MAX_WIDTH),
+                    ));
+                }
+                for (name, flag) in [
+                    ("width", self.width),
+                    ("sigma_w", self.sigma_w),
+                    ("sigma_b", self.sigma_b),
+                ] {
+                    if flag.is_some() || config.has(name) {
+                        axes.push(axis(name, config.pick(flag, name, "")?)?);
+                    }
+                }
+                Some(NetworkSettings {
+                    quantity: config.pick(self.quantity, "quantity", "path")?.0.parse()?,
+                    init: config.pick(self.init, "init", "gaussian")?.0.parse()?,
+                    input_dim,
+                })
+            }
+            other => {
+                return Err(ConfigError::new(
+                    "--source",
+                    format!("must be iid or network, got '{other}'"),
+                ));
+            }
+        };
         let mut given = Vec::new();
         for s in &self.set {
             let (name, text) = s.split_once('=').ok_or_else(|| {
@@ -439,9 +542,10 @@ impl TableArgs {
         let cols = self.pivot.cols.or(config.get("cols")?);
         let methods = Method::parse_list(&method)?;
         let precision: Precision = precision.parse()?;
-        let grid = Grid::new(
+        let grid = Grid::with_source(
             &activation,
             &dist,
+            network,
             axes,
             seed,
             precision,
@@ -558,9 +662,14 @@ pub(super) fn run(args: TableArgs) -> anyhow::Result<()> {
     } else if !s.quiet {
         let md = table::markdown(grid, &s.header, &records, &s.pivot)?;
         super::print_stdout(&format!(
-            "{md}\n{} cells, {:.3e} derivatives in {elapsed:.2} s on {} threads\n",
+            "{md}\n{} cells, {:.3e} {} in {elapsed:.2} s on {} threads\n",
             grid.cells(),
             mine.iter().map(|&i| grid.cost(i)).sum::<f64>(),
+            if grid.is_network() {
+                "normal weights"
+            } else {
+                "derivatives"
+            },
             s.threads
         ))?;
     }

@@ -440,3 +440,119 @@ fn a_config_file_is_the_same_grid_as_its_flags_and_flags_override_it() {
         .code(2)
         .stderr(predicate::str::contains("unknown key 'deph'"));
 }
+
+const NETWORK_GRID: [&str; 16] = [
+    "--source",
+    "network",
+    "--n",
+    "1",
+    "--width",
+    "8,16",
+    "--sigma-w",
+    "0.8,1.5",
+    "--sigma-b",
+    "0.1",
+    "--depth",
+    "6",
+    "--samples",
+    "400",
+    "--quantity",
+    "jacobian",
+];
+
+#[test]
+fn network_tables_are_sim_runs_and_shard_like_any_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (t, s) = (tmp.path().join("t"), tmp.path().join("s"));
+    table(&t, &[&NETWORK_GRID[..], &["--threads", "1"]].concat());
+    // Cell 3: width 16, σ_w 1.5 (σ_w runs fastest).
+    vanish()
+        .args([
+            "sim",
+            "--source",
+            "network",
+            "--n",
+            "1",
+            "--width",
+            "16",
+            "--sigma-w",
+            "1.5",
+            "--sigma-b",
+            "0.1",
+            "--depth",
+            "6",
+            "--samples",
+            "400",
+            "--quantity",
+            "jacobian",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&s)
+        .assert()
+        .success();
+    let rows = |p: &Path| -> Vec<Vec<String>> {
+        csv::Reader::from_path(p)
+            .unwrap()
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_string).collect())
+            .collect()
+    };
+    let (t_rows, s_rows) = (rows(&t.join("table.csv")), rows(&s.join("summary.csv")));
+    assert_eq!(t_rows.len(), 4);
+    assert_eq!(t_rows[3][1..], s_rows[0][..]);
+    // Two threads, and three shards merged, write the same files.
+    let b = tmp.path().join("b");
+    table(&b, &[&NETWORK_GRID[..], &["--threads", "2"]].concat());
+    same_tables(&t, &b);
+    let shards: Vec<_> = (0..3).map(|i| tmp.path().join(format!("s{i}"))).collect();
+    for (i, dir) in shards.iter().enumerate() {
+        table(
+            dir,
+            &[&NETWORK_GRID[..], &["--shard", &format!("{i}/3")]].concat(),
+        );
+    }
+    let merged = tmp.path().join("merged");
+    vanish()
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(&merged)
+        .arg("--quiet")
+        .assert()
+        .success();
+    same_tables(&t, &merged);
+}
+
+#[test]
+fn network_table_flags_are_checked() {
+    for (args, flag) in [
+        (&["--width", "8"][..], "--width"),
+        (&["--sigma-w", "1,2"], "--sigma-w"),
+        (&["--source", "network"], "--width"),
+        (
+            &["--source", "network", "--width", "8", "--sigma-b", "-1"],
+            "--sigma-b",
+        ),
+        (
+            &["--source", "network", "--width", "8", "--init", "x"],
+            "--init",
+        ),
+        (
+            &["--source", "network", "--width", "8", "--input-dim", "0"],
+            "--input-dim",
+        ),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        vanish()
+            .arg("table")
+            .args(args)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::starts_with(format!("error: {flag}")));
+        assert!(!out.exists(), "{args:?} left a folder");
+    }
+}
