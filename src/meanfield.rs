@@ -63,7 +63,9 @@ pub struct FixedPoint {
     pub q_star: f64,
     /// χ1 = σ_w²·E[φ'(√q*·z)²], the per-layer gain of ‖Ju‖².
     pub chi1: f64,
-    /// The stable fixed point of the correlation map: 1 in the ordered phase.
+    /// The stable fixed point of the correlation map: 1 in the ordered phase; NaN where
+    /// there is none (smooth φ at σ_b = 0 in the ordered phase, where q^l → 0 and the
+    /// correlations freeze; the linear network).
     pub c_star: f64,
     /// The slope of the correlation map at c*.
     pub chi_c: f64,
@@ -165,6 +167,12 @@ impl MeanField {
         if let Some(m) = linear_pieces(&self.activation).map(|(_, m2)| m2) {
             // q ↦ σ_w²·m·q + σ_b²: a fixed point only below slope 1 (or 0 when σ_b = 0).
             let slope = self.vw() * m;
+            // σ_w = √2 for ReLU gives a slope of 1 + 2e-16: within rounding, critical.
+            let slope = if (slope - 1.0).abs() < 1e-12 {
+                1.0
+            } else {
+                slope
+            };
             return if self.vb() == 0.0 && slope <= 1.0 {
                 0.0
             } else if slope < 1.0 {
@@ -233,41 +241,70 @@ impl MeanField {
                     })
             }
         };
-        let xi_q = depth_scale(slope_q);
-        if !q.is_finite() || chi1 <= 1.0 {
-            // Ordered: inputs converge, c* = 1 and χ_c = χ1. (Without a finite q* the
-            // correlation map is not defined.)
-            let (c_star, chi_c) = if q.is_finite() {
-                (1.0, chi1)
-            } else {
-                (f64::NAN, f64::NAN)
-            };
-            return FixedPoint {
-                q_star: q,
-                chi1,
-                c_star,
-                chi_c,
-                xi_q: if q.is_finite() { xi_q } else { f64::NAN },
-                xi_c: depth_scale(chi_c),
-            };
-        }
-        // Chaotic: C(c) − c is ≥ 0 at c = 0 and < 0 just below 1 (slope χ1 > 1 at c = 1).
-        let h = |c: f64| self.correlation_map(q, c) - c;
-        let top = 1.0 - 1e-7;
-        let c_star = if h(top) >= 0.0 {
-            1.0
+        let xi_q = if q.is_finite() {
+            depth_scale(slope_q)
+        } else if (slope_q - 1.0).abs() < CRITICAL_TOLERANCE {
+            f64::INFINITY
         } else {
-            bisect(h, 0.0, top)
+            f64::NAN // q grows without bound: no fixed point to converge to
         };
-        let chi_c = self.correlation_slope(q, c_star);
-        FixedPoint {
+        let point = |c_star: f64, chi_c: f64, xi_c: f64| FixedPoint {
             q_star: q,
             chi1,
             c_star,
             chi_c,
             xi_q,
-            xi_c: depth_scale(chi_c),
+            xi_c,
+        };
+        if let Some((alpha, _)) = linear_pieces(&self.activation)
+            && (self.vb() == 0.0 || !q.is_finite())
+        {
+            // Without σ_b (or as q → ∞) the correlation map of ReLU-like φ no longer
+            // depends on q: C(c) = K(c)/K(1), with slope 1 at c = 1, so c → 1 only
+            // polynomially in depth (ξ_c = ∞); for the identity (α = 1) every c is a
+            // fixed point.
+            let c_star = if alpha == 1.0 { f64::NAN } else { 1.0 };
+            return point(c_star, 1.0, f64::INFINITY);
         }
+        if q == 0.0 {
+            // Smooth φ with σ_b = 0 in the ordered phase: q^l → 0, the layers become linear
+            // and correlations freeze where they are: no c*, ξ_c = ∞.
+            return point(f64::NAN, 1.0, f64::INFINITY);
+        }
+        if chi1 <= 1.0 {
+            // Ordered: inputs converge, c* = 1 and χ_c = χ1.
+            return point(1.0, chi1, depth_scale(chi1));
+        }
+        // Chaotic: h(c) = C(c) − c is convex, ≥ 0 at c = 0 and < 0 just below 1 (slope
+        // χ1 > 1 at c = 1), so Newton's method from c = 0 climbs monotonically to c*
+        // (h' = χ_c − 1 by Price's theorem); bisection is the fallback.
+        let h = |c: f64| self.correlation_map(q, c) - c;
+        let mut c = 0.0;
+        let mut converged = false;
+        for _ in 0..60 {
+            let step = h(c) / (self.correlation_slope(q, c) - 1.0);
+            let next = c - step;
+            if !(next.is_finite() && (c..1.0).contains(&next)) {
+                break;
+            }
+            c = next;
+            if step.abs() <= 1e-13 {
+                converged = true;
+                break;
+            }
+        }
+        let c_star = if converged {
+            c
+        } else {
+            let top = 1.0 - 1e-7;
+            if h(top) >= 0.0 {
+                1.0
+            } else {
+                bisect(h, 0.0, top)
+            }
+        };
+        let chi_c = self.correlation_slope(q, c_star);
+        point(c_star, chi_c, depth_scale(chi_c))
     }
 }
 
@@ -307,7 +344,12 @@ fn depth_scale(slope: f64) -> f64 {
         return f64::NAN;
     }
     let l = slope.ln();
-    if l == 0.0 { f64::INFINITY } else { -1.0 / l }
+    // Within rounding of 1 (σ_w = √2 for ReLU squares to 2 + 4e-16): marginal.
+    if l.abs() < 1e-12 {
+        f64::INFINITY
+    } else {
+        -1.0 / l
+    }
 }
 
 /// For ReLU-like φ: (α, E[φ'(z)²] = (1+α²)/2), α the negative slope.

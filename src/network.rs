@@ -15,8 +15,9 @@
 //!   gain, weights included (J·u is carried forward beside x, renormalised every layer).
 //!
 //! Weights are never stored: each row (or Householder vector) is drawn, used for x and
-//! J·u, and overwritten, so memory is O(width) and the time is that of drawing the K·W²
-//! normals (the fast kernel's sampler, [`NormalStream`]). Buffers are reused per thread.
+//! J·u, and overwritten, so memory is O(width) and the time is that of drawing the normals
+//! (Σ fan_in·fan_out for Gaussian weights, about half that for orthogonal ones) with the
+//! fast kernel's sampler ([`NormalStream`]). Buffers are reused per thread.
 //!
 //! Random streams: each draw is its own block ([`crate::rng::block_rng`] with the draw's
 //! index), which seeds the normal stream (weights, biases, u) and then draws the input and
@@ -197,6 +198,13 @@ impl Network {
         sigma_b: f64,
         init: Init,
     ) -> Result<Self, ConfigError> {
+        let max = crate::experiment::MAX_DEPTH;
+        if depth == 0 || depth > max {
+            return Err(ConfigError::new(
+                "--depth",
+                format!("must be an integer from 1 to {max}, got {depth}"),
+            ));
+        }
         let widths = match widths.len() {
             1 => vec![widths[0]; depth as usize],
             k if k == depth as usize => widths.to_vec(),
@@ -254,8 +262,8 @@ impl Network {
             total += m + match self.init {
                 Init::Gaussian => n * m,
                 Init::Orthogonal => {
-                    let big = n.max(m);
-                    big * (big + 1) / 2
+                    let (small, big) = (n.min(m), n.max(m));
+                    small * big - small * (small - 1) / 2
                 }
             };
         }
@@ -318,7 +326,7 @@ impl Network {
     ) {
         let mut normals = match ws.normals.take() {
             Some(mut n) => {
-                n.reseed(rng);
+                n.reseed(rng, isa);
                 n
             }
             None => NormalStream::new(rng, isa),
@@ -355,24 +363,36 @@ impl Network {
                 Init::Gaussian => gaussian_layer(self.sigma_w, n, m, ws, &mut normals),
                 Init::Orthogonal => orthogonal_layer(self.sigma_w, n, m, ws, &mut normals),
             }
-            let (mut sum_sq, mut sum_ln, mut norm2) = (0.0, 0.0, 0.0);
+            let (mut sum_sq, mut sum_ln, mut top) = (0.0, 0.0, f64::NEG_INFINITY);
             for i in 0..m {
                 let x = ws.x[i] + self.sigma_b * normals.sample();
                 let ln_d = activation.ln_derivative(x);
-                let v = ln_d.exp() * ws.t[i];
                 sum_sq += x * x;
                 sum_ln += ln_d;
-                norm2 += v * v;
+                top = top.max(ln_d);
                 ws.x[i] = x;
                 ws.y[i] = activation.value(x);
-                ws.v[i] = v;
+                ws.row[i] = ln_d;
                 if i == path_unit {
                     out.path_factors.push(ln_d);
                 }
             }
             out.q.push(sum_sq / m as f64);
             out.ln_layer += sum_ln / m as f64;
-            out.ln_jacobian += norm2.ln();
+            // J·u through D = diag f'(x): f' is taken relative to the layer's largest, so
+            // that factors below e^−745 (far-out tanh or sigmoid units) do not underflow
+            // a whole layer to 0 while ln g is finite.
+            let mut norm2 = 0.0;
+            for i in 0..m {
+                let v = (ws.row[i] - top).exp() * ws.t[i];
+                norm2 += v * v;
+                ws.v[i] = v;
+            }
+            out.ln_jacobian += if top == f64::NEG_INFINITY {
+                f64::NEG_INFINITY
+            } else {
+                2.0 * top + norm2.ln()
+            };
             if norm2 > 0.0 && norm2.is_finite() {
                 let inv = 1.0 / norm2.sqrt();
                 for v in &mut ws.v[..m] {
@@ -493,11 +513,19 @@ fn gaussian_layer(
     }
 }
 
-/// x and t through σ_w·√(N/n)·(the first m rows of Qᵀ) applied to y and v padded to N =
-/// max(n, m), with Q Haar-orthogonal. Qᵀ = D·H_N·…·H_1 (Stewart 1980; Mezzadri 2007):
-/// H_k reflects coordinates k…N with the Householder vector of a fresh normal vector z_k
-/// of length N−k+1, and D_k = −sign(z_k1) makes the triangular factor of the underlying
-/// Gaussian matrix positive, which is what makes Q Haar.
+/// x and t through σ_w·√(N/n) times the first m rows (m ≤ n) or the first n columns (m > n)
+/// of a Haar-random N×N orthogonal matrix, N = max(n, m), applied to y and v.
+///
+/// Q = H_1·…·H_N·D is Haar (Stewart 1980; Mezzadri 2007): H_k reflects coordinates k…N with
+/// the Householder vector of a fresh normal vector z_k of length N−k+1, and
+/// D_k = −sign(z_k1) (the sign that makes the triangular factor of the underlying Gaussian
+/// matrix positive). So is Qᵀ = D·H_N·…·H_1.
+/// - m ≤ n: the first m rows of Qᵀ. Coordinate k is final after H_k and D_k, so only
+///   H_1…H_m are drawn: m·N − m(m−1)/2 normals.
+/// - m > n: the first n columns of Q, i.e. Q applied to y padded with zeros. H_N…H_{n+1}
+///   act on the zero padding only, so H_n…H_1 are drawn and applied in that order (D_k
+///   acts on coordinate k, untouched by the later reflectors, before H_k): n·N − n(n−1)/2
+///   normals.
 fn orthogonal_layer(
     sigma_w: f64,
     n: usize,
@@ -516,7 +544,9 @@ fn orthogonal_layer(
     if ws.row.len() < big {
         ws.row.resize(big, 0.0);
     }
-    for k in 0..big {
+    // One reflector H_k (0-based k: coordinates k…N−1), with its sign D_k applied to
+    // coordinate k after (for Qᵀ) or before (for Q) the reflection.
+    let mut reflect = |k: usize, before: bool| {
         let z = &mut ws.row[..big - k];
         normals.fill(z);
         let norm = dot(z, z).sqrt();
@@ -525,13 +555,27 @@ fn orthogonal_layer(
         let ww = dot(z, z);
         for vec in [&mut ws.y, &mut ws.v] {
             let tail = &mut vec[k..big];
+            if before {
+                tail[0] *= -sign;
+            }
             if ww > 0.0 {
                 let s = 2.0 * dot(z, tail) / ww;
                 for (t, &w) in tail.iter_mut().zip(z.iter()) {
                     *t -= s * w;
                 }
             }
-            tail[0] *= -sign;
+            if !before {
+                tail[0] *= -sign;
+            }
+        }
+    };
+    if m <= n {
+        for k in 0..m {
+            reflect(k, false);
+        }
+    } else {
+        for k in (0..n).rev() {
+            reflect(k, true);
         }
     }
     for i in 0..m {

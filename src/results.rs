@@ -202,10 +202,8 @@ impl SimResults {
     /// Whether E|X| is finite: without it (Student's t with ν ≤ 1) E[ln f'(X)] does not
     /// exist for a·tanh and the per-factor sample mean estimates nothing.
     pub fn x_has_finite_mean(&self) -> bool {
-        self.experiment
-            .source
-            .iid_dist()
-            .is_none_or(|d| d.mean().is_some())
+        // For a network, a heavy-tailed input carries into the layers' x as well.
+        self.experiment.source.dist().mean().is_some()
     }
 
     /// The widest histogram bucket among those holding the reported quantiles, in decades.

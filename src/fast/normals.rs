@@ -45,9 +45,10 @@ impl NormalStream {
         }
     }
 
-    /// Reseeds from `rng`, keeping the buffers.
-    pub fn reseed(&mut self, rng: &mut BlockRng) {
+    /// Reseeds from `rng` to run on `isa`, keeping the buffers.
+    pub fn reseed(&mut self, rng: &mut BlockRng, isa: Isa) {
         self.streams = Streams::from_rng(rng);
+        self.isa = isa;
         self.used = POOL;
     }
 

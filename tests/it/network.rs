@@ -100,6 +100,27 @@ fn meanfield_closed_forms() {
 }
 
 #[test]
+fn meanfield_degenerate_correlation_maps() {
+    // σ_b = 0, ordered tanh: q^l → 0 and correlations freeze (no c*, ξ_c = ∞).
+    let t = MeanField::new(tanh(1.0), 0.8, 0.0).unwrap().fixed_point();
+    assert!(
+        t.c_star.is_nan() && t.xi_c == f64::INFINITY && t.chi_c == 1.0,
+        "{t:?}"
+    );
+    // σ_b = 0 ReLU: C(c) = K(c)/K(1) has slope 1 at c = 1: c* = 1 with ξ_c = ∞.
+    let r = MeanField::new(Activation::Relu, 1.2, 0.0)
+        .unwrap()
+        .fixed_point();
+    assert_eq!((r.c_star, r.chi_c, r.xi_c), (1.0, 1.0, f64::INFINITY));
+    // ReLU at σ_w = √2 (σ_w² rounds above 2): critical, with infinite depth scales.
+    let c = MeanField::new(Activation::Relu, 2f64.sqrt(), 0.1)
+        .unwrap()
+        .fixed_point();
+    assert_eq!(c.phase(), "critical");
+    assert_eq!((c.xi_q, c.xi_c), (f64::INFINITY, f64::INFINITY));
+}
+
+#[test]
 fn meanfield_rescaling_tanh_n_is_tanh_with_scaled_weights() {
     // tanh(n·x) at (σ_w, σ_b) is tanh(x) at (n·σ_w, n·σ_b): q* scales by n², χ1 is equal.
     let n = 1.7;
@@ -210,6 +231,26 @@ fn linear_networks_have_exact_gains() {
 }
 
 #[test]
+fn jacobian_gain_does_not_underflow_when_every_derivative_does() {
+    // Width 1, σ = 100: every f' is below e^−745 (exp underflows to 0), yet ln g is finite.
+    let net = Network::new(
+        "normal(0,1)".parse().unwrap(),
+        1,
+        &[1],
+        10,
+        100.0,
+        100.0,
+        Init::Gaussian,
+    )
+    .unwrap();
+    for d in draws(&net, tanh(1.0), 200, 8) {
+        assert!(d.ln_jacobian.is_finite() && d.ln_path.is_finite(), "{d:?}");
+        // One unit per layer: ‖J·u‖² = Π (f'·w)², so ln g ≥ 2·ln_path − (weights' logs).
+        assert!(d.ln_jacobian < -1000.0, "{}", d.ln_jacobian);
+    }
+}
+
+#[test]
 fn orthogonal_weights_rotate_uniformly() {
     // Qᵀ·y for Haar Q is uniform on the sphere of radius ‖y‖: for y = (1, 1, 1), each
     // coordinate x has E[x] = 0, E[x²] = 1, E[x⁴] = 9/5, and E[x1·x2] = 0.
@@ -238,6 +279,30 @@ fn orthogonal_weights_rotate_uniformly() {
     let cross: Vec<f64> = d.iter().map(|d| d.last_x[0] * d.last_x[1]).collect();
     let (m, se) = mean_se(&cross);
     within_5_se("E[x1·x2]", m, 0.0, se);
+    // Not square: 2 → 3 (the first two columns of Q, times √(3/2)) and 3 → 2 (the first
+    // two rows of Qᵀ): both give coordinates of a uniform vector on a sphere of radius √3
+    // in R³ (‖y‖ = √2 or √3), so again E[x²] = 1 and E[x⁴] = 9/5.
+    for (d_in, width) in [(2, 3), (3, 2)] {
+        let net = Network::new(
+            "point(1)".parse().unwrap(),
+            d_in,
+            &[width],
+            1,
+            1.0,
+            0.0,
+            Init::Orthogonal,
+        )
+        .unwrap();
+        let d = draws(&net, Activation::leaky_relu(1.0).unwrap(), 40_000, 6);
+        for i in 0..width {
+            let x2: Vec<f64> = d.iter().map(|d| d.last_x[i].powi(2)).collect();
+            let (m, se) = mean_se(&x2);
+            within_5_se(&format!("{d_in}→{width} E[x²]"), m, 1.0, se);
+            let x4: Vec<f64> = x2.iter().map(|x| x * x).collect();
+            let (m, se) = mean_se(&x4);
+            within_5_se(&format!("{d_in}→{width} E[x⁴]"), m, 9.0 / 5.0, se);
+        }
+    }
 }
 
 #[test]
@@ -368,6 +433,14 @@ fn network_flags_are_checked() {
         (&["sim", "--source", "network"], "--width"),
         (&["sim", "--source", "net", "--width", "8"], "--source"),
         (&["sim", "--source", "network", "--width", "0"], "--width"),
+        (
+            &["sim", "--source", "network", "--width", "8", "-k", "2e6"],
+            "--depth",
+        ),
+        (
+            &["sim", "--source", "network", "--width", "8,8", "-k", "4e9"],
+            "--depth",
+        ),
         (
             &["sim", "--source", "network", "--width", "8,8", "-k", "3"],
             "--width",
