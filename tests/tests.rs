@@ -8,6 +8,8 @@ mod determinism;
 mod exact;
 #[path = "it/fast.rs"]
 mod fast;
+#[path = "it/markov.rs"]
+mod markov;
 #[path = "it/network.rs"]
 mod network;
 #[path = "it/pipeline.rs"]

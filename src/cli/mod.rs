@@ -8,6 +8,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::error::ConfigError;
 
+mod markov;
 mod meanfield;
 mod merge;
 mod network_args;
@@ -33,6 +34,10 @@ enum Command {
     Table(Box<table::TableArgs>),
     /// Merge the shards of a table into the files of one unsharded run.
     Merge(merge::MergeArgs),
+    /// Fit the seed's two-state Markov chain ([g≫0] → [g∼0]), or k states, to
+    /// trajectories: transition probabilities with exact intervals, escape from [g∼0],
+    /// survival against the geometric law, order and homogeneity tests.
+    Markov(markov::MarkovArgs),
     /// Mean-field theory of wide random networks: q*, χ1, c*, depth scales, and the phase
     /// diagram over (σ_w, σ_b) with the order/chaos boundary.
     Meanfield(meanfield::MeanFieldArgs),
@@ -64,6 +69,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Sim(args) => sim::run(*args),
         Command::Meanfield(args) => meanfield::run(args),
+        Command::Markov(args) => markov::run(args),
         Command::Thresholds(args) => thresholds::run(args),
         Command::Table(args) => table::run(*args),
         Command::Merge(args) => merge::run(args),

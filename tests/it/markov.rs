@@ -1,0 +1,180 @@
+//! `vanish markov` and the chain fit: known chains are recovered within their intervals,
+//! an absorbing chain gives escape 0 with the exact bound, and the order and homogeneity
+//! tests detect what they are built to detect.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use vanish::markov::ChainFit;
+
+use crate::util::{vanish, within_5_se};
+
+fn uniform(rng: &mut ChaCha8Rng) -> f64 {
+    (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// `runs` runs of `len` states from a two-state chain with P(0→1) = a, P(1→0) = b,
+/// starting in 0.
+fn chain(a: f64, b: f64, runs: usize, len: usize, seed: u64) -> Vec<Vec<usize>> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..runs)
+        .map(|_| {
+            let mut s = 0;
+            (0..len)
+                .map(|_| {
+                    let now = s;
+                    let u = uniform(&mut rng);
+                    s = match s {
+                        0 => usize::from(u < a),
+                        _ => usize::from(u >= b),
+                    };
+                    now
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn iid_states_are_recovered_within_their_intervals() {
+    // iid states with P(1) = 0.3: a chain with p01 = p11 = 0.3, π = (0.7, 0.3).
+    let runs = chain(0.3, 0.7, 300, 100, 1);
+    let fit = ChainFit::new(&runs, 2);
+    for (i, j, truth) in [(0, 1, 0.3), (1, 1, 0.3), (0, 0, 0.7), (1, 0, 0.7)] {
+        let n: u64 = fit.counts[i].iter().sum();
+        let se = (truth * (1.0 - truth) / n as f64).sqrt();
+        within_5_se(&format!("p{i}{j}"), fit.p[i][j], truth, se);
+        let (lo, hi) = fit.intervals[i][j];
+        assert!(lo < fit.p[i][j] && fit.p[i][j] < hi);
+    }
+    let pi = fit.stationary().unwrap();
+    assert!((pi[1] - 0.3).abs() < 0.02, "{pi:?}");
+    // A first-order (here even zeroth-order) chain: the order and homogeneity tests see
+    // nothing at this fixed seed.
+    assert!(fit.order_test().p_value > 1e-3, "{:?}", fit.order_test());
+    assert_eq!(fit.order_test().df, 2);
+    assert!(fit.homogeneity_test().p_value > 1e-3);
+}
+
+#[test]
+fn an_absorbing_chain_has_no_escape_and_the_exact_bound() {
+    let a = 0.05;
+    let runs = chain(a, 0.0, 400, 80, 2);
+    let fit = ChainFit::new(&runs, 2);
+    let e = fit.escape().unwrap();
+    assert_eq!(e.escapes, 0);
+    assert_eq!(e.trials, fit.counts[1][1]);
+    assert!((e.upper_95 - (1.0 - 0.05f64.powf(1.0 / e.trials as f64))).abs() < 1e-15);
+    assert_eq!(fit.stationary().unwrap(), vec![0.0, 1.0]);
+    let (mean, (lo, hi)) = fit.time_to_absorption().unwrap();
+    assert!(lo < 1.0 / a && 1.0 / a < hi, "{mean} [{lo}, {hi}]");
+    // The first-vanish times are geometric: the χ² test accepts at this seed, and the
+    // Kaplan–Meier curve follows (1 − a)^t within 5 of its (Greenwood-free, binomial) SE.
+    let g = fit.geometric_fit().unwrap();
+    assert!(g.p_value > 1e-3, "{g:?}");
+    for s in fit.survival().iter().filter(|s| s.t <= 40) {
+        let truth = (1.0 - a).powf(s.t as f64);
+        let se = (truth * (1.0 - truth) / 400.0).sqrt();
+        within_5_se(&format!("S({})", s.t), s.survival, truth, se);
+    }
+}
+
+#[test]
+fn second_order_and_drifting_chains_are_detected() {
+    // Second order: the next state repeats the one before the current one with prob. 0.9.
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let runs: Vec<Vec<usize>> = (0..100)
+        .map(|_| {
+            let mut s = vec![0, 1];
+            while s.len() < 100 {
+                let back = s[s.len() - 2];
+                let u = uniform(&mut rng);
+                s.push(if u < 0.9 { back } else { 1 - back });
+            }
+            s
+        })
+        .collect();
+    let fit = ChainFit::new(&runs, 2);
+    assert!(fit.order_test().p_value < 1e-6, "{:?}", fit.order_test());
+    // Drift: p01 = 0.1 in the first half of each run, 0.5 in the second.
+    let runs: Vec<Vec<usize>> = (0..200)
+        .map(|_| {
+            let mut s = 0;
+            (0..60)
+                .map(|t| {
+                    let now = s;
+                    let a = if t < 30 { 0.1 } else { 0.5 };
+                    s = usize::from(uniform(&mut rng) < if s == 0 { a } else { 0.5 });
+                    now
+                })
+                .collect()
+        })
+        .collect();
+    let fit = ChainFit::new(&runs, 2);
+    assert!(
+        fit.homogeneity_test().p_value < 1e-6,
+        "{:?}",
+        fit.homogeneity_test()
+    );
+}
+
+fn write_csv(path: &std::path::Path, runs: &[Vec<usize>]) {
+    let mut text = String::from("run,step,gain\n");
+    // Rows shuffled across runs: the reader sorts them by step.
+    for t in (0..runs[0].len()).rev() {
+        for (r, run) in runs.iter().enumerate() {
+            let gain = if run[t] == 1 { "1e-9" } else { "0.5" };
+            text.push_str(&format!("run{r},{},{gain}\n", 5 * t));
+        }
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn markov_cli_fits_a_trajectories_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("t.csv");
+    let runs = chain(0.05, 0.0, 100, 50, 4);
+    write_csv(&file, &runs);
+    let out = tmp.path().join("out");
+    vanish()
+        .args(["markov", "--json", "--out"])
+        .arg(&out)
+        .arg(&file)
+        .assert()
+        .success();
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("markov.json")).unwrap()).unwrap();
+    let fit = ChainFit::new(&runs, 2);
+    assert_eq!(j["counts"], serde_json::json!(fit.counts));
+    assert_eq!(j["escape"]["escapes"], 0);
+    assert_eq!(j["runs"], 100);
+    let survival = std::fs::read_to_string(out.join("survival.csv")).unwrap();
+    assert!(survival.starts_with("t,at_risk,events,km_survival,geometric_survival\n"));
+    // Three states by bins, and a NaN that cuts a run short.
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str("run0,1000,nan\nrun0,1005,0.5\n");
+    std::fs::write(&file, text).unwrap();
+    let assert = vanish()
+        .args(["markov", "--json", "--bins", "gain: 1e-6, 0.1"])
+        .arg(&file)
+        .assert()
+        .success();
+    let j: serde_json::Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
+    assert_eq!(j["states"].as_array().unwrap().len(), 3);
+    assert_eq!(j["diverged_runs"], 1);
+    assert!(j["escape"].is_null());
+    // Bad rules and files: exit 2, one line naming the flag.
+    for (args, flag) in [
+        (vec!["--state", "gain ~ 1"], "--state"),
+        (vec!["--state", "nope < 1"], "FILE"),
+        (vec!["--bins", "gain: 1, 0.5"], "--bins"),
+    ] {
+        vanish()
+            .arg("markov")
+            .args(&args)
+            .arg(&file)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::starts_with(format!("error: {flag}")));
+    }
+}
