@@ -34,3 +34,4 @@ pub mod source;
 pub mod summary;
 pub mod table;
 pub mod theory;
+pub mod train;

@@ -20,5 +20,7 @@ mod reference;
 mod statistics;
 #[path = "it/table.rs"]
 mod table;
+#[path = "it/train.rs"]
+mod train;
 #[path = "it/util.rs"]
 mod util;

@@ -45,7 +45,7 @@ pub struct MarkovArgs {
 }
 
 /// How a record's value becomes a state.
-enum Rule {
+pub(super) enum Rule {
     /// Two states: 1 ([g∼0]) when the comparison holds.
     Threshold {
         column: String,
@@ -57,7 +57,7 @@ enum Rule {
 }
 
 impl Rule {
-    fn column(&self) -> &str {
+    pub(super) fn column(&self) -> &str {
         match self {
             Rule::Threshold { column, .. } | Rule::Bins { column, .. } => column,
         }
@@ -70,7 +70,7 @@ impl Rule {
         }
     }
 
-    fn state(&self, v: f64) -> usize {
+    pub(super) fn state(&self, v: f64) -> usize {
         match self {
             Rule::Threshold { op, value, .. } => {
                 let hit = match op.as_str() {
@@ -85,7 +85,7 @@ impl Rule {
         }
     }
 
-    fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         match self {
             Rule::Threshold { column, op, value } => format!("{column} {op} {}", fmt(*value)),
             Rule::Bins { column, edges } => format!(
@@ -96,7 +96,7 @@ impl Rule {
     }
 }
 
-fn parse_rule(state: &str, bins: Option<&str>) -> Result<Rule, ConfigError> {
+pub(super) fn parse_rule(state: &str, bins: Option<&str>) -> Result<Rule, ConfigError> {
     if let Some(b) = bins {
         let bad = |m: &str| ConfigError::new("--bins", format!("'{b}': {m}"));
         let (column, edges) = b
@@ -244,7 +244,7 @@ pub(super) fn run(args: MarkovArgs) -> anyhow::Result<()> {
     super::print_stdout(&report_table(&fit, &rule, &names, diverged, &args.file))
 }
 
-fn report_json(fit: &ChainFit, rule: &Rule, names: &[String], diverged: usize) -> Value {
+pub(super) fn report_json(fit: &ChainFit, rule: &Rule, names: &[String], diverged: usize) -> Value {
     let test = |t: crate::markov::LrTest| json!({"statistic": num(t.statistic), "df": t.df, "p_value": num(t.p_value)});
     let mut hist = hdrhistogram::Histogram::<u64>::new(3).expect("valid sigfig");
     hist.auto(true);
@@ -278,7 +278,7 @@ fn report_json(fit: &ChainFit, rule: &Rule, names: &[String], diverged: usize) -
     })
 }
 
-fn report_table(
+pub(super) fn report_table(
     fit: &ChainFit,
     rule: &Rule,
     names: &[String],

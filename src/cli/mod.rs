@@ -15,6 +15,7 @@ mod network_args;
 mod sim;
 mod table;
 mod thresholds;
+mod train;
 
 /// Monte Carlo of vanishing and exploding gradients: products of activation derivatives
 /// g = f'(x_1)·…·f'(x_K), computed in the log domain.
@@ -38,6 +39,9 @@ enum Command {
     /// trajectories: transition probabilities with exact intervals, escape from [g∼0],
     /// survival against the geometric law, order and homogeneity tests.
     Markov(markov::MarkovArgs),
+    /// Train many small MLPs from independent initialisations and record the backward
+    /// gain, the derivative product and the loss along the way (trajectories.csv).
+    Train(Box<train::TrainArgs>),
     /// Mean-field theory of wide random networks: q*, χ1, c*, depth scales, and the phase
     /// diagram over (σ_w, σ_b) with the order/chaos boundary.
     Meanfield(meanfield::MeanFieldArgs),
@@ -70,6 +74,7 @@ pub fn main() -> ExitCode {
         Command::Sim(args) => sim::run(*args),
         Command::Meanfield(args) => meanfield::run(args),
         Command::Markov(args) => markov::run(args),
+        Command::Train(args) => train::run(*args),
         Command::Thresholds(args) => thresholds::run(args),
         Command::Table(args) => table::run(*args),
         Command::Merge(args) => merge::run(args),

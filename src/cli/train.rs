@@ -1,0 +1,431 @@
+//! `vanish train`: many training runs from independent initialisations, their trajectories,
+//! and (with `--fit`) the seed's Markov chain fitted to them.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Args;
+use rayon::prelude::*;
+use serde_json::json;
+
+use crate::activation::Activation;
+use crate::error::ConfigError;
+use crate::output::{prepare_out_dir, write_atomic};
+use crate::results::{fmt, num};
+use crate::train::{Dataset, Optimizer, Run, Task, TrainSpec, train_run};
+
+const EXAMPLES: &str = "Examples:
+  vanish train --runs 64 --depth 30 --width 32 --sigma-w 1.5 --steps 500 --out runs/tr
+  vanish train --n 2 --sigma-w 0.5 --optimizer adam --lr 1e-3 --task blobs --classes 4
+  vanish train --runs 200 --steps 300 --out runs/tr --fit --state 'gain < 1e-6'
+
+Writes trajectories.csv (run, step, loss, gain, ln_derivative_product, saturated,
+grad_norm_1…, weight_norm_1…), summary.json and manifest.json. gain is the backward gain
+‖∂L/∂h_1‖/‖∂L/∂h_K‖; a diverged run (non-finite loss or gradient) ends with that record.";
+
+/// The raw flags of `vanish train`.
+#[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
+pub struct TrainArgs {
+    /// Independent runs (initialisations and minibatch streams).
+    #[arg(long, default_value = "32", value_parser = super::parse_count)]
+    runs: u64,
+    /// K, hidden layers.
+    #[arg(short = 'k', long, default_value = "20", value_parser = super::parse_count)]
+    depth: u64,
+    /// W, their width.
+    #[arg(long, default_value = "32", value_parser = super::parse_count)]
+    width: u64,
+    /// d, the input dimension.
+    #[arg(long, default_value = "8", value_parser = super::parse_count)]
+    input_dim: u64,
+    /// The activation: tanh, lecun, relu, leaky-relu(α), sigmoid.
+    #[arg(long, default_value = "tanh")]
+    activation: String,
+    /// Slope n of a·tanh(n·x) [default: 1].
+    #[arg(short, long, value_parser = super::parse_finite, allow_negative_numbers = true)]
+    n: Option<f64>,
+    /// Amplitude a of a·tanh(n·x) [default: 1].
+    #[arg(short, long, value_parser = super::parse_finite, allow_negative_numbers = true)]
+    a: Option<f64>,
+    /// Weights N(0, σ_w²/fan_in).
+    #[arg(long, default_value_t = 1.0, value_parser = super::parse_finite, allow_negative_numbers = true)]
+    sigma_w: f64,
+    /// Biases N(0, σ_b²).
+    #[arg(long, default_value_t = 0.0, value_parser = super::parse_finite, allow_negative_numbers = true)]
+    sigma_b: f64,
+    /// teacher (regression on a random tanh teacher, MSE) or blobs (classification,
+    /// softmax cross-entropy).
+    #[arg(long, default_value = "teacher")]
+    task: String,
+    /// Teacher: label noise standard deviation.
+    #[arg(long, default_value_t = 0.1, value_parser = super::parse_finite, allow_negative_numbers = true)]
+    noise: f64,
+    /// Blobs: number of classes.
+    #[arg(long, default_value = "3", value_parser = super::parse_count)]
+    classes: u64,
+    /// Examples in the shared dataset.
+    #[arg(long, default_value = "1024", value_parser = super::parse_count)]
+    examples: u64,
+    /// Minibatch size.
+    #[arg(long, default_value = "32", value_parser = super::parse_count)]
+    batch: u64,
+    /// sgd or adam.
+    #[arg(long, default_value = "sgd")]
+    optimizer: String,
+    /// Learning rate.
+    #[arg(long, default_value_t = 0.01, value_parser = super::parse_finite, allow_negative_numbers = true)]
+    lr: f64,
+    /// σ_w of the linear output layer [default: --sigma-w].
+    #[arg(long, value_parser = super::parse_finite, allow_negative_numbers = true)]
+    output_sigma_w: Option<f64>,
+    /// The hidden layers' learning rate is this times --lr (n² with n-times-larger hidden
+    /// weights makes tanh(x) train exactly as tanh(n·x) under SGD).
+    #[arg(long, default_value_t = 1.0, value_parser = super::parse_finite, allow_negative_numbers = true)]
+    hidden_lr_scale: f64,
+    /// SGD momentum (0: plain SGD).
+    #[arg(long, default_value_t = 0.0, value_parser = super::parse_finite, allow_negative_numbers = true)]
+    momentum: f64,
+    /// Steps T.
+    #[arg(long, default_value = "1000", value_parser = super::parse_count)]
+    steps: u64,
+    /// Record every r steps (and at step 0 and T).
+    #[arg(long, default_value = "10", value_parser = super::parse_count)]
+    record_every: u64,
+    /// Seed of every random stream.
+    #[arg(short, long, default_value_t = 1)]
+    seed: u64,
+    /// The rule for [g∼0] in the summary and the fit: COLUMN < VALUE (as `vanish markov`).
+    #[arg(long, default_value = "gain < 1e-6")]
+    state: String,
+    /// Also fit the Markov chain (markov.json, survival.csv) and print it.
+    #[arg(long)]
+    fit: bool,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(short = 'j', long)]
+    threads: Option<usize>,
+    /// Folder for trajectories.csv, summary.json and manifest.json.
+    #[arg(short, long)]
+    out: Option<PathBuf>,
+    /// No summary on stdout.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+/// Most parameter updates (runs·steps·weights) without complaint: about an hour here.
+const MAX_WORK: f64 = 1e13;
+
+impl TrainArgs {
+    fn validate(&self) -> Result<(TrainSpec, Activation), ConfigError> {
+        let is_tanh = self.activation.trim().eq_ignore_ascii_case("tanh");
+        if !is_tanh && (self.n.is_some() || self.a.is_some()) {
+            let flag = if self.n.is_some() { "--n" } else { "--a" };
+            return Err(ConfigError::new(
+                flag,
+                "sets a·tanh(n·x) and goes with --activation tanh only",
+            ));
+        }
+        let act = Activation::parse(
+            &self.activation,
+            self.a.unwrap_or(1.0),
+            self.n.unwrap_or(1.0),
+        )?;
+        let size = |flag: &str, v: u64, max: u64| -> Result<usize, ConfigError> {
+            if v == 0 || v > max {
+                return Err(ConfigError::new(
+                    flag,
+                    format!("must be from 1 to {max}, got {v}"),
+                ));
+            }
+            Ok(v as usize)
+        };
+        crate::meanfield::MeanField::new(act, self.sigma_w, self.sigma_b)?;
+        let task = match self.task.trim().to_ascii_lowercase().as_str() {
+            "teacher" => {
+                if !(self.noise.is_finite() && self.noise >= 0.0) {
+                    return Err(ConfigError::new("--noise", "must be a number ≥ 0"));
+                }
+                Task::Teacher { noise: self.noise }
+            }
+            "blobs" => Task::Blobs {
+                classes: size("--classes", self.classes, 1000)?.max(2),
+            },
+            other => {
+                return Err(ConfigError::new(
+                    "--task",
+                    format!("must be teacher or blobs, got '{other}'"),
+                ));
+            }
+        };
+        if matches!(task, Task::Blobs { .. }) && self.classes < 2 {
+            return Err(ConfigError::new("--classes", "needs at least 2 classes"));
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return Err(ConfigError::new("--lr", "must be a number > 0"));
+        }
+        if !(self.hidden_lr_scale.is_finite() && self.hidden_lr_scale > 0.0) {
+            return Err(ConfigError::new(
+                "--hidden-lr-scale",
+                "must be a number > 0",
+            ));
+        }
+        if let Some(s) = self.output_sigma_w {
+            crate::meanfield::MeanField::new(act, s, 0.0)
+                .map_err(|e| ConfigError::new("--output-sigma-w", e.message))?;
+        }
+        if !(0.0..1.0).contains(&self.momentum) {
+            return Err(ConfigError::new("--momentum", "must be in [0, 1)"));
+        }
+        let optimizer = match self.optimizer.trim().to_ascii_lowercase().as_str() {
+            "sgd" => Optimizer::Sgd {
+                lr: self.lr,
+                momentum: self.momentum,
+            },
+            "adam" => Optimizer::Adam { lr: self.lr },
+            other => {
+                return Err(ConfigError::new(
+                    "--optimizer",
+                    format!("must be sgd or adam, got '{other}'"),
+                ));
+            }
+        };
+        let spec = TrainSpec {
+            depth: size("--depth", self.depth, 1000)?,
+            width: size("--width", self.width, 4096)?,
+            input_dim: size("--input-dim", self.input_dim, 4096)?,
+            sigma_w: self.sigma_w,
+            sigma_b: self.sigma_b,
+            task,
+            examples: size("--examples", self.examples, 10_000_000)?,
+            batch: size("--batch", self.batch, 65_536)?,
+            optimizer,
+            steps: size("--steps", self.steps, 100_000_000)?,
+            record_every: size("--record-every", self.record_every, 100_000_000)?,
+            output_sigma_w: self.output_sigma_w,
+            hidden_lr_scale: self.hidden_lr_scale,
+        };
+        size("--runs", self.runs, u64::from(u32::MAX))?;
+        let weights: f64 = spec.sizes().windows(2).map(|w| (w[0] * w[1]) as f64).sum();
+        let work = self.runs as f64 * spec.steps as f64 * spec.batch as f64 * weights;
+        if work > MAX_WORK {
+            return Err(ConfigError::new(
+                "--runs",
+                format!(
+                    "runs·steps·batch·weights = {work:.2e}, more than {MAX_WORK:.0e} (hours \
+                     here); use fewer runs or steps"
+                ),
+            ));
+        }
+        Ok((spec, act))
+    }
+}
+
+pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
+    let (spec, act) = args.validate()?;
+    // The state rule is checked (and its column) before anything is written.
+    let rule = super::markov::parse_rule(&args.state, None)?;
+    if !["gain", "loss", "ln_derivative_product", "saturated"].contains(&rule.column()) {
+        return Err(ConfigError::new(
+            "--state",
+            format!(
+                "'{}' is not a recorded column: use gain, loss, ln_derivative_product or saturated",
+                rule.column()
+            ),
+        )
+        .into());
+    }
+    let threads = super::threads(args.threads)?;
+    let out = args.out.as_deref().map(prepare_out_dir).transpose()?;
+    let pool = super::pool(threads)?;
+    let started = Instant::now();
+    let data = Dataset::new(&spec, args.seed);
+    let runs: Vec<Run> = pool.install(|| {
+        (0..args.runs as usize)
+            .into_par_iter()
+            .map(|r| train_run(&spec, &act, &data, args.seed, r))
+            .collect()
+    });
+    let elapsed = started.elapsed().as_secs_f64();
+    let csv = trajectories_csv(&runs, spec.depth + 1);
+    // The summary's view of vanishing uses the same rule as the fit.
+    let column = |r: &crate::train::Record| match rule.column() {
+        "gain" => Some(r.gain),
+        "loss" => Some(r.loss),
+        "ln_derivative_product" => Some(r.ln_derivative_product),
+        "saturated" => Some(r.saturated),
+        _ => None,
+    };
+    let first_vanish: Vec<Option<usize>> = runs
+        .iter()
+        .map(|r| {
+            r.records
+                .iter()
+                .find(|rec| column(rec).is_some_and(|v| rule.state(v) == 1))
+                .map(|rec| rec.step)
+        })
+        .collect();
+    let vanished = first_vanish.iter().flatten().count();
+    let mut times: Vec<usize> = first_vanish.iter().flatten().copied().collect();
+    times.sort_unstable();
+    let mut final_losses: Vec<f64> = runs
+        .iter()
+        .filter(|r| !r.diverged)
+        .map(|r| r.records.last().expect("step 0 is recorded").loss)
+        .collect();
+    final_losses.sort_by(f64::total_cmp);
+    let median = |v: &[f64]| {
+        if v.is_empty() {
+            f64::NAN
+        } else {
+            v[v.len() / 2]
+        }
+    };
+    let diverged = runs.iter().filter(|r| r.diverged).count();
+    let (p_lo, p_hi) = crate::estimate::clopper_pearson(vanished as u64, runs.len() as u64, 0.05);
+    let summary = json!({
+        "runs": runs.len(),
+        "diverged": diverged,
+        "state_rule": rule.describe(),
+        "vanished_by_T": vanished,
+        "fraction_vanished": num(vanished as f64 / runs.len() as f64),
+        "fraction_vanished_ci95": [num(p_lo), num(p_hi)],
+        "median_step_to_vanish": times.get(times.len() / 2).map_or(serde_json::Value::Null, |&t| json!(t)),
+        "median_final_loss": num(median(&final_losses)),
+        "first_vanish_steps": first_vanish,
+    });
+    let config = json!({
+        "activation": act.to_string(),
+        "depth": spec.depth, "width": spec.width, "input_dim": spec.input_dim,
+        "sigma_w": spec.sigma_w, "sigma_b": spec.sigma_b,
+        "task": format!("{:?}", spec.task), "examples": spec.examples, "batch": spec.batch,
+        "optimizer": format!("{:?}", spec.optimizer), "steps": spec.steps,
+        "record_every": spec.record_every, "runs": runs.len(), "seed": args.seed,
+        "output_sigma_w": spec.output_sigma_w.unwrap_or(spec.sigma_w),
+        "hidden_lr_scale": spec.hidden_lr_scale,
+    });
+    let fit = args.fit.then(|| {
+        let sequences: Vec<Vec<usize>> = runs
+            .iter()
+            .map(|r| {
+                r.records
+                    .iter()
+                    .map_while(|rec| column(rec).filter(|v| !v.is_nan()))
+                    .map(|v| rule.state(v))
+                    .collect()
+            })
+            .collect();
+        crate::markov::ChainFit::new(&sequences, 2)
+    });
+    if let Some(dir) = &out {
+        let pretty = |v: &serde_json::Value| {
+            let mut t = serde_json::to_string_pretty(v).expect("serialisable");
+            t.push('\n');
+            t
+        };
+        let mut files = vec![
+            ("trajectories.csv", csv),
+            (
+                "summary.json",
+                pretty(&json!({"config": config, "summary": summary})),
+            ),
+        ];
+        if let Some(fit) = &fit {
+            let names = vec!["[g≫0]".to_string(), "[g∼0]".to_string()];
+            files.push((
+                "markov.json",
+                pretty(&super::markov::report_json(fit, &rule, &names, diverged)),
+            ));
+        }
+        files.push((
+            "manifest.json",
+            pretty(&json!({
+                "tool": "vanish", "version": env!("CARGO_PKG_VERSION"), "command": "train",
+                "config": config, "rng": crate::rng::RNG_NAME, "threads": threads,
+                "elapsed_s": elapsed,
+            })),
+        ));
+        for (name, body) in files {
+            let path = dir.join(name);
+            write_atomic(&path, body.as_bytes())
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+    }
+    if args.quiet {
+        return Ok(());
+    }
+    let mut t = format!(
+        "{} runs of a {}-layer, width-{} {} MLP (σ_w = {}, σ_b = {}), {:?}, {:?}, T = {}\n\n",
+        runs.len(),
+        spec.depth,
+        spec.width,
+        act,
+        fmt(spec.sigma_w),
+        fmt(spec.sigma_b),
+        spec.task,
+        spec.optimizer,
+        spec.steps
+    );
+    t.push_str(&format!(
+        "vanished by T ({}): {} of {} = {} [{}, {}] (95% CP); median step to vanish {}\n",
+        rule.describe(),
+        vanished,
+        runs.len(),
+        fmt(vanished as f64 / runs.len() as f64),
+        fmt(p_lo),
+        fmt(p_hi),
+        times
+            .get(times.len() / 2)
+            .map_or("-".to_string(), |s| s.to_string())
+    ));
+    t.push_str(&format!(
+        "diverged: {diverged}; median final loss {}\n",
+        fmt(median(&final_losses))
+    ));
+    if let Some(fit) = &fit {
+        let names = vec!["[g≫0]".to_string(), "[g∼0]".to_string()];
+        t.push('\n');
+        t.push_str(&super::markov::report_table(
+            fit,
+            &rule,
+            &names,
+            diverged,
+            std::path::Path::new("these runs"),
+        ));
+    }
+    t.push_str(&format!("\n{elapsed:.2} s on {threads} threads\n"));
+    super::print_stdout(&t)
+}
+
+/// The tidy trajectories: one row per (run, recorded step).
+fn trajectories_csv(runs: &[Run], layers: usize) -> String {
+    let mut header = vec![
+        "run".to_string(),
+        "step".into(),
+        "loss".into(),
+        "gain".into(),
+        "ln_derivative_product".into(),
+        "saturated".into(),
+        "diverged".into(),
+    ];
+    header.extend((1..=layers).map(|l| format!("grad_norm_{l}")));
+    header.extend((1..=layers).map(|l| format!("weight_norm_{l}")));
+    let mut rows = Vec::new();
+    for r in runs {
+        for (i, rec) in r.records.iter().enumerate() {
+            let mut row = vec![
+                r.run.to_string(),
+                rec.step.to_string(),
+                fmt(rec.loss),
+                fmt(rec.gain),
+                fmt(rec.ln_derivative_product),
+                fmt(rec.saturated),
+                (r.diverged && i + 1 == r.records.len()).to_string(),
+            ];
+            row.extend(rec.grad_norms.iter().map(|&v| fmt(v)));
+            row.extend(rec.weight_norms.iter().map(|&v| fmt(v)));
+            rows.push(row);
+        }
+    }
+    crate::output::csv_text(&header, &rows)
+}

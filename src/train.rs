@@ -1,0 +1,635 @@
+//! Simulated training runs: many small MLPs trained from independent initialisations, with
+//! the trajectories the seed's Markov chain is fitted to.
+//!
+//! A run is an MLP of K hidden layers (width W, activation φ, weights N(0, σ_w²/fan_in),
+//! biases N(0, σ_b²)) and a linear output layer (weights N(0, σ_o²/W), biases 0), trained by minibatch SGD (optionally with
+//! momentum) or Adam on a dataset that every run shares: teacher–student regression (a
+//! fixed random tanh teacher plus noise, MSE loss) or Gaussian-blob classification
+//! (softmax cross-entropy). Every `record_every` steps it records, before the update:
+//! the minibatch loss; the backward gain ‖∂L/∂h_1‖/‖∂L/∂h_K‖ between the first and the last
+//! hidden layer; the seed's derivative product (mean over the batch of
+//! Σ_l mean_units ln φ'(x)); the fraction of hidden pre-activations with |x| > t1(n)
+//! (tanh only); and per weight layer the gradient and weight norms. A non-finite loss or
+//! gradient ends the run, which is marked diverged and kept.
+//!
+//! Streams: the dataset (and the teacher) come from [`crate::rng::block_rng`] with cell
+//! [`DATA_CELL`], run r's initialisation and minibatches from cell [`RUN_CELL`], block r;
+//! runs are independent of each other and of the thread that trains them.
+//!
+//! ```
+//! use vanish::{activation::Activation, train::*};
+//! let spec = TrainSpec { depth: 3, width: 8, steps: 20, record_every: 5, ..TrainSpec::default() };
+//! let data = Dataset::new(&spec, 1);
+//! let run = train_run(&spec, &Activation::scaled_tanh(1.0, 1.0).unwrap(), &data, 1, 0);
+//! assert_eq!(run.records.len(), 5);                    // steps 0, 5, 10, 15 and 20
+//! assert!(run.records[4].loss < run.records[0].loss);  // it learns
+//! ```
+
+use rand::RngExt;
+use rand_distr::{Distribution, StandardNormal};
+
+use crate::activation::Activation;
+use crate::rng::{BlockRng, block_rng};
+
+/// The stream cell of the shared dataset.
+pub const DATA_CELL: u32 = 0x8000_0000;
+/// The stream cell of the runs (block = run index).
+pub const RUN_CELL: u32 = 0x8000_0001;
+
+/// The task: what is learned, and with which loss.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Task {
+    /// y = teacher(x) + noise·z, one output, mean squared error. The teacher is a fixed
+    /// random tanh MLP (2 hidden layers of 32, σ_w = 1.5).
+    Teacher {
+        /// Standard deviation of the label noise.
+        noise: f64,
+    },
+    /// `classes` Gaussian blobs (unit variance, means at distance 3 in random directions),
+    /// softmax cross-entropy.
+    Blobs {
+        /// Number of classes.
+        classes: usize,
+    },
+}
+
+/// The optimiser.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Optimizer {
+    /// w ← w − lr·(velocity), velocity ← momentum·velocity + g (PyTorch's convention).
+    Sgd {
+        /// Learning rate.
+        lr: f64,
+        /// Momentum (0: plain SGD).
+        momentum: f64,
+    },
+    /// Adam (Kingma & Ba), bias-corrected, as PyTorch's defaults β = (0.9, 0.999), ε = 1e-8.
+    Adam {
+        /// Learning rate.
+        lr: f64,
+    },
+}
+
+/// Everything a training run depends on besides the activation and the seed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainSpec {
+    /// K, hidden layers.
+    pub depth: usize,
+    /// W, their width.
+    pub width: usize,
+    /// d, the input dimension.
+    pub input_dim: usize,
+    /// Weight scale σ_w.
+    pub sigma_w: f64,
+    /// Bias scale σ_b.
+    pub sigma_b: f64,
+    /// The task.
+    pub task: Task,
+    /// Examples in the shared dataset.
+    pub examples: usize,
+    /// Minibatch size.
+    pub batch: usize,
+    /// The optimiser.
+    pub optimizer: Optimizer,
+    /// Steps T.
+    pub steps: usize,
+    /// Record every r steps (and at step 0 and T).
+    pub record_every: usize,
+    /// σ_w of the linear output layer (`None`: σ_w).
+    pub output_sigma_w: Option<f64>,
+    /// The learning rate of the hidden layers is this times the optimiser's (1 by
+    /// default; n² makes tanh(x) with n-times-larger hidden weights train as tanh(n·x)).
+    pub hidden_lr_scale: f64,
+}
+
+impl Default for TrainSpec {
+    fn default() -> Self {
+        TrainSpec {
+            depth: 20,
+            width: 32,
+            input_dim: 8,
+            sigma_w: 1.0,
+            sigma_b: 0.0,
+            task: Task::Teacher { noise: 0.1 },
+            examples: 1024,
+            batch: 32,
+            optimizer: Optimizer::Sgd {
+                lr: 0.01,
+                momentum: 0.0,
+            },
+            steps: 1000,
+            record_every: 10,
+            output_sigma_w: None,
+            hidden_lr_scale: 1.0,
+        }
+    }
+}
+
+impl TrainSpec {
+    /// Outputs of the network: 1, or the number of classes.
+    pub fn outputs(&self) -> usize {
+        match self.task {
+            Task::Teacher { .. } => 1,
+            Task::Blobs { classes } => classes,
+        }
+    }
+
+    /// Layer sizes: d, W × K, outputs.
+    pub fn sizes(&self) -> Vec<usize> {
+        let mut s = vec![self.input_dim];
+        s.extend(std::iter::repeat_n(self.width, self.depth));
+        s.push(self.outputs());
+        s
+    }
+}
+
+/// The shared dataset: inputs (examples × d, row-major) and targets (examples × outputs
+/// for regression, class indices for classification).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    /// Inputs, row-major.
+    pub x: Vec<f64>,
+    /// Regression targets, row-major (empty for classification).
+    pub y: Vec<f64>,
+    /// Class labels (empty for regression).
+    pub labels: Vec<usize>,
+    /// Examples.
+    pub examples: usize,
+}
+
+impl Dataset {
+    /// Draws the dataset of `spec` from the data stream of `seed`.
+    pub fn new(spec: &TrainSpec, seed: u64) -> Self {
+        let mut rng = block_rng(seed, DATA_CELL, 0);
+        let (d, m) = (spec.input_dim, spec.examples);
+        let mut normal = || -> f64 { StandardNormal.sample(&mut rng) };
+        match spec.task {
+            Task::Teacher { noise } => {
+                let x: Vec<f64> = (0..m * d).map(|_| normal()).collect();
+                let teacher = Mlp::init(&[d, 32, 32, 1], 1.5, 0.0, &mut normal);
+                let tanh = Activation::scaled_tanh(1.0, 1.0).expect("valid");
+                let mut y = teacher.forward(&tanh, &x, m).output;
+                for v in &mut y {
+                    *v += noise * normal();
+                }
+                Dataset {
+                    x,
+                    y,
+                    labels: Vec::new(),
+                    examples: m,
+                }
+            }
+            Task::Blobs { classes } => {
+                let means: Vec<f64> = (0..classes)
+                    .flat_map(|_| {
+                        let v: Vec<f64> = (0..d).map(|_| normal()).collect();
+                        let norm = v.iter().map(|a| a * a).sum::<f64>().sqrt();
+                        v.into_iter().map(move |a| 3.0 * a / norm)
+                    })
+                    .collect();
+                let mut x = Vec::with_capacity(m * d);
+                let mut labels = Vec::with_capacity(m);
+                for e in 0..m {
+                    let c = e % classes;
+                    labels.push(c);
+                    for j in 0..d {
+                        x.push(means[c * d + j] + normal());
+                    }
+                }
+                Dataset {
+                    x,
+                    y: Vec::new(),
+                    labels,
+                    examples: m,
+                }
+            }
+        }
+    }
+}
+
+/// An MLP: weights (fan_out × fan_in, row-major) and biases per layer; the last layer is
+/// linear.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mlp {
+    /// Layer sizes, input first.
+    pub sizes: Vec<usize>,
+    /// Weights per layer.
+    pub w: Vec<Vec<f64>>,
+    /// Biases per layer.
+    pub b: Vec<Vec<f64>>,
+}
+
+/// What a forward pass keeps for the backward one.
+#[derive(Debug, Clone)]
+pub struct Forward {
+    /// Pre-activations of each layer (batch × size).
+    pub z: Vec<Vec<f64>>,
+    /// Activations: the input, then φ(z) of each hidden layer (batch × size).
+    pub h: Vec<Vec<f64>>,
+    /// The output layer's values (batch × outputs).
+    pub output: Vec<f64>,
+}
+
+/// Gradients of the loss with respect to the weights and biases, and the hidden layers.
+#[derive(Debug, Clone)]
+pub struct Gradients {
+    /// ∂L/∂W per layer.
+    pub w: Vec<Vec<f64>>,
+    /// ∂L/∂b per layer.
+    pub b: Vec<Vec<f64>>,
+    /// ‖∂L/∂h_l‖ (Frobenius over the batch) for hidden layers l = 1…K.
+    pub hidden_norms: Vec<f64>,
+}
+
+impl Mlp {
+    /// Weights N(0, σ_w²/fan_in), hidden biases N(0, σ_b²) and output biases 0, drawn layer
+    /// by layer (weights, then biases) from `normal`.
+    pub fn init(
+        sizes: &[usize],
+        sigma_w: f64,
+        sigma_b: f64,
+        normal: &mut impl FnMut() -> f64,
+    ) -> Self {
+        Self::init_with_output(sizes, sigma_w, sigma_b, sigma_w, normal)
+    }
+
+    /// [`Mlp::init`] with σ_w = `output_sigma_w` for the last (linear) layer; its biases
+    /// start at 0 (their normals are still drawn, so the stream does not depend on it).
+    pub fn init_with_output(
+        sizes: &[usize],
+        sigma_w: f64,
+        sigma_b: f64,
+        output_sigma_w: f64,
+        normal: &mut impl FnMut() -> f64,
+    ) -> Self {
+        let (mut w, mut b) = (Vec::new(), Vec::new());
+        let last = sizes.len() - 2;
+        for l in 0..sizes.len() - 1 {
+            let (n, m) = (sizes[l], sizes[l + 1]);
+            let s = if l == last { output_sigma_w } else { sigma_w };
+            let scale = s / (n as f64).sqrt();
+            w.push((0..n * m).map(|_| scale * normal()).collect());
+            // The linear readout starts without bias (so that scaling the hidden layers,
+            // as the rescaling identity does, leaves it alone).
+            let sb = if l == last { 0.0 } else { sigma_b };
+            b.push((0..m).map(|_| sb * normal()).collect());
+        }
+        Mlp {
+            sizes: sizes.to_vec(),
+            w,
+            b,
+        }
+    }
+
+    /// The forward pass of a batch (`rows` × d, row-major).
+    pub fn forward(&self, act: &Activation, x: &[f64], rows: usize) -> Forward {
+        let layers = self.w.len();
+        let mut h = vec![x.to_vec()];
+        let mut z = Vec::with_capacity(layers);
+        for l in 0..layers {
+            let (n, m) = (self.sizes[l], self.sizes[l + 1]);
+            let input = &h[l];
+            let mut zl = vec![0.0; rows * m];
+            for r in 0..rows {
+                let hr = &input[r * n..(r + 1) * n];
+                for i in 0..m {
+                    zl[r * m + i] = dot(hr, &self.w[l][i * n..(i + 1) * n]) + self.b[l][i];
+                }
+            }
+            if l + 1 < layers {
+                h.push(zl.iter().map(|&v| act.value(v)).collect());
+            }
+            z.push(zl);
+        }
+        let output = z.last().expect("a layer").clone();
+        Forward { z, h, output }
+    }
+
+    /// The gradients, given ∂L/∂output (`rows` × outputs).
+    pub fn backward(&self, act: &Activation, f: &Forward, d_out: &[f64], rows: usize) -> Gradients {
+        let layers = self.w.len();
+        let mut gw: Vec<Vec<f64>> = self.w.iter().map(|w| vec![0.0; w.len()]).collect();
+        let mut gb: Vec<Vec<f64>> = self.b.iter().map(|b| vec![0.0; b.len()]).collect();
+        let mut hidden_norms = vec![0.0; layers - 1];
+        let mut g = d_out.to_vec(); // ∂L/∂z of layer l
+        for l in (0..layers).rev() {
+            let (n, m) = (self.sizes[l], self.sizes[l + 1]);
+            let input = &f.h[l];
+            let mut dh = vec![0.0; rows * n];
+            for r in 0..rows {
+                let hr = &input[r * n..(r + 1) * n];
+                for i in 0..m {
+                    let gri = g[r * m + i];
+                    gb[l][i] += gri;
+                    axpy(&mut gw[l][i * n..(i + 1) * n], gri, hr);
+                    if l > 0 {
+                        axpy(
+                            &mut dh[r * n..(r + 1) * n],
+                            gri,
+                            &self.w[l][i * n..(i + 1) * n],
+                        );
+                    }
+                }
+            }
+            if l == 0 {
+                break;
+            }
+            hidden_norms[l - 1] = dot(&dh, &dh).sqrt();
+            // ∂L/∂z_{l−1} = ∂L/∂h_{l−1} ⊙ φ'(z_{l−1}), from φ's value where that is cheaper.
+            g = dh
+                .iter()
+                .zip(&f.z[l - 1])
+                .zip(&f.h[l])
+                .map(|((d, &z), &h)| d * derivative_from(act, z, h))
+                .collect();
+        }
+        Gradients {
+            w: gw,
+            b: gb,
+            hidden_norms,
+        }
+    }
+}
+
+/// The loss of a batch and ∂L/∂output.
+pub fn loss(task: Task, output: &[f64], targets: &Targets<'_>, rows: usize) -> (f64, Vec<f64>) {
+    match (task, targets) {
+        (Task::Teacher { .. }, Targets::Values(y)) => {
+            // PyTorch's MSELoss: mean over every output value.
+            let count = output.len() as f64;
+            let loss = output
+                .iter()
+                .zip(*y)
+                .map(|(o, t)| (o - t).powi(2))
+                .sum::<f64>()
+                / count;
+            let grad = output
+                .iter()
+                .zip(*y)
+                .map(|(o, t)| 2.0 * (o - t) / count)
+                .collect();
+            (loss, grad)
+        }
+        (Task::Blobs { classes }, Targets::Labels(labels)) => {
+            // Softmax cross-entropy, mean over the batch, through a shifted log-sum-exp.
+            let mut loss = 0.0;
+            let mut grad = vec![0.0; output.len()];
+            for r in 0..rows {
+                let o = &output[r * classes..(r + 1) * classes];
+                let top = o.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let sum: f64 = o.iter().map(|v| (v - top).exp()).sum();
+                let lse = top + sum.ln();
+                loss += lse - o[labels[r]];
+                for c in 0..classes {
+                    let p = (o[c] - lse).exp();
+                    grad[r * classes + c] = (p - f64::from(u8::from(c == labels[r]))) / rows as f64;
+                }
+            }
+            (loss / rows as f64, grad)
+        }
+        _ => unreachable!("targets match the task"),
+    }
+}
+
+/// The targets of a batch.
+#[derive(Debug)]
+pub enum Targets<'a> {
+    /// Regression values.
+    Values(&'a [f64]),
+    /// Class labels.
+    Labels(&'a [usize]),
+}
+
+/// One recorded step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// The step (before its update).
+    pub step: usize,
+    /// Minibatch loss.
+    pub loss: f64,
+    /// ‖∂L/∂h_1‖/‖∂L/∂h_K‖.
+    pub gain: f64,
+    /// Mean over the batch of Σ_l mean_units ln φ'(x).
+    pub ln_derivative_product: f64,
+    /// Fraction of hidden pre-activations with |x| > t1(n) (NaN unless a·tanh(n·x)).
+    pub saturated: f64,
+    /// ‖∂L/∂W_l‖ per weight layer.
+    pub grad_norms: Vec<f64>,
+    /// ‖W_l‖ per weight layer.
+    pub weight_norms: Vec<f64>,
+}
+
+/// A finished run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Run {
+    /// Run index.
+    pub run: usize,
+    /// Its records.
+    pub records: Vec<Record>,
+    /// Whether it stopped on a non-finite loss or gradient.
+    pub diverged: bool,
+}
+
+/// Trains run `run` of `spec` on `data` with streams from `seed`.
+pub fn train_run(spec: &TrainSpec, act: &Activation, data: &Dataset, seed: u64, run: usize) -> Run {
+    let mut rng: BlockRng = block_rng(seed, RUN_CELL, u32::try_from(run).expect("runs < 2^32"));
+    let mut net = {
+        let mut normal = || -> f64 { StandardNormal.sample(&mut rng) };
+        Mlp::init_with_output(
+            &spec.sizes(),
+            spec.sigma_w,
+            spec.sigma_b,
+            spec.output_sigma_w.unwrap_or(spec.sigma_w),
+            &mut normal,
+        )
+    };
+    // The minibatches come from word 2^40 on of the same stream: the initialisation uses
+    // far fewer words, so the two never overlap.
+    rng.set_word_pos(1 << 40);
+    let t1 = act
+        .tanh_params()
+        .map(|(a, n)| crate::theory::vanish_threshold(a, n));
+    let (d, outs, b) = (spec.input_dim, spec.outputs(), spec.batch);
+    let mut state = OptimizerState::new(&net);
+    let mut records = Vec::new();
+    let mut diverged = false;
+    let mut xb = vec![0.0; b * d];
+    let mut yb = vec![0.0; b * outs];
+    let mut lb = vec![0usize; b];
+    for step in 0..=spec.steps {
+        for r in 0..b {
+            let e = rng.random_range(0..data.examples);
+            xb[r * d..(r + 1) * d].copy_from_slice(&data.x[e * d..(e + 1) * d]);
+            match spec.task {
+                Task::Teacher { .. } => {
+                    yb[r * outs..(r + 1) * outs].copy_from_slice(&data.y[e * outs..(e + 1) * outs])
+                }
+                Task::Blobs { .. } => lb[r] = data.labels[e],
+            }
+        }
+        let f = net.forward(act, &xb, b);
+        let targets = match spec.task {
+            Task::Teacher { .. } => Targets::Values(&yb),
+            Task::Blobs { .. } => Targets::Labels(&lb),
+        };
+        let (l, d_out) = loss(spec.task, &f.output, &targets, b);
+        let g = net.backward(act, &f, &d_out, b);
+        let finite = l.is_finite() && g.w.iter().flatten().all(|v| v.is_finite());
+        if step % spec.record_every == 0 || step == spec.steps || !finite {
+            records.push(record(step, l, &net, &f, &g, act, t1, spec.depth));
+        }
+        if !finite {
+            diverged = true;
+            break;
+        }
+        if step < spec.steps {
+            state.update(&mut net, &g, spec.optimizer, spec.hidden_lr_scale);
+        }
+    }
+    Run {
+        run,
+        records,
+        diverged,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record(
+    step: usize,
+    loss: f64,
+    net: &Mlp,
+    f: &Forward,
+    g: &Gradients,
+    act: &Activation,
+    t1: Option<f64>,
+    depth: usize,
+) -> Record {
+    let hidden = &f.z[..depth];
+    let rows = f.output.len() / net.sizes[net.sizes.len() - 1];
+    let mut ln_sum = 0.0;
+    let (mut saturated, mut total) = (0u64, 0u64);
+    for z in hidden {
+        let width = z.len() / rows;
+        let s: f64 = z.iter().map(|&v| act.ln_derivative(v)).sum();
+        ln_sum += s / width as f64;
+        if let Some(t1) = t1 {
+            saturated += z.iter().filter(|v| v.abs() > t1).count() as u64;
+            total += z.len() as u64;
+        }
+    }
+    let gain = if depth >= 1 {
+        g.hidden_norms[0] / g.hidden_norms[depth - 1]
+    } else {
+        f64::NAN
+    };
+    let norm = |v: &[f64]| dot(v, v).sqrt();
+    Record {
+        step,
+        loss,
+        gain,
+        ln_derivative_product: ln_sum / rows as f64,
+        saturated: if t1.is_some() {
+            saturated as f64 / total as f64
+        } else {
+            f64::NAN
+        },
+        grad_norms: g.w.iter().map(|w| norm(w)).collect(),
+        weight_norms: net.w.iter().map(|w| norm(w)).collect(),
+    }
+}
+
+/// Momentum or Adam moments per parameter.
+struct OptimizerState {
+    m: Vec<Vec<f64>>,
+    v: Vec<Vec<f64>>,
+    t: i32,
+}
+
+impl OptimizerState {
+    fn new(net: &Mlp) -> Self {
+        let zeros: Vec<Vec<f64>> = net
+            .w
+            .iter()
+            .chain(&net.b)
+            .map(|p| vec![0.0; p.len()])
+            .collect();
+        OptimizerState {
+            m: zeros.clone(),
+            v: zeros,
+            t: 0,
+        }
+    }
+
+    fn update(&mut self, net: &mut Mlp, g: &Gradients, opt: Optimizer, hidden_scale: f64) {
+        self.t += 1;
+        let layers = net.w.len();
+        // Parameters in the order weights of every layer, then biases of every layer.
+        let scales = (0..2 * layers).map(|i| {
+            if i % layers + 1 < layers {
+                hidden_scale
+            } else {
+                1.0
+            }
+        });
+        let params = net.w.iter_mut().chain(net.b.iter_mut());
+        let grads = g.w.iter().chain(&g.b);
+        for ((((p, g), m), v), scale) in params
+            .zip(grads)
+            .zip(&mut self.m)
+            .zip(&mut self.v)
+            .zip(scales)
+        {
+            match opt {
+                Optimizer::Sgd { lr, momentum } => {
+                    let lr = lr * scale;
+                    for ((p, &g), m) in p.iter_mut().zip(g).zip(m.iter_mut()) {
+                        *m = momentum * *m + g;
+                        *p -= lr * if momentum == 0.0 { g } else { *m };
+                    }
+                }
+                Optimizer::Adam { lr } => {
+                    let lr = lr * scale;
+                    let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8);
+                    let (c1, c2) = (1.0 - b1.powi(self.t), 1.0 - b2.powi(self.t));
+                    for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut())
+                    {
+                        *m = b1 * *m + (1.0 - b1) * g;
+                        *v = b2 * *v + (1.0 - b2) * g * g;
+                        *p -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// φ'(z) given h = φ(z): a·n·(1 − tanh²) = n·(a − h²/a) and σ(1 − σ) need no further
+/// transcendental (as in PyTorch's backward); others through [`Activation::derivative`].
+fn derivative_from(act: &Activation, z: f64, h: f64) -> f64 {
+    match *act {
+        Activation::ScaledTanh { a, n } => n * (a - h * h / a),
+        Activation::Sigmoid => h * (1.0 - h),
+        _ => act.derivative(z),
+    }
+}
+
+/// Σ a_i·b_i with four partial sums (a fixed order).
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..4 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let tail: f64 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// y += a·x.
+fn axpy(y: &mut [f64], a: f64, x: &[f64]) {
+    for (y, &x) in y.iter_mut().zip(x) {
+        *y += a * x;
+    }
+}

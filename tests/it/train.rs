@@ -1,0 +1,240 @@
+//! Simulated training: gradients against finite differences for every activation and
+//! loss, optimiser steps against hand-computed ones, and `vanish train` end to end.
+
+use vanish::activation::Activation;
+use vanish::train::{Dataset, Mlp, Optimizer, Targets, Task, TrainSpec, loss, train_run};
+
+/// Central differences of the loss in every weight and bias against the backward pass.
+fn check_gradients(act: Activation, task: Task, sizes: &[usize]) {
+    let mut state = 12345u64;
+    let mut normal = || {
+        // A small deterministic generator: the check needs values, not randomness.
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 3.0
+    };
+    let net = Mlp::init(sizes, 1.3, 0.4, &mut normal);
+    let rows = 5;
+    let x: Vec<f64> = (0..rows * sizes[0]).map(|_| normal()).collect();
+    let outs = *sizes.last().unwrap();
+    let y: Vec<f64> = (0..rows * outs).map(|_| normal()).collect();
+    let labels: Vec<usize> = (0..rows).map(|r| r % outs).collect();
+    let targets = match task {
+        Task::Teacher { .. } => Targets::Values(&y),
+        Task::Blobs { .. } => Targets::Labels(&labels),
+    };
+    let loss_of = |n: &Mlp| loss(task, &n.forward(&act, &x, rows).output, &targets, rows).0;
+    let f = net.forward(&act, &x, rows);
+    let (_, d_out) = loss(task, &f.output, &targets, rows);
+    let g = net.backward(&act, &f, &d_out, rows);
+    let h = 1e-6;
+    for l in 0..net.w.len() {
+        for (is_bias, count) in [(false, net.w[l].len()), (true, net.b[l].len())] {
+            for k in 0..count {
+                let bump = |delta: f64| {
+                    let mut n = net.clone();
+                    if is_bias {
+                        n.b[l][k] += delta;
+                    } else {
+                        n.w[l][k] += delta;
+                    }
+                    loss_of(&n)
+                };
+                let fd = (bump(h) - bump(-h)) / (2.0 * h);
+                let an = if is_bias { g.b[l][k] } else { g.w[l][k] };
+                assert!(
+                    (fd - an).abs() < 1e-7 + 1e-5 * an.abs(),
+                    "{act} {task:?} layer {l} {} {k}: finite difference {fd} vs backward {an}",
+                    if is_bias { "bias" } else { "weight" }
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn gradients_match_finite_differences_for_every_activation_and_loss() {
+    for act in [
+        Activation::scaled_tanh(1.0, 2.0).unwrap(),
+        Activation::lecun(),
+        Activation::Sigmoid,
+        Activation::Relu,
+        Activation::leaky_relu(0.1).unwrap(),
+    ] {
+        check_gradients(act, Task::Teacher { noise: 0.1 }, &[3, 5, 4, 1]);
+        check_gradients(act, Task::Blobs { classes: 3 }, &[3, 5, 4, 3]);
+    }
+}
+
+/// The loss trajectory of run 0.
+fn losses(spec: &TrainSpec, act: &Activation) -> Vec<f64> {
+    let data = Dataset::new(spec, 7);
+    train_run(spec, act, &data, 7, 0)
+        .records
+        .iter()
+        .map(|r| r.loss)
+        .collect()
+}
+
+#[test]
+fn tanh_n_trains_as_tanh_with_n_times_the_hidden_weights_and_n2_the_learning_rate() {
+    // tanh(n·x) with (σ_w, σ_b) and learning rate δ against tanh(x) with hidden weights and
+    // biases n times larger and hidden learning rate n²·δ (output layer unchanged), same
+    // streams: under plain SGD the losses agree to rounding at every step.
+    let n = 2.0;
+    let base = TrainSpec {
+        depth: 6,
+        width: 16,
+        steps: 200,
+        record_every: 10,
+        sigma_w: 0.7,
+        sigma_b: 0.1,
+        output_sigma_w: Some(1.0),
+        optimizer: Optimizer::Sgd {
+            lr: 0.02,
+            momentum: 0.0,
+        },
+        ..TrainSpec::default()
+    };
+    let scaled = TrainSpec {
+        sigma_w: n * 0.7,
+        sigma_b: n * 0.1,
+        hidden_lr_scale: n * n,
+        ..base.clone()
+    };
+    let a = losses(&base, &Activation::scaled_tanh(1.0, n).unwrap());
+    let b = losses(&scaled, &Activation::scaled_tanh(1.0, 1.0).unwrap());
+    assert_eq!(a.len(), 21);
+    for (x, y) in a.iter().zip(&b) {
+        assert!((x - y).abs() <= 1e-9 * x.abs(), "{x} vs {y}");
+    }
+    assert!(a[20] < 0.8 * a[0], "it trains: {} → {}", a[0], a[20]);
+    // The same learning rate, or Adam (scale-free steps), breaks the equivalence.
+    let same_lr = TrainSpec {
+        hidden_lr_scale: 1.0,
+        ..scaled.clone()
+    };
+    let c = losses(&same_lr, &Activation::scaled_tanh(1.0, 1.0).unwrap());
+    assert!(
+        (a[20] - c[20]).abs() > 1e-3 * a[20],
+        "{} vs {}",
+        a[20],
+        c[20]
+    );
+    let adam = |s: &TrainSpec| TrainSpec {
+        optimizer: Optimizer::Adam { lr: 1e-3 },
+        ..s.clone()
+    };
+    let d = losses(&adam(&base), &Activation::scaled_tanh(1.0, n).unwrap());
+    let e = losses(&adam(&scaled), &Activation::scaled_tanh(1.0, 1.0).unwrap());
+    assert_eq!(d[0], e[0], "the same network at step 0");
+    assert!(
+        (d[20] - e[20]).abs() > 1e-3 * d[20],
+        "{} vs {}",
+        d[20],
+        e[20]
+    );
+}
+
+#[test]
+fn train_writes_the_same_files_for_any_thread_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |dir: &std::path::Path, threads: &str| {
+        crate::util::vanish()
+            .args([
+                "train",
+                "--runs",
+                "6",
+                "--depth",
+                "12",
+                "--width",
+                "8",
+                "--sigma-w",
+                "0.6",
+                "--steps",
+                "60",
+                "--record-every",
+                "5",
+                "--fit",
+                "--quiet",
+                "--threads",
+            ])
+            .arg(threads)
+            .arg("--out")
+            .arg(dir)
+            .assert()
+            .success();
+    };
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    run(&a, "1");
+    run(&b, "2");
+    for name in ["trajectories.csv", "summary.json", "markov.json"] {
+        assert_eq!(
+            std::fs::read(a.join(name)).unwrap(),
+            std::fs::read(b.join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    let csv = std::fs::read_to_string(a.join("trajectories.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 6 * 13);
+    assert!(csv.starts_with("run,step,loss,gain,ln_derivative_product,saturated,diverged,"));
+    // A learning rate that blows up: runs are kept and marked diverged.
+    let c = tmp.path().join("c");
+    crate::util::vanish()
+        .args([
+            "train",
+            "--runs",
+            "3",
+            "--depth",
+            "4",
+            "--width",
+            "8",
+            "--sigma-w",
+            "3",
+            "--lr",
+            "1e3",
+            "--steps",
+            "50",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&c)
+        .assert()
+        .success();
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(c.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s["summary"]["diverged"], 3, "{s}");
+    let csv = std::fs::read_to_string(c.join("trajectories.csv")).unwrap();
+    assert_eq!(csv.matches(",true,").count(), 3);
+}
+
+#[test]
+fn train_flags_are_checked() {
+    for (args, flag) in [
+        (&["--lr", "0"][..], "--lr"),
+        (&["--optimizer", "rmsprop"], "--optimizer"),
+        (&["--task", "mnist"], "--task"),
+        (&["--momentum", "1"], "--momentum"),
+        (&["--sigma-w", "-1"], "--sigma-w"),
+        (&["--state", "nope < 1"], "--state"),
+        (
+            &["--width", "4096", "--depth", "1000", "--batch", "65536"],
+            "--runs",
+        ),
+        (&["--activation", "relu", "--n", "2"], "--n"),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        crate::util::vanish()
+            .arg("train")
+            .args(args)
+            .args(["--steps", "5", "--runs", "2"])
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::starts_with(format!("error: {flag}")));
+        assert!(!out.exists(), "{args:?} left a folder");
+    }
+}
