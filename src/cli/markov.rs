@@ -382,7 +382,7 @@ pub(super) fn report_table(
     t
 }
 
-fn short(v: f64) -> String {
+pub(super) fn short(v: f64) -> String {
     if !v.is_finite() {
         return fmt(v);
     }

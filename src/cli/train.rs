@@ -9,6 +9,7 @@ use clap::Args;
 use rayon::prelude::*;
 use serde_json::json;
 
+use super::markov::short;
 use crate::activation::Activation;
 use crate::error::ConfigError;
 use crate::output::{prepare_out_dir, write_atomic};
@@ -354,16 +355,25 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
     if args.quiet {
         return Ok(());
     }
+    let task = match spec.task {
+        Task::Teacher { noise } => format!("teacher regression (noise {noise}, MSE)"),
+        Task::Blobs { classes } => format!("{classes} Gaussian blobs (cross-entropy)"),
+    };
+    let optimizer = match spec.optimizer {
+        Optimizer::Sgd { lr, momentum: 0.0 } => format!("SGD lr {lr}"),
+        Optimizer::Sgd { lr, momentum } => format!("SGD lr {lr}, momentum {momentum}"),
+        Optimizer::Adam { lr } => format!("Adam lr {lr}"),
+    };
     let mut t = format!(
-        "{} runs of a {}-layer, width-{} {} MLP (σ_w = {}, σ_b = {}), {:?}, {:?}, T = {}\n\n",
+        "{} runs of a {}-layer, width-{} {} MLP (σ_w = {}, σ_b = {}), {task}, {optimizer}, \
+         batch {}, T = {}\n\n",
         runs.len(),
         spec.depth,
         spec.width,
         act,
         fmt(spec.sigma_w),
         fmt(spec.sigma_b),
-        spec.task,
-        spec.optimizer,
+        spec.batch,
         spec.steps
     );
     t.push_str(&format!(
@@ -371,16 +381,16 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
         rule.describe(),
         vanished,
         runs.len(),
-        fmt(vanished as f64 / runs.len() as f64),
-        fmt(p_lo),
-        fmt(p_hi),
+        short(vanished as f64 / runs.len() as f64),
+        short(p_lo),
+        short(p_hi),
         times
             .get(times.len() / 2)
             .map_or("-".to_string(), |s| s.to_string())
     ));
     t.push_str(&format!(
         "diverged: {diverged}; median final loss {}\n",
-        fmt(median(&final_losses))
+        short(median(&final_losses))
     ));
     if let Some(fit) = &fit {
         let names = vec!["[g≫0]".to_string(), "[g∼0]".to_string()];
