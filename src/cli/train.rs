@@ -9,12 +9,12 @@ use clap::Args;
 use rayon::prelude::*;
 use serde_json::json;
 
-use super::markov::short;
+use super::markov::{Rule, short};
 use crate::activation::Activation;
 use crate::error::ConfigError;
 use crate::output::{prepare_out_dir, write_atomic};
 use crate::results::{fmt, num};
-use crate::train::{Dataset, Optimizer, Run, Task, TrainSpec, train_run};
+use crate::train::{Dataset, Optimizer, Record, Run, Task, TrainSpec, train_run};
 
 const EXAMPLES: &str = "Examples:
   vanish train --runs 64 --depth 30 --width 32 --sigma-w 1.5 --steps 500 --out runs/tr
@@ -31,7 +31,7 @@ grad_norm_1…, weight_norm_1…), summary.json and manifest.json. gain is the b
 pub struct TrainArgs {
     /// Independent runs (initialisations and minibatch streams).
     #[arg(long, default_value = "32", value_parser = super::parse_count)]
-    runs: u64,
+    pub(super) runs: u64,
     /// K, hidden layers.
     #[arg(short = 'k', long, default_value = "20", value_parser = super::parse_count)]
     depth: u64,
@@ -44,15 +44,16 @@ pub struct TrainArgs {
     /// The activation: tanh, lecun, relu, leaky-relu(α), sigmoid.
     #[arg(long, default_value = "tanh")]
     activation: String,
-    /// Slope n of a·tanh(n·x) [default: 1].
-    #[arg(short, long, value_parser = super::parse_finite, allow_negative_numbers = true)]
-    n: Option<f64>,
+    /// Slope n of a·tanh(n·x), or several (a list or start:stop:step: the map from
+    /// initialisation to outcome) [default: 1].
+    #[arg(short, long, allow_hyphen_values = true)]
+    n: Option<String>,
     /// Amplitude a of a·tanh(n·x) [default: 1].
     #[arg(short, long, value_parser = super::parse_finite, allow_negative_numbers = true)]
     a: Option<f64>,
-    /// Weights N(0, σ_w²/fan_in).
-    #[arg(long, default_value_t = 1.0, value_parser = super::parse_finite, allow_negative_numbers = true)]
-    sigma_w: f64,
+    /// Weights N(0, σ_w²/fan_in); several values (a list or start:stop:step) make a map.
+    #[arg(long, default_value = "1", allow_hyphen_values = true)]
+    sigma_w: String,
     /// Biases N(0, σ_b²).
     #[arg(long, default_value_t = 0.0, value_parser = super::parse_finite, allow_negative_numbers = true)]
     sigma_b: f64,
@@ -96,29 +97,38 @@ pub struct TrainArgs {
     record_every: u64,
     /// Seed of every random stream.
     #[arg(short, long, default_value_t = 1)]
-    seed: u64,
+    pub(super) seed: u64,
     /// The rule for [g∼0] in the summary and the fit: COLUMN < VALUE (as `vanish markov`).
     #[arg(long, default_value = "gain < 1e-6")]
-    state: String,
+    pub(super) state: String,
     /// Also fit the Markov chain (markov.json, survival.csv) and print it.
     #[arg(long)]
-    fit: bool,
+    pub(super) fit: bool,
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(short = 'j', long)]
-    threads: Option<usize>,
+    pub(super) threads: Option<usize>,
     /// Folder for trajectories.csv, summary.json and manifest.json.
     #[arg(short, long)]
-    out: Option<PathBuf>,
+    pub(super) out: Option<PathBuf>,
     /// No summary on stdout.
     #[arg(short, long)]
-    quiet: bool,
+    pub(super) quiet: bool,
 }
 
 /// Most parameter updates (runs·steps·weights) without complaint: about an hour here.
-const MAX_WORK: f64 = 1e13;
+pub(super) const MAX_WORK: f64 = 1e13;
+
+/// One cell of a map: its σ_w and n (NaN unless a·tanh), the spec and the activation.
+pub(super) struct Cell {
+    pub(super) sigma_w: f64,
+    pub(super) n: f64,
+    pub(super) spec: TrainSpec,
+    pub(super) act: Activation,
+}
 
 impl TrainArgs {
-    fn validate(&self) -> Result<(TrainSpec, Activation), ConfigError> {
+    /// The cells (σ_w inner, n outer), validated.
+    fn cells(&self) -> Result<Vec<Cell>, ConfigError> {
         let is_tanh = self.activation.trim().eq_ignore_ascii_case("tanh");
         if !is_tanh && (self.n.is_some() || self.a.is_some()) {
             let flag = if self.n.is_some() { "--n" } else { "--a" };
@@ -127,11 +137,44 @@ impl TrainArgs {
                 "sets a·tanh(n·x) and goes with --activation tanh only",
             ));
         }
-        let act = Activation::parse(
-            &self.activation,
-            self.a.unwrap_or(1.0),
-            self.n.unwrap_or(1.0),
-        )?;
+        let ns = match &self.n {
+            Some(text) => super::parse_values("--n", text)?,
+            None => vec![if is_tanh { 1.0 } else { f64::NAN }],
+        };
+        let sigmas = super::parse_values("--sigma-w", &self.sigma_w)?;
+        if ns.len() * sigmas.len() > 10_000 {
+            return Err(ConfigError::new(
+                "--sigma-w",
+                "a map of at most 10000 cells",
+            ));
+        }
+        let mut cells = Vec::new();
+        for &n in &ns {
+            for &sigma_w in &sigmas {
+                let (spec, act) = self.validate(sigma_w, if n.is_nan() { 1.0 } else { n })?;
+                cells.push(Cell {
+                    sigma_w,
+                    n,
+                    spec,
+                    act,
+                });
+            }
+        }
+        let work: f64 = cells.iter().map(|c| cost(&c.spec, self.runs)).sum();
+        if work > MAX_WORK {
+            return Err(ConfigError::new(
+                "--runs",
+                format!(
+                    "runs·steps·batch·weights = {work:.2e}, more than {MAX_WORK:.0e} (hours \
+                     here); use fewer runs, steps or cells"
+                ),
+            ));
+        }
+        Ok(cells)
+    }
+
+    fn validate(&self, sigma_w: f64, n: f64) -> Result<(TrainSpec, Activation), ConfigError> {
+        let act = Activation::parse(&self.activation, self.a.unwrap_or(1.0), n)?;
         let size = |flag: &str, v: u64, max: u64| -> Result<usize, ConfigError> {
             if v == 0 || v > max {
                 return Err(ConfigError::new(
@@ -141,7 +184,7 @@ impl TrainArgs {
             }
             Ok(v as usize)
         };
-        crate::meanfield::MeanField::new(act, self.sigma_w, self.sigma_b)?;
+        crate::meanfield::MeanField::new(act, sigma_w, self.sigma_b)?;
         let task = match self.task.trim().to_ascii_lowercase().as_str() {
             "teacher" => {
                 if !(self.noise.is_finite() && self.noise >= 0.0) {
@@ -195,7 +238,7 @@ impl TrainArgs {
             depth: size("--depth", self.depth, 1000)?,
             width: size("--width", self.width, 4096)?,
             input_dim: size("--input-dim", self.input_dim, 4096)?,
-            sigma_w: self.sigma_w,
+            sigma_w,
             sigma_b: self.sigma_b,
             task,
             examples: size("--examples", self.examples, 10_000_000)?,
@@ -207,23 +250,22 @@ impl TrainArgs {
             hidden_lr_scale: self.hidden_lr_scale,
         };
         size("--runs", self.runs, u64::from(u32::MAX))?;
-        let weights: f64 = spec.sizes().windows(2).map(|w| (w[0] * w[1]) as f64).sum();
-        let work = self.runs as f64 * spec.steps as f64 * spec.batch as f64 * weights;
-        if work > MAX_WORK {
-            return Err(ConfigError::new(
-                "--runs",
-                format!(
-                    "runs·steps·batch·weights = {work:.2e}, more than {MAX_WORK:.0e} (hours \
-                     here); use fewer runs or steps"
-                ),
-            ));
-        }
         Ok((spec, act))
     }
 }
 
+/// runs·steps·batch·weights of one cell.
+fn cost(spec: &TrainSpec, runs: u64) -> f64 {
+    let weights: f64 = spec.sizes().windows(2).map(|w| (w[0] * w[1]) as f64).sum();
+    runs as f64 * spec.steps as f64 * spec.batch as f64 * weights
+}
+
 pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
-    let (spec, act) = args.validate()?;
+    let mut cells = args.cells()?;
+    if cells.len() > 1 {
+        return super::train_map::run(&args, cells);
+    }
+    let Cell { spec, act, .. } = cells.pop().expect("one cell");
     // The state rule is checked (and its column) before anything is written.
     let rule = super::markov::parse_rule(&args.state, None)?;
     if !["gain", "loss", "ln_derivative_product", "saturated"].contains(&rule.column()) {
@@ -249,52 +291,9 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
     });
     let elapsed = started.elapsed().as_secs_f64();
     let csv = trajectories_csv(&runs, spec.depth + 1);
-    // The summary's view of vanishing uses the same rule as the fit.
-    let column = |r: &crate::train::Record| match rule.column() {
-        "gain" => Some(r.gain),
-        "loss" => Some(r.loss),
-        "ln_derivative_product" => Some(r.ln_derivative_product),
-        "saturated" => Some(r.saturated),
-        _ => None,
-    };
-    let first_vanish: Vec<Option<usize>> = runs
-        .iter()
-        .map(|r| {
-            r.records
-                .iter()
-                .find(|rec| column(rec).is_some_and(|v| rule.state(v) == 1))
-                .map(|rec| rec.step)
-        })
-        .collect();
-    let vanished = first_vanish.iter().flatten().count();
-    let mut times: Vec<usize> = first_vanish.iter().flatten().copied().collect();
-    times.sort_unstable();
-    let mut final_losses: Vec<f64> = runs
-        .iter()
-        .filter(|r| !r.diverged)
-        .map(|r| r.records.last().expect("step 0 is recorded").loss)
-        .collect();
-    final_losses.sort_by(f64::total_cmp);
-    let median = |v: &[f64]| {
-        if v.is_empty() {
-            f64::NAN
-        } else {
-            v[v.len() / 2]
-        }
-    };
-    let diverged = runs.iter().filter(|r| r.diverged).count();
-    let (p_lo, p_hi) = crate::estimate::clopper_pearson(vanished as u64, runs.len() as u64, 0.05);
-    let summary = json!({
-        "runs": runs.len(),
-        "diverged": diverged,
-        "state_rule": rule.describe(),
-        "vanished_by_T": vanished,
-        "fraction_vanished": num(vanished as f64 / runs.len() as f64),
-        "fraction_vanished_ci95": [num(p_lo), num(p_hi)],
-        "median_step_to_vanish": times.get(times.len() / 2).map_or(serde_json::Value::Null, |&t| json!(t)),
-        "median_final_loss": num(median(&final_losses)),
-        "first_vanish_steps": first_vanish,
-    });
+    let o = Outcome::of(&runs, &rule);
+    let (vanished, diverged, (p_lo, p_hi)) = (o.vanished, o.diverged, o.ci95);
+    let summary = o.to_json(&rule);
     let config = json!({
         "activation": act.to_string(),
         "depth": spec.depth, "width": spec.width, "input_dim": spec.input_dim,
@@ -311,7 +310,7 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
             .map(|r| {
                 r.records
                     .iter()
-                    .map_while(|rec| column(rec).filter(|v| !v.is_nan()))
+                    .map_while(|rec| column(&rule, rec).filter(|v| !v.is_nan()))
                     .map(|v| rule.state(v))
                     .collect()
             })
@@ -384,13 +383,11 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
         short(vanished as f64 / runs.len() as f64),
         short(p_lo),
         short(p_hi),
-        times
-            .get(times.len() / 2)
-            .map_or("-".to_string(), |s| s.to_string())
+        o.median_step.map_or("-".to_string(), |s| s.to_string())
     ));
     t.push_str(&format!(
         "diverged: {diverged}; median final loss {}\n",
-        short(median(&final_losses))
+        short(o.median_final_loss)
     ));
     if let Some(fit) = &fit {
         let names = vec!["[g≫0]".to_string(), "[g∼0]".to_string()];
@@ -408,7 +405,7 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
 }
 
 /// The tidy trajectories: one row per (run, recorded step).
-fn trajectories_csv(runs: &[Run], layers: usize) -> String {
+pub(super) fn trajectories_csv(runs: &[Run], layers: usize) -> String {
     let mut header = vec![
         "run".to_string(),
         "step".into(),
@@ -438,4 +435,77 @@ fn trajectories_csv(runs: &[Run], layers: usize) -> String {
         }
     }
     crate::output::csv_text(&header, &rows)
+}
+
+/// The value of the state rule's column in a record.
+pub(super) fn column(rule: &Rule, r: &Record) -> Option<f64> {
+    match rule.column() {
+        "gain" => Some(r.gain),
+        "loss" => Some(r.loss),
+        "ln_derivative_product" => Some(r.ln_derivative_product),
+        "saturated" => Some(r.saturated),
+        _ => None,
+    }
+}
+
+/// What a set of runs came to: vanished by T (the state rule at any record), when, and the
+/// final losses.
+pub(super) struct Outcome {
+    pub(super) runs: usize,
+    pub(super) diverged: usize,
+    pub(super) vanished: usize,
+    pub(super) ci95: (f64, f64),
+    pub(super) first_vanish: Vec<Option<usize>>,
+    pub(super) median_step: Option<usize>,
+    pub(super) median_final_loss: f64,
+}
+
+impl Outcome {
+    pub(super) fn of(runs: &[Run], rule: &Rule) -> Self {
+        let first_vanish: Vec<Option<usize>> = runs
+            .iter()
+            .map(|r| {
+                r.records
+                    .iter()
+                    .find(|rec| column(rule, rec).is_some_and(|v| rule.state(v) == 1))
+                    .map(|rec| rec.step)
+            })
+            .collect();
+        let mut times: Vec<usize> = first_vanish.iter().flatten().copied().collect();
+        times.sort_unstable();
+        let mut finals: Vec<f64> = runs
+            .iter()
+            .filter(|r| !r.diverged)
+            .map(|r| r.records.last().expect("step 0 is recorded").loss)
+            .collect();
+        finals.sort_by(f64::total_cmp);
+        let vanished = times.len();
+        Outcome {
+            runs: runs.len(),
+            diverged: runs.iter().filter(|r| r.diverged).count(),
+            vanished,
+            ci95: crate::estimate::clopper_pearson(vanished as u64, runs.len() as u64, 0.05),
+            median_step: times.get(times.len() / 2).copied(),
+            median_final_loss: finals.get(finals.len() / 2).copied().unwrap_or(f64::NAN),
+            first_vanish,
+        }
+    }
+
+    pub(super) fn fraction(&self) -> f64 {
+        self.vanished as f64 / self.runs as f64
+    }
+
+    pub(super) fn to_json(&self, rule: &Rule) -> serde_json::Value {
+        json!({
+            "runs": self.runs,
+            "diverged": self.diverged,
+            "state_rule": rule.describe(),
+            "vanished_by_T": self.vanished,
+            "fraction_vanished": num(self.fraction()),
+            "fraction_vanished_ci95": [num(self.ci95.0), num(self.ci95.1)],
+            "median_step_to_vanish": self.median_step,
+            "median_final_loss": num(self.median_final_loss),
+            "first_vanish_steps": self.first_vanish,
+        })
+    }
 }

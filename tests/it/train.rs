@@ -238,3 +238,79 @@ fn train_flags_are_checked() {
         assert!(!out.exists(), "{args:?} left a folder");
     }
 }
+
+#[test]
+fn a_map_over_sigma_w_and_n_is_its_single_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let common = [
+        "train",
+        "--runs",
+        "3",
+        "--depth",
+        "8",
+        "--width",
+        "8",
+        "--steps",
+        "40",
+        "--record-every",
+        "10",
+        "--lr",
+        "0.05",
+        "--quiet",
+    ];
+    let map = |dir: &std::path::Path, threads: &str| {
+        crate::util::vanish()
+            .args(common)
+            .args([
+                "--sigma-w",
+                "0.5,1.5",
+                "--n",
+                "1,2",
+                "--fit",
+                "--threads",
+                threads,
+            ])
+            .arg("--out")
+            .arg(dir)
+            .assert()
+            .success();
+    };
+    let (a, b, single) = (
+        tmp.path().join("a"),
+        tmp.path().join("b"),
+        tmp.path().join("s"),
+    );
+    map(&a, "1");
+    map(&b, "2");
+    for name in ["map.csv", "map.md", "trajectories.csv", "summary.json"] {
+        assert_eq!(
+            std::fs::read(a.join(name)).unwrap(),
+            std::fs::read(b.join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    let map_csv = std::fs::read_to_string(a.join("map.csv")).unwrap();
+    assert_eq!(map_csv.lines().count(), 1 + 4);
+    // Cell 3 (n = 2, σ_w = 1.5) is the single run with those values, row for row.
+    crate::util::vanish()
+        .args(common)
+        .args(["--sigma-w", "1.5", "--n", "2"])
+        .arg("--out")
+        .arg(&single)
+        .assert()
+        .success();
+    let single_rows: Vec<String> = std::fs::read_to_string(single.join("trajectories.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split_once(',').unwrap().1.to_string()) // without the run index
+        .collect();
+    let map_rows: Vec<String> = std::fs::read_to_string(a.join("trajectories.csv"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("1.5,2.0,"))
+        .map(|l| l.splitn(4, ',').nth(3).unwrap().to_string())
+        .collect();
+    assert_eq!(map_rows.len(), 3 * 5);
+    assert_eq!(map_rows, single_rows);
+}

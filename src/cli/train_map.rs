@@ -1,0 +1,203 @@
+//! `vanish train` over several σ_w and n: the map from initialisation to outcome. Each cell
+//! trains `--runs` runs (run r of every cell draws the same normals, scaled by the cell's
+//! σ_w: common random numbers), and the map says per cell how many vanished by T, when,
+//! and the final loss.
+
+use std::time::Instant;
+
+use anyhow::Context;
+use rayon::prelude::*;
+use serde_json::json;
+
+use super::markov::{Rule, parse_rule, short};
+use super::train::{Cell, Outcome, TrainArgs, column, trajectories_csv};
+use crate::markov::ChainFit;
+use crate::output::{csv_text, prepare_out_dir, write_atomic};
+use crate::results::{fmt, num};
+use crate::train::{Dataset, Run, train_run};
+
+pub(super) fn run(args: &TrainArgs, cells: Vec<Cell>) -> anyhow::Result<()> {
+    let rule = parse_rule(&args.state, None)?;
+    let threads = super::threads(args.threads)?;
+    let out = args.out.as_deref().map(prepare_out_dir).transpose()?;
+    let pool = super::pool(threads)?;
+    let started = Instant::now();
+    let runs = args.runs as usize;
+    // The dataset depends on the task and the input dimension only, the same in every cell.
+    let data = Dataset::new(&cells[0].spec, args.seed);
+    let trained: Vec<Run> = pool.install(|| {
+        (0..cells.len() * runs)
+            .into_par_iter()
+            .map(|i| {
+                let cell = &cells[i / runs];
+                let mut run = train_run(&cell.spec, &cell.act, &data, args.seed, i % runs);
+                run.run = i; // unique across the map, for `vanish markov`
+                run
+            })
+            .collect()
+    });
+    let elapsed = started.elapsed().as_secs_f64();
+    let per_cell: Vec<&[Run]> = trained.chunks(runs).collect();
+    let outcomes: Vec<Outcome> = per_cell.iter().map(|r| Outcome::of(r, &rule)).collect();
+    let fits: Vec<Option<ChainFit>> = per_cell
+        .iter()
+        .map(|r| args.fit.then(|| fit(r, &rule)))
+        .collect();
+
+    let mut header: Vec<String> = [
+        "sigma_w",
+        "n",
+        "runs",
+        "diverged",
+        "vanished",
+        "fraction_vanished",
+        "fraction_vanished_cp_lo",
+        "fraction_vanished_cp_hi",
+        "median_step_to_vanish",
+        "median_final_loss",
+    ]
+    .map(String::from)
+    .to_vec();
+    if args.fit {
+        header.extend(["p01", "escapes", "escape_trials", "escape_upper_95"].map(String::from));
+    }
+    let rows: Vec<Vec<String>> = cells
+        .iter()
+        .zip(&outcomes)
+        .zip(&fits)
+        .map(|((c, o), f)| {
+            let mut row = vec![
+                fmt(c.sigma_w),
+                fmt(c.n),
+                o.runs.to_string(),
+                o.diverged.to_string(),
+                o.vanished.to_string(),
+                fmt(o.fraction()),
+                fmt(o.ci95.0),
+                fmt(o.ci95.1),
+                o.median_step.map_or(String::new(), |s| s.to_string()),
+                fmt(o.median_final_loss),
+            ];
+            if let Some(f) = f {
+                let e = f.escape();
+                row.extend([
+                    fmt(f.p[0][1]),
+                    e.map_or(String::new(), |e| e.escapes.to_string()),
+                    e.map_or(String::new(), |e| e.trials.to_string()),
+                    e.map_or(String::new(), |e| fmt(e.upper_95)),
+                ]);
+            }
+            row
+        })
+        .collect();
+    let markdown = pivot(&cells, &outcomes, &rule);
+    if let Some(dir) = &out {
+        let depth = cells[0].spec.depth + 1;
+        // trajectories.csv: the single-run columns, after the cell's σ_w and n.
+        let mut csv = String::new();
+        for (k, line) in trajectories_csv(&trained, depth).lines().enumerate() {
+            let prefix = if k == 0 {
+                "sigma_w,n".to_string()
+            } else {
+                let run: usize = line
+                    .split(',')
+                    .next()
+                    .and_then(|r| r.parse().ok())
+                    .expect("run index first");
+                let c = &cells[run / runs];
+                format!("{},{}", fmt(c.sigma_w), fmt(c.n))
+            };
+            csv.push_str(&format!("{prefix},{line}\n"));
+        }
+        let summary = json!({
+            "cells": cells.iter().zip(&outcomes).map(|(c, o)| json!({
+                "sigma_w": c.sigma_w, "n": num(c.n), "outcome": o.to_json(&rule),
+            })).collect::<Vec<_>>(),
+        });
+        let mut pretty = serde_json::to_string_pretty(&summary).expect("serialisable");
+        pretty.push('\n');
+        let manifest = json!({
+            "tool": "vanish", "version": env!("CARGO_PKG_VERSION"), "command": "train",
+            "cells": cells.len(), "runs_per_cell": runs, "seed": args.seed,
+            "rng": crate::rng::RNG_NAME, "threads": threads, "elapsed_s": elapsed,
+        });
+        let mut manifest_text = serde_json::to_string_pretty(&manifest).expect("serialisable");
+        manifest_text.push('\n');
+        for (name, body) in [
+            ("trajectories.csv", csv),
+            ("map.csv", csv_text(&header, &rows)),
+            ("map.md", markdown.clone()),
+            ("summary.json", pretty),
+            ("manifest.json", manifest_text),
+        ] {
+            let path = dir.join(name);
+            write_atomic(&path, body.as_bytes())
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+    }
+    if !args.quiet {
+        super::print_stdout(&format!(
+            "{markdown}\n{} cells × {runs} runs in {elapsed:.2} s on {threads} threads\n",
+            cells.len()
+        ))?;
+    }
+    Ok(())
+}
+
+/// The two-state chain of a cell's runs (each up to its first NaN in the rule's column).
+fn fit(runs: &[Run], rule: &Rule) -> ChainFit {
+    let sequences: Vec<Vec<usize>> = runs
+        .iter()
+        .map(|r| {
+            r.records
+                .iter()
+                .map_while(|rec| column(rule, rec).filter(|v| !v.is_nan()))
+                .map(|v| rule.state(v))
+                .collect()
+        })
+        .collect();
+    ChainFit::new(&sequences, 2)
+}
+
+/// σ_w down, n across: the fraction vanished by T, its interval and the median step.
+fn pivot(cells: &[Cell], outcomes: &[Outcome], rule: &Rule) -> String {
+    let mut ns: Vec<f64> = Vec::new();
+    let mut sigmas: Vec<f64> = Vec::new();
+    for c in cells {
+        if !ns.iter().any(|n| n.total_cmp(&c.n).is_eq()) {
+            ns.push(c.n);
+        }
+        if !sigmas.contains(&c.sigma_w) {
+            sigmas.push(c.sigma_w);
+        }
+    }
+    let mut t = format!(
+        "fraction of runs vanished by T ({}), [95% CP], median step to vanish\n\n| σ_w \\ n |",
+        rule.describe()
+    );
+    for n in &ns {
+        t.push_str(&format!(" {} |", fmt(*n)));
+    }
+    t.push_str("\n| --- |");
+    t.push_str(&" ---: |".repeat(ns.len()));
+    t.push('\n');
+    for s in &sigmas {
+        t.push_str(&format!("| {} |", fmt(*s)));
+        for n in &ns {
+            let i = cells
+                .iter()
+                .position(|c| c.sigma_w == *s && c.n.total_cmp(n).is_eq())
+                .expect("a cell");
+            let o = &outcomes[i];
+            t.push_str(&format!(
+                " {} [{}, {}] {} |",
+                short(o.fraction()),
+                short(o.ci95.0),
+                short(o.ci95.1),
+                o.median_step.map_or("–".to_string(), |s| format!("@{s}"))
+            ));
+        }
+        t.push('\n');
+    }
+    t
+}
