@@ -51,6 +51,12 @@ pub enum Task {
         /// Number of classes.
         classes: usize,
     },
+    /// A dataset read from a CSV file ([`Dataset::from_csv`]): regression with MSE
+    /// (`classes` 0) or classification with softmax cross-entropy.
+    Csv {
+        /// Number of classes, or 0 for regression.
+        classes: usize,
+    },
 }
 
 /// The optimiser.
@@ -129,8 +135,8 @@ impl TrainSpec {
     /// Outputs of the network: 1, or the number of classes.
     pub fn outputs(&self) -> usize {
         match self.task {
-            Task::Teacher { .. } => 1,
-            Task::Blobs { classes } => classes,
+            Task::Teacher { .. } | Task::Csv { classes: 0 } => 1,
+            Task::Blobs { classes } | Task::Csv { classes } => classes,
         }
     }
 
@@ -159,6 +165,9 @@ pub struct Dataset {
 
 impl Dataset {
     /// Draws the dataset of `spec` from the data stream of `seed`.
+    ///
+    /// # Panics
+    /// For [`Task::Csv`], whose data come from [`Dataset::from_csv`].
     pub fn new(spec: &TrainSpec, seed: u64) -> Self {
         let mut rng = block_rng(seed, DATA_CELL, 0);
         let (d, m) = (spec.input_dim, spec.examples);
@@ -179,6 +188,7 @@ impl Dataset {
                     examples: m,
                 }
             }
+            Task::Csv { .. } => panic!("a CSV dataset is read with Dataset::from_csv"),
             Task::Blobs { classes } => {
                 let means: Vec<f64> = (0..classes)
                     .flat_map(|_| {
@@ -204,6 +214,99 @@ impl Dataset {
                 }
             }
         }
+    }
+}
+
+impl Dataset {
+    /// Reads a dataset from CSV text with a header: `target` is the label column, every
+    /// other column an input. With `classify`, targets must be whole numbers 0…C−1 (C ≥ 2);
+    /// returns the dataset, the input names and C (0 for regression). Errors say what is
+    /// wrong and where.
+    ///
+    /// ```
+    /// use vanish::train::Dataset;
+    /// let (d, names, c) = Dataset::from_csv("a,y,b\n1,0,2\n3,1,4\n", "y", true).unwrap();
+    /// assert_eq!((d.x, d.labels, names, c), (vec![1.0, 2.0, 3.0, 4.0], vec![0, 1],
+    ///            vec!["a".to_string(), "b".to_string()], 2));
+    /// assert!(Dataset::from_csv("a,y\n1,x\n", "y", false).is_err());
+    /// ```
+    pub fn from_csv(
+        text: &str,
+        target: &str,
+        classify: bool,
+    ) -> Result<(Self, Vec<String>, usize), String> {
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let headers = reader
+            .headers()
+            .map_err(|e| format!("no header: {e}"))?
+            .clone();
+        let t = headers
+            .iter()
+            .position(|h| h.trim() == target)
+            .ok_or_else(|| format!("no column '{target}'"))?;
+        let names: Vec<String> = headers
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| i != t)
+            .map(|(_, h)| h.trim().to_string())
+            .collect();
+        if names.is_empty() {
+            return Err("no input columns besides the target".into());
+        }
+        let (mut x, mut y, mut labels) = (Vec::new(), Vec::new(), Vec::new());
+        for (row, record) in reader.records().enumerate() {
+            let record = record.map_err(|e| format!("row {}: {e}", row + 2))?;
+            for (i, field) in record.iter().enumerate() {
+                let v: f64 = field
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|v: &f64| v.is_finite())
+                    .ok_or_else(|| {
+                        format!(
+                            "row {}, column {}: '{field}' is not a finite number",
+                            row + 2,
+                            headers.get(i).unwrap_or("?")
+                        )
+                    })?;
+                if i != t {
+                    x.push(v);
+                } else if classify {
+                    if v.fract() != 0.0 || !(0.0..1e6).contains(&v) {
+                        return Err(format!(
+                            "row {}: class '{field}' is not a whole number 0…",
+                            row + 2
+                        ));
+                    }
+                    labels.push(v as usize);
+                } else {
+                    y.push(v);
+                }
+            }
+        }
+        let examples = x.len() / names.len();
+        if examples == 0 {
+            return Err("no rows".into());
+        }
+        let classes = if classify {
+            let c = labels.iter().max().map_or(0, |m| m + 1);
+            if c < 2 {
+                return Err("classification needs at least 2 classes".into());
+            }
+            c
+        } else {
+            0
+        };
+        Ok((
+            Dataset {
+                x,
+                y,
+                labels,
+                examples,
+            },
+            names,
+            classes,
+        ))
     }
 }
 
@@ -351,10 +454,11 @@ impl Mlp {
     }
 }
 
-/// The loss of a batch and ∂L/∂output.
-pub fn loss(task: Task, output: &[f64], targets: &Targets<'_>, rows: usize) -> (f64, Vec<f64>) {
-    match (task, targets) {
-        (Task::Teacher { .. }, Targets::Values(y)) => {
+/// The loss of a batch and ∂L/∂output: MSE for values, softmax cross-entropy over the
+/// `output.len() / rows` outputs for labels.
+pub fn loss(output: &[f64], targets: &Targets<'_>, rows: usize) -> (f64, Vec<f64>) {
+    match targets {
+        Targets::Values(y) => {
             // PyTorch's MSELoss: mean over every output value.
             let count = output.len() as f64;
             let loss = output
@@ -370,7 +474,8 @@ pub fn loss(task: Task, output: &[f64], targets: &Targets<'_>, rows: usize) -> (
                 .collect();
             (loss, grad)
         }
-        (Task::Blobs { classes }, Targets::Labels(labels)) => {
+        Targets::Labels(labels) => {
+            let classes = output.len() / rows;
             // Softmax cross-entropy, mean over the batch, through a shifted log-sum-exp.
             let mut loss = 0.0;
             let mut grad = vec![0.0; output.len()];
@@ -387,7 +492,6 @@ pub fn loss(task: Task, output: &[f64], targets: &Targets<'_>, rows: usize) -> (
             }
             (loss / rows as f64, grad)
         }
-        _ => unreachable!("targets match the task"),
     }
 }
 
@@ -460,19 +564,19 @@ pub fn train_run(spec: &TrainSpec, act: &Activation, data: &Dataset, seed: u64, 
         for r in 0..b {
             let e = rng.random_range(0..data.examples);
             xb[r * d..(r + 1) * d].copy_from_slice(&data.x[e * d..(e + 1) * d]);
-            match spec.task {
-                Task::Teacher { .. } => {
-                    yb[r * outs..(r + 1) * outs].copy_from_slice(&data.y[e * outs..(e + 1) * outs])
-                }
-                Task::Blobs { .. } => lb[r] = data.labels[e],
+            if data.labels.is_empty() {
+                yb[r * outs..(r + 1) * outs].copy_from_slice(&data.y[e * outs..(e + 1) * outs]);
+            } else {
+                lb[r] = data.labels[e];
             }
         }
         let f = net.forward(act, &xb, b);
-        let targets = match spec.task {
-            Task::Teacher { .. } => Targets::Values(&yb),
-            Task::Blobs { .. } => Targets::Labels(&lb),
+        let targets = if data.labels.is_empty() {
+            Targets::Values(&yb)
+        } else {
+            Targets::Labels(&lb)
         };
-        let (l, d_out) = loss(spec.task, &f.output, &targets, b);
+        let (l, d_out) = loss(&f.output, &targets, b);
         let g = net.backward(act, &f, &d_out, b);
         let finite = l.is_finite() && g.w.iter().flatten().all(|v| v.is_finite());
         if step % spec.record_every == 0 || step == spec.steps || !finite {

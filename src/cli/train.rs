@@ -57,10 +57,19 @@ pub struct TrainArgs {
     /// Biases N(0, σ_b²).
     #[arg(long, default_value_t = 0.0, value_parser = super::parse_finite, allow_negative_numbers = true)]
     sigma_b: f64,
-    /// teacher (regression on a random tanh teacher, MSE) or blobs (classification,
-    /// softmax cross-entropy).
+    /// teacher (regression on a random tanh teacher, MSE), blobs (classification,
+    /// softmax cross-entropy) or csv (the file given with --data).
     #[arg(long, default_value = "teacher")]
     task: String,
+    /// Csv: the data file (a header; numeric columns; one of them the --target).
+    #[arg(long, value_name = "FILE")]
+    data: Option<PathBuf>,
+    /// Csv: the target column; every other column is an input (so d is their number).
+    #[arg(long, default_value = "y")]
+    target: String,
+    /// Csv: mse (regression) or ce (classification, targets 0…C−1).
+    #[arg(long, default_value = "mse")]
+    loss: String,
     /// Teacher: label noise standard deviation.
     #[arg(long, default_value_t = 0.1, value_parser = super::parse_finite, allow_negative_numbers = true)]
     noise: f64,
@@ -195,13 +204,19 @@ impl TrainArgs {
             "blobs" => Task::Blobs {
                 classes: size("--classes", self.classes, 1000)?.max(2),
             },
+            "csv" => Task::Csv {
+                classes: self.csv_data()?.1,
+            },
             other => {
                 return Err(ConfigError::new(
                     "--task",
-                    format!("must be teacher or blobs, got '{other}'"),
+                    format!("must be teacher, blobs or csv, got '{other}'"),
                 ));
             }
         };
+        if self.data.is_some() && !matches!(task, Task::Csv { .. }) {
+            return Err(ConfigError::new("--data", "goes with --task csv"));
+        }
         if matches!(task, Task::Blobs { .. }) && self.classes < 2 {
             return Err(ConfigError::new("--classes", "needs at least 2 classes"));
         }
@@ -237,7 +252,10 @@ impl TrainArgs {
         let spec = TrainSpec {
             depth: size("--depth", self.depth, 1000)?,
             width: size("--width", self.width, 4096)?,
-            input_dim: size("--input-dim", self.input_dim, 4096)?,
+            input_dim: match task {
+                Task::Csv { .. } => self.csv_data()?.2,
+                _ => size("--input-dim", self.input_dim, 4096)?,
+            },
             sigma_w,
             sigma_b: self.sigma_b,
             task,
@@ -251,6 +269,40 @@ impl TrainArgs {
         };
         size("--runs", self.runs, u64::from(u32::MAX))?;
         Ok((spec, act))
+    }
+}
+
+impl TrainArgs {
+    /// The --data file as a dataset, its number of classes (0: regression) and of inputs.
+    fn csv_data(&self) -> Result<(Dataset, usize, usize), ConfigError> {
+        let path = self
+            .data
+            .as_deref()
+            .ok_or_else(|| ConfigError::new("--data", "--task csv needs --data FILE"))?;
+        let classify = match self.loss.trim().to_ascii_lowercase().as_str() {
+            "mse" => false,
+            "ce" => true,
+            other => {
+                return Err(ConfigError::new(
+                    "--loss",
+                    format!("must be mse or ce, got '{other}'"),
+                ));
+            }
+        };
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::new("--data", format!("cannot read '{shown}': {e}")))?;
+        let (data, names, classes) = Dataset::from_csv(&text, &self.target, classify)
+            .map_err(|e| ConfigError::new("--data", format!("'{shown}': {e}")))?;
+        Ok((data, classes, names.len()))
+    }
+
+    /// The dataset every run of `spec` trains on.
+    pub(super) fn dataset(&self, spec: &TrainSpec) -> Result<Dataset, ConfigError> {
+        match spec.task {
+            Task::Csv { .. } => Ok(self.csv_data()?.0),
+            _ => Ok(Dataset::new(spec, self.seed)),
+        }
     }
 }
 
@@ -282,7 +334,7 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
     let out = args.out.as_deref().map(prepare_out_dir).transpose()?;
     let pool = super::pool(threads)?;
     let started = Instant::now();
-    let data = Dataset::new(&spec, args.seed);
+    let data = args.dataset(&spec)?;
     let runs: Vec<Run> = pool.install(|| {
         (0..args.runs as usize)
             .into_par_iter()
@@ -357,6 +409,8 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
     let task = match spec.task {
         Task::Teacher { noise } => format!("teacher regression (noise {noise}, MSE)"),
         Task::Blobs { classes } => format!("{classes} Gaussian blobs (cross-entropy)"),
+        Task::Csv { classes: 0 } => "regression on --data (MSE)".to_string(),
+        Task::Csv { classes } => format!("{classes} classes from --data (cross-entropy)"),
     };
     let optimizer = match spec.optimizer {
         Optimizer::Sgd { lr, momentum: 0.0 } => format!("SGD lr {lr}"),

@@ -14,7 +14,7 @@ use super::train::{Cell, Outcome, TrainArgs, column, trajectories_csv};
 use crate::markov::ChainFit;
 use crate::output::{csv_text, prepare_out_dir, write_atomic};
 use crate::results::{fmt, num};
-use crate::train::{Dataset, Run, train_run};
+use crate::train::{Run, train_run};
 
 pub(super) fn run(args: &TrainArgs, cells: Vec<Cell>) -> anyhow::Result<()> {
     let rule = parse_rule(&args.state, None)?;
@@ -24,7 +24,7 @@ pub(super) fn run(args: &TrainArgs, cells: Vec<Cell>) -> anyhow::Result<()> {
     let started = Instant::now();
     let runs = args.runs as usize;
     // The dataset depends on the task and the input dimension only, the same in every cell.
-    let data = Dataset::new(&cells[0].spec, args.seed);
+    let data = args.dataset(&cells[0].spec)?;
     let trained: Vec<Run> = pool.install(|| {
         (0..cells.len() * runs)
             .into_par_iter()
