@@ -536,6 +536,42 @@ pub struct Run {
 
 /// Trains run `run` of `spec` on `data` with streams from `seed`.
 pub fn train_run(spec: &TrainSpec, act: &Activation, data: &Dataset, seed: u64, run: usize) -> Run {
+    train(spec, act, data, seed, run, None)
+}
+
+/// Everything needed to replay a run elsewhere (PyTorch): its initial network, the
+/// examples of every minibatch and the loss of every step.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Trace {
+    /// The network before the first update.
+    pub initial: Option<Mlp>,
+    /// Per step, the dataset rows of its minibatch.
+    pub batches: Vec<Vec<usize>>,
+    /// Per step, the minibatch loss before the update.
+    pub losses: Vec<f64>,
+}
+
+/// [`train_run`], also returning its [`Trace`].
+pub fn train_run_traced(
+    spec: &TrainSpec,
+    act: &Activation,
+    data: &Dataset,
+    seed: u64,
+    run: usize,
+) -> (Run, Trace) {
+    let mut trace = Trace::default();
+    let r = train(spec, act, data, seed, run, Some(&mut trace));
+    (r, trace)
+}
+
+fn train(
+    spec: &TrainSpec,
+    act: &Activation,
+    data: &Dataset,
+    seed: u64,
+    run: usize,
+    mut trace: Option<&mut Trace>,
+) -> Run {
     let mut rng: BlockRng = block_rng(seed, RUN_CELL, u32::try_from(run).expect("runs < 2^32"));
     let mut net = {
         let mut normal = || -> f64 { StandardNormal.sample(&mut rng) };
@@ -550,6 +586,9 @@ pub fn train_run(spec: &TrainSpec, act: &Activation, data: &Dataset, seed: u64, 
     // The minibatches come from word 2^40 on of the same stream: the initialisation uses
     // far fewer words, so the two never overlap.
     rng.set_word_pos(1 << 40);
+    if let Some(t) = trace.as_deref_mut() {
+        t.initial = Some(net.clone());
+    }
     let t1 = act
         .tanh_params()
         .map(|(a, n)| crate::theory::vanish_threshold(a, n));
@@ -560,9 +599,11 @@ pub fn train_run(spec: &TrainSpec, act: &Activation, data: &Dataset, seed: u64, 
     let mut xb = vec![0.0; b * d];
     let mut yb = vec![0.0; b * outs];
     let mut lb = vec![0usize; b];
+    let mut rows = vec![0usize; b];
     for step in 0..=spec.steps {
         for r in 0..b {
             let e = rng.random_range(0..data.examples);
+            rows[r] = e;
             xb[r * d..(r + 1) * d].copy_from_slice(&data.x[e * d..(e + 1) * d]);
             if data.labels.is_empty() {
                 yb[r * outs..(r + 1) * outs].copy_from_slice(&data.y[e * outs..(e + 1) * outs]);
@@ -577,6 +618,10 @@ pub fn train_run(spec: &TrainSpec, act: &Activation, data: &Dataset, seed: u64, 
             Targets::Labels(&lb)
         };
         let (l, d_out) = loss(&f.output, &targets, b);
+        if let Some(t) = trace.as_deref_mut() {
+            t.batches.push(rows.clone());
+            t.losses.push(l);
+        }
         let g = net.backward(act, &f, &d_out, b);
         let finite = l.is_finite() && g.w.iter().flatten().all(|v| v.is_finite());
         if step % spec.record_every == 0 || step == spec.steps || !finite {

@@ -16,6 +16,7 @@ mod sim;
 mod table;
 mod thresholds;
 mod train;
+mod train_dump;
 mod train_map;
 
 /// Monte Carlo of vanishing and exploding gradients: products of activation derivatives

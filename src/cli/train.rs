@@ -122,6 +122,10 @@ pub struct TrainArgs {
     /// No summary on stdout.
     #[arg(short, long)]
     pub(super) quiet: bool,
+    /// Write run 0's dataset, initial weights, minibatches and per-step losses into this
+    /// folder in plain files, for `scripts/replay_torch.py` (one σ_w and n only).
+    #[arg(long, value_name = "DIR")]
+    pub(super) dump: Option<PathBuf>,
 }
 
 /// Most parameter updates (runs·steps·weights) without complaint: about an hour here.
@@ -314,6 +318,11 @@ fn cost(spec: &TrainSpec, runs: u64) -> f64 {
 
 pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
     let mut cells = args.cells()?;
+    if cells.len() > 1 && args.dump.is_some() {
+        return Err(
+            ConfigError::new("--dump", "dumps one run: give one --sigma-w and one --n").into(),
+        );
+    }
     if cells.len() > 1 {
         return super::train_map::run(&args, cells);
     }
@@ -342,6 +351,11 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
             .collect()
     });
     let elapsed = started.elapsed().as_secs_f64();
+    if let Some(dir) = &args.dump {
+        let (again, trace) = crate::train::train_run_traced(&spec, &act, &data, args.seed, 0);
+        debug_assert_eq!(again, runs[0]);
+        super::train_dump::write(dir, &spec, &act, &data, &trace)?;
+    }
     let csv = trajectories_csv(&runs, spec.depth + 1);
     let o = Outcome::of(&runs, &rule);
     let (vanished, diverged, (p_lo, p_hi)) = (o.vanished, o.diverged, o.ci95);

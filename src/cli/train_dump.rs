@@ -1,0 +1,117 @@
+//! `vanish train --dump DIR`: run 0 in plain files, so that PyTorch (or anything) can replay
+//! it step by step (`scripts/replay_torch.py`).
+//!
+//! - `data.csv`: the dataset, columns x1…xd and y (regression) or label (classification);
+//! - `network.json`: the activation, the layer sizes, and the initial weights (one list
+//!   per output unit, as `torch.nn.Linear.weight`) and biases of every layer;
+//! - `batches.csv`: per step, the dataset rows (0-based) of its minibatch;
+//! - `losses.csv`: per step, the minibatch loss before the update;
+//! - `spec.json`: the loss, the optimiser, its learning rate(s) and the steps.
+
+use std::path::Path;
+
+use anyhow::Context;
+use serde_json::json;
+
+use crate::activation::Activation;
+use crate::output::{csv_text, write_atomic};
+use crate::results::fmt;
+use crate::train::{Dataset, Optimizer, Trace, TrainSpec};
+
+/// Writes the files of run 0 into `dir` (created if missing).
+pub(super) fn write(
+    dir: &Path,
+    spec: &TrainSpec,
+    act: &Activation,
+    data: &Dataset,
+    trace: &Trace,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let d = spec.input_dim;
+    let classify = !data.labels.is_empty();
+    let mut header: Vec<String> = (1..=d).map(|j| format!("x{j}")).collect();
+    header.push(if classify { "label" } else { "y" }.to_string());
+    let rows: Vec<Vec<String>> = (0..data.examples)
+        .map(|e| {
+            let mut row: Vec<String> = data.x[e * d..(e + 1) * d].iter().map(|&v| fmt(v)).collect();
+            row.push(if classify {
+                data.labels[e].to_string()
+            } else {
+                fmt(data.y[e])
+            });
+            row
+        })
+        .collect();
+    let net = trace
+        .initial
+        .as_ref()
+        .expect("a traced run has its initial network");
+    let layers: Vec<serde_json::Value> = (0..net.w.len())
+        .map(|l| {
+            let n = net.sizes[l];
+            json!({
+                "weight": net.w[l].chunks(n).collect::<Vec<_>>(),
+                "bias": net.b[l],
+            })
+        })
+        .collect();
+    let activation = match *act {
+        Activation::ScaledTanh { a, n } => json!({"kind": "tanh", "a": a, "n": n}),
+        Activation::Relu => json!({"kind": "relu"}),
+        Activation::LeakyRelu { alpha } => json!({"kind": "leaky_relu", "alpha": alpha}),
+        Activation::Sigmoid => json!({"kind": "sigmoid"}),
+    };
+    let network = json!({"activation": activation, "sizes": net.sizes, "layers": layers});
+    let mut batch_header = vec!["step".to_string()];
+    batch_header.extend((1..=spec.batch).map(|i| format!("row{i}")));
+    let batches: Vec<Vec<String>> = trace
+        .batches
+        .iter()
+        .enumerate()
+        .map(|(s, rows)| {
+            std::iter::once(s.to_string())
+                .chain(rows.iter().map(|r| r.to_string()))
+                .collect()
+        })
+        .collect();
+    let losses: Vec<Vec<String>> = trace
+        .losses
+        .iter()
+        .enumerate()
+        .map(|(s, l)| vec![s.to_string(), fmt(*l)])
+        .collect();
+    let optimizer = match spec.optimizer {
+        Optimizer::Sgd { lr, momentum } => json!({"kind": "sgd", "lr": lr, "momentum": momentum}),
+        Optimizer::Adam { lr } => {
+            json!({"kind": "adam", "lr": lr, "betas": [0.9, 0.999], "eps": 1e-8})
+        }
+    };
+    let spec_json = json!({
+        "loss": if classify { "cross_entropy" } else { "mse" },
+        "optimizer": optimizer,
+        "hidden_lr_scale": spec.hidden_lr_scale,
+        "steps": spec.steps,
+        "batch": spec.batch,
+        "note": "the loss of step s is taken before its update; steps 0…T, updates after 0…T−1",
+    });
+    let pretty = |v: &serde_json::Value| {
+        let mut t = serde_json::to_string_pretty(v).expect("serialisable");
+        t.push('\n');
+        t
+    };
+    for (name, body) in [
+        ("data.csv", csv_text(&header, &rows)),
+        ("network.json", pretty(&network)),
+        ("batches.csv", csv_text(&batch_header, &batches)),
+        (
+            "losses.csv",
+            csv_text(&["step".to_string(), "loss".to_string()], &losses),
+        ),
+        ("spec.json", pretty(&spec_json)),
+    ] {
+        let path = dir.join(name);
+        write_atomic(&path, body.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
