@@ -378,3 +378,41 @@ fn train_learns_from_a_csv_file() {
             .stderr(predicates::str::starts_with(format!("error: {flag}")));
     }
 }
+
+#[test]
+fn dump_writes_a_replayable_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (out, dump) = (tmp.path().join("out"), tmp.path().join("dump"));
+    crate::util::vanish()
+        .args([
+            "train", "--runs", "2", "--depth", "3", "--width", "8", "--steps", "30",
+        ])
+        .args(["--record-every", "10", "--quiet", "--out"])
+        .arg(&out)
+        .arg("--dump")
+        .arg(&dump)
+        .assert()
+        .success();
+    let read = |p: std::path::PathBuf| std::fs::read_to_string(p).unwrap();
+    // Per-step losses of run 0 equal its recorded ones at steps 0, 10, 20, 30.
+    let per_step: Vec<String> = read(dump.join("losses.csv"))
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().to_string())
+        .collect();
+    assert_eq!(per_step.len(), 31);
+    let recorded: Vec<String> = read(out.join("trajectories.csv"))
+        .lines()
+        .skip(1)
+        .filter(|l| l.starts_with("0,"))
+        .map(|l| l.split(',').nth(2).unwrap().to_string())
+        .collect();
+    assert_eq!(recorded, [0, 10, 20, 30].map(|s| per_step[s].clone()));
+    let batches = read(dump.join("batches.csv"));
+    assert_eq!(batches.lines().count(), 1 + 31);
+    assert_eq!(batches.lines().nth(1).unwrap().split(',').count(), 1 + 32);
+    let net: serde_json::Value = serde_json::from_str(&read(dump.join("network.json"))).unwrap();
+    assert_eq!(net["sizes"], serde_json::json!([8, 8, 8, 8, 1]));
+    assert_eq!(net["layers"][0]["weight"].as_array().unwrap().len(), 8);
+    assert_eq!(read(dump.join("data.csv")).lines().count(), 1 + 1024);
+}
