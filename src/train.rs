@@ -45,7 +45,7 @@ pub enum Task {
         /// Standard deviation of the label noise.
         noise: f64,
     },
-    /// `classes` Gaussian blobs (unit variance, means at distance 3 in random directions),
+    /// `classes` Gaussian blobs (unit variance, means of norm 3 in random directions),
     /// softmax cross-entropy.
     Blobs {
         /// Number of classes.

@@ -34,7 +34,7 @@ pub struct MarkovArgs {
     state: String,
     /// k states instead of two: COLUMN: EDGE1, EDGE2, … (increasing); state i holds the
     /// values between edge i and edge i+1 (state 0 below the first edge).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "state")]
     bins: Option<String>,
     /// Write markov.json and (two states) survival.csv into this folder.
     #[arg(short, long)]
@@ -61,6 +61,12 @@ impl Rule {
         match self {
             Rule::Threshold { column, .. } | Rule::Bins { column, .. } => column,
         }
+    }
+
+    /// Whether this is the two-state chain [g≫0] / [g∼0] (a threshold rule), for which
+    /// escape, absorption and the first vanish mean something.
+    pub(super) fn is_two_state(&self) -> bool {
+        matches!(self, Rule::Threshold { .. })
     }
 
     fn states(&self) -> usize {
@@ -170,6 +176,9 @@ fn read_runs(path: &std::path::Path, rule: &Rule) -> Result<(Vec<Vec<usize>>, us
                 .ok_or_else(|| bad(format!("row {}: {what} is not a number", line + 2)))
         };
         let step = number(step_col, "step")?;
+        if !step.is_finite() {
+            return Err(bad(format!("row {}: step is not finite", line + 2)));
+        }
         let value = number(value_col, rule.column())?;
         let run = record.get(run_col).unwrap_or_default().trim().to_string();
         by_run.entry(run).or_default().push((step, value));
@@ -178,15 +187,16 @@ fn read_runs(path: &std::path::Path, rule: &Rule) -> Result<(Vec<Vec<usize>>, us
         return Err(bad("no rows".into()));
     }
     let mut diverged = 0;
-    let runs = by_run
-        .into_values()
-        .map(|mut rows| {
-            rows.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let end = rows.iter().position(|r| r.1.is_nan()).unwrap_or(rows.len());
-            diverged += usize::from(end < rows.len());
-            rows[..end].iter().map(|r| rule.state(r.1)).collect()
-        })
-        .collect();
+    let mut runs = Vec::with_capacity(by_run.len());
+    for (run, mut rows) in by_run {
+        rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some(w) = rows.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(bad(format!("run '{run}' has step {} twice", fmt(w[0].0))));
+        }
+        let end = rows.iter().position(|r| r.1.is_nan()).unwrap_or(rows.len());
+        diverged += usize::from(end < rows.len());
+        runs.push(rows[..end].iter().map(|r| rule.state(r.1)).collect());
+    }
     Ok((runs, diverged))
 }
 
@@ -195,7 +205,7 @@ pub(super) fn run(args: MarkovArgs) -> anyhow::Result<()> {
     let (runs, diverged) = read_runs(&args.file, &rule)?;
     let out = args.out.as_deref().map(prepare_out_dir).transpose()?;
     let fit = ChainFit::new(&runs, rule.states());
-    let names: Vec<String> = if rule.states() == 2 {
+    let names: Vec<String> = if rule.is_two_state() {
         vec!["[g≫0]".into(), "[g∼0]".into()]
     } else {
         (0..rule.states()).map(|i| format!("s{i}")).collect()
@@ -208,7 +218,7 @@ pub(super) fn run(args: MarkovArgs) -> anyhow::Result<()> {
     };
     if let Some(dir) = out {
         let mut files = vec![("markov.json", pretty.clone())];
-        if fit.k == 2 {
+        if rule.is_two_state() {
             let header = [
                 "t",
                 "at_risk",
@@ -263,15 +273,16 @@ pub(super) fn report_json(fit: &ChainFit, rule: &Rule, names: &[String], diverge
         "stationary": fit.stationary().map_or(Value::Null, |p| json!(p)),
         "order_test": test(fit.order_test()),
         "homogeneity_test": test(fit.homogeneity_test()),
-        "escape": fit.escape().map_or(Value::Null, |e| json!({
+        "escape": fit.escape().filter(|_| rule.is_two_state()).map_or(Value::Null, |e| json!({
             "escapes": e.escapes, "trials": e.trials, "p": num(e.p), "upper_95": num(e.upper_95),
         })),
-        "records_to_absorption": fit.time_to_absorption().map_or(Value::Null, |(m, (lo, hi))| json!({
+        "records_to_absorption": fit.time_to_absorption().filter(|_| rule.is_two_state()).map_or(Value::Null, |(m, (lo, hi))| json!({
             "mean": num(m), "ci95": [num(lo), num(hi)],
         })),
-        "first_vanish": if fit.k == 2 { json!({
+        "first_vanish": if rule.is_two_state() { json!({
             "vanished_runs": fit.first_vanish_times().count(),
             "never_vanished_runs": fit.never_vanished(),
+            "started_vanished_runs": fit.started_elsewhere(),
             "geometric_fit": fit.geometric_fit().map_or(Value::Null, test),
             "hdr_v2_deflate_base64": crate::output::hdr_base64(&hist),
         }) } else { Value::Null },
@@ -290,7 +301,11 @@ pub(super) fn report_table(
         t.push_str(&l);
         t.push('\n');
     };
-    let kind = if fit.k == 2 { "two-state" } else { "k-state" };
+    let kind = if rule.is_two_state() {
+        "two-state"
+    } else {
+        "k-state"
+    };
     line(format!(
         "{kind} chain from {}: {} runs ({diverged} cut short by NaN), {} transitions; state by {}",
         file.display(),
@@ -332,9 +347,11 @@ pub(super) fn report_table(
                 .collect::<Vec<_>>()
                 .join(", ")
         )),
-        None => line("stationary distribution: none (a state was never left)".into()),
+        None => line(
+            "stationary distribution: none (a state was never left, or it is not unique)".into(),
+        ),
     }
-    if let Some(e) = fit.escape() {
+    if let Some(e) = fit.escape().filter(|_| rule.is_two_state()) {
         line(format!(
             "escape from [g∼0]: {} of {} transitions out of it; p = {} (95% upper bound {})",
             e.escapes,
@@ -343,7 +360,7 @@ pub(super) fn report_table(
             short(e.upper_95)
         ));
     }
-    if let Some((m, (lo, hi))) = fit.time_to_absorption() {
+    if let Some((m, (lo, hi))) = fit.time_to_absorption().filter(|_| rule.is_two_state()) {
         line(format!(
             "records from [g≫0] to [g∼0]: 1/p01 = {} (95% CI [{}, {}])",
             short(m),
@@ -351,7 +368,7 @@ pub(super) fn report_table(
             short(hi)
         ));
     }
-    if fit.k == 2 {
+    if rule.is_two_state() {
         let fit_line = fit
             .geometric_fit()
             .map_or("too few events to test".into(), |g| {
@@ -363,9 +380,11 @@ pub(super) fn report_table(
                 )
             });
         line(format!(
-            "first vanish: {} runs, never: {}; {fit_line}",
+            "first vanish (runs starting in [g≫0]): {} runs, never: {}; {} started in [g∼0]; \
+             {fit_line}",
             fit.first_vanish_times().count(),
-            fit.never_vanished()
+            fit.never_vanished(),
+            fit.started_elsewhere()
         ));
     }
     for (what, test) in [

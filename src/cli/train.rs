@@ -316,7 +316,23 @@ fn cost(spec: &TrainSpec, runs: u64) -> f64 {
     runs as f64 * spec.steps as f64 * spec.batch as f64 * weights
 }
 
+/// The `--state` rule, with a column that training records.
+pub(super) fn state_rule(text: &str) -> Result<Rule, ConfigError> {
+    let rule = super::markov::parse_rule(text, None)?;
+    if !["gain", "loss", "ln_derivative_product", "saturated"].contains(&rule.column()) {
+        return Err(ConfigError::new(
+            "--state",
+            format!(
+                "'{}' is not a recorded column: use gain, loss, ln_derivative_product or saturated",
+                rule.column()
+            ),
+        ));
+    }
+    Ok(rule)
+}
+
 pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
+    let rule = state_rule(&args.state)?;
     let mut cells = args.cells()?;
     if cells.len() > 1 && args.dump.is_some() {
         return Err(
@@ -327,19 +343,12 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
         return super::train_map::run(&args, cells);
     }
     let Cell { spec, act, .. } = cells.pop().expect("one cell");
-    // The state rule is checked (and its column) before anything is written.
-    let rule = super::markov::parse_rule(&args.state, None)?;
-    if !["gain", "loss", "ln_derivative_product", "saturated"].contains(&rule.column()) {
-        return Err(ConfigError::new(
-            "--state",
-            format!(
-                "'{}' is not a recorded column: use gain, loss, ln_derivative_product or saturated",
-                rule.column()
-            ),
-        )
-        .into());
-    }
     let threads = super::threads(args.threads)?;
+    let dump = args
+        .dump
+        .as_deref()
+        .map(|d| prepare_out_dir(d).map_err(|e| ConfigError::new("--dump", e.message)))
+        .transpose()?;
     let out = args.out.as_deref().map(prepare_out_dir).transpose()?;
     let pool = super::pool(threads)?;
     let started = Instant::now();
@@ -351,7 +360,7 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
             .collect()
     });
     let elapsed = started.elapsed().as_secs_f64();
-    if let Some(dir) = &args.dump {
+    if let Some(dir) = &dump {
         let (again, trace) = crate::train::train_run_traced(&spec, &act, &data, args.seed, 0);
         debug_assert_eq!(again, runs[0]);
         super::train_dump::write(dir, &spec, &act, &data, &trace)?;
@@ -364,7 +373,7 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
         "activation": act.to_string(),
         "depth": spec.depth, "width": spec.width, "input_dim": spec.input_dim,
         "sigma_w": spec.sigma_w, "sigma_b": spec.sigma_b,
-        "task": format!("{:?}", spec.task), "examples": spec.examples, "batch": spec.batch,
+        "task": format!("{:?}", spec.task), "examples": data.examples, "batch": spec.batch,
         "optimizer": format!("{:?}", spec.optimizer), "steps": spec.steps,
         "record_every": spec.record_every, "runs": runs.len(), "seed": args.seed,
         "output_sigma_w": spec.output_sigma_w.unwrap_or(spec.sigma_w),

@@ -18,7 +18,7 @@ use crate::output::{csv_text, write_atomic};
 use crate::results::fmt;
 use crate::train::{Dataset, Optimizer, Trace, TrainSpec};
 
-/// Writes the files of run 0 into `dir` (created if missing).
+/// Writes the files of run 0 into `dir` (prepared by the caller).
 pub(super) fn write(
     dir: &Path,
     spec: &TrainSpec,
@@ -26,7 +26,6 @@ pub(super) fn write(
     data: &Dataset,
     trace: &Trace,
 ) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let d = spec.input_dim;
     let classify = !data.labels.is_empty();
     let mut header: Vec<String> = (1..=d).map(|j| format!("x{j}")).collect();

@@ -9,7 +9,7 @@ use anyhow::Context;
 use rayon::prelude::*;
 use serde_json::json;
 
-use super::markov::{Rule, parse_rule, short};
+use super::markov::{Rule, short};
 use super::train::{Cell, Outcome, TrainArgs, column, trajectories_csv};
 use crate::markov::ChainFit;
 use crate::output::{csv_text, prepare_out_dir, write_atomic};
@@ -17,7 +17,7 @@ use crate::results::{fmt, num};
 use crate::train::{Run, train_run};
 
 pub(super) fn run(args: &TrainArgs, cells: Vec<Cell>) -> anyhow::Result<()> {
-    let rule = parse_rule(&args.state, None)?;
+    let rule = super::train::state_rule(&args.state)?;
     let threads = super::threads(args.threads)?;
     let out = args.out.as_deref().map(prepare_out_dir).transpose()?;
     let pool = super::pool(threads)?;

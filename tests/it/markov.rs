@@ -178,3 +178,84 @@ fn markov_cli_fits_a_trajectories_file() {
             .stderr(predicates::str::starts_with(format!("error: {flag}")));
     }
 }
+
+#[test]
+fn runs_that_start_vanished_are_not_censored_survivors() {
+    let fit = ChainFit::new(&[vec![1, 1, 1], vec![0, 1, 1], vec![0, 0, 0]], 2);
+    assert_eq!(fit.started_elsewhere(), 1);
+    assert_eq!(fit.never_vanished(), 1);
+    assert_eq!(fit.first_vanish_times().collect::<Vec<_>>(), vec![1]);
+    assert_eq!(fit.survival()[0].at_risk, 2);
+}
+
+#[test]
+fn the_geometric_fit_has_its_nominal_size() {
+    // 2000 absorbing chains (40 runs of 30 records, p01 = 0.02): the test at level 0.05
+    // must reject 5 % of them, within 5 binomial SE.
+    let reps = 2000;
+    let rejections = (0..reps)
+        .filter(|&r| {
+            let fit = ChainFit::new(&chain(0.02, 0.0, 40, 30, 1000 + r), 2);
+            fit.geometric_fit().is_some_and(|g| g.p_value < 0.05)
+        })
+        .count();
+    let rate = rejections as f64 / reps as f64;
+    within_5_se("size", rate, 0.05, (0.05f64 * 0.95 / reps as f64).sqrt());
+}
+
+#[test]
+fn the_stationary_law_of_a_slowly_mixing_chain_is_solved_exactly() {
+    // Long blocks of states 0, 1, 2 (off-diagonal probabilities near 1e-5): power iteration
+    // would not settle; the linear solve gives π with π·P = π.
+    let mut run = Vec::new();
+    for _ in 0..3 {
+        run.extend(std::iter::repeat_n(0, 50_000));
+        run.extend(std::iter::repeat_n(1, 30_000));
+        run.extend(std::iter::repeat_n(2, 20_000));
+    }
+    let fit = ChainFit::new(&[run], 3);
+    let pi = fit.stationary().unwrap();
+    assert!((pi.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    for j in 0..3 {
+        let image: f64 = (0..3).map(|i| pi[i] * fit.p[i][j]).sum();
+        assert!((image - pi[j]).abs() < 1e-12, "{pi:?}");
+    }
+    // A cycle 0 → 1 → 2 → 0: π_i ∝ 1/(1 − p_ii), the mean time spent in i per visit.
+    let w: Vec<f64> = (0..3).map(|i| 1.0 / (1.0 - fit.p[i][i])).collect();
+    let total: f64 = w.iter().sum();
+    for i in 0..3 {
+        assert!((pi[i] - w[i] / total).abs() < 1e-9, "{pi:?}");
+    }
+}
+
+#[test]
+fn markov_refuses_ambiguous_files_and_names_bin_states_neutrally() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("t.csv");
+    for (text, what) in [
+        ("run,step,gain\na,0,1\na,1,1e-9\na,1,1e-9\n", "twice"),
+        ("run,step,gain\na,0,1\na,nan,1e-9\n", "not finite"),
+    ] {
+        std::fs::write(&file, text).unwrap();
+        vanish()
+            .arg("markov")
+            .arg(&file)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(what));
+    }
+    std::fs::write(&file, "run,step,gain\na,0,1\na,1,1e-9\nb,0,1e-9\nb,1,1\n").unwrap();
+    let assert = vanish()
+        .args(["markov", "--json", "--bins", "gain: 1e-6"])
+        .arg(&file)
+        .assert()
+        .success();
+    let j: serde_json::Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
+    assert_eq!(j["states"], serde_json::json!(["s0", "s1"]));
+    assert!(j["escape"].is_null() && j["first_vanish"].is_null());
+    vanish()
+        .args(["markov", "--bins", "gain: 1e-6", "--state", "gain < 1"])
+        .arg(&file)
+        .assert()
+        .code(2);
+}
