@@ -32,12 +32,12 @@ pub struct TrainArgs {
     /// Independent runs (initialisations and minibatch streams).
     #[arg(long, default_value = "32", value_parser = super::parse_count)]
     pub(super) runs: u64,
-    /// K, hidden layers.
-    #[arg(short = 'k', long, default_value = "20", value_parser = super::parse_count)]
-    depth: u64,
-    /// W, their width.
-    #[arg(long, default_value = "32", value_parser = super::parse_count)]
-    width: u64,
+    /// K, hidden layers (several values make a map).
+    #[arg(short = 'k', long, default_value = "20")]
+    depth: String,
+    /// W, their width (several values make a map).
+    #[arg(long, default_value = "32")]
+    width: String,
     /// d, the input dimension.
     #[arg(long, default_value = "8", value_parser = super::parse_count)]
     input_dim: u64,
@@ -54,9 +54,9 @@ pub struct TrainArgs {
     /// Weights N(0, σ_w²/fan_in); several values (a list or start:stop:step) make a map.
     #[arg(long, default_value = "1", allow_hyphen_values = true)]
     sigma_w: String,
-    /// Biases N(0, σ_b²).
-    #[arg(long, default_value_t = 0.0, value_parser = super::parse_finite, allow_negative_numbers = true)]
-    sigma_b: f64,
+    /// Biases N(0, σ_b²) (several values make a map).
+    #[arg(long, default_value = "0", allow_hyphen_values = true)]
+    sigma_b: String,
     /// teacher (regression on a random tanh teacher, MSE), blobs (classification,
     /// softmax cross-entropy) or csv (the file given with --data).
     #[arg(long, default_value = "teacher")]
@@ -85,9 +85,9 @@ pub struct TrainArgs {
     /// sgd or adam.
     #[arg(long, default_value = "sgd")]
     optimizer: String,
-    /// Learning rate.
-    #[arg(long, default_value_t = 0.01, value_parser = super::parse_finite, allow_negative_numbers = true)]
-    lr: f64,
+    /// Learning rate (several values make a map).
+    #[arg(long, default_value = "0.01", allow_hyphen_values = true)]
+    lr: String,
     /// σ_w of the linear output layer [default: --sigma-w].
     #[arg(long, value_parser = super::parse_finite, allow_negative_numbers = true)]
     output_sigma_w: Option<f64>,
@@ -131,10 +131,13 @@ pub struct TrainArgs {
 /// Most parameter updates (runs·steps·weights) without complaint: about an hour here.
 pub(super) const MAX_WORK: f64 = 1e13;
 
-/// One cell of a map: its σ_w and n (NaN unless a·tanh), the spec and the activation.
+/// The parameters a map can vary, in cell order (the last runs fastest).
+pub(super) const AXES: [&str; 6] = ["n", "sigma_w", "sigma_b", "depth", "width", "lr"];
+
+/// One cell of a map: its values of [`AXES`] (n is NaN unless a·tanh), the spec and the
+/// activation.
 pub(super) struct Cell {
-    pub(super) sigma_w: f64,
-    pub(super) n: f64,
+    pub(super) values: [f64; 6],
     pub(super) spec: TrainSpec,
     pub(super) act: Activation,
 }
@@ -154,24 +157,31 @@ impl TrainArgs {
             Some(text) => super::parse_values("--n", text)?,
             None => vec![if is_tanh { 1.0 } else { f64::NAN }],
         };
-        let sigmas = super::parse_values("--sigma-w", &self.sigma_w)?;
-        if ns.len() * sigmas.len() > 10_000 {
+        let lists = [
+            ns,
+            super::parse_values("--sigma-w", &self.sigma_w)?,
+            super::parse_values("--sigma-b", &self.sigma_b)?,
+            super::parse_values("--depth", &self.depth.replace('_', ""))?,
+            super::parse_values("--width", &self.width.replace('_', ""))?,
+            super::parse_values("--lr", &self.lr)?,
+        ];
+        let count: usize = lists.iter().map(Vec::len).product();
+        if count > 10_000 {
             return Err(ConfigError::new(
                 "--sigma-w",
-                "a map of at most 10000 cells",
+                format!("a map of {count} cells; at most 10000"),
             ));
         }
-        let mut cells = Vec::new();
-        for &n in &ns {
-            for &sigma_w in &sigmas {
-                let (spec, act) = self.validate(sigma_w, if n.is_nan() { 1.0 } else { n })?;
-                cells.push(Cell {
-                    sigma_w,
-                    n,
-                    spec,
-                    act,
-                });
+        let mut cells = Vec::with_capacity(count);
+        for i in 0..count {
+            let mut rest = i;
+            let mut values = [0.0; 6];
+            for (k, list) in lists.iter().enumerate().rev() {
+                values[k] = list[rest % list.len()];
+                rest /= list.len();
             }
+            let (spec, act) = self.validate(values)?;
+            cells.push(Cell { values, spec, act });
         }
         let work: f64 = cells.iter().map(|c| cost(&c.spec, self.runs)).sum();
         if work > MAX_WORK {
@@ -186,8 +196,20 @@ impl TrainArgs {
         Ok(cells)
     }
 
-    fn validate(&self, sigma_w: f64, n: f64) -> Result<(TrainSpec, Activation), ConfigError> {
+    fn validate(&self, values: [f64; 6]) -> Result<(TrainSpec, Activation), ConfigError> {
+        let [n, sigma_w, sigma_b, depth, width, lr] = values;
+        let n = if n.is_nan() { 1.0 } else { n };
         let act = Activation::parse(&self.activation, self.a.unwrap_or(1.0), n)?;
+        let whole = |flag: &str, v: f64| -> Result<u64, ConfigError> {
+            if v.fract() != 0.0 || !(1.0..=1e9).contains(&v) {
+                return Err(ConfigError::new(
+                    flag,
+                    format!("needs whole numbers ≥ 1, got {v}"),
+                ));
+            }
+            Ok(v as u64)
+        };
+        let (depth, width) = (whole("--depth", depth)?, whole("--width", width)?);
         let size = |flag: &str, v: u64, max: u64| -> Result<usize, ConfigError> {
             if v == 0 || v > max {
                 return Err(ConfigError::new(
@@ -197,7 +219,7 @@ impl TrainArgs {
             }
             Ok(v as usize)
         };
-        crate::meanfield::MeanField::new(act, sigma_w, self.sigma_b)?;
+        crate::meanfield::MeanField::new(act, sigma_w, sigma_b)?;
         let task = match self.task.trim().to_ascii_lowercase().as_str() {
             "teacher" => {
                 if !(self.noise.is_finite() && self.noise >= 0.0) {
@@ -224,7 +246,7 @@ impl TrainArgs {
         if matches!(task, Task::Blobs { .. }) && self.classes < 2 {
             return Err(ConfigError::new("--classes", "needs at least 2 classes"));
         }
-        if !(self.lr.is_finite() && self.lr > 0.0) {
+        if !(lr.is_finite() && lr > 0.0) {
             return Err(ConfigError::new("--lr", "must be a number > 0"));
         }
         if !(self.hidden_lr_scale.is_finite() && self.hidden_lr_scale > 0.0) {
@@ -242,10 +264,10 @@ impl TrainArgs {
         }
         let optimizer = match self.optimizer.trim().to_ascii_lowercase().as_str() {
             "sgd" => Optimizer::Sgd {
-                lr: self.lr,
+                lr,
                 momentum: self.momentum,
             },
-            "adam" => Optimizer::Adam { lr: self.lr },
+            "adam" => Optimizer::Adam { lr },
             other => {
                 return Err(ConfigError::new(
                     "--optimizer",
@@ -254,14 +276,14 @@ impl TrainArgs {
             }
         };
         let spec = TrainSpec {
-            depth: size("--depth", self.depth, 1000)?,
-            width: size("--width", self.width, 4096)?,
+            depth: size("--depth", depth, 1000)?,
+            width: size("--width", width, 4096)?,
             input_dim: match task {
                 Task::Csv { .. } => self.csv_data()?.2,
                 _ => size("--input-dim", self.input_dim, 4096)?,
             },
             sigma_w,
-            sigma_b: self.sigma_b,
+            sigma_b,
             task,
             examples: size("--examples", self.examples, 10_000_000)?,
             batch: size("--batch", self.batch, 65_536)?,
@@ -506,8 +528,15 @@ pub(super) fn trajectories_csv(runs: &[Run], layers: usize) -> String {
                 fmt(rec.saturated),
                 (r.diverged && i + 1 == r.records.len()).to_string(),
             ];
-            row.extend(rec.grad_norms.iter().map(|&v| fmt(v)));
-            row.extend(rec.weight_norms.iter().map(|&v| fmt(v)));
+            // Runs of a map may have fewer layers than the deepest: their norms are padded
+            // with empty fields.
+            let pad = |v: &[f64]| {
+                let mut cols: Vec<String> = v.iter().map(|&x| fmt(x)).collect();
+                cols.resize(layers, String::new());
+                cols
+            };
+            row.extend(pad(&rec.grad_norms));
+            row.extend(pad(&rec.weight_norms));
             rows.push(row);
         }
     }

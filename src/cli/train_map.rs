@@ -10,7 +10,8 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use super::markov::{Rule, short};
-use super::train::{Cell, Outcome, TrainArgs, column, trajectories_csv};
+use super::train::{AXES, Cell, Outcome, TrainArgs, column, trajectories_csv};
+use crate::grid::label;
 use crate::markov::ChainFit;
 use crate::output::{csv_text, prepare_out_dir, write_atomic};
 use crate::results::{fmt, num};
@@ -44,20 +45,20 @@ pub(super) fn run(args: &TrainArgs, cells: Vec<Cell>) -> anyhow::Result<()> {
         .map(|r| args.fit.then(|| fit(r, &rule)))
         .collect();
 
-    let mut header: Vec<String> = [
-        "sigma_w",
-        "n",
-        "runs",
-        "diverged",
-        "vanished",
-        "fraction_vanished",
-        "fraction_vanished_cp_lo",
-        "fraction_vanished_cp_hi",
-        "median_step_to_vanish",
-        "median_final_loss",
-    ]
-    .map(String::from)
-    .to_vec();
+    let mut header: Vec<String> = AXES.iter().map(|a| a.to_string()).collect();
+    header.extend(
+        [
+            "runs",
+            "diverged",
+            "vanished",
+            "fraction_vanished",
+            "fraction_vanished_cp_lo",
+            "fraction_vanished_cp_hi",
+            "median_step_to_vanish",
+            "median_final_loss",
+        ]
+        .map(String::from),
+    );
     if args.fit {
         header.extend(["p01", "escapes", "escape_trials", "escape_upper_95"].map(String::from));
     }
@@ -66,9 +67,8 @@ pub(super) fn run(args: &TrainArgs, cells: Vec<Cell>) -> anyhow::Result<()> {
         .zip(&outcomes)
         .zip(&fits)
         .map(|((c, o), f)| {
-            let mut row = vec![
-                fmt(c.sigma_w),
-                fmt(c.n),
+            let mut row: Vec<String> = c.values.iter().map(|&v| label(v)).collect();
+            row.extend([
                 o.runs.to_string(),
                 o.diverged.to_string(),
                 o.vanished.to_string(),
@@ -77,7 +77,7 @@ pub(super) fn run(args: &TrainArgs, cells: Vec<Cell>) -> anyhow::Result<()> {
                 fmt(o.ci95.1),
                 o.median_step.map_or(String::new(), |s| s.to_string()),
                 fmt(o.median_final_loss),
-            ];
+            ]);
             if let Some(f) = f {
                 let e = f.escape();
                 row.extend([
@@ -90,14 +90,26 @@ pub(super) fn run(args: &TrainArgs, cells: Vec<Cell>) -> anyhow::Result<()> {
             row
         })
         .collect();
-    let markdown = pivot(&cells, &outcomes, &rule);
+    // The axes that vary across the map, in AXES order.
+    let varying: Vec<usize> = (0..AXES.len())
+        .filter(|&k| cells.iter().any(|c| !same(c.values[k], cells[0].values[k])))
+        .collect();
+    let markdown = if varying.len() == 2 {
+        pivot(&cells, &outcomes, &rule, varying[1], varying[0])
+    } else {
+        flat(&cells, &outcomes, &rule, &varying)
+    };
     if let Some(dir) = &out {
-        let depth = cells[0].spec.depth + 1;
-        // trajectories.csv: the single-run columns, after the cell's σ_w and n.
+        let depth = cells.iter().map(|c| c.spec.depth).max().expect("cells") + 1;
+        // trajectories.csv: the single-run columns, after the cell's varying parameters.
         let mut csv = String::new();
         for (k, line) in trajectories_csv(&trained, depth).lines().enumerate() {
             let prefix = if k == 0 {
-                "sigma_w,n".to_string()
+                varying
+                    .iter()
+                    .map(|&a| AXES[a])
+                    .collect::<Vec<_>>()
+                    .join(",")
             } else {
                 let run: usize = line
                     .split(',')
@@ -105,14 +117,23 @@ pub(super) fn run(args: &TrainArgs, cells: Vec<Cell>) -> anyhow::Result<()> {
                     .and_then(|r| r.parse().ok())
                     .expect("run index first");
                 let c = &cells[run / runs];
-                format!("{},{}", fmt(c.sigma_w), fmt(c.n))
+                varying
+                    .iter()
+                    .map(|&a| label(c.values[a]))
+                    .collect::<Vec<_>>()
+                    .join(",")
             };
             csv.push_str(&format!("{prefix},{line}\n"));
         }
         let summary = json!({
-            "cells": cells.iter().zip(&outcomes).map(|(c, o)| json!({
-                "sigma_w": c.sigma_w, "n": num(c.n), "outcome": o.to_json(&rule),
-            })).collect::<Vec<_>>(),
+            "cells": cells.iter().zip(&outcomes).map(|(c, o)| {
+                let mut v = serde_json::Map::new();
+                for (k, name) in AXES.iter().enumerate() {
+                    v.insert(name.to_string(), num(c.values[k]));
+                }
+                v.insert("outcome".into(), o.to_json(&rule));
+                serde_json::Value::Object(v)
+            }).collect::<Vec<_>>(),
         });
         let mut pretty = serde_json::to_string_pretty(&summary).expect("serialisable");
         pretty.push('\n');
@@ -159,45 +180,79 @@ fn fit(runs: &[Run], rule: &Rule) -> ChainFit {
     ChainFit::new(&sequences, 2)
 }
 
-/// σ_w down, n across: the fraction vanished by T, its interval and the median step.
-fn pivot(cells: &[Cell], outcomes: &[Outcome], rule: &Rule) -> String {
-    let mut ns: Vec<f64> = Vec::new();
-    let mut sigmas: Vec<f64> = Vec::new();
-    for c in cells {
-        if !ns.iter().any(|n| n.total_cmp(&c.n).is_eq()) {
-            ns.push(c.n);
-        }
-        if !sigmas.contains(&c.sigma_w) {
-            sigmas.push(c.sigma_w);
-        }
-    }
-    let mut t = format!(
-        "fraction of runs vanished by T ({}), [95% CP], median step to vanish\n\n| σ_w \\ n |",
+/// Two values are the same parameter value (NaN n included).
+fn same(a: f64, b: f64) -> bool {
+    a.total_cmp(&b).is_eq()
+}
+
+/// What a cell shows: the fraction vanished by T, its interval and the median step.
+fn shown(o: &Outcome) -> String {
+    format!(
+        "{} [{}, {}] {}",
+        short(o.fraction()),
+        short(o.ci95.0),
+        short(o.ci95.1),
+        o.median_step.map_or("–".to_string(), |s| format!("@{s}"))
+    )
+}
+
+fn title(rule: &Rule) -> String {
+    format!(
+        "fraction of runs vanished by T ({}), [95% CP], median step to vanish\n\n",
         rule.describe()
-    );
-    for n in &ns {
-        t.push_str(&format!(" {} |", fmt(*n)));
+    )
+}
+
+/// Axis `rows` down, axis `cols` across.
+fn pivot(cells: &[Cell], outcomes: &[Outcome], rule: &Rule, rows: usize, cols: usize) -> String {
+    let distinct = |k: usize| {
+        let mut v: Vec<f64> = Vec::new();
+        for c in cells {
+            if !v.iter().any(|&x| same(x, c.values[k])) {
+                v.push(c.values[k]);
+            }
+        }
+        v
+    };
+    let (row_values, col_values) = (distinct(rows), distinct(cols));
+    let mut t = title(rule);
+    t.push_str(&format!("| {} \\ {} |", AXES[rows], AXES[cols]));
+    for v in &col_values {
+        t.push_str(&format!(" {} |", label(*v)));
     }
     t.push_str("\n| --- |");
-    t.push_str(&" ---: |".repeat(ns.len()));
+    t.push_str(&" ---: |".repeat(col_values.len()));
     t.push('\n');
-    for s in &sigmas {
-        t.push_str(&format!("| {} |", fmt(*s)));
-        for n in &ns {
+    for r in &row_values {
+        t.push_str(&format!("| {} |", label(*r)));
+        for c in &col_values {
             let i = cells
                 .iter()
-                .position(|c| c.sigma_w == *s && c.n.total_cmp(n).is_eq())
+                .position(|x| same(x.values[rows], *r) && same(x.values[cols], *c))
                 .expect("a cell");
-            let o = &outcomes[i];
-            t.push_str(&format!(
-                " {} [{}, {}] {} |",
-                short(o.fraction()),
-                short(o.ci95.0),
-                short(o.ci95.1),
-                o.median_step.map_or("–".to_string(), |s| format!("@{s}"))
-            ));
+            t.push_str(&format!(" {} |", shown(&outcomes[i])));
         }
         t.push('\n');
+    }
+    t
+}
+
+/// One row per cell, a column per varying parameter.
+fn flat(cells: &[Cell], outcomes: &[Outcome], rule: &Rule, varying: &[usize]) -> String {
+    let mut t = title(rule);
+    t.push('|');
+    for &k in varying {
+        t.push_str(&format!(" {} |", AXES[k]));
+    }
+    t.push_str(" vanished |\n|");
+    t.push_str(&" ---: |".repeat(varying.len() + 1));
+    t.push('\n');
+    for (c, o) in cells.iter().zip(outcomes) {
+        t.push('|');
+        for &k in varying {
+            t.push_str(&format!(" {} |", label(c.values[k])));
+        }
+        t.push_str(&format!(" {} |\n", shown(o)));
     }
     t
 }

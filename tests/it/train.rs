@@ -307,7 +307,7 @@ fn a_map_over_sigma_w_and_n_is_its_single_runs() {
     let map_rows: Vec<String> = std::fs::read_to_string(a.join("trajectories.csv"))
         .unwrap()
         .lines()
-        .filter(|l| l.starts_with("1.5,2.0,"))
+        .filter(|l| l.starts_with("2,1.5,"))
         .map(|l| l.splitn(4, ',').nth(3).unwrap().to_string())
         .collect();
     assert_eq!(map_rows.len(), 3 * 5);
@@ -439,4 +439,28 @@ fn train_checks_its_state_rule_and_dump_folder_before_training() {
             .stderr(predicates::str::starts_with(format!("error: {flag}")));
         assert!(!out.exists(), "{args:?} left a folder");
     }
+}
+
+#[test]
+fn a_map_over_depth_and_learning_rate_pads_shallower_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("m");
+    crate::util::vanish()
+        .args(["train", "--runs", "2", "--depth", "2,4", "--width", "8"])
+        .args(["--lr", "0.01,0.1", "--steps", "10", "--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let map = std::fs::read_to_string(out.join("map.csv")).unwrap();
+    let rows: Vec<&str> = map.lines().collect();
+    assert_eq!(rows.len(), 1 + 4);
+    assert!(rows[0].starts_with("n,sigma_w,sigma_b,depth,width,lr,runs,"));
+    assert!(rows[1].starts_with("1,1,0,2,8,0.01,2,") && rows[4].starts_with("1,1,0,4,8,0.1,2,"));
+    let traj = std::fs::read_to_string(out.join("trajectories.csv")).unwrap();
+    let header = traj.lines().next().unwrap();
+    assert!(header.starts_with("depth,lr,run,step,") && header.ends_with(",weight_norm_5"));
+    let fields = header.split(',').count();
+    assert!(traj.lines().all(|l| l.split(',').count() == fields));
+    let md = std::fs::read_to_string(out.join("map.md")).unwrap();
+    assert!(md.contains("| lr \\ depth |"), "{md}");
 }
