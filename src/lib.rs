@@ -20,6 +20,7 @@ pub mod grid;
 pub mod importance;
 pub mod kernel;
 pub mod law;
+pub mod linalg;
 pub mod markov;
 pub mod meanfield;
 pub mod methods;

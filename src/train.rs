@@ -29,6 +29,7 @@ use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::activation::Activation;
+use crate::linalg::{axpy, dot};
 use crate::rng::{BlockRng, block_rng};
 
 /// The stream cell of the shared dataset.
@@ -759,26 +760,5 @@ fn derivative_from(act: &Activation, z: f64, h: f64) -> f64 {
         Activation::ScaledTanh { a, n } => n * (a - h * h / a),
         Activation::Sigmoid => h * (1.0 - h),
         _ => act.derivative(z),
-    }
-}
-
-/// Σ a_i·b_i with four partial sums (a fixed order).
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0; 4];
-    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for k in 0..4 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    let tail: f64 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
-    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
-}
-
-/// y += a·x.
-fn axpy(y: &mut [f64], a: f64, x: &[f64]) {
-    for (y, &x) in y.iter_mut().zip(x) {
-        *y += a * x;
     }
 }
