@@ -60,15 +60,7 @@ pub struct MeanFieldArgs {
 const MAX_POINTS: usize = 100_000;
 
 pub(super) fn run(args: MeanFieldArgs) -> anyhow::Result<()> {
-    let is_tanh = args.activation.trim().eq_ignore_ascii_case("tanh");
-    if !is_tanh && (args.n.is_some() || args.a.is_some()) {
-        let flag = if args.n.is_some() { "--n" } else { "--a" };
-        return Err(ConfigError::new(
-            flag,
-            "sets a·tanh(n·x) and goes with --activation tanh only",
-        )
-        .into());
-    }
+    super::tanh_flags_fit(&args.activation, args.n.is_some(), args.a.is_some())?;
     let activation = Activation::parse(
         &args.activation,
         args.a.unwrap_or(1.0),

@@ -181,6 +181,19 @@ pub(crate) fn parse_finite(s: &str) -> Result<f64, String> {
 }
 
 /// Parses `1,1.5,2` or an inclusive range `start:stop:step` into values for `flag`.
+/// Refuses `--n` or `--a` (given: `n`, `a`) with an activation other than `tanh`; returns
+/// whether the activation is `tanh`.
+pub(crate) fn tanh_flags_fit(activation: &str, n: bool, a: bool) -> Result<bool, ConfigError> {
+    let is_tanh = activation.trim().eq_ignore_ascii_case("tanh");
+    if !is_tanh && (n || a) {
+        return Err(ConfigError::new(
+            if n { "--n" } else { "--a" },
+            "sets a·tanh(n·x) and goes with --activation tanh only",
+        ));
+    }
+    Ok(is_tanh)
+}
+
 pub(crate) fn parse_values(flag: &str, s: &str) -> Result<Vec<f64>, ConfigError> {
     let bad = |m: String| ConfigError::new(flag, m);
     let num = |t: &str| parse_finite(t).map_err(&bad);

@@ -100,14 +100,7 @@ struct SimSettings {
 impl SimArgs {
     fn validate(self) -> Result<SimSettings, ConfigError> {
         let dist: PreActivation = self.dist.parse()?;
-        let is_tanh = self.activation.trim().eq_ignore_ascii_case("tanh");
-        if !is_tanh && (self.n.is_some() || self.a.is_some()) {
-            let flag = if self.n.is_some() { "--n" } else { "--a" };
-            return Err(ConfigError::new(
-                flag,
-                "sets a·tanh(n·x) and goes with --activation tanh only",
-            ));
-        }
+        super::tanh_flags_fit(&self.activation, self.n.is_some(), self.a.is_some())?;
         let activation = Activation::parse(
             &self.activation,
             self.a.unwrap_or(1.0),

@@ -145,14 +145,7 @@ pub(super) struct Cell {
 impl TrainArgs {
     /// The cells (σ_w inner, n outer), validated.
     fn cells(&self) -> Result<Vec<Cell>, ConfigError> {
-        let is_tanh = self.activation.trim().eq_ignore_ascii_case("tanh");
-        if !is_tanh && (self.n.is_some() || self.a.is_some()) {
-            let flag = if self.n.is_some() { "--n" } else { "--a" };
-            return Err(ConfigError::new(
-                flag,
-                "sets a·tanh(n·x) and goes with --activation tanh only",
-            ));
-        }
+        let is_tanh = super::tanh_flags_fit(&self.activation, self.n.is_some(), self.a.is_some())?;
         let ns = match &self.n {
             Some(text) => super::parse_values("--n", text)?,
             None => vec![if is_tanh { 1.0 } else { f64::NAN }],
