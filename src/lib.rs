@@ -18,6 +18,7 @@ pub mod experiment;
 pub mod fast;
 pub mod grid;
 pub mod importance;
+pub mod journal;
 pub mod kernel;
 pub mod law;
 pub mod linalg;

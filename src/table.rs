@@ -5,8 +5,6 @@
 //! resumed run, a merge of shards and an uninterrupted run write the same bytes.
 
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -22,8 +20,8 @@ use crate::output::{csv_text, write_atomic};
 use crate::results::{SimResults, fmt};
 use crate::simulate::simulate;
 
-/// The journal's file name in `--out`.
-pub const JOURNAL: &str = "journal.jsonl";
+use crate::journal;
+pub use crate::journal::{JOURNAL, Journal, SYNC_EVERY};
 
 /// One finished cell: its CSV row (placeholder values first) and its summary JSON (kept
 /// as text: a table of many cells holds them all until its files are written).
@@ -86,168 +84,16 @@ pub fn journal_header(grid: &Grid, shard: Option<(usize, usize)>) -> Value {
     })
 }
 
-/// An append-only journal: one JSON line per finished cell. Each line goes to the
-/// operating system as its cell finishes (a killed process loses nothing it finished) and
-/// to the disk at least every [`SYNC_EVERY`] (a power cut loses at most that much work,
-/// which `--resume` recomputes); a line cut short is ignored when the journal is read.
-pub struct Journal {
-    file: File,
-    synced: std::time::Instant,
-}
-
-/// Longest time between two syncs of the journal to disk.
-pub const SYNC_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
-
-impl Journal {
-    /// Starts a journal in `dir`; refuses when one is already there (it holds computed
-    /// cells: resume them with `--resume`, or use another `--out`).
-    pub fn create(dir: &Path, header: &Value) -> anyhow::Result<Self> {
-        let path = dir.join(JOURNAL);
-        if has_journal(&path) {
-            return Err(ConfigError::new(
-                "--out",
-                format!(
-                    "'{}' holds the journal of an earlier run; add --resume to finish it, or \
-                     give another folder",
-                    dir.display()
-                ),
-            )
-            .into());
-        }
-        // (A journal whose first line never got written whole holds nothing: replaced.)
-        let file = OpenOptions::new()
-            .create(true)
-            .write(true)
-            .truncate(false)
-            .open(&path)
-            .with_context(|| format!("creating {}", path.display()))?;
-        let mut file = locked(file, dir)?;
-        file.set_len(0)?;
-        file.write_all(format!("{header}\n").as_bytes())?;
-        file.sync_all()?;
-        Ok(Journal {
-            file,
-            synced: std::time::Instant::now(),
-        })
-    }
-
-    /// Reopens the journal in `dir` for appending, after checking that it was started for
-    /// `header`; returns the records it holds. A line cut short by a crash is dropped.
-    pub fn resume(dir: &Path, header: &Value) -> anyhow::Result<(Self, Vec<CellRecord>)> {
-        let path = dir.join(JOURNAL);
-        if !has_journal(&path) {
-            // Nothing was computed yet: start afresh.
-            return Ok((Journal::create(dir, header)?, Vec::new()));
-        }
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("opening {}", path.display()))?;
-        let mut file = locked(file, dir)?;
-        let (found, records, good_len) = read(&path)?;
-        if &found != header {
-            return Err(ConfigError::new(
-                "--resume",
-                format!(
-                    "the journal in '{}' is of another grid or shard; it is left as it is \
-                     (give another --out, or the flags of that run)",
-                    dir.display()
-                ),
-            )
-            .into());
-        }
-        file.set_len(good_len)?;
-        file.seek(std::io::SeekFrom::End(0))?;
-        let journal = Journal {
-            file,
-            synced: std::time::Instant::now(),
-        };
-        Ok((journal, records))
-    }
-
-    /// Appends one record (one write of a whole line); syncs when the last sync is older
-    /// than [`SYNC_EVERY`].
-    pub fn append(&mut self, record: &CellRecord) -> anyhow::Result<()> {
-        let line = serde_json::to_string(record)?;
-        self.file.write_all(format!("{line}\n").as_bytes())?;
-        if self.synced.elapsed() >= SYNC_EVERY {
-            self.file.sync_data()?;
-            self.synced = std::time::Instant::now();
-        }
-        Ok(())
-    }
-
-    /// Syncs what is left to disk.
-    pub fn finish(self) -> anyhow::Result<()> {
-        self.file.sync_data()?;
-        Ok(())
-    }
-}
-
-/// Whether `path` is a journal: it exists and its first line is complete.
-fn has_journal(path: &Path) -> bool {
-    let Ok(file) = File::open(path) else {
-        return false;
-    };
-    let mut first = String::new();
-    BufReader::new(file).read_line(&mut first).is_ok()
-        && first.ends_with('\n')
-        && serde_json::from_str::<Value>(first.trim_end()).is_ok()
-}
-
-/// Takes the exclusive lock of a journal: two runs never write one journal at once.
-fn locked(file: File, dir: &Path) -> anyhow::Result<File> {
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(ConfigError::new(
-            "--out",
-            format!(
-                "another vanish run is writing the journal in '{}'",
-                dir.display()
-            ),
-        )
-        .into()),
-        Err(std::fs::TryLockError::Error(e)) => Err(e).context("locking the journal"),
-    }
-}
-
 /// Rewrites a finished run's journal in cell order (atomically), so that every finished
 /// folder of one grid holds the same journal, however its cells were scheduled.
 pub fn sort_journal(dir: &Path, header: &Value, records: &[CellRecord]) -> anyhow::Result<()> {
-    let mut text = format!("{header}\n");
-    for r in records {
-        text.push_str(&serde_json::to_string(r)?);
-        text.push('\n');
-    }
-    write_atomic(&dir.join(JOURNAL), text.as_bytes()).context("writing the journal")
+    journal::rewrite(dir, header, records)
 }
 
-/// Reads a journal: its header, its complete records, and the byte length of the part
-/// that parsed (a last line without its newline, or that does not parse, is dropped).
+/// Reads a table journal: its header, its complete records, and the byte length of the
+/// part that parsed (see [`journal::read`]).
 pub fn read(path: &Path) -> anyhow::Result<(Value, Vec<CellRecord>, u64)> {
-    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let mut lines = BufReader::new(file);
-    let mut header_line = String::new();
-    lines.read_line(&mut header_line)?;
-    let header: Value = match serde_json::from_str(header_line.trim_end()) {
-        Ok(v) if header_line.ends_with('\n') => v,
-        _ => bail!("{} is not a vanish table journal", path.display()),
-    };
-    let mut good_len = header_line.len() as u64;
-    let mut records = Vec::new();
-    loop {
-        let mut line = String::new();
-        if lines.read_line(&mut line)? == 0 || !line.ends_with('\n') {
-            break;
-        }
-        match serde_json::from_str::<CellRecord>(line.trim_end()) {
-            Ok(r) => records.push(r),
-            Err(_) => break,
-        }
-        good_len += line.len() as u64;
-    }
-    Ok((header, records, good_len))
+    journal::read(path)
 }
 
 /// Computes `cells` of `grid` in parallel (cells and their blocks), appending each to

@@ -219,6 +219,21 @@ impl Dataset {
 }
 
 impl Dataset {
+    /// A 64-bit FNV-1a hash of every value (as bits) and label: what a journal records to
+    /// refuse resuming on other data.
+    pub fn fingerprint(&self) -> String {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let words = (self.x.iter().chain(&self.y).map(|v| v.to_bits()))
+            .chain(self.labels.iter().map(|&l| l as u64))
+            .chain([self.examples as u64]);
+        for w in words {
+            for b in w.to_le_bytes() {
+                h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        format!("{h:016x}")
+    }
+
     /// Reads a dataset from CSV text with a header: `target` is the label column, every
     /// other column an input. With `classify`, targets must be whole numbers 0…C−1 (C ≥ 2);
     /// returns the dataset, the input names and C (0 for regression). Errors say what is
@@ -533,6 +548,92 @@ pub struct Run {
     pub records: Vec<Record>,
     /// Whether it stopped on a non-finite loss or gradient.
     pub diverged: bool,
+}
+
+/// A finished run as one journal line (see [`crate::journal`]): each record as the text of
+/// its values, every number in the shortest form that reads back to the same bits (JSON
+/// numbers cannot hold the NaN and ±∞ of a diverged run).
+///
+/// ```
+/// use vanish::{activation::Activation, train::*};
+/// let spec = TrainSpec { depth: 2, width: 4, steps: 6, record_every: 3, ..TrainSpec::default() };
+/// let run = train_run(&spec, &Activation::scaled_tanh(1.0, 2.0).unwrap(), &Dataset::new(&spec, 1), 1, 0);
+/// let entry = RunEntry::from(&run);
+/// assert_eq!(entry.to_run().unwrap(), run);
+/// ```
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RunEntry {
+    /// The run's index.
+    pub run: usize,
+    /// Whether it diverged.
+    pub diverged: bool,
+    /// Per record: step, loss, gain, ln_derivative_product, saturated, the gradient norms
+    /// and the weight norms, comma-separated.
+    pub records: Vec<String>,
+}
+
+impl From<&Run> for RunEntry {
+    fn from(run: &Run) -> Self {
+        let text = |v: &f64| crate::results::fmt(*v);
+        let records = run
+            .records
+            .iter()
+            .map(|r| {
+                let mut f = vec![r.step.to_string()];
+                f.extend(
+                    [r.loss, r.gain, r.ln_derivative_product, r.saturated]
+                        .iter()
+                        .map(text),
+                );
+                f.extend(r.grad_norms.iter().chain(&r.weight_norms).map(text));
+                f.join(",")
+            })
+            .collect();
+        RunEntry {
+            run: run.run,
+            diverged: run.diverged,
+            records,
+        }
+    }
+}
+
+impl RunEntry {
+    /// The run back, bit for bit (NaN aside, which comes back as the one NaN).
+    pub fn to_run(&self) -> Result<Run, String> {
+        let records = self
+            .records
+            .iter()
+            .map(|line| {
+                let f: Vec<&str> = line.split(',').collect();
+                if f.len() < 5 || !(f.len() - 5).is_multiple_of(2) {
+                    return Err(format!("a record of {} fields: '{line}'", f.len()));
+                }
+                let step = f[0].parse().map_err(|_| format!("bad step in '{line}'"))?;
+                let v: Vec<f64> = f[1..]
+                    .iter()
+                    .map(|t| {
+                        t.parse()
+                            .map_err(|_| format!("bad number '{t}' in '{line}'"))
+                    })
+                    .collect::<Result<_, _>>()?;
+                let layers = (v.len() - 4) / 2;
+                Ok(Record {
+                    step,
+                    loss: v[0],
+                    gain: v[1],
+                    ln_derivative_product: v[2],
+                    saturated: v[3],
+                    grad_norms: v[4..4 + layers].to_vec(),
+                    weight_norms: v[4 + layers..].to_vec(),
+                })
+            })
+            .collect::<Result<_, String>>()?;
+        Ok(Run {
+            run: self.run,
+            records,
+            diverged: self.diverged,
+        })
+    }
 }
 
 /// Trains run `run` of `spec` on `data` with streams from `seed`.

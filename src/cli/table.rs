@@ -601,7 +601,7 @@ pub(super) fn run(args: TableArgs) -> anyhow::Result<()> {
         }
         Some(dir) => {
             let header = table::journal_header(grid, s.shard);
-            let (journal, done) = if s.resume {
+            let (journal, done): (Journal, Vec<CellRecord>) = if s.resume {
                 Journal::resume(dir, &header)?
             } else {
                 (Journal::create(dir, &header)?, Vec::new())

@@ -6,7 +6,6 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
-use rayon::prelude::*;
 use serde_json::json;
 
 use super::markov::{Rule, short};
@@ -14,7 +13,7 @@ use crate::activation::Activation;
 use crate::error::ConfigError;
 use crate::output::{prepare_out_dir, write_atomic};
 use crate::results::{fmt, num};
-use crate::train::{Dataset, Optimizer, Record, Run, Task, TrainSpec, train_run};
+use crate::train::{Dataset, Optimizer, Record, Run, Task, TrainSpec};
 
 const EXAMPLES: &str = "Examples:
   vanish train --runs 64 --depth 30 --width 32 --sigma-w 1.5 --steps 500 --out runs/tr
@@ -116,12 +115,17 @@ pub struct TrainArgs {
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(short = 'j', long)]
     pub(super) threads: Option<usize>,
-    /// Folder for trajectories.csv, summary.json and manifest.json.
+    /// Folder for trajectories.csv, summary.json, manifest.json and the journal of finished
+    /// runs (journal.jsonl, for --resume).
     #[arg(short, long)]
     pub(super) out: Option<PathBuf>,
     /// No summary on stdout.
     #[arg(short, long)]
     pub(super) quiet: bool,
+    /// Go on with the journal of a killed run in --out (the same flags; finished runs are
+    /// kept, the rest trained): the files come out as if it had never stopped.
+    #[arg(long)]
+    pub(super) resume: bool,
     /// Write run 0's dataset, initial weights, minibatches and per-step losses into this
     /// folder in plain files, for `scripts/replay_torch.py` (one σ_w and n only).
     #[arg(long, value_name = "DIR")]
@@ -354,10 +358,12 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
             ConfigError::new("--dump", "dumps one run: give one --sigma-w and one --n").into(),
         );
     }
+    if args.resume && args.out.is_none() {
+        return Err(ConfigError::new("--resume", "needs --out (the folder of the journal)").into());
+    }
     if cells.len() > 1 {
         return super::train_map::run(&args, cells);
     }
-    let Cell { spec, act, .. } = cells.pop().expect("one cell");
     let threads = super::threads(args.threads)?;
     let dump = args
         .dump
@@ -367,13 +373,9 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
     let out = args.out.as_deref().map(prepare_out_dir).transpose()?;
     let pool = super::pool(threads)?;
     let started = Instant::now();
-    let data = args.dataset(&spec)?;
-    let runs: Vec<Run> = pool.install(|| {
-        (0..args.runs as usize)
-            .into_par_iter()
-            .map(|r| train_run(&spec, &act, &data, args.seed, r))
-            .collect()
-    });
+    let data = args.dataset(&cells[0].spec)?;
+    let runs = super::train_runs::train_all(&args, &cells, &data, out.as_deref(), &pool)?;
+    let Cell { spec, act, .. } = cells.pop().expect("one cell");
     let elapsed = started.elapsed().as_secs_f64();
     if let Some(dir) = &dump {
         let (again, trace) = crate::train::train_run_traced(&spec, &act, &data, args.seed, 0);

@@ -6,7 +6,6 @@
 use std::time::Instant;
 
 use anyhow::Context;
-use rayon::prelude::*;
 use serde_json::json;
 
 use super::markov::{Rule, short};
@@ -15,7 +14,7 @@ use crate::grid::label;
 use crate::markov::ChainFit;
 use crate::output::{csv_text, prepare_out_dir, write_atomic};
 use crate::results::{fmt, num};
-use crate::train::{Run, train_run};
+use crate::train::Run;
 
 pub(super) fn run(args: &TrainArgs, cells: Vec<Cell>) -> anyhow::Result<()> {
     let rule = super::train::state_rule(&args.state)?;
@@ -26,17 +25,7 @@ pub(super) fn run(args: &TrainArgs, cells: Vec<Cell>) -> anyhow::Result<()> {
     let runs = args.runs as usize;
     // The dataset depends on the task and the input dimension only, the same in every cell.
     let data = args.dataset(&cells[0].spec)?;
-    let trained: Vec<Run> = pool.install(|| {
-        (0..cells.len() * runs)
-            .into_par_iter()
-            .map(|i| {
-                let cell = &cells[i / runs];
-                let mut run = train_run(&cell.spec, &cell.act, &data, args.seed, i % runs);
-                run.run = i; // unique across the map, for `vanish markov`
-                run
-            })
-            .collect()
-    });
+    let trained = super::train_runs::train_all(args, &cells, &data, out.as_deref(), &pool)?;
     let elapsed = started.elapsed().as_secs_f64();
     let per_cell: Vec<&[Run]> = trained.chunks(runs).collect();
     let outcomes: Vec<Outcome> = per_cell.iter().map(|r| Outcome::of(r, &rule)).collect();

@@ -464,3 +464,101 @@ fn a_map_over_depth_and_learning_rate_pads_shallower_runs() {
     let md = std::fs::read_to_string(out.join("map.md")).unwrap();
     assert!(md.contains("| lr \\ depth |"), "{md}");
 }
+
+#[test]
+fn a_killed_training_map_resumes_to_the_same_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Two learning rates, one of which diverges: NaN and ±∞ must come back from the
+    // journal too.
+    let flags = [
+        "train",
+        "--runs",
+        "4",
+        "--depth",
+        "5",
+        "--width",
+        "8",
+        "--sigma-w",
+        "0.7,3",
+        "--lr",
+        "0.01,1e3",
+        "--steps",
+        "40",
+        "--record-every",
+        "4",
+        "--fit",
+        "--quiet",
+        "--out",
+    ];
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    crate::util::vanish().args(flags).arg(&a).assert().success();
+    let journal = std::fs::read_to_string(a.join("journal.jsonl")).unwrap();
+    let lines: Vec<&str> = journal.lines().collect();
+    assert_eq!(lines.len(), 1 + 4 * 4, "a header and one line per run");
+    assert!(
+        journal.contains("nan") || journal.contains("inf"),
+        "a run diverged"
+    );
+    // What a process killed during its sixth run leaves: five whole lines and part of one.
+    std::fs::create_dir(&b).unwrap();
+    let cut = format!("{}\n{}", lines[..6].join("\n"), &lines[6][..40]);
+    std::fs::write(b.join("journal.jsonl"), cut).unwrap();
+    // Without --resume the folder is refused, and so are other flags with it.
+    crate::util::vanish()
+        .args(flags)
+        .arg(&b)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::starts_with("error: --out"));
+    crate::util::vanish()
+        .args(flags)
+        .arg(&b)
+        .args(["--resume", "--seed", "2"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::starts_with("error: --resume"));
+    crate::util::vanish()
+        .args(flags)
+        .arg(&b)
+        .arg("--resume")
+        .assert()
+        .success();
+    for name in [
+        "journal.jsonl",
+        "trajectories.csv",
+        "map.csv",
+        "map.md",
+        "summary.json",
+    ] {
+        assert_eq!(
+            std::fs::read_to_string(a.join(name)).unwrap(),
+            std::fs::read_to_string(b.join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    // Finished runs are taken from the journal, not trained again: a value planted in
+    // one comes out in the trajectories.
+    let c = tmp.path().join("c");
+    std::fs::create_dir(&c).unwrap();
+    let (first, rest) = lines[1].split_once("\"records\":[\"0,").unwrap();
+    let (_, tail) = rest.split_once(',').unwrap();
+    let planted = format!("{first}\"records\":[\"0,12345.5,{tail}");
+    std::fs::write(
+        c.join("journal.jsonl"),
+        format!("{}\n{planted}\n", lines[0]),
+    )
+    .unwrap();
+    crate::util::vanish()
+        .args(flags)
+        .arg(&c)
+        .arg("--resume")
+        .assert()
+        .success();
+    let csv = std::fs::read_to_string(c.join("trajectories.csv")).unwrap();
+    assert!(csv.contains(",0,12345.5,"), "{}", &csv[..300]);
+    crate::util::vanish()
+        .args(["train", "--resume", "--quiet"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::starts_with("error: --resume"));
+}
