@@ -16,6 +16,8 @@ mod network;
 mod pipeline;
 #[path = "it/reference.rs"]
 mod reference;
+#[path = "it/report.rs"]
+mod report;
 #[path = "it/statistics.rs"]
 mod statistics;
 #[path = "it/table.rs"]

@@ -38,7 +38,10 @@ pub struct MarkovArgs {
     bins: Option<String>,
     /// Write markov.json and (two states) survival.csv into this folder.
     #[arg(short, long)]
-    out: Option<PathBuf>,
+    pub(super) out: Option<PathBuf>,
+    /// Also draw the run's figures into --out as SVG files (as `vanish plot` does).
+    #[arg(long)]
+    pub(super) plot: bool,
     /// Print the JSON on stdout instead of the table.
     #[arg(long)]
     json: bool,
@@ -219,28 +222,7 @@ pub(super) fn run(args: MarkovArgs) -> anyhow::Result<()> {
     if let Some(dir) = out {
         let mut files = vec![("markov.json", pretty.clone())];
         if rule.is_two_state() {
-            let header = [
-                "t",
-                "at_risk",
-                "events",
-                "km_survival",
-                "geometric_survival",
-            ]
-            .map(String::from);
-            let rows: Vec<Vec<String>> = fit
-                .survival()
-                .iter()
-                .map(|s| {
-                    vec![
-                        s.t.to_string(),
-                        s.at_risk.to_string(),
-                        s.events.to_string(),
-                        fmt(s.survival),
-                        fmt(s.geometric),
-                    ]
-                })
-                .collect();
-            files.push(("survival.csv", csv_text(&header, &rows)));
+            files.push(("survival.csv", survival_csv(&fit)));
         }
         for (name, body) in files {
             let path = dir.join(name);
@@ -410,4 +392,30 @@ pub(super) fn short(v: f64) -> String {
     } else {
         format!("{v:.3e}")
     }
+}
+
+/// survival.csv: Kaplan–Meier against the fitted chain's geometric law, per time.
+pub(super) fn survival_csv(fit: &ChainFit) -> String {
+    let header = [
+        "t",
+        "at_risk",
+        "events",
+        "km_survival",
+        "geometric_survival",
+    ]
+    .map(String::from);
+    let rows: Vec<Vec<String>> = fit
+        .survival()
+        .iter()
+        .map(|s| {
+            vec![
+                s.t.to_string(),
+                s.at_risk.to_string(),
+                s.events.to_string(),
+                fmt(s.survival),
+                fmt(s.geometric),
+            ]
+        })
+        .collect();
+    csv_text(&header, &rows)
 }

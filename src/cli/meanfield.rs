@@ -48,7 +48,10 @@ pub struct MeanFieldArgs {
     threads: Option<usize>,
     /// Write phase.csv, phase.json and critical.csv into this folder.
     #[arg(short, long)]
-    out: Option<PathBuf>,
+    pub(super) out: Option<PathBuf>,
+    /// Also draw the run's figures into --out as SVG files (as `vanish plot` does).
+    #[arg(long)]
+    pub(super) plot: bool,
     /// Print JSON on stdout instead of the table.
     #[arg(long)]
     json: bool,

@@ -12,6 +12,7 @@ mod markov;
 mod meanfield;
 mod merge;
 mod network_args;
+mod plot;
 mod sim;
 mod table;
 mod thresholds;
@@ -50,6 +51,11 @@ enum Command {
     Meanfield(meanfield::MeanFieldArgs),
     /// The seed's thresholds t1(n), e(n), the depth threshold and their maximisers.
     Thresholds(thresholds::ThresholdsArgs),
+    /// Draw the figures of a run's output folder as SVG files.
+    Plot(plot::PlotArgs),
+    /// One self-contained HTML page (inline SVG, no JavaScript) of one or more run folders:
+    /// configuration, tables and figures.
+    Report(plot::ReportArgs),
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  vanish completions bash > ~/.local/share/bash-completion/completions/vanish"
@@ -74,13 +80,15 @@ pub fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     let result = match cli.command {
-        Command::Sim(args) => sim::run(*args),
-        Command::Meanfield(args) => meanfield::run(args),
-        Command::Markov(args) => markov::run(args),
-        Command::Train(args) => train::run(*args),
-        Command::Thresholds(args) => thresholds::run(args),
-        Command::Table(args) => table::run(*args),
+        Command::Sim(args) => plotted(args.plot, args.out.clone(), || sim::run(*args)),
+        Command::Meanfield(args) => plotted(args.plot, args.out.clone(), || meanfield::run(args)),
+        Command::Markov(args) => plotted(args.plot, args.out.clone(), || markov::run(args)),
+        Command::Train(args) => plotted(args.plot, args.out.clone(), || train::run(*args)),
+        Command::Thresholds(args) => plotted(args.plot, args.out.clone(), || thresholds::run(args)),
+        Command::Table(args) => plotted(args.plot, args.out.clone(), || table::run(*args)),
         Command::Merge(args) => merge::run(args),
+        Command::Plot(args) => plot::run(args),
+        Command::Report(args) => plot::report(args),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "vanish", &mut out);
@@ -90,6 +98,21 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => exit_for(&e),
+    }
+}
+
+/// Runs a subcommand, then (with `--plot`) draws the figures of its `--out` folder;
+/// `--plot` without `--out` is refused before any work.
+fn plotted(
+    plot: bool,
+    out: Option<std::path::PathBuf>,
+    run: impl FnOnce() -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    plot::check_plot_flag(plot, out.as_deref())?;
+    run()?;
+    match out {
+        Some(dir) if plot => plot::plot_into(&dir),
+        _ => Ok(()),
     }
 }
 

@@ -76,7 +76,10 @@ pub struct SimArgs {
     threads: Option<usize>,
     /// Write manifest.json, summary.json, summary.csv and histogram.csv into this folder.
     #[arg(short, long)]
-    out: Option<PathBuf>,
+    pub(super) out: Option<PathBuf>,
+    /// Also draw the run's figures into --out as SVG files (as `vanish plot` does).
+    #[arg(long)]
+    pub(super) plot: bool,
     /// Print the summary JSON on stdout instead of the table.
     #[arg(long)]
     json: bool,

@@ -99,7 +99,10 @@ pub struct TableArgs {
     threads: Option<usize>,
     /// Folder for table.csv, table.json, table.md, manifest.json and the journal.
     #[arg(short, long)]
-    out: Option<PathBuf>,
+    pub(super) out: Option<PathBuf>,
+    /// Also draw the run's figures into --out as SVG files (as `vanish plot` does).
+    #[arg(long)]
+    pub(super) plot: bool,
     /// Finish the run whose journal is in --out: compute only the missing cells.
     #[arg(long)]
     resume: bool,

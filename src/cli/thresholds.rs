@@ -41,7 +41,10 @@ pub struct ThresholdsArgs {
     json: bool,
     /// Write thresholds.csv and thresholds.json into this folder.
     #[arg(short, long)]
-    out: Option<PathBuf>,
+    pub(super) out: Option<PathBuf>,
+    /// Also draw the run's figures into --out as SVG files (as `vanish plot` does).
+    #[arg(long)]
+    pub(super) plot: bool,
 }
 
 struct Row {

@@ -119,6 +119,9 @@ pub struct TrainArgs {
     /// runs (journal.jsonl, for --resume).
     #[arg(short, long)]
     pub(super) out: Option<PathBuf>,
+    /// Also draw the run's figures into --out as SVG files (as `vanish plot` does).
+    #[arg(long)]
+    pub(super) plot: bool,
     /// No summary on stdout.
     #[arg(short, long)]
     pub(super) quiet: bool,
@@ -428,6 +431,7 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
                 "markov.json",
                 pretty(&super::markov::report_json(fit, &rule, &names, diverged)),
             ));
+            files.push(("survival.csv", super::markov::survival_csv(fit)));
         }
         files.push((
             "manifest.json",

@@ -1,0 +1,127 @@
+//! `vanish plot` and `vanish report`: the figures of output folders as SVG files, and one
+//! self-contained HTML page of them.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::error::ConfigError;
+use crate::output::{prepare_out_dir, write_atomic};
+
+const PLOT_EXAMPLES: &str = "Examples:
+  vanish sim --n 2 --depth 50 --method exact --out runs/sim && vanish plot runs/sim
+  vanish plot runs/table --out figures/
+
+Draws every figure the folder holds the data for: the histogram of log10 g (sim), P(vanish)
+and P(explode) against depth and a heatmap (table), the phase diagram (meanfield), the
+thresholds (thresholds), gain trajectories, survival and the map (train, markov).";
+
+/// The raw flags of `vanish plot`.
+#[derive(Debug, Args)]
+#[command(after_help = PLOT_EXAMPLES)]
+pub struct PlotArgs {
+    /// The output folder of a run (sim, table, meanfield, thresholds, train, markov).
+    dir: PathBuf,
+    /// Where to write the SVG files [default: the run's folder].
+    #[arg(short, long)]
+    out: Option<PathBuf>,
+}
+
+pub(super) fn run(args: PlotArgs) -> anyhow::Result<()> {
+    check_run_folder("DIR", &args.dir)?;
+    let figures = crate::plot::figures_for(&args.dir)?;
+    if figures.is_empty() {
+        return Err(ConfigError::new(
+            "DIR",
+            format!(
+                "'{}' holds no data that vanish can draw",
+                args.dir.display()
+            ),
+        )
+        .into());
+    }
+    let out = match &args.out {
+        Some(o) => prepare_out_dir(o)?,
+        None => args.dir.clone(),
+    };
+    let written = crate::plot::write_all(&out, &figures)?;
+    let list: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+    super::print_stdout(&format!("{}\n", list.join("\n")))
+}
+
+/// Draws the figures of a run's `--out` folder after it was written (`--plot`).
+pub(super) fn plot_into(dir: &std::path::Path) -> anyhow::Result<()> {
+    let figures = crate::plot::figures_for(dir)?;
+    crate::plot::write_all(dir, &figures)?;
+    Ok(())
+}
+
+/// `--plot` needs `--out`.
+pub(super) fn check_plot_flag(
+    plot: bool,
+    out: Option<&std::path::Path>,
+) -> Result<(), ConfigError> {
+    if plot && out.is_none() {
+        return Err(ConfigError::new(
+            "--plot",
+            "needs --out (the folder of the figures)",
+        ));
+    }
+    Ok(())
+}
+
+fn check_run_folder(flag: &str, dir: &std::path::Path) -> Result<(), ConfigError> {
+    if !dir.is_dir() {
+        return Err(ConfigError::new(
+            flag,
+            format!(
+                "'{}' is not a folder (give a run's --out folder)",
+                dir.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+const REPORT_EXAMPLES: &str = "Examples:
+  vanish report runs/sim runs/table runs/train --out report/
+  chromium report/index.html
+
+Writes index.html (inline SVG and CSS: no network access and no JavaScript needed) and
+each figure as an SVG file beside it.";
+
+/// The raw flags of `vanish report`.
+#[derive(Debug, Args)]
+#[command(after_help = REPORT_EXAMPLES)]
+pub struct ReportArgs {
+    /// Output folders of runs, in the order the report shows them.
+    #[arg(required = true)]
+    dirs: Vec<PathBuf>,
+    /// The report's folder (index.html and the figures).
+    #[arg(short, long)]
+    out: PathBuf,
+}
+
+pub(super) fn report(args: ReportArgs) -> anyhow::Result<()> {
+    for d in &args.dirs {
+        check_run_folder("DIRS", d)?;
+    }
+    if args.dirs.iter().any(|d| d == &args.out) {
+        return Err(ConfigError::new("--out", "give a folder other than the runs'").into());
+    }
+    // Everything is drawn before the folder is touched: a failure leaves nothing behind.
+    let html = crate::report::render(&args.dirs)?;
+    let figures = crate::report::figures(&args.dirs)?;
+    let out = prepare_out_dir(&args.out)?;
+    crate::plot::write_all(&out, &figures)?;
+    let index = out.join("index.html");
+    write_atomic(&index, html.as_bytes())
+        .with_context(|| format!("writing {}", index.display()))?;
+    super::print_stdout(&format!(
+        "{} ({} figures from {} folders)\n",
+        index.display(),
+        figures.len(),
+        args.dirs.len()
+    ))
+}

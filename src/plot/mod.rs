@@ -1,0 +1,262 @@
+//! Figures as SVG, drawn with plotters' SVG backend. Text stays text (`<text>` elements in
+//! the viewer's sans-serif), so no font is needed to build or to render them.
+//!
+//! Every figure is made from the files a subcommand wrote (never from values in memory),
+//! so `--plot`, `vanish plot DIR` and `vanish report` draw the same picture of a run:
+//!
+//! | figure | from |
+//! | --- | --- |
+//! | [`thresholds`] | the theory: t1(n), ±e(n) against n, the maxima marked |
+//! | [`histogram`] | `sim`'s histogram.csv, with the exact density when it was computed |
+//! | [`probability_vs_depth`] | a `table` over depth and n, with CI bands and exact lines |
+//! | [`heatmap`] | a `table` over any two axes |
+//! | [`phase_diagram`] | `meanfield`'s phase.csv and critical.csv |
+//! | [`gain_trajectories`] | `train`'s trajectories.csv: sample runs, the median and bands |
+//! | [`survival`] | survival.csv of `markov` or `train --fit`: Kaplan–Meier against the chain |
+//! | [`train_map`] | `train`'s map.csv: the fraction vanished over the map |
+//!
+//! ```
+//! let fig = vanish::plot::thresholds(1.0, 1.0, 4.0).unwrap();
+//! assert!(fig.svg.starts_with("<svg") && fig.svg.contains("t1(n)"));
+//! ```
+
+mod data;
+mod figures;
+mod training;
+
+pub use data::CsvTable;
+pub use figures::{heatmap, histogram, phase_diagram, probability_vs_depth, thresholds};
+pub use training::{gain_trajectories, survival, train_map};
+
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// One figure: a file stem, a title and a caption for the report, and the SVG text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    /// File stem (`thresholds` → thresholds.svg).
+    pub name: String,
+    /// What it shows, in a few words.
+    pub title: String,
+    /// How to read it: what the lines, bands and marks are.
+    pub caption: String,
+    /// The drawing.
+    pub svg: String,
+}
+
+/// The drawing area every figure gets, in CSS pixels (scaled down on a phone).
+pub const SIZE: (u32, u32) = (760, 460);
+
+/// Okabe–Ito colours, distinguishable with any colour vision.
+pub const PALETTE: [RGBColor; 7] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(0, 0, 0),
+];
+
+/// The `i`-th palette colour (cycling).
+pub fn colour(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+/// The font of every label.
+pub(crate) const FONT: &str = "sans-serif";
+
+type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+type DrawResult = Result<(), Box<dyn std::error::Error>>;
+
+/// Draws into a fresh SVG of [`SIZE`] (white background) and returns its text.
+pub(crate) fn draw(f: impl FnOnce(&Area<'_>) -> DrawResult) -> anyhow::Result<String> {
+    draw_sized(SIZE, f)
+}
+
+/// [`draw`] with another size.
+pub(crate) fn draw_sized(
+    size: (u32, u32),
+    f: impl FnOnce(&Area<'_>) -> DrawResult,
+) -> anyhow::Result<String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.fill(&WHITE)
+            .map_err(|e| anyhow::anyhow!("drawing: {e}"))?;
+        f(&root).map_err(|e| anyhow::anyhow!("drawing: {e}"))?;
+        root.present()
+            .map_err(|e| anyhow::anyhow!("drawing: {e}"))?;
+    }
+    Ok(svg)
+}
+
+/// Every figure that the output folder `dir` holds the data for (by its manifest's
+/// command, or by the files it finds).
+pub fn figures_for(dir: &Path) -> anyhow::Result<Vec<Figure>> {
+    let has = |name: &str| dir.join(name).is_file();
+    let mut out = Vec::new();
+    if has("histogram.csv") {
+        out.push(histogram(dir)?);
+    }
+    if has("table.csv") {
+        let axes = table_axes(dir)?;
+        if axes.iter().any(|a| a == "depth") && axes.len() == 2 {
+            out.push(probability_vs_depth(dir)?);
+        }
+        if axes.len() == 2 {
+            out.push(heatmap(dir, &axes[1], &axes[0], "p_vanish")?);
+        }
+    }
+    if has("phase.csv") {
+        out.push(phase_diagram(dir)?);
+    }
+    if has("thresholds.csv") {
+        let t = CsvTable::read(&dir.join("thresholds.csv"))?;
+        let n = t.numbers("n")?;
+        let a = t
+            .numbers("a")
+            .ok()
+            .and_then(|a| a.first().copied())
+            .unwrap_or(1.0);
+        let (lo, hi) = n
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+                (l.min(v), h.max(v))
+            });
+        let (lo, hi) = if hi > lo { (lo, hi) } else { (1.0, 4.0) };
+        out.push(thresholds(a, lo.max(1.0 / a), hi)?);
+    }
+    if has("trajectories.csv") {
+        out.push(gain_trajectories(dir)?);
+    }
+    if has("survival.csv") {
+        out.push(survival(dir)?);
+    }
+    if has("map.csv") {
+        out.push(train_map(dir)?);
+    }
+    Ok(out)
+}
+
+/// The parameters that vary over a table's cells, in grid order: the axes of table.json
+/// with more than one value, or else the numeric columns of table.csv (before the counts)
+/// that are not all equal.
+pub fn table_axes(dir: &Path) -> anyhow::Result<Vec<String>> {
+    let table = CsvTable::read(&dir.join("table.csv"))?;
+    let json: Option<serde_json::Value> = std::fs::read_to_string(dir.join("table.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
+    if let Some(axes) = json.as_ref().and_then(|j| j["grid"]["axes"].as_array()) {
+        return Ok(axes
+            .iter()
+            .filter(|a| a["values"].as_array().is_some_and(|v| v.len() > 1))
+            .filter_map(|a| a["name"].as_str().map(String::from))
+            .filter(|name| table.column_index(name).is_some())
+            .collect());
+    }
+    let stop = table
+        .column_index("vanish_count")
+        .unwrap_or(table.header.len());
+    Ok((1..stop)
+        .filter(|&c| {
+            let first = table.rows.first().map(|r| r[c].as_str());
+            table.rows.iter().all(|r| r[c].parse::<f64>().is_ok())
+                && table.rows.iter().any(|r| Some(r[c].as_str()) != first)
+        })
+        .map(|c| table.header[c].clone())
+        .collect())
+}
+
+/// Writes each figure as NAME.svg into `dir` (atomically).
+pub fn write_all(dir: &Path, figures: &[Figure]) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    use anyhow::Context;
+    figures
+        .iter()
+        .map(|f| {
+            let path = dir.join(format!("{}.svg", f.name));
+            crate::output::write_atomic(&path, f.svg.as_bytes())
+                .with_context(|| format!("writing {}", path.display()))?;
+            Ok(path)
+        })
+        .collect()
+}
+
+/// Nice bounds for data from `lo` to `hi`, with a little room (and a width when flat).
+pub(crate) fn padded(lo: f64, hi: f64) -> (f64, f64) {
+    if !(lo.is_finite() && hi.is_finite()) {
+        return (0.0, 1.0);
+    }
+    if hi <= lo {
+        let d = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
+        return (lo - d, hi + d);
+    }
+    let pad = (hi - lo) * 0.04;
+    (lo - pad, hi + pad)
+}
+
+/// The smallest and largest finite values.
+pub(crate) fn finite_range(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
+    values
+        .into_iter()
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+            (l.min(v), h.max(v))
+        })
+}
+
+/// Decade bounds around positive data from `lo` to `hi` (for log axes).
+pub(crate) fn decades(lo: f64, hi: f64) -> (f64, f64) {
+    if !(lo > 0.0 && hi.is_finite() && hi > 0.0) {
+        return (1e-6, 1.0);
+    }
+    let l = 10f64.powf(lo.log10().floor());
+    let h = 10f64.powf(hi.log10().ceil());
+    if h > l { (l, h) } else { (l / 10.0, h * 10.0) }
+}
+
+/// A label for a linear axis tick: at most 6 decimals, trailing zeros and "-0" dropped.
+pub(crate) fn tick(v: &f64) -> String {
+    if v.abs() < 1e-12 {
+        return "0".into();
+    }
+    if v.abs() >= 1e6 || v.abs() < 1e-4 {
+        return format!("{v:.1e}");
+    }
+    let s = format!("{v:.6}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// A label for a log axis tick: 10^k for whole decades, else the shortest number.
+pub(crate) fn log_tick(v: &f64) -> String {
+    let k = v.log10();
+    if (k - k.round()).abs() < 1e-9 {
+        let k = k.round() as i32;
+        match k {
+            0 => "1".into(),
+            1 => "10".into(),
+            _ => format!("1e{k}"),
+        }
+    } else {
+        format!("{v:.1e}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decades_cover_the_data() {
+        assert_eq!(decades(0.03, 2.0), (0.01, 10.0));
+        assert_eq!(decades(1.0, 1.0), (0.1, 10.0));
+        assert_eq!(log_tick(&1e-6), "1e-6");
+        assert_eq!(padded(1.0, 1.0), (0.9, 1.1));
+        assert_eq!(
+            (tick(&-0.0), tick(&0.35), tick(&50.0)),
+            ("0".into(), "0.35".into(), "50".into())
+        );
+    }
+}

@@ -1,0 +1,396 @@
+//! The figures of `train` and `markov`: gain trajectories, survival against the chain, and
+//! the map from initialisation to outcome.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::bail;
+use plotters::prelude::*;
+
+use super::figures::{grid_heatmap, legend, short};
+use super::{CsvTable, FONT, Figure, colour, decades, draw, finite_range, padded};
+
+/// The state rule of a training folder (summary.json's `state_rule`), if it thresholds
+/// the gain: its threshold.
+fn gain_threshold(dir: &Path) -> Option<f64> {
+    let text = std::fs::read_to_string(dir.join("summary.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let rule = v["summary"]["state_rule"].as_str()?;
+    let (column, value) = rule.split_once('<')?;
+    (column.trim() == "gain").then(|| value.trim().parse().ok())?
+}
+
+/// The q-quantile of sorted values (linear interpolation).
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let h = q * (sorted.len() - 1) as f64;
+    let (i, f) = (h.floor() as usize, h - h.floor());
+    if i + 1 < sorted.len() {
+        sorted[i] + f * (sorted[i + 1] - sorted[i])
+    } else {
+        sorted[i]
+    }
+}
+
+/// Per step, the 10 %, 50 % and 90 % quantiles of log10 gain over the runs recorded at
+/// that step (non-finite and zero gains left out).
+fn bands(steps: &[f64], log_gain: &[f64], rows: &[usize]) -> Vec<(f64, f64, f64, f64)> {
+    let mut by_step: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
+    for &i in rows {
+        if log_gain[i].is_finite() {
+            by_step
+                .entry(steps[i] as u64)
+                .or_default()
+                .push(log_gain[i]);
+        }
+    }
+    by_step
+        .into_iter()
+        .map(|(s, mut v)| {
+            v.sort_by(f64::total_cmp);
+            (
+                s as f64,
+                quantile(&v, 0.1),
+                quantile(&v, 0.5),
+                quantile(&v, 0.9),
+            )
+        })
+        .collect()
+}
+
+/// The backward gain ‖∂L/∂h_1‖/‖∂L/∂h_K‖ of `train`'s runs against the step, on a log
+/// axis: up to 20 runs as thin lines, the median over runs and its 10–90 % band, and the
+/// state threshold. A map shows each cell's median instead (up to 7 cells).
+pub fn gain_trajectories(dir: &Path) -> anyhow::Result<Figure> {
+    let t = CsvTable::read(&dir.join("trajectories.csv"))?;
+    let (run, step, gain) = (t.numbers("run")?, t.numbers("step")?, t.numbers("gain")?);
+    if run.is_empty() {
+        bail!("{}: no trajectories", dir.display());
+    }
+    let log_gain: Vec<f64> = gain
+        .iter()
+        .map(|&g| if g > 0.0 { g.log10() } else { f64::NAN })
+        .collect();
+    // The columns before `run` are a map's parameters: one group per cell.
+    let params = t.column_index("run").unwrap_or(0);
+    let cell_of = |i: usize| t.rows[i][..params].join(", ");
+    let mut cells: Vec<String> = Vec::new();
+    for i in 0..run.len() {
+        let c = cell_of(i);
+        if !cells.contains(&c) {
+            cells.push(c);
+        }
+    }
+    let threshold = gain_threshold(dir);
+    let (lo, hi) = finite_range(log_gain.iter().copied());
+    let (lo, hi) = match threshold {
+        Some(th) => (lo.min(th.log10()), hi.max(th.log10())),
+        None => (lo, hi),
+    };
+    let (y_lo, y_hi) = decades(10f64.powf(lo), 10f64.powf(hi));
+    let (y_lo, y_hi) = (y_lo.log10(), y_hi.log10());
+    let (s_lo, s_hi) = finite_range(step.iter().copied());
+    let runs_total = {
+        let mut r: Vec<u64> = run.iter().map(|&r| r as u64).collect();
+        r.dedup();
+        r.len()
+    };
+    let map = cells.len() > 1;
+    let names = t.header[..params].join(", ");
+    let svg = draw(|root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption("Backward gain during training", (FONT, 18))
+            .margin(12)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d(
+                padded(s_lo, s_hi).0.max(0.0)..padded(s_lo, s_hi).1,
+                y_lo..y_hi,
+            )?;
+        let decades_shown = ((y_hi - y_lo).round() as usize + 1).min(13);
+        let fmt_y = |v: &f64| {
+            if (v - v.round()).abs() < 1e-9 {
+                super::log_tick(&10f64.powf(v.round()))
+            } else {
+                String::new()
+            }
+        };
+        chart
+            .configure_mesh()
+            .bold_line_style(BLACK.mix(0.12))
+            .light_line_style(TRANSPARENT)
+            .x_label_formatter(&super::tick)
+            .x_desc("training step")
+            .y_desc("gain ‖∂L/∂h_1‖ / ‖∂L/∂h_K‖ (log scale)")
+            .y_labels(decades_shown)
+            .y_label_formatter(&fmt_y)
+            .label_style((FONT, 13))
+            .draw()?;
+        if map {
+            for (ci, cell) in cells.iter().take(7).enumerate() {
+                let rows: Vec<usize> = (0..run.len()).filter(|&i| &cell_of(i) == cell).collect();
+                let b = bands(&step, &log_gain, &rows);
+                let c = colour(ci);
+                chart.draw_series([Polygon::new(
+                    b.iter()
+                        .map(|p| (p.0, p.3))
+                        .chain(b.iter().rev().map(|p| (p.0, p.1)))
+                        .collect::<Vec<_>>(),
+                    c.mix(0.12).filled(),
+                )])?;
+                chart
+                    .draw_series(LineSeries::new(
+                        b.iter().map(|p| (p.0, p.2)),
+                        c.stroke_width(2),
+                    ))?
+                    .label(format!("{names} = {cell}"))
+                    .legend(move |(x, y)| {
+                        PathElement::new([(x, y), (x + 20, y)], c.stroke_width(2))
+                    });
+            }
+        } else {
+            let all: Vec<usize> = (0..run.len()).collect();
+            let mut shown = 0;
+            let mut i = 0;
+            while i < run.len() && shown < 20 {
+                let j = (i..run.len())
+                    .find(|&j| run[j] != run[i])
+                    .unwrap_or(run.len());
+                let pts: Vec<(f64, f64)> = (i..j)
+                    .filter(|&k| log_gain[k].is_finite())
+                    .map(|k| (step[k], log_gain[k].max(y_lo)))
+                    .collect();
+                chart.draw_series(LineSeries::new(pts, BLACK.mix(0.25).stroke_width(1)))?;
+                shown += 1;
+                i = j;
+            }
+            let b = bands(&step, &log_gain, &all);
+            let c = colour(0);
+            chart
+                .draw_series([Polygon::new(
+                    b.iter()
+                        .map(|p| (p.0, p.3))
+                        .chain(b.iter().rev().map(|p| (p.0, p.1)))
+                        .collect::<Vec<_>>(),
+                    c.mix(0.2).filled(),
+                )])?
+                .label("10–90 % of runs")
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 20, y + 5)], c.mix(0.2).filled())
+                });
+            chart
+                .draw_series(LineSeries::new(
+                    b.iter().map(|p| (p.0, p.2)),
+                    c.stroke_width(3),
+                ))?
+                .label(format!(
+                    "median of {runs_total} runs ({shown} drawn in grey)"
+                ))
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], c.stroke_width(3)));
+        }
+        if let Some(th) = threshold {
+            let style = colour(1).stroke_width(2);
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(s_lo, th.log10()), (s_hi, th.log10())],
+                    6,
+                    4,
+                    style,
+                ))?
+                .label(format!("[g∼0] below gain {th:e}"))
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
+        }
+        legend(&mut chart)
+    })?;
+    Ok(Figure {
+        name: "gain_trajectories".into(),
+        title: "The backward gain of the training runs".into(),
+        caption: if map {
+            format!(
+                "Per cell of the map ({names}): the median log10 gain over its runs at each \
+                 recorded step, with the 10–90 % band. Dashed: the state rule's threshold."
+            )
+        } else {
+            "Grey: single runs; blue: the median over runs at each recorded step, with the \
+             band holding 80 % of them. Dashed: the state rule's threshold, below which a \
+             step counts as [g∼0]. Non-finite and zero gains are left out."
+                .into()
+        },
+        svg,
+    })
+}
+
+/// The Kaplan–Meier survival of the time to first vanish against the fitted chain's
+/// geometric law (survival.csv of `markov` or `train --fit`).
+pub fn survival(dir: &Path) -> anyhow::Result<Figure> {
+    let t = CsvTable::read(&dir.join("survival.csv"))?;
+    let (time, km, geo) = (
+        t.numbers("t")?,
+        t.numbers("km_survival")?,
+        t.numbers("geometric_survival")?,
+    );
+    if time.is_empty() {
+        bail!("{}: an empty survival table", dir.display());
+    }
+    let t_hi = finite_range(time.iter().copied()).1;
+    let svg = draw(|root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption("Survival of [g≫0]: time to the first vanish", (FONT, 18))
+            .margin(12)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0.0..t_hi.max(1.0), 0.0..1.02)?;
+        chart
+            .configure_mesh()
+            .bold_line_style(BLACK.mix(0.12))
+            .light_line_style(TRANSPARENT)
+            .x_label_formatter(&super::tick)
+            .y_label_formatter(&super::tick)
+            .x_desc("records since the start")
+            .y_desc("P(not yet vanished)")
+            .label_style((FONT, 13))
+            .draw()?;
+        // Kaplan–Meier is a step function: flat until the next time.
+        let mut steps = vec![(0.0, 1.0)];
+        for i in 0..time.len() {
+            let prev = steps.last().expect("a point").1;
+            steps.push((time[i], prev));
+            steps.push((time[i], km[i]));
+        }
+        let c0 = colour(0).stroke_width(3);
+        chart
+            .draw_series(LineSeries::new(steps, c0))?
+            .label("Kaplan–Meier (the runs)")
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], c0));
+        let c1 = colour(1).stroke_width(2);
+        chart
+            .draw_series(DashedLineSeries::new(
+                std::iter::once((0.0, 1.0)).chain(time.iter().copied().zip(geo.iter().copied())),
+                6,
+                4,
+                c1,
+            ))?
+            .label("geometric (the fitted two-state chain)")
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], c1));
+        legend(&mut chart)
+    })?;
+    Ok(Figure {
+        name: "survival".into(),
+        title: "Time to the first vanish against the chain".into(),
+        caption: "The fraction of runs that started in [g≫0] and have not yet entered [g∼0], \
+                  by record (Kaplan–Meier), against the survival (1 − p01)^t that the \
+                  fitted first-order chain predicts. A one-way-street chain fits when the \
+                  two agree."
+            .into(),
+        svg,
+    })
+}
+
+/// The map from initialisation to outcome (`train`'s map.csv): the fraction of runs that
+/// vanished by T over the two parameters that vary (a heatmap), or against the one that
+/// varies (with its 95 % interval).
+pub fn train_map(dir: &Path) -> anyhow::Result<Figure> {
+    let t = CsvTable::read(&dir.join("map.csv"))?;
+    let stop = t.column_index("runs").unwrap_or(0);
+    let varying: Vec<String> = (0..stop)
+        .filter(|&c| t.rows.iter().any(|r| r[c] != t.rows[0][c]))
+        .map(|c| t.header[c].clone())
+        .collect();
+    let f = t.numbers("fraction_vanished")?;
+    let title = "Fraction of runs vanished by T".to_string();
+    let svg = match varying.as_slice() {
+        [a, b] => {
+            let (va, vb) = (t.numbers(a)?, t.numbers(b)?);
+            grid_heatmap(&title, b, a, "fraction vanished", &vb, &va, &f, true)?
+        }
+        [a] => {
+            let x = t.numbers(a)?;
+            let (lo, hi) = (
+                t.numbers("fraction_vanished_cp_lo")?,
+                t.numbers("fraction_vanished_cp_hi")?,
+            );
+            let (x_lo, x_hi) = finite_range(x.iter().copied());
+            draw(|root| {
+                let mut chart = ChartBuilder::on(root)
+                    .caption(&title, (FONT, 18))
+                    .margin(12)
+                    .x_label_area_size(44)
+                    .y_label_area_size(64)
+                    .build_cartesian_2d(padded(x_lo, x_hi).0..padded(x_lo, x_hi).1, 0.0..1.02)?;
+                chart
+                    .configure_mesh()
+                    .bold_line_style(BLACK.mix(0.12))
+                    .light_line_style(TRANSPARENT)
+                    .x_label_formatter(&super::tick)
+                    .y_label_formatter(&super::tick)
+                    .x_desc(a.as_str())
+                    .y_desc("fraction vanished by T")
+                    .label_style((FONT, 13))
+                    .draw()?;
+                let c = colour(0);
+                chart.draw_series(
+                    x.iter().zip(lo.iter().zip(&hi)).map(|(&x, (&l, &h))| {
+                        PathElement::new([(x, l), (x, h)], c.stroke_width(2))
+                    }),
+                )?;
+                chart
+                    .draw_series(LineSeries::new(
+                        x.iter().copied().zip(f.iter().copied()),
+                        c.stroke_width(2),
+                    ))?
+                    .label("fraction vanished, 95 % Clopper–Pearson bars")
+                    .legend(move |(x, y)| {
+                        PathElement::new([(x, y), (x + 20, y)], c.stroke_width(2))
+                    });
+                chart.draw_series(
+                    x.iter()
+                        .zip(&f)
+                        .map(|(&x, &y)| Circle::new((x, y), 4, c.filled())),
+                )?;
+                legend(&mut chart)
+            })?
+        }
+        _ => bail!(
+            "{}: a map over {} parameters has no figure (one or two)",
+            dir.display(),
+            varying.len()
+        ),
+    };
+    let medians = t.numbers("median_step_to_vanish")?;
+    let shown = medians.iter().filter(|m| m.is_finite()).count();
+    Ok(Figure {
+        name: "train_map".into(),
+        title: format!(
+            "Which initial points lead to vanishing ({})",
+            varying.join(" × ")
+        ),
+        caption: format!(
+            "Each cell: the fraction of its runs whose state was [g∼0] at step T{}. {shown} \
+             of {} cells had runs that vanished.",
+            if varying.len() == 2 {
+                ", as a colour and a number"
+            } else {
+                ""
+            },
+            f.len()
+        ) + &format!(
+            " Largest fraction: {}.",
+            short(finite_range(f.iter().copied()).1)
+        ),
+        svg,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bands_are_quantiles_over_runs_per_step() {
+        // Steps 0 and 10; five runs at step 0 (log gains 0…4), one at step 10, one NaN.
+        let steps = [0.0, 0.0, 0.0, 0.0, 0.0, 10.0, 10.0];
+        let g = [4.0, 0.0, 2.0, 1.0, 3.0, -1.0, f64::NAN];
+        let b = bands(&steps, &g, &(0..7).collect::<Vec<_>>());
+        assert_eq!(b, [(0.0, 0.4, 2.0, 3.6), (10.0, -1.0, -1.0, -1.0)]);
+        assert_eq!(quantile(&[1.0, 2.0], 0.5), 1.5);
+    }
+}
