@@ -2,6 +2,12 @@
 # Real-browser test of a self-contained HTML report.
 #
 #   scripts/test-report-browser.sh REPORT_DIR_OR_INDEX_HTML [SCREENSHOT_DIR]
+#   scripts/test-report-browser.sh            # builds a report of small real runs first
+#
+# Without arguments it runs thresholds, sim, table, meanfield, train (with --fit) and a
+# training map with $VANISH (default target/debug/vanish, built if missing) into
+# target/report-test/, writes their report with `vanish report`, and checks that (this is
+# what .ci/run does).
 #
 # Renders the report in Debian's headless Chromium at a laptop and a phone viewport, saves
 # laptop.png and phone.png (default: screenshots/ next to the report), and fails on network
@@ -18,9 +24,28 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 
-if [[ $# -lt 1 || $# -gt 2 ]]; then
-  echo "usage: $0 REPORT_DIR_OR_INDEX_HTML [SCREENSHOT_DIR]" >&2
+if [[ $# -gt 2 ]]; then
+  echo "usage: $0 [REPORT_DIR_OR_INDEX_HTML [SCREENSHOT_DIR]]" >&2
   exit 2
+fi
+if [[ $# -eq 0 ]]; then
+  V="${VANISH:-$root/target/debug/vanish}"
+  [[ -x "$V" ]] || (cd "$root" && cargo build --quiet)
+  runs="$root/target/report-test"
+  rm -rf "$runs"
+  mkdir -p "$runs"
+  echo "runs for the report in $runs ..." >&2
+  "$V" thresholds --n 1:4:0.5 --out "$runs/thresholds" >/dev/null
+  "$V" sim --n 2 --depth 20 --samples 1e5 --method exact --quiet --out "$runs/sim"
+  "$V" table --n 1,2,3 --depth 5:50:5 --samples 1e4 --method exact --quiet --out "$runs/table"
+  "$V" meanfield --activation tanh --sigma-w 0.5:2.5:0.25 --sigma-b 0:0.3:0.1 \
+    --out "$runs/meanfield" >/dev/null
+  "$V" train --runs 16 --depth 12 --width 8 --steps 100 --fit --quiet --out "$runs/train"
+  "$V" train --runs 8 --depth 12 --width 8 --steps 60 --sigma-w 0.5,1,1.5 --n 1,2 --quiet \
+    --out "$runs/map"
+  "$V" report "$runs/thresholds" "$runs/sim" "$runs/table" "$runs/meanfield" "$runs/train" \
+    "$runs/map" --out "$runs/report" >&2
+  set -- "$runs/report"
 fi
 report="$1"
 [[ -d "$report" ]] && report="$report/index.html"

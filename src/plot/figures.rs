@@ -7,9 +7,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde_json::Value;
 
-use super::{
-    CsvTable, DrawResult, FONT, Figure, colour, decades, draw, finite_range, padded, table_axes,
-};
+use super::{CsvTable, DrawResult, FONT, Figure, colour, decades, draw, finite_range, padded};
 use crate::grid::label;
 use crate::theory::{
     explode_threshold, vanish_threshold, widest_explode_threshold,
@@ -277,22 +275,29 @@ fn distinct(values: &[f64]) -> Vec<f64> {
     out
 }
 
-/// P(vanish) and P(explode) of a table over depth and one other parameter, against depth:
-/// one colour per value of the other parameter, the 95 % Clopper–Pearson band shaded, and
-/// the exact probabilities as dashed lines where the table has them. The probability axis
-/// is logarithmic when the values span more than two decades.
-pub fn probability_vs_depth(dir: &Path) -> anyhow::Result<Figure> {
+/// P(vanish) and P(explode) of a table against one of its parameters (`x_axis`, such as
+/// depth), one colour per value of another (`group_axis`) if given: the 95 %
+/// Clopper–Pearson band shaded, and the exact probabilities as dashed lines where the
+/// table has them. The probability axis is logarithmic when the values span more than two
+/// decades.
+pub fn probability_vs(
+    dir: &Path,
+    x_axis: &str,
+    group_axis: Option<&str>,
+) -> anyhow::Result<Figure> {
     let t = CsvTable::read(&dir.join("table.csv"))?;
-    let axes = table_axes(dir)?;
-    let Some(other) = axes.iter().find(|a| *a != "depth").cloned() else {
-        bail!(
-            "{}: the table does not vary a parameter besides depth",
-            dir.display()
-        );
+    let xs = t.numbers(x_axis)?;
+    let group = match group_axis {
+        Some(a) => t.numbers(a)?,
+        None => vec![f64::NAN; xs.len()],
     };
-    let depth = t.numbers("depth")?;
-    let group = t.numbers(&other)?;
+    let other = group_axis.unwrap_or_default().to_string();
     let groups = distinct(&group);
+    let x_desc = if x_axis == "depth" {
+        "depth K".to_string()
+    } else {
+        x_axis.to_string()
+    };
     let mut svg_panels = Vec::new();
     for event in ["vanish", "explode"] {
         let p = t.numbers(&format!("p_{event}"))?;
@@ -301,7 +306,7 @@ pub fn probability_vs_depth(dir: &Path) -> anyhow::Result<Figure> {
         let exact = t.numbers(&format!("p_{event}_exact")).ok();
         svg_panels.push((event, p, lo, hi, exact));
     }
-    let (d_lo, d_hi) = finite_range(depth.iter().copied());
+    let (d_lo, d_hi) = finite_range(xs.iter().copied());
     let svg = super::draw_sized((super::SIZE.0, 760), |root| {
         let panels = root.split_evenly((2, 1));
         for (area, (event, p, lo, hi, exact)) in panels.iter().zip(&svg_panels) {
@@ -327,7 +332,7 @@ pub fn probability_vs_depth(dir: &Path) -> anyhow::Result<Figure> {
                 }
             };
             let mut chart = ChartBuilder::on(area)
-                .caption(format!("P({event}) against depth K"), (FONT, 18))
+                .caption(format!("P({event}) against {x_desc}"), (FONT, 18))
                 .margin(12)
                 .x_label_area_size(40)
                 .y_label_area_size(64)
@@ -347,7 +352,7 @@ pub fn probability_vs_depth(dir: &Path) -> anyhow::Result<Figure> {
                 .bold_line_style(BLACK.mix(0.12))
                 .light_line_style(TRANSPARENT)
                 .x_label_formatter(&super::tick)
-                .x_desc("depth K")
+                .x_desc(x_desc.as_str())
                 .y_desc(format!(
                     "P({event}){}",
                     if log { " (log scale)" } else { "" }
@@ -357,31 +362,41 @@ pub fn probability_vs_depth(dir: &Path) -> anyhow::Result<Figure> {
                 .label_style((FONT, 13))
                 .draw()?;
             for (gi, &gv) in groups.iter().enumerate() {
-                let rows: Vec<usize> = (0..depth.len())
+                let rows: Vec<usize> = (0..xs.len())
                     .filter(|&i| group[i].total_cmp(&gv).is_eq())
                     .collect();
                 let c = colour(gi);
-                let mut band: Vec<(f64, f64)> =
-                    rows.iter().map(|&i| (depth[i], y(hi[i]))).collect();
-                band.extend(rows.iter().rev().map(|&i| (depth[i], y(lo[i]))));
+                let mut band: Vec<(f64, f64)> = rows.iter().map(|&i| (xs[i], y(hi[i]))).collect();
+                band.extend(rows.iter().rev().map(|&i| (xs[i], y(lo[i]))));
                 chart.draw_series([Polygon::new(band, c.mix(0.1).filled())])?;
+                // On a log axis the line breaks where no event was seen (p = 0).
+                let pieces: Vec<Vec<(f64, f64)>> = rows
+                    .split(|&i| log && p[i] <= 0.0)
+                    .filter(|piece| !piece.is_empty())
+                    .map(|piece| piece.iter().map(|&i| (xs[i], y(p[i]))).collect())
+                    .collect();
                 chart
-                    .draw_series(LineSeries::new(
-                        rows.iter().map(|&i| (depth[i], y(p[i]))),
-                        c.stroke_width(2),
-                    ))?
-                    .label(format!("{other} = {}", label(gv)))
+                    .draw_series(
+                        pieces
+                            .into_iter()
+                            .map(|pts| PathElement::new(pts, c.stroke_width(2))),
+                    )?
+                    .label(if group_axis.is_some() {
+                        format!("{other} = {}", label(gv))
+                    } else {
+                        format!("P({event})")
+                    })
                     .legend(move |(x, yy)| {
                         PathElement::new([(x, yy), (x + 20, yy)], c.stroke_width(2))
                     });
                 chart.draw_series(
                     rows.iter()
                         .filter(|&&i| p[i] > 0.0 || !log)
-                        .map(|&i| Circle::new((depth[i], y(p[i])), 3, c.filled())),
+                        .map(|&i| Circle::new((xs[i], y(p[i])), 3, c.filled())),
                 )?;
                 if let Some(e) = exact {
                     chart.draw_series(DashedLineSeries::new(
-                        rows.iter().map(|&i| (depth[i], y(e[i]))),
+                        rows.iter().map(|&i| (xs[i], y(e[i]))),
                         5,
                         4,
                         BLACK.mix(0.8).stroke_width(1),
@@ -394,12 +409,15 @@ pub fn probability_vs_depth(dir: &Path) -> anyhow::Result<Figure> {
     })?;
     let has_exact = svg_panels.iter().any(|p| p.4.is_some());
     Ok(Figure {
-        name: "probability_vs_depth".into(),
-        title: format!("P(vanish) and P(explode) against depth, per {other}"),
+        name: format!("probability_vs_{x_axis}"),
+        title: match group_axis {
+            Some(g) => format!("P(vanish) and P(explode) against {x_desc}, per {g}"),
+            None => format!("P(vanish) and P(explode) against {x_desc}"),
+        },
         caption: format!(
             "Lines and dots: Monte Carlo estimates; shaded: their 95 % Clopper–Pearson \
-             intervals{}. A log axis is used where the probabilities span decades (zeros sit \
-             on its floor).",
+             intervals{}. A log axis is used where the probabilities span decades; there the \
+             line breaks where no event was seen, and the band reaches down to the floor.",
             if has_exact {
                 "; dashed black: the exact probabilities"
             } else {

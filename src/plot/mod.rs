@@ -8,7 +8,7 @@
 //! | --- | --- |
 //! | [`thresholds`] | the theory: t1(n), ±e(n) against n, the maxima marked |
 //! | [`histogram`] | `sim`'s histogram.csv, with the exact density when it was computed |
-//! | [`probability_vs_depth`] | a `table` over depth and n, with CI bands and exact lines |
+//! | [`probability_vs`] | a `table` over depth (or any axis) and n, with CI bands and exact lines |
 //! | [`heatmap`] | a `table` over any two axes |
 //! | [`phase_diagram`] | `meanfield`'s phase.csv and critical.csv |
 //! | [`gain_trajectories`] | `train`'s trajectories.csv: sample runs, the median and bands |
@@ -25,7 +25,7 @@ mod figures;
 mod training;
 
 pub use data::CsvTable;
-pub use figures::{heatmap, histogram, phase_diagram, probability_vs_depth, thresholds};
+pub use figures::{heatmap, histogram, phase_diagram, probability_vs, thresholds};
 pub use training::{gain_trajectories, survival, train_map};
 
 use std::path::Path;
@@ -103,11 +103,15 @@ pub fn figures_for(dir: &Path) -> anyhow::Result<Vec<Figure>> {
     }
     if has("table.csv") {
         let axes = table_axes(dir)?;
-        if axes.iter().any(|a| a == "depth") && axes.len() == 2 {
-            out.push(probability_vs_depth(dir)?);
-        }
-        if axes.len() == 2 {
-            out.push(heatmap(dir, &axes[1], &axes[0], "p_vanish")?);
+        match axes.as_slice() {
+            [x] => out.push(probability_vs(dir, x, None)?),
+            [a, b] => {
+                // Against depth when it varies, else against the faster axis.
+                let (x, g) = if a == "depth" { (a, b) } else { (b, a) };
+                out.push(probability_vs(dir, x, Some(g))?);
+                out.push(heatmap(dir, b, a, "p_vanish")?);
+            }
+            _ => {}
         }
     }
     if has("phase.csv") {

@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""The claims of the seed's question and answers against the runs of scripts/reproduce.sh.
+
+Usage: scripts/claims.py RESULTS_DIR  (prints a Markdown table; standard library only)
+
+Every number printed is read from the files that `vanish` wrote into RESULTS_DIR; nothing
+here is computed except interpolation along a table's axis and differences of two runs.
+"""
+import csv
+import json
+import math
+import sys
+from pathlib import Path
+
+R = Path(sys.argv[1] if len(sys.argv) > 1 else "results")
+
+
+def js(path):
+    return json.loads((R / path).read_text())
+
+
+def rows(path):
+    with open(R / path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def g(x, digits=4):
+    return f"{x:.{digits}g}"
+
+
+def crossing(xs, ys, level):
+    """Where ys crosses level, linearly interpolated between table points (None if never)."""
+    for (x0, y0), (x1, y1) in zip(zip(xs, ys), zip(xs[1:], ys[1:])):
+        if (y0 - level) * (y1 - level) <= 0 and y0 != y1:
+            return x0 + (level - y0) * (x1 - x0) / (y1 - y0)
+    return None
+
+
+def at(xs, ys, x):
+    """ys linearly interpolated at x."""
+    for (x0, y0), (x1, y1) in zip(zip(xs, ys), zip(xs[1:], ys[1:])):
+        if x0 <= x <= x1:
+            return y0 + (x - x0) * (y1 - y0) / (x1 - x0)
+    return float("nan")
+
+
+out = []
+
+
+def claim(who, what, command, says):
+    out.append(f"| {who} | {what} | `{command}` | {says} |")
+
+
+# Thresholds.
+th = js("thresholds/thresholds.json")
+by_n = {r["n"]: r for r in th["rows"]}
+t2 = by_n[2.0]
+wt, we = th["widest_t1"], th["widest_e"]
+claim("answer 1", "for n = 2, f' < 1/2 outside [−0.658, 0.658]; the widest such interval is at n = 2",
+      "vanish thresholds --n 2",
+      f"t1(2) = {t2['t1']:.4f}; but the widest is t1 = {wt['t1']:.4f} at n = {wt['n']:.4f} "
+      f"(the answer's note on continuous n), not at n = 2")
+claim("answer 1", "for n = 2, f' > 1 only inside [−0.441, 0.441]", "vanish thresholds --n 2",
+      f"e(2) = {t2['e']:.4f}; widest e = {we['e']:.4f} at n = {we['n']:.4f}")
+claim("answer 1", "K = 50, n = 2: one x outside [−9.0, 9.0] cancels 49 maximal factors",
+      "vanish thresholds --n 2 --depth 50", f"depth threshold = {t2['depth_threshold']:.4f}")
+
+# tanh(x) against tanh(2x) at K = 50.
+s1, s2 = js("sim-tanh-x/summary.json"), js("sim-tanh-2x/summary.json")
+
+
+def p(s, event):
+    mc = s["probabilities"][event]
+    ex = s["methods"]["exact"][event]["p"]
+    lo, hi = mc["clopper_pearson95"]
+    return f"{g(mc['p'])} [{g(lo)}, {g(hi)}] (exact {g(ex)})"
+
+
+claim("question", "with n > 1 the product of K derivatives need not vanish",
+      "vanish sim --n 2 --depth 20 --method exact",
+      f"x ~ N(0,1), K = 20: P(vanish) = {p(s1, 'vanish')} for tanh(x), "
+      f"{p(s2, 'vanish')} for tanh(2x); P(explode) = {p(s2, 'explode')} for tanh(2x); "
+      f"mean log10 g {g(s1['log10_g']['mean'], 3)} and {g(s2['log10_g']['mean'], 3)}. It need not, "
+      f"but at this input scale it does more often than for tanh(x)")
+
+# P against depth for several n.
+d = rows("depth/table.csv")
+k20 = {float(r["n"]): float(r["p_vanish"]) for r in d if float(r["depth"]) == 20}
+claim("answer 4", "a bigger n makes vanishing worse (sech² decays faster than n grows)",
+      "vanish table --n 1,1.5,1.81,2,3 --depth 5:100:5 --method exact",
+      "x ~ N(0,1), K = 20: P(vanish) = " + ", ".join(f"{g(v)} (n = {g(n)})" for n, v in sorted(k20.items()))
+      + ": at a fixed input scale, yes")
+
+# Half inside.
+h = rows("half-inside/table.csv")
+s = [float(r["s"]) for r in h]
+inside = [1 - float(r["fraction_below_inverse_max"]) for r in h]
+mean_ln = [float(r["mean_ln_derivative"]) for r in h]
+pv = [float(r["p_vanish"]) for r in h]
+pe = [float(r["p_explode"]) for r in h]
+small_e = [float(r["fraction_above_one"]) for r in h]
+s_half = crossing(s, inside, 0.5)
+s_zero = crossing(s, mean_ln, 0.0)
+s_pv = crossing(s, pv, 0.5)
+s_e_half = crossing(s, small_e, 0.5)
+s_pe = crossing(s, pe, 0.5)
+claim("answer 1", "to prevent vanishing, about half or more of the x's must lie inside [−0.658, 0.658]",
+      "vanish table --n 2 --dist 'normal(0,{s})' --s 0.3:1.5:0.05 --depth 50 --method exact",
+      f"tanh(2x), x ~ N(0, s²), K = 50: where half the x's are inside (s = {g(s_half, 3)}), "
+      f"P(vanish) = {g(at(s, pv, s_half), 3)}. P(vanish) falls to 1/2 only at s = {g(s_pv, 3)}, "
+      f"with {g(at(s, inside, s_pv), 2)} of the x's inside; the median of g stops shrinking "
+      f"(E[ln f'] = 0) at s = {g(s_zero, 3)}, with {g(at(s, inside, s_zero), 2)} inside. "
+      f"Half inside is necessary, far from enough")
+claim("answer 1", "to avoid exploding, about half or more of the x's must lie outside [−0.441, 0.441]",
+      "(the same table)",
+      f"where half the x's are inside ±e (s = {g(s_e_half, 3)}), P(explode) = {g(at(s, pe, s_e_half), 3)}; "
+      f"P(explode) reaches 1/2 at s = {g(s_pe, 3)}, with {g(at(s, small_e, s_pe), 2)} of the x's inside ±e")
+
+# Networks: the rescaling claim at initialisation.
+na, nb = js("network-tanh-2x/summary.json"), js("network-tanh-x/summary.json")
+diff = na["log10_g"]["mean"] - nb["log10_g"]["mean"]
+claim("answer 5 (zephyr)", "tanh(n·x) only rescales the weights and biases",
+      "vanish sim --source network --n 2 --sigma-w 0.6 --sigma-b 0.05 (and --n 1 --sigma-w 1.2 --sigma-b 0.1)",
+      f"the same networks draw for draw: mean log10 g (the seed's path product) differs by "
+      f"{diff:.4f} = 50·log10 2 = {50 * math.log10(2):.4f}; P(vanish) {g(na['probabilities']['vanish']['p'])} "
+      f"against {g(nb['probabilities']['vanish']['p'])}. The network is the same; the seed's g is not a "
+      f"property of it")
+
+# Training.
+resc = (R / "rescaling.txt").read_text().splitlines()
+claim("comment (Tuyen)", "…except that the learning rate must be rescaled too",
+      "scripts/rescaling.sh",
+      "largest relative difference of the loss trajectories, tanh(2x) against tanh(x) with "
+      "2× the hidden weights: " +
+      "; ".join(l.strip().split("  ")[0] + ": " + l.split("largest relative loss difference ")[1].split(",")[0]
+                for l in resc[1:]))
+m = js("train/markov.json")
+e = m["escape"]
+fv = m["first_vanish"]
+claim("answer 1", "training is a one-way street: once in [g∼0] it never comes back",
+      "vanish train --runs 48 --depth 30 --width 16 --sigma-w 0.65 --steps 400 --lr 0.05 --fit",
+      f"{e['escapes']} escapes in {e['trials']} steps from [g∼0]: p = {g(e['p'], 3)} (95% upper "
+      f"{g(e['upper_95'], 3)}); first order rejected against second (p = {g(m['order_test']['p_value'], 2)}); "
+      f"{fv['started_vanished_runs']} of {m['runs']} runs start vanished")
+mp = rows("train-map/map.csv")
+cells = ", ".join(f"σ_w {r['sigma_w']}, n {r['n']}: {g(float(r['fraction_vanished']), 3)}" for r in mp)
+claim("answer 1", "a map of which initial weights lead to vanishing", "vanish train --sigma-w 0.5:1.5:0.25 --n 1,2 …",
+      "fraction of runs vanished by T = 200: " + cells)
+
+print("| who | claim | command | what the runs say |")
+print("| --- | --- | --- | --- |")
+print("\n".join(out))
