@@ -118,9 +118,17 @@ fn section(i: usize, dir: &Path) -> anyhow::Result<Section> {
         .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into());
     let title = format!("{command}: {name}");
     let mut html = format!("<section id=\"run-{i}\">\n<h2>{}</h2>\n", escape(&title));
-    if let Some(m) = &manifest {
-        html.push_str("<h3>Configuration</h3>\n");
-        html.push_str(&definition_list(m));
+    // Figures first (people would rather look than read), then tables, then settings.
+    let figures = plot::figures_for(dir)
+        .with_context(|| format!("drawing the figures of {}", dir.display()))?;
+    for (k, f) in figures.iter().enumerate() {
+        html.push_str(&figure_html(f, &format!("fig-{i}-{k}")));
+    }
+    for md in ["table.md", "map.md"] {
+        if let Ok(text) = std::fs::read_to_string(dir.join(md)) {
+            html.push_str(&format!("<h3>{md}</h3>\n"));
+            html.push_str(&markdown_tables(&text));
+        }
     }
     for (file, key) in [("summary.json", "summary"), ("markov.json", "")] {
         if let Some(v) = read_json(&dir.join(file)) {
@@ -129,12 +137,6 @@ fn section(i: usize, dir: &Path) -> anyhow::Result<Section> {
                 html.push_str(&format!("<h3>{}</h3>\n", escape(file)));
                 html.push_str(&definition_list(v));
             }
-        }
-    }
-    for md in ["table.md", "map.md"] {
-        if let Ok(text) = std::fs::read_to_string(dir.join(md)) {
-            html.push_str(&format!("<h3>{md}</h3>\n"));
-            html.push_str(&markdown_tables(&text));
         }
     }
     let mut csvs: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -156,13 +158,9 @@ fn section(i: usize, dir: &Path) -> anyhow::Result<Section> {
         html.push_str(&format!("<h3>{}</h3>\n", escape(&file)));
         html.push_str(&csv_table(&t, &file));
     }
-    let figures = plot::figures_for(dir)
-        .with_context(|| format!("drawing the figures of {}", dir.display()))?;
-    if !figures.is_empty() {
-        html.push_str("<h3>Figures</h3>\n");
-    }
-    for (k, f) in figures.iter().enumerate() {
-        html.push_str(&figure_html(f, &format!("fig-{i}-{k}")));
+    if let Some(m) = &manifest {
+        html.push_str("<h3>Configuration</h3>\n");
+        html.push_str(&definition_list(m));
     }
     html.push_str("</section>\n");
     Ok(Section { title, html })
@@ -262,6 +260,7 @@ fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
 
 fn scalar(v: &Value) -> String {
     match v {
+        Value::Number(n) => readable(&n.to_string()),
         Value::String(s) => s.clone(),
         Value::Array(a) => format!("[{}]", a.iter().map(scalar).collect::<Vec<_>>().join(", ")),
         Value::Null => "–".into(),

@@ -29,7 +29,8 @@ use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::activation::Activation;
-use crate::linalg::{axpy, dot};
+use crate::fast::Isa;
+use crate::linalg::{Layer, dot};
 use crate::rng::{BlockRng, block_rng};
 
 /// The stream cell of the shared dataset.
@@ -400,21 +401,27 @@ impl Mlp {
         }
     }
 
-    /// The forward pass of a batch (`rows` × d, row-major).
+    /// The shape of weight layer `l` applied to a batch of `rows`.
+    fn layer(&self, l: usize, rows: usize) -> Layer {
+        Layer {
+            rows,
+            inputs: self.sizes[l],
+            outputs: self.sizes[l + 1],
+        }
+    }
+
+    /// The forward pass of a batch (`rows` × d, row-major): each layer through
+    /// [`crate::linalg::affine`] (register-tiled, on AVX2 where the CPU has it), whose
+    /// every output has the bits of [`dot`] plus the bias.
     pub fn forward(&self, act: &Activation, x: &[f64], rows: usize) -> Forward {
         let layers = self.w.len();
+        let isa = Isa::detect();
         let mut h = vec![x.to_vec()];
         let mut z = Vec::with_capacity(layers);
         for l in 0..layers {
-            let (n, m) = (self.sizes[l], self.sizes[l + 1]);
-            let input = &h[l];
-            let mut zl = vec![0.0; rows * m];
-            for r in 0..rows {
-                let hr = &input[r * n..(r + 1) * n];
-                for i in 0..m {
-                    zl[r * m + i] = dot(hr, &self.w[l][i * n..(i + 1) * n]) + self.b[l][i];
-                }
-            }
+            let shape = self.layer(l, rows);
+            let mut zl = vec![0.0; rows * shape.outputs];
+            isa.affine(shape, &h[l], &self.w[l], &self.b[l], &mut zl);
             if l + 1 < layers {
                 h.push(zl.iter().map(|&v| act.value(v)).collect());
             }
@@ -424,35 +431,25 @@ impl Mlp {
         Forward { z, h, output }
     }
 
-    /// The gradients, given ∂L/∂output (`rows` × outputs).
+    /// The gradients, given ∂L/∂output (`rows` × outputs): per layer
+    /// [`crate::linalg::affine_param_grads`] and [`crate::linalg::affine_input_grad`]
+    /// (register-tiled), which sum every element in the order of the plain per-row
+    /// [`crate::linalg::axpy`] loops, so with their bits.
     pub fn backward(&self, act: &Activation, f: &Forward, d_out: &[f64], rows: usize) -> Gradients {
         let layers = self.w.len();
+        let isa = Isa::detect();
         let mut gw: Vec<Vec<f64>> = self.w.iter().map(|w| vec![0.0; w.len()]).collect();
         let mut gb: Vec<Vec<f64>> = self.b.iter().map(|b| vec![0.0; b.len()]).collect();
         let mut hidden_norms = vec![0.0; layers - 1];
         let mut g = d_out.to_vec(); // ∂L/∂z of layer l
         for l in (0..layers).rev() {
-            let (n, m) = (self.sizes[l], self.sizes[l + 1]);
-            let input = &f.h[l];
-            let mut dh = vec![0.0; rows * n];
-            for r in 0..rows {
-                let hr = &input[r * n..(r + 1) * n];
-                for i in 0..m {
-                    let gri = g[r * m + i];
-                    gb[l][i] += gri;
-                    axpy(&mut gw[l][i * n..(i + 1) * n], gri, hr);
-                    if l > 0 {
-                        axpy(
-                            &mut dh[r * n..(r + 1) * n],
-                            gri,
-                            &self.w[l][i * n..(i + 1) * n],
-                        );
-                    }
-                }
-            }
+            let shape = self.layer(l, rows);
+            isa.affine_param_grads(shape, &g, &f.h[l], &mut gw[l], &mut gb[l]);
             if l == 0 {
                 break;
             }
+            let mut dh = vec![0.0; rows * shape.inputs];
+            isa.affine_input_grad(shape, &g, &self.w[l], &mut dh);
             hidden_norms[l - 1] = dot(&dh, &dh).sqrt();
             // ∂L/∂z_{l−1} = ∂L/∂h_{l−1} ⊙ φ'(z_{l−1}), from φ's value where that is cheaper.
             g = dh
