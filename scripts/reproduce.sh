@@ -19,7 +19,7 @@
 #   rescaling    the rescaling claim in training (scripts/rescaling.sh)
 #   report       OUT/report/index.html of all of the above
 # and OUT/claims.md: each claim, the command that tests it, and what the run says.
-# About 2–3 minutes on 2 cores after the release build.
+# About a minute and a half on 2 cores after the release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT="${1:-results}"

@@ -64,7 +64,7 @@ pub fn render(dirs: &[PathBuf]) -> anyhow::Result<String> {
 pub fn figures(dirs: &[PathBuf]) -> anyhow::Result<Vec<Figure>> {
     let mut out = Vec::new();
     for (i, dir) in dirs.iter().enumerate() {
-        for mut f in plot::figures_for(dir)? {
+        for mut f in plot::figures_for(dir).figures {
             if dirs.len() > 1 {
                 f.name = format!("{}-{}", i + 1, f.name);
             }
@@ -90,6 +90,7 @@ code, pre { font-family: ui-monospace, 'SFMono-Regular', Menlo, Consolas, monosp
 pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f6f6f6; padding: 8px; }
 figure { margin: 16px 0 24px; }
 figure svg { display: block; width: 100%; height: auto; max-width: 760px; }
+.note { color: #8a4b00; }
 figcaption { font-size: 0.92rem; color: #444; margin-top: 4px; max-width: 760px; }
 .scroll { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; font-size: 0.9rem; margin: 8px 0; }
@@ -119,10 +120,12 @@ fn section(i: usize, dir: &Path) -> anyhow::Result<Section> {
     let title = format!("{command}: {name}");
     let mut html = format!("<section id=\"run-{i}\">\n<h2>{}</h2>\n", escape(&title));
     // Figures first (people would rather look than read), then tables, then settings.
-    let figures = plot::figures_for(dir)
-        .with_context(|| format!("drawing the figures of {}", dir.display()))?;
-    for (k, f) in figures.iter().enumerate() {
+    let drawn = plot::figures_for(dir);
+    for (k, f) in drawn.figures.iter().enumerate() {
         html.push_str(&figure_html(f, &format!("fig-{i}-{k}")));
+    }
+    for note in &drawn.skipped {
+        html.push_str(&format!("<p class=\"note\">{}</p>\n", escape(note)));
     }
     for md in ["table.md", "map.md"] {
         if let Ok(text) = std::fs::read_to_string(dir.join(md)) {

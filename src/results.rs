@@ -150,7 +150,14 @@ pub struct SimResults {
     /// With `exact`: the exact probability of each histogram bucket (same order as
     /// [`Summary::buckets`]) and the mass the lattice could not place.
     pub exact_buckets: Option<(Vec<f64>, f64)>,
+    /// With `exact`: the exact probability of [`EXACT_GRID_BINS`] equal bins of log10 g
+    /// over the simulated range widened to the theory's mean ± 8 sd (every bin, also where
+    /// no sample fell: the exact density of the figures).
+    pub exact_grid: Option<Vec<(f64, f64, f64)>>,
 }
+
+/// Bins of [`SimResults::exact_grid`].
+pub const EXACT_GRID_BINS: usize = 480;
 
 impl SimResults {
     /// Estimates from a finished summary.
@@ -164,6 +171,7 @@ impl SimResults {
             methods: Vec::new(),
             quantiles: summary.quantiles(&QUANTILES),
             exact_buckets: None,
+            exact_grid: None,
             experiment,
             summary,
         }
@@ -186,6 +194,32 @@ impl SimResults {
                 self.experiment.depth,
                 &bins,
             ));
+            let (mut lo, mut hi) = (
+                bins.first().map_or(f64::INFINITY, |b| b.0),
+                bins.last().map_or(f64::NEG_INFINITY, |b| b.1),
+            );
+            if let Some(t) = &self.theory {
+                let k = f64::from(self.experiment.depth);
+                let mean = k * t.mean_ln_derivative / LN_10;
+                let sd = (k * t.var_ln_derivative).sqrt() / LN_10;
+                if mean.is_finite() && sd.is_finite() {
+                    lo = lo.min(mean - 8.0 * sd);
+                    hi = hi.max(mean + 8.0 * sd);
+                }
+            }
+            if lo.is_finite() && hi > lo {
+                let w = (hi - lo) / EXACT_GRID_BINS as f64;
+                let grid: Vec<(f64, f64)> = (0..EXACT_GRID_BINS)
+                    .map(|i| (lo + i as f64 * w, lo + (i + 1) as f64 * w))
+                    .collect();
+                let (masses, _) = crate::law::exact_bin_masses(&law, self.experiment.depth, &grid);
+                self.exact_grid = Some(
+                    grid.iter()
+                        .zip(masses)
+                        .map(|(&(a, b), m)| (a, b, m))
+                        .collect(),
+                );
+            }
         }
         self
     }

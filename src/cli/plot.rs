@@ -30,30 +30,54 @@ pub struct PlotArgs {
 
 pub(super) fn run(args: PlotArgs) -> anyhow::Result<()> {
     check_run_folder("DIR", &args.dir)?;
-    let figures = crate::plot::figures_for(&args.dir)?;
-    if figures.is_empty() {
+    let drawn = crate::plot::figures_for(&args.dir);
+    if drawn.figures.is_empty() {
+        let why = if drawn.skipped.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", drawn.skipped.join("; "))
+        };
         return Err(ConfigError::new(
             "DIR",
             format!(
-                "'{}' holds no data that vanish can draw",
+                "'{}' holds no data that vanish can draw{why}",
                 args.dir.display()
             ),
         )
         .into());
     }
+    for note in &drawn.skipped {
+        eprintln!("note: {note}");
+    }
     let out = match &args.out {
         Some(o) => prepare_out_dir(o)?,
         None => args.dir.clone(),
     };
-    let written = crate::plot::write_all(&out, &figures)?;
+    let written = crate::plot::write_all(&out, &drawn.figures)?;
     let list: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
     super::print_stdout(&format!("{}\n", list.join("\n")))
 }
 
-/// Draws the figures of a run's `--out` folder after it was written (`--plot`).
+/// Draws the figures of a run's `--out` folder after it was written (`--plot`). The run's
+/// files are complete before this starts; a figure that cannot be drawn is a note on
+/// stderr, not a failure.
 pub(super) fn plot_into(dir: &std::path::Path) -> anyhow::Result<()> {
-    let figures = crate::plot::figures_for(dir)?;
-    crate::plot::write_all(dir, &figures)?;
+    let drawn = crate::plot::figures_for(dir);
+    for note in &drawn.skipped {
+        eprintln!("note: {note}");
+    }
+    if drawn.figures.is_empty() && drawn.skipped.is_empty() {
+        eprintln!(
+            "note: --plot: nothing to draw in '{}' (a shard or a k-state fit has no figure)",
+            dir.display()
+        );
+    }
+    crate::plot::write_all(dir, &drawn.figures).with_context(|| {
+        format!(
+            "--plot: the run's files in '{}' are complete; writing its figures failed",
+            dir.display()
+        )
+    })?;
     Ok(())
 }
 
@@ -107,7 +131,12 @@ pub(super) fn report(args: ReportArgs) -> anyhow::Result<()> {
     for d in &args.dirs {
         check_run_folder("DIRS", d)?;
     }
-    if args.dirs.iter().any(|d| d == &args.out) {
+    let same = |a: &std::path::Path, b: &std::path::Path| match (a.canonicalize(), b.canonicalize())
+    {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    };
+    if args.dirs.iter().any(|d| same(d, &args.out)) {
         return Err(ConfigError::new("--out", "give a folder other than the runs'").into());
     }
     // Everything is drawn before the folder is touched: a failure leaves nothing behind.

@@ -176,16 +176,23 @@ pub(super) fn run(args: SimArgs) -> anyhow::Result<()> {
             "kernel_note": kernel.note(),
             "threads": s.threads,
             "elapsed_s": elapsed,
-            "files": ["summary.json", "summary.csv", "histogram.csv"],
+            "files": if results.exact_grid.is_some() {
+                json!(["summary.json", "summary.csv", "histogram.csv", "exact_density.csv"])
+            } else {
+                json!(["summary.json", "summary.csv", "histogram.csv"])
+            },
         });
         let (header, row) = results.csv_row();
-        let files = [
+        let mut files = vec![
             ("summary.json", pretty(&summary_json)),
             ("summary.csv", csv_text(&header, &[row])),
             ("histogram.csv", histogram_csv(&results)),
-            // The manifest last: its presence says the run finished.
-            ("manifest.json", pretty(&manifest)),
         ];
+        if let Some(grid) = &results.exact_grid {
+            files.push(("exact_density.csv", exact_density_csv(grid)));
+        }
+        // The manifest last: its presence says the run finished.
+        files.push(("manifest.json", pretty(&manifest)));
         for (name, text) in files {
             let path = dir.join(name);
             write_atomic(&path, text.as_bytes())
@@ -236,6 +243,22 @@ fn histogram_csv(r: &SimResults) -> String {
             }
             row
         })
+        .collect();
+    csv_text(&header, &rows)
+}
+
+/// exact_density.csv: the exact law of log10 g on equal bins (with `--method exact`).
+fn exact_density_csv(grid: &[(f64, f64, f64)]) -> String {
+    let header = [
+        "log10_g_lo",
+        "log10_g_hi",
+        "exact_fraction",
+        "exact_density",
+    ]
+    .map(String::from);
+    let rows: Vec<Vec<String>> = grid
+        .iter()
+        .map(|&(lo, hi, m)| vec![fmt(lo), fmt(hi), fmt(m), fmt(m / (hi - lo))])
         .collect();
     csv_text(&header, &rows)
 }

@@ -130,9 +130,9 @@ fn json(dir: &Path, name: &str) -> anyhow::Result<Value> {
     serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))
 }
 
-/// The histogram of log10 g of a `sim` run (histogram.csv, regrouped into about 120 bars),
-/// the exact density over it when the run computed it, and the vanish and explode
-/// thresholds.
+/// The histogram of log10 g of a `sim` run (histogram.csv, regrouped into 120 bars), the
+/// exact density over it when the run computed it (exact_density.csv, `--method exact`),
+/// and the vanish and explode thresholds.
 pub fn histogram(dir: &Path) -> anyhow::Result<Figure> {
     let t = CsvTable::read(&dir.join("histogram.csv"))?;
     let summary = json(dir, "summary.json")?;
@@ -141,39 +141,78 @@ pub fn histogram(dir: &Path) -> anyhow::Result<Figure> {
         t.numbers("log10_g_hi")?,
         t.numbers("fraction")?,
     );
-    let exact = t.numbers("exact_fraction").ok();
     if lo.is_empty() {
-        bail!("{}: an empty histogram", dir.display());
+        bail!("no finite g > 0 to draw (every sample was 0 or out of range)");
     }
+    let exact = match CsvTable::read(&dir.join("exact_density.csv")) {
+        Ok(e) => Some((
+            e.numbers("log10_g_lo")?,
+            e.numbers("log10_g_hi")?,
+            e.numbers("exact_fraction")?,
+        )),
+        Err(_) => None,
+    };
     let config = &summary["config"];
     let vanish = config["vanish_below"].as_f64().unwrap_or(1e-6).log10();
     let explode = config["explode_above"].as_f64().unwrap_or(1e6).log10();
-    let (x_lo, x_hi) = (lo[0], hi[hi.len() - 1]);
+    // The bars span the samples and, where it has visible mass, the exact law.
+    let (mut x_lo, mut x_hi) = (lo[0], hi[hi.len() - 1]);
+    if let Some((el, eh, em)) = &exact {
+        let top = em.iter().copied().fold(0.0, f64::max);
+        for i in 0..el.len() {
+            if em[i] > top * 1e-4 {
+                x_lo = x_lo.min(el[i]);
+                x_hi = x_hi.max(eh[i]);
+            }
+        }
+    }
     let bars = 120usize;
-    let width = (x_hi - x_lo) / bars as f64;
-    let mc = regroup(&lo, &hi, &frac, bars);
-    let ex = exact
-        .as_ref()
-        .map_or_else(Vec::new, |e| regroup(&lo, &hi, e, bars));
+    let width = ((x_hi - x_lo) / bars as f64).max(1e-9);
+    let mc = regroup(&lo, &hi, &frac, x_lo, width, bars);
     let density: Vec<f64> = mc.iter().map(|f| f / width).collect();
-    let exact_density: Option<Vec<f64>> = exact.map(|_| ex.iter().map(|f| f / width).collect());
+    let exact_density: Option<Vec<f64>> = exact.as_ref().map(|(el, eh, em)| {
+        regroup(el, eh, em, x_lo, width, bars)
+            .iter()
+            .map(|f| f / width)
+            .collect()
+    });
     let top = density
         .iter()
         .chain(exact_density.iter().flatten())
         .fold(0.0, |m: f64, &v| m.max(v))
         * 1.12;
     let (view_lo, view_hi) = padded(x_lo.min(vanish), x_hi.max(explode));
+    let uncounted = ["zero_g", "unbinned_below", "unbinned_above", "nan"]
+        .iter()
+        .map(|k| summary["non_finite"][k].as_u64().unwrap_or(0))
+        .sum::<u64>();
     let p = |k: &str| {
         summary["probabilities"][k]["p"]
             .as_f64()
             .unwrap_or(f64::NAN)
     };
-    let what = format!(
-        "{}, K = {}, x ~ {}",
-        config["activation_label"].as_str().unwrap_or("f"),
-        config["depth"],
-        config["dist"].as_str().unwrap_or("?")
-    );
+    let what = match config["source"].as_str() {
+        Some("network") => {
+            let net = &config["network"];
+            format!(
+                "{}, random network K = {}, {} of {}",
+                config["activation_label"].as_str().unwrap_or("f"),
+                config["depth"],
+                net["quantity"].as_str().unwrap_or("gain"),
+                ["width", "sigma_w", "sigma_b"]
+                    .iter()
+                    .map(|k| format!("{k} {}", net[*k]))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+        _ => format!(
+            "{}, K = {}, x ~ {}",
+            config["activation_label"].as_str().unwrap_or("f"),
+            config["depth"],
+            config["dist"].as_str().unwrap_or("?")
+        ),
+    };
     let svg =
         draw(|root| {
             let mut chart = ChartBuilder::on(root)
@@ -200,7 +239,15 @@ pub fn histogram(dir: &Path) -> anyhow::Result<Figure> {
                         Rectangle::new([(x0, 0.0), (x0 + width, d)], bar)
                     },
                 ))?
-                .label(format!("Monte Carlo ({} samples)", summary["samples"]))
+                .label(if uncounted > 0 {
+                    format!(
+                        "Monte Carlo ({} samples; {uncounted} with g = 0 or beyond the histogram \
+                     not shown)",
+                        summary["samples"]
+                    )
+                } else {
+                    format!("Monte Carlo ({} samples)", summary["samples"])
+                })
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], bar));
             if let Some(e) = &exact_density {
                 let pts = e
@@ -233,22 +280,38 @@ pub fn histogram(dir: &Path) -> anyhow::Result<Figure> {
         name: "histogram".into(),
         title: format!("The distribution of log10 g ({what})"),
         caption: "Bars: the Monte Carlo density of log10 g (the run's histogram, regrouped). \
-                  Black line: the exact density, where the run computed it (--method exact). \
+                  Black line: the exact density of log10 g, where the run computed it \
+                  (--method exact: exact_density.csv, every bin, also where no sample fell). \
                   Dashed: the vanish and explode thresholds, with the estimated probabilities."
             .into(),
         svg,
     })
 }
 
-/// The masses of fine bins [lo_i, hi_i) summed into `bars` equal bars from lo_0 to the
-/// last hi (each fine bin goes where its centre falls).
-fn regroup(lo: &[f64], hi: &[f64], mass: &[f64], bars: usize) -> Vec<f64> {
-    let (x_lo, x_hi) = (lo[0], hi[hi.len() - 1]);
-    let width = (x_hi - x_lo) / bars as f64;
+/// The masses of fine bins [lo_i, hi_i) spread over `bars` equal bars of `width` from
+/// `x_lo`, each in proportion to its overlap with a bar (mass outside the bars goes to the
+/// end bars), so that a bar's density does not depend on how the fine bins line up.
+fn regroup(lo: &[f64], hi: &[f64], mass: &[f64], x_lo: f64, width: f64, bars: usize) -> Vec<f64> {
     let mut out = vec![0.0; bars];
+    let bar = |x: f64| ((x - x_lo) / width).floor().clamp(0.0, (bars - 1) as f64) as usize;
     for i in 0..lo.len() {
-        let b = (((lo[i] + hi[i]) / 2.0 - x_lo) / width).floor().max(0.0) as usize;
-        out[b.min(bars - 1)] += mass[i];
+        if !mass[i].is_finite() {
+            continue;
+        }
+        let (a, b) = (lo[i], hi[i]);
+        let (first, last) = (bar(a), bar(b));
+        if b.partial_cmp(&a) != Some(std::cmp::Ordering::Greater) || first == last {
+            out[bar((a + b) / 2.0)] += mass[i];
+            continue;
+        }
+        for (k, o) in out.iter_mut().enumerate().take(last + 1).skip(first) {
+            let (s, e) = (x_lo + k as f64 * width, x_lo + (k + 1) as f64 * width);
+            // The end bars also take what lies beyond them.
+            let s = if k == 0 { f64::NEG_INFINITY } else { s };
+            let e = if k == bars - 1 { f64::INFINITY } else { e };
+            let overlap = (b.min(e) - a.max(s)).max(0.0);
+            *o += mass[i] * overlap / (b - a);
+        }
     }
     out
 }
@@ -340,7 +403,7 @@ pub fn probability_vs(
             let decades_shown = (y_hi - y_lo).round() as usize + 1;
             let fmt_y = move |v: &f64| {
                 if !log {
-                    format!("{v}")
+                    super::tick(v)
                 } else if (v - v.round()).abs() < 1e-9 {
                     super::log_tick(&10f64.powf(v.round()))
                 } else {
@@ -362,22 +425,31 @@ pub fn probability_vs(
                 .label_style((FONT, 13))
                 .draw()?;
             for (gi, &gv) in groups.iter().enumerate() {
-                let rows: Vec<usize> = (0..xs.len())
-                    .filter(|&i| group[i].total_cmp(&gv).is_eq())
+                // The group's cells in order of x (a table may list them in any order).
+                let mut rows: Vec<usize> = (0..xs.len())
+                    .filter(|&i| group[i].total_cmp(&gv).is_eq() && xs[i].is_finite())
                     .collect();
+                rows.sort_by(|&i, &j| xs[i].total_cmp(&xs[j]));
                 let c = colour(gi);
-                let mut band: Vec<(f64, f64)> = rows.iter().map(|&i| (xs[i], y(hi[i]))).collect();
-                band.extend(rows.iter().rev().map(|&i| (xs[i], y(lo[i]))));
-                chart.draw_series([Polygon::new(band, c.mix(0.1).filled())])?;
-                // On a log axis the line breaks where no event was seen (p = 0).
-                let pieces: Vec<Vec<(f64, f64)>> = rows
-                    .split(|&i| log && p[i] <= 0.0)
-                    .filter(|piece| !piece.is_empty())
-                    .map(|piece| piece.iter().map(|&i| (xs[i], y(p[i]))).collect())
+                let banded: Vec<usize> = rows
+                    .iter()
+                    .copied()
+                    .filter(|&i| lo[i].is_finite() && hi[i].is_finite())
                     .collect();
+                let mut band: Vec<(f64, f64)> = banded.iter().map(|&i| (xs[i], y(hi[i]))).collect();
+                band.extend(banded.iter().rev().map(|&i| (xs[i], y(lo[i]))));
+                chart.draw_series([Polygon::new(band, c.mix(0.1).filled())])?;
+                // Gaps where a value is not a number, and on a log axis where it is 0.
+                let gap = |v: f64| !v.is_finite() || (log && v <= 0.0);
+                let pieces = |v: &[f64]| -> Vec<Vec<(f64, f64)>> {
+                    rows.split(|&i| gap(v[i]))
+                        .filter(|piece| !piece.is_empty())
+                        .map(|piece| piece.iter().map(|&i| (xs[i], y(v[i]))).collect())
+                        .collect()
+                };
                 chart
                     .draw_series(
-                        pieces
+                        pieces(p)
                             .into_iter()
                             .map(|pts| PathElement::new(pts, c.stroke_width(2))),
                     )?
@@ -391,16 +463,22 @@ pub fn probability_vs(
                     });
                 chart.draw_series(
                     rows.iter()
-                        .filter(|&&i| p[i] > 0.0 || !log)
+                        .filter(|&&i| !gap(p[i]))
                         .map(|&i| Circle::new((xs[i], y(p[i])), 3, c.filled())),
                 )?;
                 if let Some(e) = exact {
-                    chart.draw_series(DashedLineSeries::new(
-                        rows.iter().map(|&i| (xs[i], y(e[i]))),
-                        5,
-                        4,
-                        BLACK.mix(0.8).stroke_width(1),
-                    ))?;
+                    let style = c.mix(0.9).stroke_width(1);
+                    for piece in pieces(e) {
+                        let series =
+                            chart.draw_series(DashedLineSeries::new(piece, 5, 4, style))?;
+                        if gi == 0 {
+                            series
+                                .label("exact (dashed, same colour)")
+                                .legend(move |(x, yy)| {
+                                    PathElement::new([(x, yy), (x + 20, yy)], style)
+                                });
+                        }
+                    }
                 }
             }
             legend(&mut chart)?;
@@ -419,7 +497,7 @@ pub fn probability_vs(
              intervals{}. A log axis is used where the probabilities span decades; there the \
              line breaks where no event was seen, and the band reaches down to the floor.",
             if has_exact {
-                "; dashed black: the exact probabilities"
+                "; dashed, in the same colour: the exact probabilities"
             } else {
                 ""
             }
@@ -613,6 +691,9 @@ pub fn phase_diagram(dir: &Path) -> anyhow::Result<Figure> {
         t.numbers("sigma_b")?,
         t.numbers("chi1")?,
     );
+    if sw.is_empty() {
+        bail!("phase.csv holds no points");
+    }
     let act = t
         .text("activation")?
         .first()
@@ -706,12 +787,14 @@ pub fn phase_diagram(dir: &Path) -> anyhow::Result<Figure> {
         }
         if let Some(c) = &critical {
             let (cb, cw) = (c.numbers("sigma_b")?, c.numbers("critical_sigma_w")?);
-            let line: Vec<(f64, f64)> = cw
+            // Sorted by σ_b, and only where it lies inside the plotted σ_w.
+            let mut line: Vec<(f64, f64)> = cw
                 .iter()
                 .zip(&cb)
-                .filter(|(w, _)| w.is_finite())
+                .filter(|(w, _)| w.is_finite() && **w >= we[0] && **w <= we[we.len() - 1])
                 .map(|(&w, &b)| (w, b))
                 .collect();
+            line.sort_by(|a, b| a.1.total_cmp(&b.1));
             chart
                 .draw_series(LineSeries::new(line, BLACK.stroke_width(3)))?
                 .label("critical line χ1 = 1")
@@ -776,7 +859,7 @@ mod tests {
         let lo: Vec<f64> = (0..100).map(|i| i as f64 * 0.1).collect();
         let hi: Vec<f64> = lo.iter().map(|x| x + 0.1).collect();
         let mass: Vec<f64> = (0..100).map(|i| i as f64 / 4950.0).collect();
-        let bars = regroup(&lo, &hi, &mass, 10);
+        let bars = regroup(&lo, &hi, &mass, 0.0, 1.0, 10);
         assert!((bars.iter().sum::<f64>() - 1.0).abs() < 1e-12);
         // Bar k holds fine bins 10k…10k+9: (100k + 45)/4950.
         for (k, b) in bars.iter().enumerate() {
@@ -784,6 +867,18 @@ mod tests {
                 (b - (100.0 * k as f64 + 45.0) / 4950.0).abs() < 1e-12,
                 "bar {k}: {b}"
             );
+        }
+    }
+
+    #[test]
+    fn bins_that_straddle_bars_are_split_by_overlap() {
+        // Bins of width 0.4 on [0, 4) with mass 0.1 each, onto bars of width 1: every bar
+        // holds 2.5 bins' worth, 0.25, whatever the alignment.
+        let lo: Vec<f64> = (0..10).map(|i| i as f64 * 0.4).collect();
+        let hi: Vec<f64> = lo.iter().map(|x| x + 0.4).collect();
+        let bars = regroup(&lo, &hi, &[0.1; 10], 0.0, 1.0, 4);
+        for b in bars {
+            assert!((b - 0.25).abs() < 1e-12, "{b}");
         }
     }
 

@@ -93,56 +93,91 @@ pub(crate) fn draw_sized(
     Ok(svg)
 }
 
-/// Every figure that the output folder `dir` holds the data for (by its manifest's
-/// command, or by the files it finds).
-pub fn figures_for(dir: &Path) -> anyhow::Result<Vec<Figure>> {
-    let has = |name: &str| dir.join(name).is_file();
-    let mut out = Vec::new();
-    if has("histogram.csv") {
-        out.push(histogram(dir)?);
-    }
-    if has("table.csv") {
-        let axes = table_axes(dir)?;
-        match axes.as_slice() {
-            [x] => out.push(probability_vs(dir, x, None)?),
-            [a, b] => {
-                // Against depth when it varies, else against the faster axis.
-                let (x, g) = if a == "depth" { (a, b) } else { (b, a) };
-                out.push(probability_vs(dir, x, Some(g))?);
-                out.push(heatmap(dir, b, a, "p_vanish")?);
-            }
-            _ => {}
+/// The figures of an output folder, and a note for each that could not be drawn.
+#[derive(Debug, Default)]
+pub struct Drawn {
+    /// The figures drawn.
+    pub figures: Vec<Figure>,
+    /// Why a figure the folder's files call for is missing (its data has nothing to show:
+    /// no g > 0, no run that started in [g≫0], a map over three parameters…).
+    pub skipped: Vec<String>,
+}
+
+impl Drawn {
+    fn add(&mut self, what: &str, figure: anyhow::Result<Figure>) {
+        match figure {
+            Ok(f) => self.figures.push(f),
+            Err(e) => self.skipped.push(format!("no {what} figure: {e:#}")),
         }
     }
-    if has("phase.csv") {
-        out.push(phase_diagram(dir)?);
+}
+
+/// Every figure that the output folder `dir` holds the data for: those of the command
+/// its manifest names (every kind whose files are there when it has none). A figure that
+/// cannot be drawn is noted in [`Drawn::skipped`]; the others are still drawn.
+pub fn figures_for(dir: &Path) -> Drawn {
+    let command = std::fs::read_to_string(dir.join("manifest.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|m| m["command"].as_str().map(String::from));
+    let made_by = |commands: &[&str]| command.as_deref().is_none_or(|c| commands.contains(&c));
+    let has = |name: &str| dir.join(name).is_file();
+    let mut out = Drawn::default();
+    if has("histogram.csv") && made_by(&["sim"]) {
+        out.add("histogram", histogram(dir));
     }
-    if has("thresholds.csv") {
-        let t = CsvTable::read(&dir.join("thresholds.csv"))?;
-        let n = t.numbers("n")?;
-        let a = t
-            .numbers("a")
-            .ok()
-            .and_then(|a| a.first().copied())
-            .unwrap_or(1.0);
-        let (lo, hi) = n
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
-                (l.min(v), h.max(v))
-            });
-        let (lo, hi) = if hi > lo { (lo, hi) } else { (1.0, 4.0) };
-        out.push(thresholds(a, lo.max(1.0 / a), hi)?);
+    if has("table.csv") && made_by(&["table", "merge"]) {
+        match table_axes(dir) {
+            Ok(axes) => match axes.as_slice() {
+                [x] => out.add("probability", probability_vs(dir, x, None)),
+                [a, b] => {
+                    // Against depth when it varies, else against the faster axis.
+                    let (x, g) = if a == "depth" { (a, b) } else { (b, a) };
+                    out.add("probability", probability_vs(dir, x, Some(g)));
+                    out.add("heatmap", heatmap(dir, b, a, "p_vanish"));
+                }
+                _ => out.skipped.push(format!(
+                    "no table figure: the table varies {} parameters ({}); figures show one \
+                     or two",
+                    axes.len(),
+                    axes.join(", ")
+                )),
+            },
+            Err(e) => out.skipped.push(format!("no table figure: {e:#}")),
+        }
     }
-    if has("trajectories.csv") {
-        out.push(gain_trajectories(dir)?);
+    if has("phase.csv") && made_by(&["meanfield"]) {
+        out.add("phase diagram", phase_diagram(dir));
     }
-    if has("survival.csv") {
-        out.push(survival(dir)?);
+    if has("thresholds.csv") && made_by(&["thresholds"]) {
+        out.add("thresholds", thresholds_of(dir));
     }
-    if has("map.csv") {
-        out.push(train_map(dir)?);
+    if has("trajectories.csv") && made_by(&["train"]) {
+        out.add("gain", gain_trajectories(dir));
     }
-    Ok(out)
+    if has("survival.csv") && made_by(&["train", "markov"]) {
+        out.add("survival", survival(dir));
+    }
+    if has("map.csv") && made_by(&["train"]) {
+        out.add("map", train_map(dir));
+    }
+    out
+}
+
+/// The thresholds figure over the n of thresholds.csv (at least 1/a to 4/a).
+fn thresholds_of(dir: &Path) -> anyhow::Result<Figure> {
+    let t = CsvTable::read(&dir.join("thresholds.csv"))?;
+    let a = t
+        .numbers("a")?
+        .first()
+        .copied()
+        .filter(|a| *a > 0.0)
+        .unwrap_or(1.0);
+    let (lo, hi) = finite_range(t.numbers("n")?);
+    // f' exceeds 1 only for a·n > 1: the figure starts there.
+    let lo = lo.max(1.0 / a);
+    let hi = if hi > lo * 1.5 { hi } else { 4.0 * lo };
+    thresholds(a, lo, hi)
 }
 
 /// The parameters that vary over a table's cells, in grid order: the axes of table.json

@@ -64,12 +64,13 @@ pub fn gain_trajectories(dir: &Path) -> anyhow::Result<Figure> {
     let t = CsvTable::read(&dir.join("trajectories.csv"))?;
     let (run, step, gain) = (t.numbers("run")?, t.numbers("step")?, t.numbers("gain")?);
     if run.is_empty() {
-        bail!("{}: no trajectories", dir.display());
+        bail!("no trajectories");
     }
     let log_gain: Vec<f64> = gain
         .iter()
         .map(|&g| if g > 0.0 { g.log10() } else { f64::NAN })
         .collect();
+    let hidden = log_gain.iter().filter(|v| !v.is_finite()).count();
     // The columns before `run` are a map's parameters: one group per cell.
     let params = t.column_index("run").unwrap_or(0);
     let cell_of = |i: usize| t.rows[i][..params].join(", ");
@@ -207,13 +208,26 @@ pub fn gain_trajectories(dir: &Path) -> anyhow::Result<Figure> {
         caption: if map {
             format!(
                 "Per cell of the map ({names}): the median log10 gain over its runs at each \
-                 recorded step, with the 10–90 % band. Dashed: the state rule's threshold."
+                 recorded step, with the 10–90 % band{}. Dashed: the state rule's threshold.",
+                if cells.len() > 7 {
+                    format!(" (the first 7 of {} cells)", cells.len())
+                } else {
+                    String::new()
+                }
             )
         } else {
             "Grey: single runs; blue: the median over runs at each recorded step, with the \
              band holding 80 % of them. Dashed: the state rule's threshold, below which a \
-             step counts as [g∼0]. Non-finite and zero gains are left out."
+             step counts as [g∼0]."
                 .into()
+        } + &if hidden > 0 {
+            format!(
+                " {hidden} of {} records have a gain of 0 or not a number (a gradient \
+                 that underflowed or a diverged run) and are not drawn.",
+                gain.len()
+            )
+        } else {
+            String::new()
         },
         svg,
     })
@@ -229,9 +243,21 @@ pub fn survival(dir: &Path) -> anyhow::Result<Figure> {
         t.numbers("geometric_survival")?,
     );
     if time.is_empty() {
-        bail!("{}: an empty survival table", dir.display());
+        bail!("no run started in [g≫0], so there is no time to the first vanish");
     }
     let t_hi = finite_range(time.iter().copied()).1;
+    // The chain's survival is (1 − p01)^t: its rate from any listed time, drawn at every t.
+    let q = time
+        .iter()
+        .zip(&geo)
+        .find(|(t, g)| **t > 0.0 && g.is_finite())
+        .map(|(t, g)| g.powf(1.0 / t));
+    let geometric: Vec<(f64, f64)> = match q {
+        Some(q) => (0..=t_hi.max(1.0) as u64)
+            .map(|t| (t as f64, q.powi(t as i32)))
+            .collect(),
+        None => Vec::new(),
+    };
     let svg = draw(|root| {
         let mut chart = ChartBuilder::on(root)
             .caption("Survival of [g≫0]: time to the first vanish", (FONT, 18))
@@ -263,12 +289,7 @@ pub fn survival(dir: &Path) -> anyhow::Result<Figure> {
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], c0));
         let c1 = colour(1).stroke_width(2);
         chart
-            .draw_series(DashedLineSeries::new(
-                std::iter::once((0.0, 1.0)).chain(time.iter().copied().zip(geo.iter().copied())),
-                6,
-                4,
-                c1,
-            ))?
+            .draw_series(DashedLineSeries::new(geometric, 6, 4, c1))?
             .label("geometric (the fitted two-state chain)")
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], c1));
         legend(&mut chart)
@@ -303,11 +324,16 @@ pub fn train_map(dir: &Path) -> anyhow::Result<Figure> {
             grid_heatmap(&title, b, a, "fraction vanished", &vb, &va, &f, true)?
         }
         [a] => {
-            let x = t.numbers(a)?;
-            let (lo, hi) = (
+            // Sorted by the parameter (a map may list its cells in any order).
+            let (x0, lo0, hi0) = (
+                t.numbers(a)?,
                 t.numbers("fraction_vanished_cp_lo")?,
                 t.numbers("fraction_vanished_cp_hi")?,
             );
+            let mut order: Vec<usize> = (0..x0.len()).collect();
+            order.sort_by(|&i, &j| x0[i].total_cmp(&x0[j]));
+            let pick = |v: &[f64]| order.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+            let (x, lo, hi, f) = (pick(&x0), pick(&lo0), pick(&hi0), pick(&f));
             let (x_lo, x_hi) = finite_range(x.iter().copied());
             draw(|root| {
                 let mut chart = ChartBuilder::on(root)
@@ -350,9 +376,9 @@ pub fn train_map(dir: &Path) -> anyhow::Result<Figure> {
             })?
         }
         _ => bail!(
-            "{}: a map over {} parameters has no figure (one or two)",
-            dir.display(),
-            varying.len()
+            "the map varies {} parameters ({}); its figure shows one or two",
+            varying.len(),
+            varying.join(", ")
         ),
     };
     let medians = t.numbers("median_step_to_vanish")?;
@@ -364,8 +390,8 @@ pub fn train_map(dir: &Path) -> anyhow::Result<Figure> {
             varying.join(" × ")
         ),
         caption: format!(
-            "Each cell: the fraction of its runs whose state was [g∼0] at step T{}. {shown} \
-             of {} cells had runs that vanished.",
+            "Each cell: the fraction of its runs that reached [g∼0] at some record up to \
+             step T{}. {shown} of {} cells had runs that vanished.",
             if varying.len() == 2 {
                 ", as a colour and a number"
             } else {

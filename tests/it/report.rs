@@ -243,3 +243,76 @@ fn figure_flags_and_folders_are_checked() {
         .code(2)
         .stderr(predicate::str::starts_with("error: --out"));
 }
+
+#[test]
+fn a_figure_without_data_is_a_note_and_the_rest_are_drawn() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Every run starts vanished (σ_w = 0.2 at depth 40): no time to a first vanish, so
+    // no survival figure, but the gain figure is drawn and the run succeeds.
+    let dir = tmp.path().join("train");
+    crate::util::vanish()
+        .args([
+            "train",
+            "--runs",
+            "4",
+            "--depth",
+            "40",
+            "--width",
+            "8",
+            "--sigma-w",
+            "0.2",
+        ])
+        .args(["--steps", "20", "--fit", "--quiet", "--plot", "--out"])
+        .arg(&dir)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("note: no survival figure"));
+    assert!(dir.join("gain_trajectories.svg").is_file());
+    assert!(!dir.join("survival.svg").exists());
+    assert!(dir.join("trajectories.csv").is_file() && dir.join("markov.json").is_file());
+    // The report says why the figure is missing.
+    let report = tmp.path().join("report");
+    crate::util::vanish()
+        .arg("report")
+        .arg(&dir)
+        .arg("--out")
+        .arg(&report)
+        .assert()
+        .success();
+    assert!(read(&report.join("index.html")).contains("no survival figure"));
+}
+
+#[test]
+fn the_exact_density_file_holds_the_whole_law() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sim");
+    // 300 samples leave most bins empty; the exact density must not.
+    run(
+        &[
+            "sim",
+            "--n",
+            "2",
+            "--depth",
+            "20",
+            "--samples",
+            "300",
+            "--method",
+            "exact",
+            "--quiet",
+        ],
+        &dir,
+    );
+    let t = vanish::plot::CsvTable::read(&dir.join("exact_density.csv")).unwrap();
+    let mass: f64 = t.numbers("exact_fraction").unwrap().iter().sum();
+    assert!((mass - 1.0).abs() < 1e-6, "the exact law's mass is {mass}");
+    let (lo, hi) = (
+        t.numbers("log10_g_lo").unwrap(),
+        t.numbers("log10_g_hi").unwrap(),
+    );
+    assert_eq!(lo.len(), vanish::results::EXACT_GRID_BINS);
+    assert!(lo.windows(2).all(|w| w[1] > w[0]) && hi[0] > lo[0]);
+    // The MC buckets alone would hold far less of it.
+    let h = vanish::plot::CsvTable::read(&dir.join("histogram.csv")).unwrap();
+    let per_bucket: f64 = h.numbers("exact_fraction").unwrap().iter().sum();
+    assert!(per_bucket < 0.99, "{per_bucket}");
+}
