@@ -604,20 +604,30 @@ impl Grid {
     /// The shard of every cell when split in `count` (see [`Grid::shard`]): one pass with
     /// a heap of loads, O(cells·log count).
     pub fn shards(&self, count: usize) -> Vec<usize> {
-        use std::cmp::Reverse;
-        let mut order: Vec<usize> = (0..self.cells()).collect();
-        order.sort_by(|&a, &b| self.costs[b].total_cmp(&self.costs[a]).then(a.cmp(&b)));
-        // Costs are whole numbers (samples·depth < 2^60), so loads add exactly in u128.
-        let mut heap: std::collections::BinaryHeap<Reverse<(u128, usize)>> =
-            (0..count).map(|k| Reverse((0, k))).collect();
-        let mut of = vec![0; self.cells()];
-        for i in order {
-            let Reverse((load, k)) = heap.pop().expect("count ≥ 1");
-            of[i] = k;
-            heap.push(Reverse((load + self.costs[i] as u128, k)));
-        }
-        of
+        balance(&self.costs, count)
     }
+}
+
+/// The shard (0…count−1) of each task of cost `costs[i]`: the costliest first, each to the
+/// least loaded shard (ties to the lower task and shard), in one pass with a heap of loads,
+/// O(tasks·log count). Costs are whole numbers (below 2^60), so loads add exactly in u128.
+///
+/// ```
+/// assert_eq!(vanish::grid::balance(&[5.0, 1.0, 1.0, 3.0], 2), [0, 1, 1, 1]);
+/// ```
+pub fn balance(costs: &[f64], count: usize) -> Vec<usize> {
+    use std::cmp::Reverse;
+    let mut order: Vec<usize> = (0..costs.len()).collect();
+    order.sort_by(|&a, &b| costs[b].total_cmp(&costs[a]).then(a.cmp(&b)));
+    let mut heap: std::collections::BinaryHeap<Reverse<(u128, usize)>> =
+        (0..count).map(|k| Reverse((0, k))).collect();
+    let mut of = vec![0; costs.len()];
+    for i in order {
+        let Reverse((load, k)) = heap.pop().expect("count ≥ 1");
+        of[i] = k;
+        heap.push(Reverse((load + costs[i] as u128, k)));
+    }
+    of
 }
 
 /// What a cell costs: samples·depth derivatives, or for a network, samples times the

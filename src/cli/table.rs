@@ -315,7 +315,7 @@ impl Config {
     }
 }
 
-fn parse_shard(text: &str) -> Result<(usize, usize), ConfigError> {
+pub(super) fn parse_shard(text: &str) -> Result<(usize, usize), ConfigError> {
     let bad = || {
         ConfigError::new(
             "--shard",

@@ -125,6 +125,14 @@ pub struct TrainArgs {
     /// No summary on stdout.
     #[arg(short, long)]
     pub(super) quiet: bool,
+    /// Train only share I of N of the runs (balanced by cost) into --out's journal; then
+    /// `--gather` the shards' folders in a run with the same flags.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard_flag)]
+    pub(super) shard: Option<(usize, usize)>,
+    /// Take the finished runs of these `--shard` folders (same flags), train any that are
+    /// missing, and write the files of one unsplit run into --out.
+    #[arg(long, value_name = "DIR", num_args = 1.., conflicts_with = "shard")]
+    pub(super) gather: Vec<PathBuf>,
     /// Go on with the journal of a killed run in --out (the same flags; finished runs are
     /// kept, the rest trained): the files come out as if it had never stopped.
     #[arg(long)]
@@ -333,9 +341,28 @@ impl TrainArgs {
 }
 
 /// runs·steps·batch·weights of one cell.
-fn cost(spec: &TrainSpec, runs: u64) -> f64 {
+pub(super) fn cost(spec: &TrainSpec, runs: u64) -> f64 {
     let weights: f64 = spec.sizes().windows(2).map(|w| (w[0] * w[1]) as f64).sum();
     runs as f64 * spec.steps as f64 * spec.batch as f64 * weights
+}
+
+/// `--shard I/N`.
+fn parse_shard_flag(text: &str) -> Result<(usize, usize), String> {
+    super::table::parse_shard(text).map_err(|e| e.message)
+}
+
+/// What a shard says when its runs are journaled.
+pub(super) fn shard_done(args: &TrainArgs) -> anyhow::Result<()> {
+    let (i, n) = args.shard.expect("a shard");
+    let dir = args.out.as_deref().expect("checked: --out");
+    if !args.quiet {
+        super::print_stdout(&format!(
+            "shard {i}/{n}: its runs are in {}; when every shard is done, run the same \
+             flags without --shard and with --gather and the shards' folders\n",
+            dir.join(crate::journal::JOURNAL).display()
+        ))?;
+    }
+    Ok(())
 }
 
 /// The `--state` rule, with a column that training records.
@@ -361,8 +388,21 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
             ConfigError::new("--dump", "dumps one run: give one --sigma-w and one --n").into(),
         );
     }
-    if args.resume && args.out.is_none() {
-        return Err(ConfigError::new("--resume", "needs --out (the folder of the journal)").into());
+    for (used, flag) in [
+        (args.resume, "--resume"),
+        (args.shard.is_some(), "--shard"),
+        (!args.gather.is_empty(), "--gather"),
+    ] {
+        if used && args.out.is_none() {
+            return Err(ConfigError::new(flag, "needs --out (the folder of the journal)").into());
+        }
+    }
+    if args.shard.is_some() && (args.dump.is_some() || args.fit) {
+        return Err(ConfigError::new(
+            "--shard",
+            "a shard only journals its runs: --dump and --fit go with the --gather run",
+        )
+        .into());
     }
     if cells.len() > 1 {
         return super::train_map::run(&args, cells);
@@ -377,7 +417,10 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
     let pool = super::pool(threads)?;
     let started = Instant::now();
     let data = args.dataset(&cells[0].spec)?;
-    let runs = super::train_runs::train_all(&args, &cells, &data, out.as_deref(), &pool)?;
+    let Some(runs) = super::train_runs::train_all(&args, &cells, &data, out.as_deref(), &pool)?
+    else {
+        return shard_done(&args);
+    };
     let Cell { spec, act, .. } = cells.pop().expect("one cell");
     let elapsed = started.elapsed().as_secs_f64();
     if let Some(dir) = &dump {

@@ -25,7 +25,10 @@ pub(super) fn run(args: &TrainArgs, cells: Vec<Cell>) -> anyhow::Result<()> {
     let runs = args.runs as usize;
     // The dataset depends on the task and the input dimension only, the same in every cell.
     let data = args.dataset(&cells[0].spec)?;
-    let trained = super::train_runs::train_all(args, &cells, &data, out.as_deref(), &pool)?;
+    let Some(trained) = super::train_runs::train_all(args, &cells, &data, out.as_deref(), &pool)?
+    else {
+        return super::train::shard_done(args);
+    };
     let elapsed = started.elapsed().as_secs_f64();
     let per_cell: Vec<&[Run]> = trained.chunks(runs).collect();
     let outcomes: Vec<Outcome> = per_cell.iter().map(|r| Outcome::of(r, &rule)).collect();

@@ -562,3 +562,88 @@ fn a_killed_training_map_resumes_to_the_same_files() {
         .code(2)
         .stderr(predicates::str::starts_with("error: --resume"));
 }
+
+#[test]
+fn a_map_split_in_shards_and_gathered_writes_the_files_of_one_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let flags = [
+        "train",
+        "--runs",
+        "5",
+        "--width",
+        "8",
+        "--steps",
+        "30",
+        "--sigma-w",
+        "0.5,1,1.5",
+        "--depth",
+        "4,8",
+        "--quiet",
+    ];
+    let train = |extra: &[&str], out: &std::path::Path| {
+        crate::util::vanish()
+            .args(flags)
+            .args(extra)
+            .arg("--out")
+            .arg(out)
+            .assert()
+    };
+    train(&[], &t.join("full")).success();
+    for i in 0..3 {
+        train(&["--shard", &format!("{i}/3")], &t.join(format!("s{i}"))).success();
+    }
+    // The shards share the 30 runs out, each run once.
+    let mut runs: Vec<String> = (0..3)
+        .flat_map(|i| {
+            std::fs::read_to_string(t.join(format!("s{i}/journal.jsonl")))
+                .unwrap()
+                .lines()
+                .skip(1)
+                .map(|l| l.split(',').next().unwrap().to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    runs.sort();
+    runs.dedup();
+    assert_eq!(runs.len(), 30);
+    // Gathered: the files of the unsplit run; with a shard missing, its runs are trained.
+    let s: Vec<_> = (0..3).map(|i| t.join(format!("s{i}"))).collect();
+    for (name, gather) in [("all", &s[..]), ("two", &s[..2])] {
+        let out = t.join(name);
+        crate::util::vanish()
+            .args(flags)
+            .arg("--gather")
+            .args(gather)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .success();
+        for f in [
+            "journal.jsonl",
+            "trajectories.csv",
+            "map.csv",
+            "map.md",
+            "summary.json",
+        ] {
+            assert_eq!(
+                std::fs::read_to_string(t.join("full").join(f)).unwrap(),
+                std::fs::read_to_string(out.join(f)).unwrap(),
+                "{name}: {f}"
+            );
+        }
+    }
+    // Shards of other flags are refused, and so is --fit on a shard.
+    crate::util::vanish()
+        .args(flags)
+        .args(["--seed", "2", "--gather"])
+        .arg(&s[0])
+        .arg("--out")
+        .arg(t.join("foreign"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::starts_with("error: --gather"));
+    train(&["--shard", "0/3", "--fit"], &t.join("fit"))
+        .code(2)
+        .stderr(predicates::str::starts_with("error: --shard"));
+}
