@@ -2,7 +2,8 @@
 # Brings up a real single-node Slurm cluster on this machine (munged, slurmctld, slurmd; no
 # systemd, no cgroups, no accounting), submits a 4-shard `vanish table` sweep and its merge
 # through scripts/slurm/submit.sh, compares the merged table with a local unsharded run byte
-# for byte, checks that a failing shard cancels the merge instead of leaving it pending, and
+# for byte, does the same for a 3-shard `vanish train` map and its gather, checks that a
+# failing shard cancels the merge instead of leaving it pending, and
 # stops every daemon it started by PID, also on failure.
 #
 # Usage: scripts/slurm/test-local-cluster.sh        (root, or Slurm and munge installed)
@@ -210,7 +211,22 @@ diff <(grep -v "$timing" "$BASE/out/local/manifest.json") \
     <(grep -v "$timing" "$BASE/out/sweep/table/manifest.json") || fail "manifest.json differs"
 step "merged table = local table, byte for byte ($(wc -l <"$BASE/out/local/table.csv") lines of CSV)"
 
-# --- 8. A failing shard cancels the merge instead of leaving it pending
+# --- 8. A training map in 3 shards, gathered through sbatch
+TRAIN=(--runs 4 --width 8 --steps 30 --sigma-w 0.5,1,1.5 --depth 4,8 --seed 2)
+step "submitting a training map in 3 shards and its gather"
+ids="$(VANISH_COMMAND=train MERGE_ARGS=--fit "$ROOT/scripts/slurm/submit.sh" 3 \
+    "$BASE/out/train-sweep" -- "${TRAIN[@]}")" || fail "submit.sh: $ids"
+read -r array merge <<<"$ids"
+wait_for 180 "the training array $array and its gather $merge" done_jobs
+scontrol -o show job "$merge" | grep -q "JobState=COMPLETED" ||
+    fail "gather job: $(scontrol -o show job "$merge" | grep -o 'JobState=[A-Z_]*')"
+"$VANISH" train "${TRAIN[@]}" --fit --out "$BASE/out/train-local" --quiet
+for f in journal.jsonl trajectories.csv map.csv map.md summary.json; do
+    cmp "$BASE/out/train-local/$f" "$BASE/out/train-sweep/train/$f" || fail "train: $f differs"
+done
+step "gathered training map = local map, byte for byte ($(wc -l <"$BASE/out/train-local/trajectories.csv") lines of trajectories)"
+
+# --- 9. A failing shard cancels the merge instead of leaving it pending
 step "submitting a sweep whose shards fail"
 ids="$("$ROOT/scripts/slurm/submit.sh" 2 "$BASE/out/bad" -- --n 0,1)" || fail "submit.sh: $ids"
 read -r array merge <<<"$ids"
