@@ -138,7 +138,7 @@ impl Journal {
 }
 
 /// Whether `path` is a journal: it exists and its first line is complete.
-fn has_journal(path: &Path) -> bool {
+pub fn has_journal(path: &Path) -> bool {
     let Ok(file) = File::open(path) else {
         return false;
     };

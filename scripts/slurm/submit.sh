@@ -15,7 +15,8 @@
 #                   (gathered by `vanish train FLAGS --gather` into OUTDIR/train)
 #   SBATCH_ARGS     extra sbatch options for both jobs, e.g. "--partition=cpu --time=2:00:00"
 #   MERGE_ARGS      extra flags for the merge, e.g. "--rows n --cols depth" (table) or
-#                   "--fit" (train)
+#                   "--fit" (train); split at spaces, so no quoted values: a training
+#                   map's --state goes with its flags after --
 #
 # Prints "ARRAY_JOB_ID MERGE_JOB_ID". The merge is submitted with
 # --dependency=afterok:ARRAY and --kill-on-invalid-dep=yes: if any shard fails, the merge
@@ -23,7 +24,7 @@
 # OUTDIR resumes every shard where its journal stopped.
 set -euo pipefail
 if [[ $# -lt 2 ]]; then
-    sed -n '2,24p' "$0" >&2
+    sed -n '2,26p' "$0" >&2
     exit 2
 fi
 shards="$1"

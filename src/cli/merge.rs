@@ -47,6 +47,14 @@ pub(super) fn run(args: MergeArgs) -> anyhow::Result<()> {
             .into());
         }
         let (header, recs, _) = table::read(&path)?;
+        if header["journal"] == "vanish train" {
+            return Err(bad(format!(
+                "'{}' is a shard of `vanish train`: gather those with the map's flags and \
+                 --gather DIR…",
+                dir.display()
+            ))
+            .into());
+        }
         let shard = header["shard"].as_array().filter(|a| a.len() == 2);
         let (i, n) = match shard.map(|a| (a[0].as_u64(), a[1].as_u64())) {
             Some((Some(i), Some(n))) if i < n && n <= 100_000 => (i as usize, n as usize),

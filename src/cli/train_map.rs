@@ -19,12 +19,14 @@ use crate::train::Run;
 pub(super) fn run(args: &TrainArgs, cells: Vec<Cell>) -> anyhow::Result<()> {
     let rule = super::train::state_rule(&args.state)?;
     let threads = super::threads(args.threads)?;
+    // The dataset depends on the task and the input dimension only, the same in every cell.
+    // It and the shards to gather are checked before any folder is made.
+    let data = args.dataset(&cells[0].spec)?;
+    super::train_runs::check_gather(args, &cells, &data)?;
     let out = args.out.as_deref().map(prepare_out_dir).transpose()?;
     let pool = super::pool(threads)?;
     let started = Instant::now();
     let runs = args.runs as usize;
-    // The dataset depends on the task and the input dimension only, the same in every cell.
-    let data = args.dataset(&cells[0].spec)?;
     let Some(trained) = super::train_runs::train_all(args, &cells, &data, out.as_deref(), &pool)?
     else {
         return super::train::shard_done(args);

@@ -115,6 +115,11 @@ pub(super) fn train_all(
         .map_err(|_| anyhow::anyhow!("a worker panicked while writing the journal"))?
         .finish()?;
     if args.shard.is_some() {
+        // In run order, so that a shard's folder does not depend on the thread count.
+        let mut entries: Vec<RunEntry> = have.iter().flatten().map(RunEntry::from).collect();
+        entries.extend(fresh.iter().map(RunEntry::from));
+        entries.sort_by_key(|e| e.run);
+        journal::rewrite(dir, &header, &entries)?;
         return Ok(None);
     }
     for run in fresh {
@@ -128,19 +133,33 @@ pub(super) fn train_all(
     Ok(Some(all))
 }
 
+/// Checks every `--gather` folder (a journal of a shard of these flags, whose runs read
+/// back) before the run makes its own folder.
+pub(super) fn check_gather(args: &TrainArgs, cells: &[Cell], data: &Dataset) -> anyhow::Result<()> {
+    let unsharded = journal_header(args, cells, data, None);
+    for dir in &args.gather {
+        shard_entries(dir, &unsharded)?;
+    }
+    Ok(())
+}
+
 /// The finished runs in the journal of a shard of these flags (`unsharded`: this run's
 /// header without a shard); refuses a folder without one, or of other flags.
 fn shard_entries(dir: &Path, unsharded: &Value) -> anyhow::Result<Vec<RunEntry>> {
     let path = dir.join(JOURNAL);
-    if !path.is_file() {
+    if !dir.is_dir() {
         return Err(ConfigError::new(
             "--gather",
             format!(
-                "'{}' holds no {JOURNAL}: not a train --shard folder",
+                "'{}' is not a folder (give the shards' --out folders)",
                 dir.display()
             ),
         )
         .into());
+    }
+    if !journal::has_journal(&path) {
+        // A shard killed before its journal's first line holds no runs: they get trained.
+        return Ok(Vec::new());
     }
     let (mut header, entries, _) = journal::read::<RunEntry>(&path)?;
     if let Some(h) = header.as_object_mut() {
@@ -150,12 +169,21 @@ fn shard_entries(dir: &Path, unsharded: &Value) -> anyhow::Result<Vec<RunEntry>>
         return Err(ConfigError::new(
             "--gather",
             format!(
-                "the journal in '{}' is of other flags, seed or data; give the flags of its \
-                 shards",
+                "the journal in '{}' is of other flags, seed or data (or not of `vanish \
+                 train`); give the flags of its shards",
                 dir.display()
             ),
         )
         .into());
+    }
+    // Every entry must read back before anything is written.
+    for e in &entries {
+        e.to_run().map_err(|why| {
+            ConfigError::new(
+                "--gather",
+                format!("the journal in '{}': {why}", dir.display()),
+            )
+        })?;
     }
     Ok(entries)
 }

@@ -646,4 +646,22 @@ fn a_map_split_in_shards_and_gathered_writes_the_files_of_one_run() {
     train(&["--shard", "0/3", "--fit"], &t.join("fit"))
         .code(2)
         .stderr(predicates::str::starts_with("error: --shard"));
+    // A folder that is not there is refused before anything is made.
+    let missing = t.join("missing-out");
+    crate::util::vanish()
+        .args(flags)
+        .arg("--gather")
+        .arg(t.join("nowhere"))
+        .arg("--out")
+        .arg(&missing)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::starts_with("error: --gather"));
+    assert!(!missing.exists());
+    // A shard's journal is the same for any thread count (sorted when it finishes).
+    train(&["--shard", "1/3", "--threads", "1"], &t.join("j1")).success();
+    assert_eq!(
+        std::fs::read_to_string(t.join("j1/journal.jsonl")).unwrap(),
+        std::fs::read_to_string(t.join("s1/journal.jsonl")).unwrap()
+    );
 }
