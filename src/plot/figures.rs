@@ -48,7 +48,7 @@ pub fn thresholds(a: f64, n_lo: f64, n_hi: f64) -> anyhow::Result<Figure> {
             .y_label_formatter(&super::tick)
             .x_desc("slope n")
             .y_desc("pre-activation x")
-            .label_style((FONT, 14))
+            .label_style((FONT, 15))
             .draw()?;
         let line = |i: usize| colour(i).stroke_width(2);
         chart
@@ -70,14 +70,14 @@ pub fn thresholds(a: f64, n_lo: f64, n_hi: f64) -> anyhow::Result<Figure> {
                 chart.draw_series([Text::new(
                     format!("widest {name} = {t:.4} at n = {n:.4}"),
                     (n, t + top * 0.06),
-                    (FONT, 14).into_font().color(&colour(i)),
+                    (FONT, 15).into_font().color(&colour(i)),
                 )])?;
             }
         }
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::MiddleRight)
-            .label_font((FONT, 13))
+            .label_font((FONT, 15))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.4))
             .draw()?;
@@ -115,7 +115,7 @@ where
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)
-        .label_font((FONT, 13))
+        .label_font((FONT, 15))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.4))
         .draw()?;
@@ -216,7 +216,7 @@ pub fn histogram(dir: &Path) -> anyhow::Result<Figure> {
     let svg =
         draw(|root| {
             let mut chart = ChartBuilder::on(root)
-                .caption(format!("log10 g: {what}"), (FONT, 18))
+                .caption(format!("log10 g: {what}"), (FONT, 19))
                 .margin(12)
                 .x_label_area_size(44)
                 .y_label_area_size(64)
@@ -229,7 +229,7 @@ pub fn histogram(dir: &Path) -> anyhow::Result<Figure> {
                 .y_label_formatter(&super::tick)
                 .x_desc("log10 g")
                 .y_desc("density per unit of log10 g")
-                .label_style((FONT, 14))
+                .label_style((FONT, 15))
                 .draw()?;
             let bar = colour(0).mix(0.55).filled();
             chart
@@ -395,7 +395,7 @@ pub fn probability_vs(
                 }
             };
             let mut chart = ChartBuilder::on(area)
-                .caption(format!("P({event}) against {x_desc}"), (FONT, 18))
+                .caption(format!("P({event}) against {x_desc}"), (FONT, 19))
                 .margin(12)
                 .x_label_area_size(40)
                 .y_label_area_size(64)
@@ -422,7 +422,7 @@ pub fn probability_vs(
                 ))
                 .y_labels(if log { decades_shown.min(13) } else { 10 })
                 .y_label_formatter(&fmt_y)
-                .label_style((FONT, 13))
+                .label_style((FONT, 15))
                 .draw()?;
             for (gi, &gv) in groups.iter().enumerate() {
                 // The group's cells in order of x (a table may list them in any order).
@@ -581,7 +581,7 @@ pub(crate) fn grid_heatmap(
     draw(|root| {
         let (main, bar) = root.split_horizontally(super::SIZE.0 - 96);
         let mut chart = ChartBuilder::on(&main)
-            .caption(title, (FONT, 18))
+            .caption(title, (FONT, 19))
             .margin(12)
             .x_label_area_size(44)
             .y_label_area_size(64)
@@ -603,7 +603,7 @@ pub(crate) fn grid_heatmap(
             .y_labels(nr.min(16))
             .x_label_formatter(&col_label)
             .y_label_formatter(&row_label)
-            .label_style((FONT, 13))
+            .label_style((FONT, 15))
             .draw()?;
         for ri in 0..nr {
             for ci in 0..nc {
@@ -724,7 +724,7 @@ pub fn phase_diagram(dir: &Path) -> anyhow::Result<Figure> {
             let mut chart = ChartBuilder::on(root)
                 .caption(
                     format!("χ1 against σ_w: {act}, σ_b = {}", label(bs[0])),
-                    (FONT, 18),
+                    (FONT, 19),
                 )
                 .margin(12)
                 .x_label_area_size(44)
@@ -738,7 +738,7 @@ pub fn phase_diagram(dir: &Path) -> anyhow::Result<Figure> {
                 .y_label_formatter(&super::tick)
                 .x_desc("σ_w")
                 .y_desc("log10 χ1")
-                .label_style((FONT, 13))
+                .label_style((FONT, 15))
                 .draw()?;
             let mut pts: Vec<(f64, f64)> =
                 sw.iter().copied().zip(log_chi.iter().copied()).collect();
@@ -754,7 +754,7 @@ pub fn phase_diagram(dir: &Path) -> anyhow::Result<Figure> {
         }
         let (main, bar) = root.split_horizontally(super::SIZE.0 - 96);
         let mut chart = ChartBuilder::on(&main)
-            .caption(format!("Mean-field phase diagram: {act}"), (FONT, 18))
+            .caption(format!("Mean-field phase diagram: {act}"), (FONT, 19))
             .margin(12)
             .x_label_area_size(44)
             .y_label_area_size(56)
@@ -764,7 +764,7 @@ pub fn phase_diagram(dir: &Path) -> anyhow::Result<Figure> {
             .disable_mesh()
             .x_desc("σ_w")
             .y_desc("σ_b")
-            .label_style((FONT, 13))
+            .label_style((FONT, 15))
             .draw()?;
         for i in 0..sw.len() {
             let wi = ws

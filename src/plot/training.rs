@@ -99,7 +99,7 @@ pub fn gain_trajectories(dir: &Path) -> anyhow::Result<Figure> {
     let names = t.header[..params].join(", ");
     let svg = draw(|root| {
         let mut chart = ChartBuilder::on(root)
-            .caption("Backward gain during training", (FONT, 18))
+            .caption("Backward gain during training", (FONT, 19))
             .margin(12)
             .x_label_area_size(44)
             .y_label_area_size(64)
@@ -124,7 +124,7 @@ pub fn gain_trajectories(dir: &Path) -> anyhow::Result<Figure> {
             .y_desc("gain ‖∂L/∂h_1‖ / ‖∂L/∂h_K‖ (log scale)")
             .y_labels(decades_shown)
             .y_label_formatter(&fmt_y)
-            .label_style((FONT, 13))
+            .label_style((FONT, 15))
             .draw()?;
         if map {
             for (ci, cell) in cells.iter().take(7).enumerate() {
@@ -260,7 +260,7 @@ pub fn survival(dir: &Path) -> anyhow::Result<Figure> {
     };
     let svg = draw(|root| {
         let mut chart = ChartBuilder::on(root)
-            .caption("Survival of [g≫0]: time to the first vanish", (FONT, 18))
+            .caption("Survival of [g≫0]: time to the first vanish", (FONT, 19))
             .margin(12)
             .x_label_area_size(44)
             .y_label_area_size(64)
@@ -273,7 +273,7 @@ pub fn survival(dir: &Path) -> anyhow::Result<Figure> {
             .y_label_formatter(&super::tick)
             .x_desc("records since the start")
             .y_desc("P(not yet vanished)")
-            .label_style((FONT, 13))
+            .label_style((FONT, 15))
             .draw()?;
         // Kaplan–Meier is a step function: flat until the next time.
         let mut steps = vec![(0.0, 1.0)];
@@ -337,7 +337,7 @@ pub fn train_map(dir: &Path) -> anyhow::Result<Figure> {
             let (x_lo, x_hi) = finite_range(x.iter().copied());
             draw(|root| {
                 let mut chart = ChartBuilder::on(root)
-                    .caption(&title, (FONT, 18))
+                    .caption(&title, (FONT, 19))
                     .margin(12)
                     .x_label_area_size(44)
                     .y_label_area_size(64)
@@ -350,7 +350,7 @@ pub fn train_map(dir: &Path) -> anyhow::Result<Figure> {
                     .y_label_formatter(&super::tick)
                     .x_desc(a.as_str())
                     .y_desc("fraction vanished by T")
-                    .label_style((FONT, 13))
+                    .label_style((FONT, 15))
                     .draw()?;
                 let c = colour(0);
                 chart.draw_series(
