@@ -31,25 +31,13 @@ pub fn thresholds(a: f64, n_lo: f64, n_hi: f64) -> anyhow::Result<Figure> {
     let (en, et) = widest_explode_threshold(a);
     let top = t1.iter().chain(&e).map(|p| p.1).fold(0.0, f64::max).max(vt) * 1.15;
     let svg = draw(|root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(
-                format!("Thresholds of f(x) = {}tanh(n·x)", amplitude(a)),
-                (FONT, 20),
-            )
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(56)
-            .build_cartesian_2d(n_lo..n_hi, -top..top)?;
-        chart
-            .configure_mesh()
-            .bold_line_style(BLACK.mix(0.12))
-            .light_line_style(TRANSPARENT)
-            .x_label_formatter(&super::tick)
-            .y_label_formatter(&super::tick)
-            .x_desc("slope n")
-            .y_desc("pre-activation x")
-            .label_style((FONT, 15))
-            .draw()?;
+        let mut chart = super::linear_chart(
+            root,
+            &format!("Thresholds of f(x) = {}tanh(n·x)", amplitude(a)),
+            (n_lo..n_hi, -top..top),
+            ("slope n", "pre-activation x"),
+            (10, &super::tick),
+        )?;
         let line = |i: usize| colour(i).stroke_width(2);
         chart
             .draw_series(LineSeries::new(t1.iter().copied(), line(0)))?
@@ -215,22 +203,13 @@ pub fn histogram(dir: &Path) -> anyhow::Result<Figure> {
     };
     let svg =
         draw(|root| {
-            let mut chart = ChartBuilder::on(root)
-                .caption(format!("log10 g: {what}"), (FONT, 19))
-                .margin(12)
-                .x_label_area_size(44)
-                .y_label_area_size(64)
-                .build_cartesian_2d(view_lo..view_hi, 0.0..top.max(1e-300))?;
-            chart
-                .configure_mesh()
-                .bold_line_style(BLACK.mix(0.12))
-                .light_line_style(TRANSPARENT)
-                .x_label_formatter(&super::tick)
-                .y_label_formatter(&super::tick)
-                .x_desc("log10 g")
-                .y_desc("density per unit of log10 g")
-                .label_style((FONT, 15))
-                .draw()?;
+            let mut chart = super::linear_chart(
+                root,
+                &format!("log10 g: {what}"),
+                (view_lo..view_hi, 0.0..top.max(1e-300)),
+                ("log10 g", "density per unit of log10 g"),
+                (10, &super::tick),
+            )?;
             let bar = colour(0).mix(0.55).filled();
             chart
                 .draw_series(density.iter().enumerate().filter(|(_, d)| **d > 0.0).map(
@@ -394,12 +373,6 @@ pub fn probability_vs(
                     v
                 }
             };
-            let mut chart = ChartBuilder::on(area)
-                .caption(format!("P({event}) against {x_desc}"), (FONT, 19))
-                .margin(12)
-                .x_label_area_size(40)
-                .y_label_area_size(64)
-                .build_cartesian_2d(padded(d_lo, d_hi).0..padded(d_lo, d_hi).1, y_lo..y_hi)?;
             let decades_shown = (y_hi - y_lo).round() as usize + 1;
             let fmt_y = move |v: &f64| {
                 if !log {
@@ -410,20 +383,15 @@ pub fn probability_vs(
                     String::new()
                 }
             };
-            chart
-                .configure_mesh()
-                .bold_line_style(BLACK.mix(0.12))
-                .light_line_style(TRANSPARENT)
-                .x_label_formatter(&super::tick)
-                .x_desc(x_desc.as_str())
-                .y_desc(format!(
-                    "P({event}){}",
-                    if log { " (log scale)" } else { "" }
-                ))
-                .y_labels(if log { decades_shown.min(13) } else { 10 })
-                .y_label_formatter(&fmt_y)
-                .label_style((FONT, 15))
-                .draw()?;
+            let y_desc = format!("P({event}){}", if log { " (log scale)" } else { "" });
+            let mut chart = super::linear_chart(
+                area,
+                &format!("P({event}) against {x_desc}"),
+                (padded(d_lo, d_hi).0..padded(d_lo, d_hi).1, y_lo..y_hi),
+                (&x_desc, &y_desc),
+                (if log { decades_shown.min(13) } else { 10 }, &fmt_y),
+            )?;
+            let mut exact_labelled = false; // one legend entry for the exact lines
             for (gi, &gv) in groups.iter().enumerate() {
                 // The group's cells in order of x (a table may list them in any order).
                 let mut rows: Vec<usize> = (0..xs.len())
@@ -471,7 +439,8 @@ pub fn probability_vs(
                     for piece in pieces(e) {
                         let series =
                             chart.draw_series(DashedLineSeries::new(piece, 5, 4, style))?;
-                        if gi == 0 {
+                        if !exact_labelled {
+                            exact_labelled = true;
                             series
                                 .label("exact (dashed, same colour)")
                                 .legend(move |(x, yy)| {
@@ -721,25 +690,13 @@ pub fn phase_diagram(dir: &Path) -> anyhow::Result<Figure> {
         if bs.len() == 1 {
             let (lo, hi) = finite_range(log_chi.iter().copied());
             let (lo, hi) = padded(lo.min(0.0), hi.max(0.0));
-            let mut chart = ChartBuilder::on(root)
-                .caption(
-                    format!("χ1 against σ_w: {act}, σ_b = {}", label(bs[0])),
-                    (FONT, 19),
-                )
-                .margin(12)
-                .x_label_area_size(44)
-                .y_label_area_size(64)
-                .build_cartesian_2d(we[0]..we[we.len() - 1], lo..hi)?;
-            chart
-                .configure_mesh()
-                .bold_line_style(BLACK.mix(0.12))
-                .light_line_style(TRANSPARENT)
-                .x_label_formatter(&super::tick)
-                .y_label_formatter(&super::tick)
-                .x_desc("σ_w")
-                .y_desc("log10 χ1")
-                .label_style((FONT, 15))
-                .draw()?;
+            let mut chart = super::linear_chart(
+                root,
+                &format!("χ1 against σ_w: {act}, σ_b = {}", label(bs[0])),
+                (we[0]..we[we.len() - 1], lo..hi),
+                ("σ_w", "log10 χ1"),
+                (10, &super::tick),
+            )?;
             let mut pts: Vec<(f64, f64)> =
                 sw.iter().copied().zip(log_chi.iter().copied()).collect();
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));

@@ -31,6 +31,7 @@ pub use training::{gain_trajectories, survival, train_map};
 use std::path::Path;
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 /// One figure: a file stem, a title and a caption for the report, and the SVG text.
@@ -110,6 +111,41 @@ impl Drawn {
             Err(e) => self.skipped.push(format!("no {what} figure: {e:#}")),
         }
     }
+}
+
+/// A chart of f64 against f64 on `area` with every figure's look: the title, a light grid,
+/// both axes described, x ticks by [`tick`] and `y_ticks` (how many, and their labels).
+pub(crate) fn linear_chart<'a, DB: DrawingBackend + 'a>(
+    area: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    (x, y): (std::ops::Range<f64>, std::ops::Range<f64>),
+    (x_desc, y_desc): (&str, &str),
+    y_ticks: (usize, &dyn Fn(&f64) -> String),
+) -> Result<
+    ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    Box<dyn std::error::Error>,
+>
+where
+    DB::ErrorType: 'static,
+{
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, (FONT, 19))
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x, y)?;
+    chart
+        .configure_mesh()
+        .bold_line_style(BLACK.mix(0.12))
+        .light_line_style(TRANSPARENT)
+        .x_label_formatter(&tick)
+        .y_labels(y_ticks.0)
+        .y_label_formatter(y_ticks.1)
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .label_style((FONT, 15))
+        .draw()?;
+    Ok(chart)
 }
 
 /// Every figure that the output folder `dir` holds the data for: those of the command

@@ -8,7 +8,7 @@ use anyhow::bail;
 use plotters::prelude::*;
 
 use super::figures::{grid_heatmap, legend, short};
-use super::{CsvTable, FONT, Figure, colour, decades, draw, finite_range, padded};
+use super::{CsvTable, Figure, colour, decades, draw, finite_range, padded};
 
 /// The state rule of a training folder (summary.json's `state_rule`), if it thresholds
 /// the gain: its threshold.
@@ -98,15 +98,6 @@ pub fn gain_trajectories(dir: &Path) -> anyhow::Result<Figure> {
     let map = cells.len() > 1;
     let names = t.header[..params].join(", ");
     let svg = draw(|root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption("Backward gain during training", (FONT, 19))
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(64)
-            .build_cartesian_2d(
-                padded(s_lo, s_hi).0.max(0.0)..padded(s_lo, s_hi).1,
-                y_lo..y_hi,
-            )?;
         let decades_shown = ((y_hi - y_lo).round() as usize + 1).min(13);
         let fmt_y = |v: &f64| {
             if (v - v.round()).abs() < 1e-9 {
@@ -115,17 +106,16 @@ pub fn gain_trajectories(dir: &Path) -> anyhow::Result<Figure> {
                 String::new()
             }
         };
-        chart
-            .configure_mesh()
-            .bold_line_style(BLACK.mix(0.12))
-            .light_line_style(TRANSPARENT)
-            .x_label_formatter(&super::tick)
-            .x_desc("training step")
-            .y_desc("gain ‖∂L/∂h_1‖ / ‖∂L/∂h_K‖ (log scale)")
-            .y_labels(decades_shown)
-            .y_label_formatter(&fmt_y)
-            .label_style((FONT, 15))
-            .draw()?;
+        let mut chart = super::linear_chart(
+            root,
+            "Backward gain during training",
+            (
+                padded(s_lo, s_hi).0.max(0.0)..padded(s_lo, s_hi).1,
+                y_lo..y_hi,
+            ),
+            ("training step", "gain ‖∂L/∂h_1‖ / ‖∂L/∂h_K‖ (log scale)"),
+            (decades_shown, &fmt_y),
+        )?;
         if map {
             for (ci, cell) in cells.iter().take(7).enumerate() {
                 let rows: Vec<usize> = (0..run.len()).filter(|&i| &cell_of(i) == cell).collect();
@@ -259,22 +249,13 @@ pub fn survival(dir: &Path) -> anyhow::Result<Figure> {
         None => Vec::new(),
     };
     let svg = draw(|root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption("Survival of [g≫0]: time to the first vanish", (FONT, 19))
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(64)
-            .build_cartesian_2d(0.0..t_hi.max(1.0), 0.0..1.02)?;
-        chart
-            .configure_mesh()
-            .bold_line_style(BLACK.mix(0.12))
-            .light_line_style(TRANSPARENT)
-            .x_label_formatter(&super::tick)
-            .y_label_formatter(&super::tick)
-            .x_desc("records since the start")
-            .y_desc("P(not yet vanished)")
-            .label_style((FONT, 15))
-            .draw()?;
+        let mut chart = super::linear_chart(
+            root,
+            "Survival of [g≫0]: time to the first vanish",
+            (0.0..t_hi.max(1.0), 0.0..1.02),
+            ("records since the start", "P(not yet vanished)"),
+            (10, &super::tick),
+        )?;
         // Kaplan–Meier is a step function: flat until the next time.
         let mut steps = vec![(0.0, 1.0)];
         for i in 0..time.len() {
@@ -318,69 +299,59 @@ pub fn train_map(dir: &Path) -> anyhow::Result<Figure> {
         .collect();
     let f = t.numbers("fraction_vanished")?;
     let title = "Fraction of runs vanished by T".to_string();
-    let svg = match varying.as_slice() {
-        [a, b] => {
-            let (va, vb) = (t.numbers(a)?, t.numbers(b)?);
-            grid_heatmap(&title, b, a, "fraction vanished", &vb, &va, &f, true)?
-        }
-        [a] => {
-            // Sorted by the parameter (a map may list its cells in any order).
-            let (x0, lo0, hi0) = (
-                t.numbers(a)?,
-                t.numbers("fraction_vanished_cp_lo")?,
-                t.numbers("fraction_vanished_cp_hi")?,
-            );
-            let mut order: Vec<usize> = (0..x0.len()).collect();
-            order.sort_by(|&i, &j| x0[i].total_cmp(&x0[j]));
-            let pick = |v: &[f64]| order.iter().map(|&i| v[i]).collect::<Vec<f64>>();
-            let (x, lo, hi, f) = (pick(&x0), pick(&lo0), pick(&hi0), pick(&f));
-            let (x_lo, x_hi) = finite_range(x.iter().copied());
-            draw(|root| {
-                let mut chart = ChartBuilder::on(root)
-                    .caption(&title, (FONT, 19))
-                    .margin(12)
-                    .x_label_area_size(44)
-                    .y_label_area_size(64)
-                    .build_cartesian_2d(padded(x_lo, x_hi).0..padded(x_lo, x_hi).1, 0.0..1.02)?;
-                chart
-                    .configure_mesh()
-                    .bold_line_style(BLACK.mix(0.12))
-                    .light_line_style(TRANSPARENT)
-                    .x_label_formatter(&super::tick)
-                    .y_label_formatter(&super::tick)
-                    .x_desc(a.as_str())
-                    .y_desc("fraction vanished by T")
-                    .label_style((FONT, 15))
-                    .draw()?;
-                let c = colour(0);
-                chart.draw_series(
-                    x.iter().zip(lo.iter().zip(&hi)).map(|(&x, (&l, &h))| {
+    let svg =
+        match varying.as_slice() {
+            [a, b] => {
+                let (va, vb) = (t.numbers(a)?, t.numbers(b)?);
+                grid_heatmap(&title, b, a, "fraction vanished", &vb, &va, &f, true)?
+            }
+            [a] => {
+                // Sorted by the parameter (a map may list its cells in any order).
+                let (x0, lo0, hi0) = (
+                    t.numbers(a)?,
+                    t.numbers("fraction_vanished_cp_lo")?,
+                    t.numbers("fraction_vanished_cp_hi")?,
+                );
+                let mut order: Vec<usize> = (0..x0.len()).collect();
+                order.sort_by(|&i, &j| x0[i].total_cmp(&x0[j]));
+                let pick = |v: &[f64]| order.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+                let (x, lo, hi, f) = (pick(&x0), pick(&lo0), pick(&hi0), pick(&f));
+                let (x_lo, x_hi) = finite_range(x.iter().copied());
+                draw(|root| {
+                    let mut chart = super::linear_chart(
+                        root,
+                        &title,
+                        (padded(x_lo, x_hi).0..padded(x_lo, x_hi).1, 0.0..1.02),
+                        (a.as_str(), "fraction vanished by T"),
+                        (10, &super::tick),
+                    )?;
+                    let c = colour(0);
+                    chart.draw_series(x.iter().zip(lo.iter().zip(&hi)).map(|(&x, (&l, &h))| {
                         PathElement::new([(x, l), (x, h)], c.stroke_width(2))
-                    }),
-                )?;
-                chart
-                    .draw_series(LineSeries::new(
-                        x.iter().copied().zip(f.iter().copied()),
-                        c.stroke_width(2),
-                    ))?
-                    .label("fraction vanished, 95 % Clopper–Pearson bars")
-                    .legend(move |(x, y)| {
-                        PathElement::new([(x, y), (x + 20, y)], c.stroke_width(2))
-                    });
-                chart.draw_series(
-                    x.iter()
-                        .zip(&f)
-                        .map(|(&x, &y)| Circle::new((x, y), 4, c.filled())),
-                )?;
-                legend(&mut chart)
-            })?
-        }
-        _ => bail!(
-            "the map varies {} parameters ({}); its figure shows one or two",
-            varying.len(),
-            varying.join(", ")
-        ),
-    };
+                    }))?;
+                    chart
+                        .draw_series(LineSeries::new(
+                            x.iter().copied().zip(f.iter().copied()),
+                            c.stroke_width(2),
+                        ))?
+                        .label("fraction vanished, 95 % Clopper–Pearson bars")
+                        .legend(move |(x, y)| {
+                            PathElement::new([(x, y), (x + 20, y)], c.stroke_width(2))
+                        });
+                    chart.draw_series(
+                        x.iter()
+                            .zip(&f)
+                            .map(|(&x, &y)| Circle::new((x, y), 4, c.filled())),
+                    )?;
+                    legend(&mut chart)
+                })?
+            }
+            _ => bail!(
+                "the map varies {} parameters ({}); its figure shows one or two",
+                varying.len(),
+                varying.join(", ")
+            ),
+        };
     let medians = t.numbers("median_step_to_vanish")?;
     let shown = medians.iter().filter(|m| m.is_finite()).count();
     Ok(Figure {
