@@ -543,16 +543,6 @@ fn network_table_flags_are_checked() {
             "--input-dim",
         ),
     ] {
-        let tmp = tempfile::tempdir().unwrap();
-        let out = tmp.path().join("out");
-        vanish()
-            .arg("table")
-            .args(args)
-            .arg("--out")
-            .arg(&out)
-            .assert()
-            .code(2)
-            .stderr(predicate::str::starts_with(format!("error: {flag}")));
-        assert!(!out.exists(), "{args:?} left a folder");
+        crate::util::refused(&[&["table"][..], args].concat(), flag);
     }
 }

@@ -223,18 +223,8 @@ fn train_flags_are_checked() {
         ),
         (&["--activation", "relu", "--n", "2"], "--n"),
     ] {
-        let tmp = tempfile::tempdir().unwrap();
-        let out = tmp.path().join("out");
-        crate::util::vanish()
-            .arg("train")
-            .args(args)
-            .args(["--steps", "5", "--runs", "2"])
-            .arg("--out")
-            .arg(&out)
-            .assert()
-            .code(2)
-            .stderr(predicates::str::starts_with(format!("error: {flag}")));
-        assert!(!out.exists(), "{args:?} left a folder");
+        let all = [&["train", "--steps", "5", "--runs", "2"][..], args].concat();
+        crate::util::refused(&all, flag);
     }
 }
 
@@ -428,16 +418,8 @@ fn train_checks_its_state_rule_and_dump_folder_before_training() {
         ),
         (vec!["--dump", file.to_str().unwrap()], "--dump"),
     ] {
-        let out = tmp.path().join("out");
-        crate::util::vanish()
-            .args(["train", "--runs", "2", "--steps", "5"])
-            .args(&args)
-            .arg("--out")
-            .arg(&out)
-            .assert()
-            .code(2)
-            .stderr(predicates::str::starts_with(format!("error: {flag}")));
-        assert!(!out.exists(), "{args:?} left a folder");
+        let all = [&["train", "--runs", "2", "--steps", "5"][..], &args].concat();
+        crate::util::refused(&all, flag);
     }
 }
 

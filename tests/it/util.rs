@@ -48,3 +48,17 @@ pub fn within_5_se(what: &str, estimate: f64, truth: f64, se: f64) {
 pub fn manifest(dir: &std::path::Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap()
 }
+
+/// Runs `vanish ARGS --out NEW_FOLDER` and asserts the contract for bad input: exit 2, an
+/// error that names `flag` first, and no folder left behind.
+pub fn refused(args: &[&str], flag: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let assert = vanish().args(args).arg("--out").arg(&out).assert().code(2);
+    let err = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(
+        err.starts_with(&format!("error: {flag}")),
+        "{args:?}: {err}"
+    );
+    assert!(!out.exists(), "{args:?} left a folder");
+}
