@@ -37,6 +37,8 @@ use crate::rng::{BlockRng, block_rng};
 pub const DATA_CELL: u32 = 0x8000_0000;
 /// The stream cell of the runs (block = run index).
 pub const RUN_CELL: u32 = 0x8000_0001;
+/// The stream cell of each run's probe set (block = run index).
+pub const PROBE_CELL: u32 = 0x8000_0002;
 
 /// The task: what is learned, and with which loss.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -108,6 +110,8 @@ pub struct TrainSpec {
     /// The learning rate of the hidden layers is this times the optimiser's (1 by
     /// default; n² makes tanh(x) with n-times-larger hidden weights train as tanh(n·x)).
     pub hidden_lr_scale: f64,
+    /// P, the inputs (and random directions) of the fixed probe set ([`Probe`]).
+    pub probe: usize,
 }
 
 impl Default for TrainSpec {
@@ -129,6 +133,7 @@ impl Default for TrainSpec {
             record_every: 10,
             output_sigma_w: None,
             hidden_lr_scale: 1.0,
+            probe: 8,
         }
     }
 }
@@ -534,6 +539,13 @@ pub struct Record {
     pub grad_norms: Vec<f64>,
     /// ‖W_l‖ per weight layer.
     pub weight_norms: Vec<f64>,
+    /// On the run's fixed [`Probe`]: the mean over its inputs of ln ‖J·u‖/‖u‖, J = ∂h_K/∂x.
+    pub probe_ln_gain: f64,
+    /// On the probe, per hidden layer l: the mean of ln ‖J_l·u‖/‖J_{l−1}·u‖ (they sum to
+    /// `probe_ln_gain`).
+    pub probe_ln_layer_gains: Vec<f64>,
+    /// On the probe: the mean over its inputs of Σ_l mean_units ln φ'(x).
+    pub probe_ln_derivative_product: f64,
 }
 
 /// A finished run.
@@ -564,8 +576,9 @@ pub struct RunEntry {
     pub run: usize,
     /// Whether it diverged.
     pub diverged: bool,
-    /// Per record: step, loss, gain, ln_derivative_product, saturated, the gradient norms
-    /// and the weight norms, comma-separated.
+    /// Per record: step, loss, gain, ln_derivative_product, saturated, probe_ln_gain,
+    /// probe_ln_derivative_product, the gradient norms and the weight norms (K + 1 each),
+    /// and the probe's K per-layer log-gains, comma-separated.
     pub records: Vec<String>,
 }
 
@@ -578,11 +591,22 @@ impl From<&Run> for RunEntry {
             .map(|r| {
                 let mut f = vec![r.step.to_string()];
                 f.extend(
-                    [r.loss, r.gain, r.ln_derivative_product, r.saturated]
-                        .iter()
+                    [
+                        r.loss,
+                        r.gain,
+                        r.ln_derivative_product,
+                        r.saturated,
+                        r.probe_ln_gain,
+                        r.probe_ln_derivative_product,
+                    ]
+                    .iter()
+                    .map(text),
+                );
+                f.extend(
+                    (r.grad_norms.iter().chain(&r.weight_norms))
+                        .chain(&r.probe_ln_layer_gains)
                         .map(text),
                 );
-                f.extend(r.grad_norms.iter().chain(&r.weight_norms).map(text));
                 f.join(",")
             })
             .collect();
@@ -602,7 +626,8 @@ impl RunEntry {
             .iter()
             .map(|line| {
                 let f: Vec<&str> = line.split(',').collect();
-                if f.len() < 5 || !(f.len() - 5).is_multiple_of(2) {
+                // 1 step, 6 scalars, K + 1 gradient and weight norms, K probe layers.
+                if f.len() < 12 || !(f.len() - 9).is_multiple_of(3) {
                     return Err(format!("a record of {} fields: '{line}'", f.len()));
                 }
                 let step = f[0].parse().map_err(|_| format!("bad step in '{line}'"))?;
@@ -613,15 +638,19 @@ impl RunEntry {
                             .map_err(|_| format!("bad number '{t}' in '{line}'"))
                     })
                     .collect::<Result<_, _>>()?;
-                let layers = (v.len() - 4) / 2;
+                let depth = (v.len() - 8) / 3;
+                let layers = depth + 1;
                 Ok(Record {
                     step,
                     loss: v[0],
                     gain: v[1],
                     ln_derivative_product: v[2],
                     saturated: v[3],
-                    grad_norms: v[4..4 + layers].to_vec(),
-                    weight_norms: v[4 + layers..].to_vec(),
+                    probe_ln_gain: v[4],
+                    probe_ln_derivative_product: v[5],
+                    grad_norms: v[6..6 + layers].to_vec(),
+                    weight_norms: v[6 + layers..6 + 2 * layers].to_vec(),
+                    probe_ln_layer_gains: v[6 + 2 * layers..].to_vec(),
                 })
             })
             .collect::<Result<_, String>>()?;
@@ -688,6 +717,7 @@ fn train(
     if let Some(t) = trace.as_deref_mut() {
         t.initial = Some(net.clone());
     }
+    let probe = Probe::draw(data, spec.input_dim, spec.probe, seed, run);
     let t1 = act
         .tanh_params()
         .map(|(a, n)| crate::theory::vanish_threshold(a, n));
@@ -724,7 +754,9 @@ fn train(
         let g = net.backward(act, &f, &d_out, b);
         let finite = l.is_finite() && g.w.iter().flatten().all(|v| v.is_finite());
         if step % spec.record_every == 0 || step == spec.steps || !finite {
-            records.push(record(step, l, &net, &f, &g, act, t1, spec.depth));
+            let mut rec = record(step, l, &net, &f, &g, act, t1, spec.depth);
+            probe.measure(&net, act, spec.depth).fill(&mut rec);
+            records.push(rec);
         }
         if !finite {
             diverged = true;
@@ -783,6 +815,128 @@ fn record(
         },
         grad_norms: g.w.iter().map(|w| norm(w)).collect(),
         weight_norms: net.w.iter().map(|w| norm(w)).collect(),
+        probe_ln_gain: f64::NAN,
+        probe_ln_layer_gains: Vec::new(),
+        probe_ln_derivative_product: f64::NAN,
+    }
+}
+
+/// A run's fixed probe set: P inputs (rows of the dataset) and P random input directions
+/// u ~ N(0, I_d), drawn once from the run's own stream ([`PROBE_CELL`], block = run: the
+/// rows first, then the directions), and used at every record. It measures the network
+/// itself, at its current weights, not a minibatch's loss gradient.
+///
+/// The end-to-end gain is ln ‖J·u‖/‖u‖ for the Jacobian J = ∂h_K/∂x of the last hidden
+/// layer with respect to the input, carried forward beside the input (J·u through
+/// D_l·W_l, D_l = diag φ'(x^l)), exactly the object of `vanish sim --source network
+/// --quantity jacobian` (which reports ln ‖J·u‖²/‖u‖², twice this): at step 0, runs are
+/// random networks, and the two laws agree (tested). The backward signal is carried by
+/// Jᵀ, which has the same singular values.
+///
+/// ```
+/// use vanish::{activation::Activation, train::*};
+/// let spec = TrainSpec { depth: 3, width: 8, ..TrainSpec::default() };
+/// let data = Dataset::new(&spec, 1);
+/// let probe = Probe::draw(&data, spec.input_dim, 4, 1, 0);
+/// let net = Mlp::init(&spec.sizes(), 1.0, 0.0, &mut || 0.5);
+/// let m = probe.measure(&net, &Activation::scaled_tanh(1.0, 1.0).unwrap(), 3);
+/// let sum: f64 = m.ln_layer_gains.iter().sum();
+/// assert!((m.ln_gain - sum).abs() < 1e-12);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probe {
+    /// The dataset rows of the probe's inputs.
+    pub rows: Vec<usize>,
+    /// The inputs, P × d, row-major.
+    pub x: Vec<f64>,
+    /// The directions u, P × d, row-major.
+    pub u: Vec<f64>,
+}
+
+/// What a [`Probe`] measures at one record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProbeGain {
+    /// Mean over the probe of ln ‖J·u‖/‖u‖.
+    pub ln_gain: f64,
+    /// Per hidden layer, the mean over the probe of ln ‖J_l·u‖/‖J_{l−1}·u‖.
+    pub ln_layer_gains: Vec<f64>,
+    /// Mean over the probe of Σ_l mean_units ln φ'(x).
+    pub ln_derivative_product: f64,
+}
+
+impl ProbeGain {
+    fn fill(self, rec: &mut Record) {
+        rec.probe_ln_gain = self.ln_gain;
+        rec.probe_ln_layer_gains = self.ln_layer_gains;
+        rec.probe_ln_derivative_product = self.ln_derivative_product;
+    }
+}
+
+impl Probe {
+    /// Draws the probe of run `run`: `size` dataset rows, then `size` directions.
+    pub fn draw(data: &Dataset, d: usize, size: usize, seed: u64, run: usize) -> Self {
+        let mut rng = block_rng(seed, PROBE_CELL, u32::try_from(run).expect("runs < 2^32"));
+        let rows: Vec<usize> = (0..size)
+            .map(|_| rng.random_range(0..data.examples))
+            .collect();
+        let x = rows
+            .iter()
+            .flat_map(|&e| data.x[e * d..(e + 1) * d].iter().copied())
+            .collect();
+        let u = (0..size * d)
+            .map(|_| StandardNormal.sample(&mut rng))
+            .collect();
+        Probe { rows, x, u }
+    }
+
+    /// The gains of `net`'s first `depth` layers on this probe. J·u is renormalised at every
+    /// layer and φ' is taken relative to the layer's largest (as in `--source network`), so
+    /// deep or saturated layers give a finite log where the plain product would underflow.
+    pub fn measure(&self, net: &Mlp, act: &Activation, depth: usize) -> ProbeGain {
+        let p = self.rows.len();
+        let d = net.sizes[0];
+        let f = net.forward(act, &self.x, p);
+        let isa = Isa::detect();
+        let mut v = self.u.clone();
+        for row in v.chunks_mut(d) {
+            let inv = 1.0 / dot(row, row).sqrt();
+            row.iter_mut().for_each(|a| *a *= inv);
+        }
+        let mut ln_layer_gains = Vec::with_capacity(depth);
+        let mut ln_dp = 0.0;
+        for l in 0..depth {
+            let shape = net.layer(l, p);
+            let m = shape.outputs;
+            let mut t = vec![0.0; p * m];
+            isa.affine(shape, &v, &net.w[l], &vec![0.0; m], &mut t);
+            let mut layer_sum = 0.0;
+            for r in 0..p {
+                let z = &f.z[l][r * m..(r + 1) * m];
+                let lnd: Vec<f64> = z.iter().map(|&x| act.ln_derivative(x)).collect();
+                ln_dp += lnd.iter().sum::<f64>() / m as f64;
+                let top = lnd.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let row = &mut t[r * m..(r + 1) * m];
+                for (a, &ln) in row.iter_mut().zip(&lnd) {
+                    *a *= (ln - top).exp();
+                }
+                let norm = dot(row, row).sqrt();
+                layer_sum += if top == f64::NEG_INFINITY || norm == 0.0 {
+                    f64::NEG_INFINITY
+                } else {
+                    top + norm.ln()
+                };
+                if norm > 0.0 && norm.is_finite() {
+                    row.iter_mut().for_each(|a| *a /= norm);
+                }
+            }
+            ln_layer_gains.push(layer_sum / p as f64);
+            v = t;
+        }
+        ProbeGain {
+            ln_gain: ln_layer_gains.iter().sum(),
+            ln_layer_gains,
+            ln_derivative_product: ln_dp / p as f64,
+        }
     }
 }
 

@@ -9,8 +9,10 @@ use serde_json::{Value, json};
 
 use crate::error::ConfigError;
 use crate::markov::ChainFit;
+use crate::oneway::OneWayTest;
 use crate::output::{csv_text, prepare_out_dir, write_atomic};
 use crate::results::{fmt, num};
+use crate::states::{FirstEvent, Sequence, StateRule};
 
 const EXAMPLES: &str = "Examples:
   vanish markov runs/trajectories.csv
@@ -28,14 +30,19 @@ there; the number of such runs is reported.";
 pub struct MarkovArgs {
     /// The trajectories CSV.
     file: PathBuf,
-    /// The rule that puts a record in [g∼0]: COLUMN < VALUE (or <=, >, >=); every other
-    /// record is [g≫0].
-    #[arg(long, default_value = "gain < 1e-6")]
+    /// The rule that puts a record in [g∼0]: COLUMN < VALUE (or <=, >, >=); a run leaves
+    /// [g∼0] only across --leave.
+    #[arg(long, default_value = "probe_gain < 1e-6")]
     state: String,
     /// k states instead of two: COLUMN: EDGE1, EDGE2, … (increasing); state i holds the
     /// values between edge i and edge i+1 (state 0 below the first edge).
     #[arg(long, conflicts_with = "state")]
     bins: Option<String>,
+    #[command(flatten)]
+    analysis: AnalysisArgs,
+    /// Seed of the run-level resampling.
+    #[arg(short, long, default_value_t = 1)]
+    seed: u64,
     /// Write markov.json and (two states) survival.csv into this folder.
     #[arg(short, long)]
     pub(super) out: Option<PathBuf>,
@@ -47,14 +54,10 @@ pub struct MarkovArgs {
     json: bool,
 }
 
-/// How a record's value becomes a state.
+/// How a run's values become states.
 pub(super) enum Rule {
-    /// Two states: 1 ([g∼0]) when the comparison holds.
-    Threshold {
-        column: String,
-        op: String,
-        value: f64,
-    },
+    /// Two states with hysteresis, and optionally [converged] ([`StateRule`]).
+    Band(StateRule),
     /// k states by bins.
     Bins { column: String, edges: Vec<f64> },
 }
@@ -62,41 +65,56 @@ pub(super) enum Rule {
 impl Rule {
     pub(super) fn column(&self) -> &str {
         match self {
-            Rule::Threshold { column, .. } | Rule::Bins { column, .. } => column,
+            Rule::Band(r) => r.column(),
+            Rule::Bins { column, .. } => column,
         }
     }
 
-    /// Whether this is the two-state chain [g≫0] / [g∼0] (a threshold rule), for which
-    /// escape, absorption and the first vanish mean something.
+    /// The [converged] rule's column, if there is one.
+    pub(super) fn convergence_column(&self) -> Option<&str> {
+        match self {
+            Rule::Band(r) => r.convergence.as_ref().map(|c| c.column()),
+            Rule::Bins { .. } => None,
+        }
+    }
+
+    /// Whether this is the two-state chain [g≫0] / [g∼0], for which escape, absorption and
+    /// the first vanish mean something.
     pub(super) fn is_two_state(&self) -> bool {
-        matches!(self, Rule::Threshold { .. })
+        matches!(self, Rule::Band(_))
     }
 
     fn states(&self) -> usize {
         match self {
-            Rule::Threshold { .. } => 2,
+            Rule::Band(_) => 2,
             Rule::Bins { edges, .. } => edges.len() + 1,
         }
     }
 
-    pub(super) fn state(&self, v: f64) -> usize {
+    /// The states of one run from its values (and those of the convergence column).
+    pub(super) fn sequence(&self, values: &[f64], converge: Option<&[f64]>) -> Sequence {
         match self {
-            Rule::Threshold { op, value, .. } => {
-                let hit = match op.as_str() {
-                    "<" => v < *value,
-                    "<=" => v <= *value,
-                    ">" => v > *value,
-                    _ => v >= *value,
-                };
-                usize::from(hit)
+            Rule::Band(r) => r.sequence(values, converge),
+            Rule::Bins { edges, .. } => {
+                let end = values
+                    .iter()
+                    .position(|v| v.is_nan())
+                    .unwrap_or(values.len());
+                Sequence {
+                    states: values[..end]
+                        .iter()
+                        .map(|&v| edges.iter().filter(|&&e| v >= e).count())
+                        .collect(),
+                    cut_by_nan: end < values.len(),
+                    crossed_down: false,
+                }
             }
-            Rule::Bins { edges, .. } => edges.iter().filter(|&&e| v >= e).count(),
         }
     }
 
     pub(super) fn describe(&self) -> String {
         match self {
-            Rule::Threshold { column, op, value } => format!("{column} {op} {}", fmt(*value)),
+            Rule::Band(r) => r.describe(),
             Rule::Bins { column, edges } => format!(
                 "{column} binned at {}",
                 edges.iter().map(|e| fmt(*e)).collect::<Vec<_>>().join(", ")
@@ -105,7 +123,12 @@ impl Rule {
     }
 }
 
-pub(super) fn parse_rule(state: &str, bins: Option<&str>) -> Result<Rule, ConfigError> {
+pub(super) fn parse_rule(
+    state: &str,
+    leave: Option<f64>,
+    converged: Option<&str>,
+    bins: Option<&str>,
+) -> Result<Rule, ConfigError> {
     if let Some(b) = bins {
         let bad = |m: &str| ConfigError::new("--bins", format!("'{b}': {m}"));
         let (column, edges) = b
@@ -124,32 +147,18 @@ pub(super) fn parse_rule(state: &str, bins: Option<&str>) -> Result<Rule, Config
             edges,
         });
     }
-    let bad = || {
-        ConfigError::new(
-            "--state",
-            format!("'{state}': give COLUMN < VALUE (or <=, >, >=), e.g. 'gain < 1e-6'"),
-        )
-    };
-    for op in ["<=", ">=", "<", ">"] {
-        if let Some((column, value)) = state.split_once(op) {
-            let value: f64 = value.trim().parse().map_err(|_| bad())?;
-            let column = column.trim();
-            if column.is_empty() || !value.is_finite() {
-                return Err(bad());
-            }
-            return Ok(Rule::Threshold {
-                column: column.to_string(),
-                op: op.to_string(),
-                value,
-            });
-        }
-    }
-    Err(bad())
+    StateRule::parse(state, leave, converged).map(Rule::Band)
 }
 
-/// The state sequences of a trajectories CSV, by run, and the number of runs cut short by a
-/// NaN.
-fn read_runs(path: &std::path::Path, rule: &Rule) -> Result<(Vec<Vec<usize>>, usize), ConfigError> {
+/// One run of a trajectories CSV: its steps, the state column and the convergence column.
+pub(super) struct RunSeries {
+    pub(super) steps: Vec<f64>,
+    pub(super) values: Vec<f64>,
+    pub(super) converge: Option<Vec<f64>>,
+}
+
+/// The runs of a trajectories CSV, each in increasing step.
+fn read_runs(path: &std::path::Path, rule: &Rule) -> Result<Vec<RunSeries>, ConfigError> {
     let shown = path.display().to_string();
     let bad = |m: String| ConfigError::new("FILE", format!("'{shown}': {m}"));
     let mut reader = csv::Reader::from_path(path).map_err(|e| bad(format!("cannot read: {e}")))?;
@@ -157,19 +166,23 @@ fn read_runs(path: &std::path::Path, rule: &Rule) -> Result<(Vec<Vec<usize>>, us
         .headers()
         .map_err(|e| bad(format!("no CSV header: {e}")))?
         .clone();
-    let find = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim() == name)
-            .ok_or_else(|| {
-                bad(format!(
-                    "no column '{name}' (columns: {})",
-                    headers.iter().collect::<Vec<_>>().join(", ")
-                ))
-            })
+    let find = |name: &str| headers.iter().position(|h| h.trim() == name);
+    let columns = || headers.iter().collect::<Vec<_>>().join(", ");
+    let need = |name: &str| {
+        find(name).ok_or_else(|| bad(format!("no column '{name}' (columns: {})", columns())))
     };
-    let (run_col, step_col, value_col) = (find("run")?, find("step")?, find(rule.column())?);
-    let mut by_run: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+    let (run_col, step_col, value_col) = (need("run")?, need("step")?, need(rule.column())?);
+    let converge_col = match rule.convergence_column() {
+        Some(name) => Some(find(name).ok_or_else(|| {
+            ConfigError::new(
+                "--converged",
+                format!("'{shown}' has no column '{name}' (columns: {})", columns()),
+            )
+        })?),
+        None => None,
+    };
+    type Row = (f64, f64, f64);
+    let mut by_run: BTreeMap<String, Vec<Row>> = BTreeMap::new();
     for (line, record) in reader.records().enumerate() {
         let record = record.map_err(|e| bad(format!("row {}: {e}", line + 2)))?;
         let number = |col: usize, what: &str| -> Result<f64, ConfigError> {
@@ -183,37 +196,137 @@ fn read_runs(path: &std::path::Path, rule: &Rule) -> Result<(Vec<Vec<usize>>, us
             return Err(bad(format!("row {}: step is not finite", line + 2)));
         }
         let value = number(value_col, rule.column())?;
+        let conv = match converge_col {
+            Some(c) => number(c, rule.convergence_column().unwrap_or_default())?,
+            None => f64::NAN,
+        };
         let run = record.get(run_col).unwrap_or_default().trim().to_string();
-        by_run.entry(run).or_default().push((step, value));
+        by_run.entry(run).or_default().push((step, value, conv));
     }
     if by_run.is_empty() {
         return Err(bad("no rows".into()));
     }
-    let mut diverged = 0;
     let mut runs = Vec::with_capacity(by_run.len());
     for (run, mut rows) in by_run {
         rows.sort_by(|a, b| a.0.total_cmp(&b.0));
         if let Some(w) = rows.windows(2).find(|w| w[0].0 == w[1].0) {
             return Err(bad(format!("run '{run}' has step {} twice", fmt(w[0].0))));
         }
-        let end = rows.iter().position(|r| r.1.is_nan()).unwrap_or(rows.len());
-        diverged += usize::from(end < rows.len());
-        runs.push(rows[..end].iter().map(|r| rule.state(r.1)).collect());
+        runs.push(RunSeries {
+            steps: rows.iter().map(|r| r.0).collect(),
+            values: rows.iter().map(|r| r.1).collect(),
+            converge: converge_col.map(|_| rows.iter().map(|r| r.2).collect()),
+        });
     }
-    Ok((runs, diverged))
+    Ok(runs)
+}
+
+/// Everything fitted to a set of runs.
+pub(super) struct Analysis {
+    pub(super) fit: ChainFit,
+    pub(super) sequences: Vec<Sequence>,
+    /// The step of each run's first event (runs that start in [g≫0]).
+    pub(super) first_events: Vec<Option<(FirstEvent, f64)>>,
+    pub(super) diverged: usize,
+    pub(super) one_way: Option<OneWayTest>,
+}
+
+/// The analysis settings shared by `markov` and `train --fit`.
+#[derive(Debug, Args)]
+pub struct AnalysisArgs {
+    /// Leave [g∼0] only when the state column crosses back over this value (hysteresis)
+    /// [default: three decades beyond a positive --state value; the same value otherwise].
+    #[arg(long, value_parser = super::parse_finite, allow_negative_numbers = true)]
+    pub(super) leave: Option<f64>,
+    /// A third, absorbing state [converged]: COLUMN < VALUE (e.g. 'loss < 0.01'), plateau,
+    /// or plateau(W, REL) (the mean loss of W records improved by less than REL on the W
+    /// before, while the gradient is alive).
+    #[arg(long)]
+    pub(super) converged: Option<String>,
+    /// The one-way verdict's tolerance τ on the escape probability per record.
+    #[arg(long, default_value_t = crate::oneway::DEFAULT_TOLERANCE, value_parser = super::parse_finite)]
+    pub(super) tolerance: f64,
+    /// Replicates of the run-level resampling.
+    #[arg(long, default_value = "2000", value_parser = super::parse_count)]
+    pub(super) replicates: u64,
+}
+
+impl AnalysisArgs {
+    pub(super) fn check(&self) -> Result<(), ConfigError> {
+        if !(self.tolerance > 0.0 && self.tolerance < 1.0) {
+            return Err(ConfigError::new("--tolerance", "must be in (0, 1)"));
+        }
+        if !(1..=1_000_000).contains(&self.replicates) {
+            return Err(ConfigError::new("--replicates", "must be 1 to 1000000"));
+        }
+        Ok(())
+    }
+}
+
+/// Fits the chain to the runs' states and, for two states, judges the one-way street.
+pub(super) fn analyse(
+    runs: &[RunSeries],
+    rule: &Rule,
+    settings: &AnalysisArgs,
+    seed: u64,
+) -> Analysis {
+    let sequences: Vec<Sequence> = runs
+        .iter()
+        .map(|r| rule.sequence(&r.values, r.converge.as_deref()))
+        .collect();
+    let chain: Vec<Vec<usize>> = sequences
+        .iter()
+        .map(|s| s.chain_states().to_vec())
+        .collect();
+    let fit = ChainFit::new(&chain, rule.states());
+    let crossings = sequences.iter().filter(|s| s.crossed_down).count();
+    let one_way = rule.is_two_state().then(|| {
+        crate::oneway::one_way(
+            &fit,
+            &chain,
+            crossings,
+            settings.tolerance,
+            settings.replicates as usize,
+            seed,
+        )
+    });
+    let first_events = sequences
+        .iter()
+        .zip(runs)
+        .map(|(s, r)| {
+            s.first_event().map(|e| {
+                let t = match e {
+                    FirstEvent::Vanished(t)
+                    | FirstEvent::Converged(t)
+                    | FirstEvent::Diverged(t)
+                    | FirstEvent::Censored(t) => t,
+                };
+                (e, r.steps[t])
+            })
+        })
+        .collect();
+    Analysis {
+        fit,
+        first_events,
+        diverged: sequences.iter().filter(|s| s.cut_by_nan).count(),
+        sequences,
+        one_way,
+    }
 }
 
 pub(super) fn run(args: MarkovArgs) -> anyhow::Result<()> {
-    let rule = parse_rule(&args.state, args.bins.as_deref())?;
-    let (runs, diverged) = read_runs(&args.file, &rule)?;
+    args.analysis.check()?;
+    let rule = parse_rule(
+        &args.state,
+        args.analysis.leave,
+        args.analysis.converged.as_deref(),
+        args.bins.as_deref(),
+    )?;
+    let runs = read_runs(&args.file, &rule)?;
     let out = args.out.as_deref().map(prepare_out_dir).transpose()?;
-    let fit = ChainFit::new(&runs, rule.states());
-    let names: Vec<String> = if rule.is_two_state() {
-        vec!["[g≫0]".into(), "[g∼0]".into()]
-    } else {
-        (0..rule.states()).map(|i| format!("s{i}")).collect()
-    };
-    let json = report_json(&fit, &rule, &names, diverged);
+    let analysis = analyse(&runs, &rule, &args.analysis, args.seed);
+    let names = state_names(&rule);
+    let json = report_json(&analysis, &rule, &names);
     let pretty = {
         let mut t = serde_json::to_string_pretty(&json).expect("serialisable");
         t.push('\n');
@@ -222,7 +335,7 @@ pub(super) fn run(args: MarkovArgs) -> anyhow::Result<()> {
     if let Some(dir) = out {
         let mut files = vec![("markov.json", pretty.clone())];
         if rule.is_two_state() {
-            files.push(("survival.csv", survival_csv(&fit)));
+            files.push(("survival.csv", survival_csv(&analysis.fit)));
         }
         for (name, body) in files {
             let path = dir.join(name);
@@ -233,10 +346,20 @@ pub(super) fn run(args: MarkovArgs) -> anyhow::Result<()> {
     if args.json {
         return super::print_stdout(&pretty);
     }
-    super::print_stdout(&report_table(&fit, &rule, &names, diverged, &args.file))
+    super::print_stdout(&report_table(&analysis, &rule, &names, &args.file))
 }
 
-pub(super) fn report_json(fit: &ChainFit, rule: &Rule, names: &[String], diverged: usize) -> Value {
+/// The states' names.
+pub(super) fn state_names(rule: &Rule) -> Vec<String> {
+    if rule.is_two_state() {
+        vec!["[g≫0]".into(), "[g∼0]".into()]
+    } else {
+        (0..rule.states()).map(|i| format!("s{i}")).collect()
+    }
+}
+
+pub(super) fn report_json(a: &Analysis, rule: &Rule, names: &[String]) -> Value {
+    let (fit, diverged) = (&a.fit, a.diverged);
     let test = |t: crate::markov::LrTest| json!({"statistic": num(t.statistic), "df": t.df, "p_value": num(t.p_value)});
     let mut hist = hdrhistogram::Histogram::<u64>::new(3).expect("valid sigfig");
     hist.auto(true);
@@ -268,16 +391,75 @@ pub(super) fn report_json(fit: &ChainFit, rule: &Rule, names: &[String], diverge
             "geometric_fit": fit.geometric_fit().map_or(Value::Null, test),
             "hdr_v2_deflate_base64": crate::output::hdr_base64(&hist),
         }) } else { Value::Null },
+        "one_way": a.one_way.as_ref().map_or(Value::Null, one_way_json),
+        "first_events": if rule.is_two_state() { first_events_json(a) } else { Value::Null },
+    })
+}
+
+/// What the runs that start in [g≫0] did first, with the median step of each.
+fn first_events_json(a: &Analysis) -> Value {
+    let mut out = serde_json::Map::new();
+    out.insert(
+        "started_vanished".into(),
+        json!(a.sequences.iter().filter(|s| s.states.first() == Some(&1)).count()),
+    );
+    for (name, pick) in [
+        ("vanished", 0),
+        ("converged", 1),
+        ("diverged", 2),
+        ("neither_by_end", 3),
+    ] {
+        let mut steps: Vec<f64> = a
+            .first_events
+            .iter()
+            .flatten()
+            .filter(|(e, _)| {
+                pick == match e {
+                    FirstEvent::Vanished(_) => 0,
+                    FirstEvent::Converged(_) => 1,
+                    FirstEvent::Diverged(_) => 2,
+                    FirstEvent::Censored(_) => 3,
+                }
+            })
+            .map(|&(_, step)| step)
+            .collect();
+        steps.sort_by(f64::total_cmp);
+        let median = steps.get(steps.len() / 2).copied();
+        out.insert(
+            name.into(),
+            json!({"runs": steps.len(), "median_step": median.map(num)}),
+        );
+    }
+    Value::Object(out)
+}
+
+fn one_way_json(t: &OneWayTest) -> Value {
+    let pair = |(lo, hi): (f64, f64)| json!([num(lo), num(hi)]);
+    json!({
+        "verdict": t.verdict.as_str(),
+        "reason": t.reason,
+        "rule": t.rule,
+        "tolerance_per_record": num(t.tolerance),
+        "escapes": t.escapes,
+        "trials": t.trials,
+        "p10": num(t.p),
+        "interval95": pair(t.interval),
+        "clopper_pearson95": pair(t.exact),
+        "run_resampled95": t.resampled.map_or(Value::Null, pair),
+        "replicates": t.replicates,
+        "runs_crossing_band_down": t.crossings,
+        "runs_exposed": t.runs_exposed,
+        "min_crossings": crate::oneway::MIN_CROSSINGS,
     })
 }
 
 pub(super) fn report_table(
-    fit: &ChainFit,
+    a: &Analysis,
     rule: &Rule,
     names: &[String],
-    diverged: usize,
     file: &std::path::Path,
 ) -> String {
+    let (fit, diverged) = (&a.fit, a.diverged);
     let mut t = String::new();
     let mut line = |l: String| {
         t.push_str(&l);
@@ -379,6 +561,15 @@ pub(super) fn report_table(
             test.df,
             short(test.p_value)
         ));
+    }
+    if let Some(w) = &a.one_way {
+        line(String::new());
+        line(format!(
+            "one-way street: {} ({})",
+            w.verdict.as_str(),
+            w.reason
+        ));
+        line(format!("  rule: {}", w.rule));
     }
     t
 }

@@ -21,8 +21,11 @@ const EXAMPLES: &str = "Examples:
   vanish train --runs 200 --steps 300 --out runs/tr --fit --state 'gain < 1e-6'
 
 Writes trajectories.csv (run, step, loss, gain, ln_derivative_product, saturated,
-grad_norm_1…, weight_norm_1…), summary.json and manifest.json. gain is the backward gain
-‖∂L/∂h_1‖/‖∂L/∂h_K‖; a diverged run (non-finite loss or gradient) ends with that record.";
+probe_gain, probe_ln_derivative_product, diverged, grad_norm_1…, weight_norm_1…,
+probe_gain_1…), summary.json and manifest.json. gain is the minibatch's backward gain
+‖∂L/∂h_1‖/‖∂L/∂h_K‖; probe_gain is the network's: exp of the mean over the fixed probe of
+ln ‖J·u‖/‖u‖ (J = ∂h_K/∂x), probe_gain_l its factor at layer l. A diverged run (non-finite
+loss or gradient) ends with that record.";
 
 /// The raw flags of `vanish train`.
 #[derive(Debug, Args)]
@@ -97,6 +100,10 @@ pub struct TrainArgs {
     /// SGD momentum (0: plain SGD).
     #[arg(long, default_value_t = 0.0, value_parser = super::parse_finite, allow_negative_numbers = true)]
     momentum: f64,
+    /// P, the inputs of the fixed probe set on which the network's Jacobian gain is measured
+    /// at every record (the same inputs and directions for the whole run).
+    #[arg(long, default_value = "8", value_parser = super::parse_count)]
+    probe: u64,
     /// Steps T.
     #[arg(long, default_value = "1000", value_parser = super::parse_count)]
     steps: u64,
@@ -107,8 +114,10 @@ pub struct TrainArgs {
     #[arg(short, long, default_value_t = 1)]
     pub(super) seed: u64,
     /// The rule for [g∼0] in the summary and the fit: COLUMN < VALUE (as `vanish markov`).
-    #[arg(long, default_value = "gain < 1e-6")]
+    #[arg(long, default_value = "probe_gain < 1e-6")]
     pub(super) state: String,
+    #[command(flatten)]
+    pub(super) analysis: super::markov::AnalysisArgs,
     /// Also fit the Markov chain (markov.json, survival.csv) and print it.
     #[arg(long)]
     pub(super) fit: bool,
@@ -300,6 +309,7 @@ impl TrainArgs {
             record_every: size("--record-every", self.record_every, 100_000_000)?,
             output_sigma_w: self.output_sigma_w,
             hidden_lr_scale: self.hidden_lr_scale,
+            probe: size("--probe", self.probe, 4096)?,
         };
         size("--runs", self.runs, u64::from(u32::MAX))?;
         Ok((spec, act))
@@ -365,15 +375,36 @@ pub(super) fn shard_done(args: &TrainArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The `--state` rule, with a column that training records.
-pub(super) fn state_rule(text: &str) -> Result<Rule, ConfigError> {
-    let rule = super::markov::parse_rule(text, None)?;
-    if !["gain", "loss", "ln_derivative_product", "saturated"].contains(&rule.column()) {
+/// The columns of a record that a state rule can use.
+const RECORDED: [&str; 6] = [
+    "probe_gain",
+    "gain",
+    "loss",
+    "ln_derivative_product",
+    "saturated",
+    "probe_ln_derivative_product",
+];
+
+/// The `--state` rule (with `--leave` and `--converged`), on columns that training records.
+pub(super) fn state_rule(args: &TrainArgs) -> Result<Rule, ConfigError> {
+    let a = &args.analysis;
+    let rule = super::markov::parse_rule(&args.state, a.leave, a.converged.as_deref(), None)?;
+    if let Some(c) = rule.convergence_column().filter(|c| !RECORDED.contains(c)) {
+        return Err(ConfigError::new(
+            "--converged",
+            format!(
+                "'{c}' is not a recorded column: use {}",
+                RECORDED.join(", ")
+            ),
+        ));
+    }
+    if !RECORDED.contains(&rule.column()) {
         return Err(ConfigError::new(
             "--state",
             format!(
-                "'{}' is not a recorded column: use gain, loss, ln_derivative_product or saturated",
-                rule.column()
+                "'{}' is not a recorded column: use {}",
+                rule.column(),
+                RECORDED.join(", ")
             ),
         ));
     }
@@ -381,7 +412,8 @@ pub(super) fn state_rule(text: &str) -> Result<Rule, ConfigError> {
 }
 
 pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
-    let rule = state_rule(&args.state)?;
+    args.analysis.check()?;
+    let rule = state_rule(&args)?;
     let mut cells = args.cells()?;
     if cells.len() > 1 && args.dump.is_some() {
         return Err(
@@ -446,17 +478,8 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
         "hidden_lr_scale": spec.hidden_lr_scale,
     });
     let fit = args.fit.then(|| {
-        let sequences: Vec<Vec<usize>> = runs
-            .iter()
-            .map(|r| {
-                r.records
-                    .iter()
-                    .map_while(|rec| column(&rule, rec).filter(|v| !v.is_nan()))
-                    .map(|v| rule.state(v))
-                    .collect()
-            })
-            .collect();
-        crate::markov::ChainFit::new(&sequences, 2)
+        let series: Vec<_> = runs.iter().map(|r| series(r, &rule)).collect();
+        super::markov::analyse(&series, &rule, &args.analysis, args.seed)
     });
     if let Some(dir) = &out {
         let pretty = |v: &serde_json::Value| {
@@ -475,9 +498,9 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
             let names = vec!["[g≫0]".to_string(), "[g∼0]".to_string()];
             files.push((
                 "markov.json",
-                pretty(&super::markov::report_json(fit, &rule, &names, diverged)),
+                pretty(&super::markov::report_json(fit, &rule, &names)),
             ));
-            files.push(("survival.csv", super::markov::survival_csv(fit)));
+            files.push(("survival.csv", super::markov::survival_csv(&fit.fit)));
         }
         files.push((
             "manifest.json",
@@ -540,7 +563,6 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
             fit,
             &rule,
             &names,
-            diverged,
             std::path::Path::new("these runs"),
         ));
     }
@@ -557,10 +579,13 @@ pub(super) fn trajectories_csv(runs: &[Run], layers: usize) -> String {
         "gain".into(),
         "ln_derivative_product".into(),
         "saturated".into(),
+        "probe_gain".into(),
+        "probe_ln_derivative_product".into(),
         "diverged".into(),
     ];
     header.extend((1..=layers).map(|l| format!("grad_norm_{l}")));
     header.extend((1..=layers).map(|l| format!("weight_norm_{l}")));
+    header.extend((1..layers).map(|l| format!("probe_gain_{l}")));
     let mut rows = Vec::new();
     for r in runs {
         for (i, rec) in r.records.iter().enumerate() {
@@ -571,30 +596,51 @@ pub(super) fn trajectories_csv(runs: &[Run], layers: usize) -> String {
                 fmt(rec.gain),
                 fmt(rec.ln_derivative_product),
                 fmt(rec.saturated),
+                fmt(rec.probe_ln_gain.exp()),
+                fmt(rec.probe_ln_derivative_product),
                 (r.diverged && i + 1 == r.records.len()).to_string(),
             ];
             // Runs of a map may have fewer layers than the deepest: their norms are padded
             // with empty fields.
-            let pad = |v: &[f64]| {
+            let pad = |v: &[f64], len: usize| {
                 let mut cols: Vec<String> = v.iter().map(|&x| fmt(x)).collect();
-                cols.resize(layers, String::new());
+                cols.resize(len, String::new());
                 cols
             };
-            row.extend(pad(&rec.grad_norms));
-            row.extend(pad(&rec.weight_norms));
+            row.extend(pad(&rec.grad_norms, layers));
+            row.extend(pad(&rec.weight_norms, layers));
+            let probe: Vec<f64> = rec.probe_ln_layer_gains.iter().map(|v| v.exp()).collect();
+            row.extend(pad(&probe, layers - 1));
             rows.push(row);
         }
     }
     crate::output::csv_text(&header, &rows)
 }
 
-/// The value of the state rule's column in a record.
-pub(super) fn column(rule: &Rule, r: &Record) -> Option<f64> {
-    match rule.column() {
+/// A run's values of the rule's columns, as `vanish markov` reads them from a file.
+pub(super) fn series(run: &Run, rule: &Rule) -> super::markov::RunSeries {
+    let of = |name: &str| -> Vec<f64> {
+        run.records
+            .iter()
+            .map(|rec| column(name, rec).unwrap_or(f64::NAN))
+            .collect()
+    };
+    super::markov::RunSeries {
+        steps: run.records.iter().map(|r| r.step as f64).collect(),
+        values: of(rule.column()),
+        converge: rule.convergence_column().map(of),
+    }
+}
+
+/// The value of a recorded column in a record.
+pub(super) fn column(name: &str, r: &Record) -> Option<f64> {
+    match name {
         "gain" => Some(r.gain),
         "loss" => Some(r.loss),
         "ln_derivative_product" => Some(r.ln_derivative_product),
         "saturated" => Some(r.saturated),
+        "probe_gain" => Some(r.probe_ln_gain.exp()),
+        "probe_ln_derivative_product" => Some(r.probe_ln_derivative_product),
         _ => None,
     }
 }
@@ -616,10 +662,13 @@ impl Outcome {
         let first_vanish: Vec<Option<usize>> = runs
             .iter()
             .map(|r| {
-                r.records
+                let s = series(r, rule);
+                let seq = rule.sequence(&s.values, s.converge.as_deref());
+                let t = seq
+                    .states
                     .iter()
-                    .find(|rec| column(rule, rec).is_some_and(|v| rule.state(v) == 1))
-                    .map(|rec| rec.step)
+                    .position(|&x| x == crate::states::VANISHED)?;
+                Some(r.records[t].step)
             })
             .collect();
         let mut times: Vec<usize> = first_vanish.iter().flatten().copied().collect();

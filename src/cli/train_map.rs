@@ -9,7 +9,7 @@ use anyhow::Context;
 use serde_json::json;
 
 use super::markov::{Rule, short};
-use super::train::{AXES, Cell, Outcome, TrainArgs, column, trajectories_csv};
+use super::train::{AXES, Cell, Outcome, TrainArgs, series, trajectories_csv};
 use crate::grid::label;
 use crate::markov::ChainFit;
 use crate::output::{csv_text, prepare_out_dir, write_atomic};
@@ -17,7 +17,7 @@ use crate::results::{fmt, num};
 use crate::train::Run;
 
 pub(super) fn run(args: &TrainArgs, cells: Vec<Cell>) -> anyhow::Result<()> {
-    let rule = super::train::state_rule(&args.state)?;
+    let rule = super::train::state_rule(args)?;
     let threads = super::threads(args.threads)?;
     // The dataset depends on the task and the input dimension only, the same in every cell.
     // It and the shards to gather are checked before any folder is made.
@@ -164,11 +164,11 @@ fn fit(runs: &[Run], rule: &Rule) -> ChainFit {
     let sequences: Vec<Vec<usize>> = runs
         .iter()
         .map(|r| {
-            r.records
-                .iter()
-                .map_while(|rec| column(rule, rec).filter(|v| !v.is_nan()))
-                .map(|v| rule.state(v))
-                .collect()
+            let s = series(r, rule);
+            (rule
+                .sequence(&s.values, s.converge.as_deref())
+                .chain_states())
+            .to_vec()
         })
         .collect();
     ChainFit::new(&sequences, 2)

@@ -137,7 +137,7 @@ fn markov_cli_fits_a_trajectories_file() {
     write_csv(&file, &runs);
     let out = tmp.path().join("out");
     vanish()
-        .args(["markov", "--json", "--out"])
+        .args(["markov", "--state", "gain < 1e-6", "--json", "--out"])
         .arg(&out)
         .arg(&file)
         .assert()
@@ -167,6 +167,19 @@ fn markov_cli_fits_a_trajectories_file() {
     for (args, flag) in [
         (vec!["--state", "gain ~ 1"], "--state"),
         (vec!["--state", "nope < 1"], "FILE"),
+        (vec!["--state", "gain < 1e-6", "--leave", "1e-9"], "--leave"),
+        (
+            vec!["--state", "gain < 1e-6", "--converged", "loss < 1"],
+            "--converged",
+        ),
+        (
+            vec!["--state", "gain < 1e-6", "--converged", "plateau(0, 2)"],
+            "--converged",
+        ),
+        (
+            vec!["--state", "gain < 1e-6", "--tolerance", "2"],
+            "--tolerance",
+        ),
         (vec!["--bins", "gain: 1, 0.5"], "--bins"),
     ] {
         vanish()
@@ -238,7 +251,7 @@ fn markov_refuses_ambiguous_files_and_names_bin_states_neutrally() {
     ] {
         std::fs::write(&file, text).unwrap();
         vanish()
-            .arg("markov")
+            .args(["markov", "--state", "gain < 1e-6"])
             .arg(&file)
             .assert()
             .code(2)
@@ -258,4 +271,136 @@ fn markov_refuses_ambiguous_files_and_names_bin_states_neutrally() {
         .arg(&file)
         .assert()
         .code(2);
+}
+
+/// Gains of runs from a two-state chain: 1 in [g≫0], 1e-9 in [g∼0], each times a log-normal
+/// flicker of `flicker` decades.
+fn gains(runs: &[Vec<usize>], flicker: f64, seed: u64) -> Vec<Vec<f64>> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    runs.iter()
+        .map(|r| {
+            r.iter()
+                .map(|&s| {
+                    let u = uniform(&mut rng) - 0.5;
+                    10f64.powf(if s == 1 { -9.0 } else { 0.0 } + 2.0 * flicker * u)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn hysteresis_ignores_flicker_and_a_single_threshold_is_its_special_case() {
+    use vanish::states::StateRule;
+    // A gain drifting in a flat band around the threshold: a single threshold sees many
+    // "escapes", the band none, and the verdict is inconclusive (no run crossed the band).
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let flat: Vec<Vec<f64>> = (0..48)
+        .map(|_| {
+            let mut lg = -6.0 + 0.3 * (uniform(&mut rng) - 0.5);
+            (0..40)
+                .map(|_| {
+                    lg += 0.1 * (uniform(&mut rng) - 0.5);
+                    10f64.powf(lg)
+                })
+                .collect()
+        })
+        .collect();
+    let single = StateRule::parse("gain < 1e-6", Some(1e-6), None).unwrap();
+    let band = StateRule::parse("gain < 1e-6", None, None).unwrap();
+    assert_eq!(band.leave, 1e-3);
+    let fit_of = |rule: &StateRule| {
+        let seqs: Vec<Vec<usize>> = flat.iter().map(|v| rule.sequence(v, None).states).collect();
+        (ChainFit::new(&seqs, 2), seqs)
+    };
+    let (f1, s1) = fit_of(&single);
+    // The single threshold is exactly the per-record comparison.
+    for (v, s) in flat.iter().zip(&s1) {
+        let plain: Vec<usize> = v.iter().map(|&g| usize::from(g < 1e-6)).collect();
+        assert_eq!(&plain, s);
+    }
+    assert!(
+        f1.counts[1][0] > 5,
+        "flicker makes escapes: {:?}",
+        f1.counts
+    );
+    let (f2, s2) = fit_of(&band);
+    assert_eq!(f2.counts[1][0], 0);
+    let crossings = flat
+        .iter()
+        .filter(|v| band.sequence(v, None).crossed_down)
+        .count();
+    assert_eq!(crossings, 0);
+    let t = vanish::oneway::one_way(&f2, &s2, crossings, 1e-3, 200, 1);
+    assert_eq!(
+        t.verdict,
+        vanish::oneway::Verdict::Inconclusive,
+        "{}",
+        t.reason
+    );
+}
+
+#[test]
+fn the_verdict_follows_the_escape_rate_against_the_tolerance() {
+    use vanish::oneway::{Verdict, one_way};
+    use vanish::states::StateRule;
+    let rule = StateRule::parse("gain < 1e-6", None, None).unwrap();
+    let verdict = |b: f64, seed: u64| {
+        let states = chain(0.05, b, 60, 200, seed);
+        let values = gains(&states, 1.0, seed + 1);
+        let seqs: Vec<_> = values.iter().map(|v| rule.sequence(v, None)).collect();
+        // The band recovers the latent chain: flicker of ±1 decade never crosses it.
+        for (s, truth) in seqs.iter().zip(&states) {
+            assert_eq!(&s.states, truth);
+        }
+        let chain_states: Vec<Vec<usize>> = seqs.iter().map(|s| s.states.clone()).collect();
+        let crossings = seqs.iter().filter(|s| s.crossed_down).count();
+        one_way(
+            &ChainFit::new(&chain_states, 2),
+            &chain_states,
+            crossings,
+            1e-3,
+            300,
+            seed,
+        )
+    };
+    assert_eq!(verdict(0.0, 1).verdict, Verdict::OneWay);
+    assert_eq!(verdict(0.05, 2).verdict, Verdict::NotOneWay);
+    // At the tolerance itself, "not one-way" is a false alarm: it must be rare (the
+    // interval is a 95 % one, so at most 2.5 % + 5 binomial SE over 100 seeds).
+    let reps = 100;
+    let alarms = (0..reps)
+        .filter(|&s| verdict(1e-3, 100 + s).verdict == Verdict::NotOneWay)
+        .count();
+    let limit = 0.025 + 5.0 * (0.025f64 * 0.975 / reps as f64).sqrt();
+    assert!(
+        (alarms as f64 / reps as f64) <= limit,
+        "{alarms} false alarms"
+    );
+}
+
+#[test]
+fn convergence_is_absorbing_and_a_plateau_counts_only_while_alive() {
+    use vanish::states::{ALIVE, CONVERGED, FirstEvent, StateRule, VANISHED};
+    let target = StateRule::parse("gain < 1e-6", None, Some("loss < 0.1")).unwrap();
+    let gain = [1.0, 1.0, 1e-8, 1e-8, 1.0];
+    let loss = [1.0, 0.5, 0.3, 0.05, 0.01];
+    let s = target.sequence(&gain, Some(&loss));
+    assert_eq!(s.states, [ALIVE, ALIVE, VANISHED, CONVERGED]);
+    assert_eq!(s.first_event(), Some(FirstEvent::Vanished(2)));
+    assert_eq!(s.chain_states(), [ALIVE, ALIVE, VANISHED]);
+    let s = target.sequence(&[1.0, 1.0, 1.0], Some(&[1.0, 0.05, 0.01]));
+    assert_eq!(s.first_event(), Some(FirstEvent::Converged(1)));
+    // A plateau of 2 records against the 2 before: converged at record 3 while alive,
+    // but not while vanished.
+    let plateau = StateRule::parse("gain < 1e-6", None, Some("plateau(2, 0.01)")).unwrap();
+    let flat_loss = [1.0, 1.0, 1.0, 1.0, 1.0];
+    let s = plateau.sequence(&[1.0; 5], Some(&flat_loss));
+    assert_eq!(s.first_event(), Some(FirstEvent::Converged(3)));
+    let s = plateau.sequence(&[1.0, 1e-8, 1e-8, 1e-8, 1e-8], Some(&flat_loss));
+    assert_eq!(s.first_event(), Some(FirstEvent::Vanished(1)));
+    assert!(!s.states.contains(&CONVERGED));
+    // A diverged run ends at its last finite record.
+    let s = target.sequence(&[1.0, 1.0, f64::NAN], Some(&[1.0, 1.0, f64::NAN]));
+    assert_eq!(s.first_event(), Some(FirstEvent::Diverged(1)));
 }

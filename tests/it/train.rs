@@ -177,7 +177,10 @@ fn train_writes_the_same_files_for_any_thread_count() {
     }
     let csv = std::fs::read_to_string(a.join("trajectories.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 6 * 13);
-    assert!(csv.starts_with("run,step,loss,gain,ln_derivative_product,saturated,diverged,"));
+    assert!(csv.starts_with(
+        "run,step,loss,gain,ln_derivative_product,saturated,probe_gain,\
+         probe_ln_derivative_product,diverged,"
+    ));
     // A learning rate that blows up: runs are kept and marked diverged.
     let c = tmp.path().join("c");
     crate::util::vanish()
@@ -440,7 +443,11 @@ fn a_map_over_depth_and_learning_rate_pads_shallower_runs() {
     assert!(rows[1].starts_with("1,1,0,2,8,0.01,2,") && rows[4].starts_with("1,1,0,4,8,0.1,2,"));
     let traj = std::fs::read_to_string(out.join("trajectories.csv")).unwrap();
     let header = traj.lines().next().unwrap();
-    assert!(header.starts_with("depth,lr,run,step,") && header.ends_with(",weight_norm_5"));
+    assert!(
+        header.starts_with("depth,lr,run,step,")
+            && header
+                .ends_with(",weight_norm_5,probe_gain_1,probe_gain_2,probe_gain_3,probe_gain_4")
+    );
     let fields = header.split(',').count();
     assert!(traj.lines().all(|l| l.split(',').count() == fields));
     let md = std::fs::read_to_string(out.join("map.md")).unwrap();
@@ -646,4 +653,85 @@ fn a_map_split_in_shards_and_gathered_writes_the_files_of_one_run() {
         std::fs::read_to_string(t.join("j1/journal.jsonl")).unwrap(),
         std::fs::read_to_string(t.join("s1/journal.jsonl")).unwrap()
     );
+}
+
+/// Mean and standard deviation, with the standard errors of both (the sd's for a law near
+/// normal: sd/√(2(n−1))).
+fn moments(v: &[f64]) -> (f64, f64, f64, f64) {
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    let sd = var.sqrt();
+    (mean, sd / n.sqrt(), sd, sd / (2.0 * (n - 1.0)).sqrt())
+}
+
+#[test]
+fn the_probe_gain_at_step_0_has_the_law_of_the_static_network_jacobian() {
+    // Training and `vanish sim --source network --quantity jacobian` describe the same
+    // object: at step 0 a run is a random network, and its probe gain ln ‖J·u‖/‖u‖ (one
+    // probe input per run) has the law of half the static ln ‖J·u‖²/‖u‖², drawn by the
+    // network module from its own streams. The derivative product on the probe has the law
+    // of the static `layer` quantity.
+    use vanish::network::{Init, Network};
+    for (n, sigma_w, sigma_b) in [(1.0, 0.9, 0.0), (2.0, 1.3, 0.1)] {
+        let act = Activation::scaled_tanh(1.0, n).unwrap();
+        let spec = TrainSpec {
+            depth: 12,
+            width: 16,
+            input_dim: 8,
+            sigma_w,
+            sigma_b,
+            examples: 20_000,
+            steps: 0,
+            probe: 1,
+            ..TrainSpec::default()
+        };
+        let data = Dataset::new(&spec, 3);
+        let runs = 1500;
+        let (mut train_gain, mut train_layer) = (Vec::new(), Vec::new());
+        for r in 0..runs {
+            let rec = &train_run(&spec, &act, &data, 3, r).records[0];
+            assert_eq!(rec.step, 0);
+            let sum: f64 = rec.probe_ln_layer_gains.iter().sum();
+            assert!((sum - rec.probe_ln_gain).abs() < 1e-9);
+            train_gain.push(rec.probe_ln_gain);
+            train_layer.push(rec.probe_ln_derivative_product);
+        }
+        let net = Network::new(
+            "normal(0,1)".parse().unwrap(),
+            8,
+            &[16],
+            12,
+            sigma_w,
+            sigma_b,
+            Init::Gaussian,
+        )
+        .unwrap();
+        let isa = vanish::fast::Isa::detect();
+        let (mut sim_gain, mut sim_layer) = (Vec::new(), Vec::new());
+        for i in 0..20_000u32 {
+            let d = net.draw(&act, &mut vanish::rng::block_rng(9, 0, i), isa);
+            sim_gain.push(d.ln_jacobian / 2.0);
+            sim_layer.push(d.ln_layer);
+        }
+        for (what, a, b) in [
+            ("ln gain", &train_gain, &sim_gain),
+            ("derivative product", &train_layer, &sim_layer),
+        ] {
+            let (m1, se1, s1, sse1) = moments(a);
+            let (m2, se2, s2, sse2) = moments(b);
+            crate::util::within_5_se(
+                &format!("n {n}: mean {what}"),
+                m1,
+                m2,
+                (se1 * se1 + se2 * se2).sqrt(),
+            );
+            crate::util::within_5_se(
+                &format!("n {n}: sd {what}"),
+                s1,
+                s2,
+                (sse1 * sse1 + sse2 * sse2).sqrt(),
+            );
+        }
+    }
 }
