@@ -148,24 +148,49 @@ claim("comment (Tuyen)", "…except that the learning rate must be rescaled too"
       "2× the hidden weights: " +
       "; ".join(l.strip().split("  ")[0] + ": " + l.split("largest relative loss difference ")[1].split(",")[0]
                 for l in resc[1:]))
+def verdict_text(m):
+    """The verdict of a markov.json, as the tool stated it (never decided here)."""
+    w = m.get("one_way")
+    if not w:
+        return "no verdict (not a two-state chain)"
+    return f"{w['verdict']}: {w['reason']}"
+
+
 m = js("train/markov.json")
-e = m.get("escape") or {}
-fv = m.get("first_vanish") or {}
-order_p = (m.get("order_test") or {}).get("p_value")
-every = js("train/summary.json")["config"]["record_every"]
-if e:
-    says = (f"{e['escapes']} escapes in {e['trials']} transitions out of [g∼0] (a record every "
-            f"{every} steps): p = {g(e['p'], 3)} per record (95% upper {g(e['upper_95'], 3)}). "
-            + ("The street is not one-way. " if e["escapes"] > 0 else "No escape seen. "))
-else:
-    says = "no run was ever in [g∼0]. "
-if order_p is not None:
-    says += (f"A first-order chain is rejected against second order (p = {g(order_p, 2)})"
-             if order_p < 0.05 else f"A first-order chain fits (order test p = {g(order_p, 2)})")
-says += f"; {fv.get('started_vanished_runs', '–')} of {m['runs']} runs start vanished"
-claim("answer 1", "training is a one-way street: once in [g∼0] it never comes back",
+claim("answer 1", "training is a one-way street: once in [g∼0] it never comes back (the first study's regime)",
       "vanish train --runs 48 --depth 30 --width 16 --sigma-w 0.65 --steps 400 --lr 0.05 --fit",
-      says)
+      f"state by {m['rule']}: " + verdict_text(m))
+
+# The study where the gain moves: one folder per regime.
+regimes = []
+for d in sorted((R / "dynamics").glob("n*-sw*-lr*")):
+    mj = js(f"dynamics/{d.name}/markov.json")
+    cfg = js(f"dynamics/{d.name}/summary.json")["config"]
+    fe = mj["first_events"]
+    started = sum(fe[k]["runs"] for k in ("vanished", "converged", "diverged", "neither_by_end"))
+    regimes.append(dict(name=d.name, n=cfg["activation"], sigma_w=cfg["sigma_w"],
+                        lr=cfg["optimizer"], runs=mj["runs"], m=mj, fe=fe, started=started))
+if regimes:
+    counts = {}
+    for r in regimes:
+        v = r["m"]["one_way"]["verdict"]
+        counts[v] = counts.get(v, 0) + 1
+    rule = regimes[0]["m"]["one_way"]["rule"]
+    claim("answer 1", "training is a one-way street, unless convergence comes first",
+          "scripts/reproduce.sh (step dynamics: 18 regimes)",
+          f"verdicts over {len(regimes)} regimes: " +
+          ", ".join(f"{v} {c}" for v, c in sorted(counts.items())) +
+          f" (rule: {rule})")
+    lines = ["| regime | runs | started vanished | vanished first | converged first | diverged | neither | escapes / records in [g∼0] | p10 95% | verdict |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+    for r in regimes:
+        w, fe = r["m"]["one_way"], r["fe"]
+        iv = w["interval95"]
+        lines.append(f"| {r['n']}, σ_w {g(r['sigma_w'], 3)}, {r['lr']} | {r['runs']} | {fe['started_vanished']} | "
+                     f"{fe['vanished']['runs']} | {fe['converged']['runs']} | {fe['diverged']['runs']} | "
+                     f"{fe['neither_by_end']['runs']} | {w['escapes']} / {w['trials']} | "
+                     f"[{g(iv[0], 3)}, {g(iv[1], 3)}] | {w['verdict']} |")
+    (R / "dynamics.md").write_text("\n".join(lines) + "\n")
 mp = rows("train-map/map.csv")
 cells = ", ".join(f"σ_w {r['sigma_w']}, n {r['n']}: {g(float(r['fraction_vanished']), 3)}" for r in mp)
 claim("answer 1", "a map of which initial weights lead to vanishing", "vanish train --sigma-w 0.5:1.5:0.25 --n 1,2 …",

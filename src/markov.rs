@@ -5,8 +5,8 @@
 //! state 1 is [g∼0]). The fit pools the transition counts n_ij of all runs; the maximum
 //! likelihood estimate is p_ij = n_ij/n_i, each with an exact (Clopper–Pearson) 95 %
 //! interval. Beside it: the stationary distribution, the likelihood-ratio test of first
-//! against second order, a test of time homogeneity (the first half of each run's
-//! transitions against the second half), and for two states the escape probability from
+//! against second order, a test of time homogeneity (the transitions before half the
+//! longest run against those after, at the same absolute record time for every run), and for two states the escape probability from
 //! [g∼0], the expected time to absorption, and the survival of the time to the first
 //! vanish (Kaplan–Meier, runs that never vanish are censored) against the chain's
 //! geometric law, with a χ² goodness-of-fit test.

@@ -12,12 +12,16 @@ mod fast;
 mod markov;
 #[path = "it/network.rs"]
 mod network;
+#[path = "it/outcome.rs"]
+mod outcome;
 #[path = "it/pipeline.rs"]
 mod pipeline;
 #[path = "it/reference.rs"]
 mod reference;
 #[path = "it/report.rs"]
 mod report;
+#[path = "it/risks.rs"]
+mod risks;
 #[path = "it/statistics.rs"]
 mod statistics;
 #[path = "it/table.rs"]

@@ -229,7 +229,12 @@ pub(super) struct Analysis {
     pub(super) first_events: Vec<Option<(FirstEvent, f64)>>,
     pub(super) diverged: usize,
     pub(super) one_way: Option<OneWayTest>,
+    /// The race of vanishing, convergence and divergence (runs that start in [g≫0]).
+    pub(super) risks: Option<crate::risks::RiskBands>,
 }
+
+/// The competing risks' causes, in index order.
+pub(super) const CAUSES: [&str; 3] = ["vanished", "converged", "diverged"];
 
 /// The analysis settings shared by `markov` and `train --fit`.
 #[derive(Debug, Args)]
@@ -290,7 +295,7 @@ pub(super) fn analyse(
             seed,
         )
     });
-    let first_events = sequences
+    let first_events: Vec<Option<(FirstEvent, f64)>> = sequences
         .iter()
         .zip(runs)
         .map(|(s, r)| {
@@ -305,9 +310,34 @@ pub(super) fn analyse(
             })
         })
         .collect();
+    let outcomes: Vec<crate::risks::Outcome> = (first_events.iter().flatten())
+        .map(|&(e, step)| match e {
+            FirstEvent::Vanished(_) => crate::risks::Outcome::event(step, 0),
+            FirstEvent::Converged(_) => crate::risks::Outcome::event(step, 1),
+            FirstEvent::Diverged(_) => crate::risks::Outcome::event(step, 2),
+            FirstEvent::Censored(_) => crate::risks::Outcome::censored(step),
+        })
+        .collect();
+    // The curves at every recorded step of the runs.
+    let mut grid: Vec<f64> = runs.iter().flat_map(|r| r.steps.iter().copied()).collect();
+    grid.sort_by(f64::total_cmp);
+    grid.dedup();
+    let risks = (rule.is_two_state() && !outcomes.is_empty())
+        .then(|| {
+            crate::risks::bootstrap(
+                &outcomes,
+                CAUSES.len(),
+                &grid,
+                settings.replicates as usize,
+                seed,
+            )
+            .ok()
+        })
+        .flatten();
     Analysis {
         fit,
         first_events,
+        risks,
         diverged: sequences.iter().filter(|s| s.cut_by_nan).count(),
         sequences,
         one_way,
@@ -336,6 +366,9 @@ pub(super) fn run(args: MarkovArgs) -> anyhow::Result<()> {
         let mut files = vec![("markov.json", pretty.clone())];
         if rule.is_two_state() {
             files.push(("survival.csv", survival_csv(&analysis.fit)));
+        }
+        if let Some(b) = &analysis.risks {
+            files.push(("risks.csv", risks_csv(b)));
         }
         for (name, body) in files {
             let path = dir.join(name);
@@ -393,7 +426,42 @@ pub(super) fn report_json(a: &Analysis, rule: &Rule, names: &[String]) -> Value 
         }) } else { Value::Null },
         "one_way": a.one_way.as_ref().map_or(Value::Null, one_way_json),
         "first_events": if rule.is_two_state() { first_events_json(a) } else { Value::Null },
+        "competing_risks": a.risks.as_ref().map_or(Value::Null, risks_json),
     })
+}
+
+/// The competing-risk summary: by the last step, each cause's cumulative incidence and the
+/// fraction that did none, with run-resampled 95 % intervals, and the median times.
+fn risks_json(b: &crate::risks::RiskBands) -> Value {
+    let last = b.grid.len() - 1;
+    let band = |x: f64, bd: &crate::risks::Band| json!({"estimate": num(x), "ci95": [num(bd.lower), num(bd.upper)]});
+    let e = &b.estimate;
+    let t = b.grid[last];
+    let mut causes = serde_json::Map::new();
+    for (j, name) in CAUSES.iter().enumerate() {
+        causes.insert(
+            (*name).into(),
+            json!({
+                "incidence_by_T": band(e.cif(j, t), &b.cif[j][last]),
+                "step_incidence_reaches_half": e.median_time(j).map(num),
+                "median_step_among_runs_with_it": e.conditional_median_time(j).map(num),
+            }),
+        );
+    }
+    json!({
+        "estimator": "Aalen–Johansen; intervals: 2.5 % and 97.5 % of run-resampled replicates",
+        "runs": e.runs(),
+        "T": num(t),
+        "replicates": b.replicates,
+        "causes": causes,
+        "none_by_T": band(e.never_by(t), &b.survival[last]),
+    })
+}
+
+/// risks.csv: the cumulative incidence of each cause and the survival at every step.
+pub(super) fn risks_csv(b: &crate::risks::RiskBands) -> String {
+    let rows: Vec<Vec<String>> = b.rows().iter().map(|r| r.csv_record()).collect();
+    csv_text(&crate::risks::RiskRow::csv_header(&CAUSES), &rows)
 }
 
 /// What the runs that start in [g≫0] did first, with the median step of each.
@@ -401,7 +469,12 @@ fn first_events_json(a: &Analysis) -> Value {
     let mut out = serde_json::Map::new();
     out.insert(
         "started_vanished".into(),
-        json!(a.sequences.iter().filter(|s| s.states.first() == Some(&1)).count()),
+        json!(
+            a.sequences
+                .iter()
+                .filter(|s| s.states.first() == Some(&1))
+                .count()
+        ),
     );
     for (name, pick) in [
         ("vanished", 0),
@@ -560,6 +633,32 @@ pub(super) fn report_table(
             short(test.statistic),
             test.df,
             short(test.p_value)
+        ));
+    }
+    if let Some(b) = &a.risks {
+        let t = *b.grid.last().expect("a grid");
+        let e = &b.estimate;
+        let last = b.grid.len() - 1;
+        let shown: Vec<String> = CAUSES
+            .iter()
+            .enumerate()
+            .map(|(j, name)| {
+                format!(
+                    "{name} {} [{}, {}]",
+                    short(e.cif(j, t)),
+                    short(b.cif[j][last].lower),
+                    short(b.cif[j][last].upper)
+                )
+            })
+            .collect();
+        line(format!(
+            "first event by step {} ({} runs starting in [g≫0], 95% run-resampled): {}; none {} [{}, {}]",
+            fmt(t),
+            e.runs(),
+            shown.join(", "),
+            short(e.never_by(t)),
+            short(b.survival[last].lower),
+            short(b.survival[last].upper)
         ));
     }
     if let Some(w) = &a.one_way {

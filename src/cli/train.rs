@@ -501,6 +501,9 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
                 pretty(&super::markov::report_json(fit, &rule, &names)),
             ));
             files.push(("survival.csv", super::markov::survival_csv(&fit.fit)));
+            if let Some(b) = &fit.risks {
+                files.push(("risks.csv", super::markov::risks_csv(b)));
+            }
         }
         files.push((
             "manifest.json",
