@@ -16,8 +16,9 @@
 #                tanh(x) at (1.2, 0.1), the same networks draw for draw
 #   train        the one-way street in the regime of the first study: 48 training runs
 #                whose gain hardly moves (the verdict must say so)
-#   dynamics     the one-way street where the gain moves: 18 regimes (n, σ_w around the
-#                critical one, lr), the chain with hysteresis, [converged], and the verdict
+#   dynamics     the one-way street where the gain moves: 24 regimes (n, σ_w around the
+#                critical one, lr), the chain with hysteresis, [converged], competing
+#                risks, and the verdict (scripts/dynamics.sh)
 #   train-map    which initial points lead to vanishing: σ_w × n
 #   rescaling    the rescaling claim in training (scripts/rescaling.sh)
 #   report       OUT/report/index.html of all of the above
@@ -74,24 +75,8 @@ networks() {
 step networks networks
 step train "$V" train --runs 48 --depth 30 --width 16 --sigma-w 0.65 --steps 400 --lr 0.05 \
   --fit --quiet --out "$OUT/train" --plot
-# The one-way street where the gain does move: n = 1, 2, 3; σ_w at half, one and two times
-# the critical value that `vanish meanfield` finds (χ1 = 1, σ_b = 0); a small and a large
-# learning rate; 2000 steps, so that runs vanish, converge (loss < 0.1) or neither.
-dynamics() {
-  mkdir -p "$OUT/dynamics"
-  for n in 1 2 3; do
-    crit=$("$V" meanfield --n "$n" --sigma-w 1 --json |
-      python3 -c 'import json,sys; print(json.load(sys.stdin)["critical"][0]["sigma_w"])')
-    for f in 0.5 1 2; do
-      sw=$(python3 -c "print(f'{$f * $crit:.4g}')")
-      for lr in 0.01 0.05; do
-        "$V" train --runs 24 --depth 10 --width 16 --n "$n" --sigma-w "$sw" --lr "$lr" \
-          --steps 2000 --record-every 20 --fit --converged 'loss < 0.1' --quiet \
-          --out "$OUT/dynamics/n$n-sw$f-lr$lr"
-      done
-    done
-  done
-}
+# The one-way street where the gain moves (scripts/dynamics.sh: 24 regimes).
+dynamics() { VANISH="$V" scripts/dynamics.sh "$OUT/dynamics"; }
 step dynamics dynamics
 step train-map "$V" train --runs 24 --depth 30 --width 16 --sigma-w 0.5:1.5:0.25 --n 1,2 \
   --steps 200 --lr 0.05 --quiet --out "$OUT/train-map" --plot

@@ -12,7 +12,8 @@
 //! rule holds, either a loss target (`loss < 0.01`: the seed's "given convergence of
 //! training does not happen", measured) or a plateau of the loss while the gradient is
 //! alive (the mean loss of the last w records improved by less than a fraction r on the w
-//! before; a plateau in [g∼0] is vanishing's symptom, not convergence). A diverged run
+//! before; a plateau in [g∼0] is vanishing's symptom, not convergence). A record that meets
+//! the convergence rule counts as [converged] whatever its gain. A diverged run
 //! (NaN) ends at its last finite record.
 //!
 //! ```

@@ -8,6 +8,8 @@ mod determinism;
 mod exact;
 #[path = "it/fast.rs"]
 mod fast;
+#[path = "it/hmm.rs"]
+mod hmm;
 #[path = "it/markov.rs"]
 mod markov;
 #[path = "it/network.rs"]
@@ -16,6 +18,8 @@ mod network;
 mod outcome;
 #[path = "it/pipeline.rs"]
 mod pipeline;
+#[path = "it/recorder.rs"]
+mod recorder;
 #[path = "it/reference.rs"]
 mod reference;
 #[path = "it/report.rs"]

@@ -152,6 +152,7 @@ pub(super) fn parse_rule(
 
 /// One run of a trajectories CSV: its steps, the state column and the convergence column.
 pub(super) struct RunSeries {
+    pub(super) id: String,
     pub(super) steps: Vec<f64>,
     pub(super) values: Vec<f64>,
     pub(super) converge: Option<Vec<f64>>,
@@ -213,6 +214,7 @@ fn read_runs(path: &std::path::Path, rule: &Rule) -> Result<Vec<RunSeries>, Conf
             return Err(bad(format!("run '{run}' has step {} twice", fmt(w[0].0))));
         }
         runs.push(RunSeries {
+            id: run.clone(),
             steps: rows.iter().map(|r| r.0).collect(),
             values: rows.iter().map(|r| r.1).collect(),
             converge: converge_col.map(|_| rows.iter().map(|r| r.2).collect()),
@@ -231,6 +233,8 @@ pub(super) struct Analysis {
     pub(super) one_way: Option<OneWayTest>,
     /// The race of vanishing, convergence and divergence (runs that start in [g≫0]).
     pub(super) risks: Option<crate::risks::RiskBands>,
+    /// The latent models on log10 of the state column (two-state rules only), or why not.
+    pub(super) latent: Option<Result<crate::latent::LatentStudy, String>>,
 }
 
 /// The competing risks' causes, in index order.
@@ -334,10 +338,26 @@ pub(super) fn analyse(
             .ok()
         })
         .flatten();
+    let latent = match rule {
+        Rule::Band(r) => Some(crate::latent::study(
+            &runs
+                .iter()
+                .map(|x| x.values.iter().map(|v| v.log10()).collect())
+                .collect::<Vec<Vec<f64>>>(),
+            r,
+            &crate::latent::LatentOptions {
+                replicates: (settings.replicates as usize).min(500),
+                seed,
+                ..Default::default()
+            },
+        )),
+        Rule::Bins { .. } => None,
+    };
     Analysis {
         fit,
         first_events,
         risks,
+        latent,
         diverged: sequences.iter().filter(|s| s.cut_by_nan).count(),
         sequences,
         one_way,
@@ -369,6 +389,10 @@ pub(super) fn run(args: MarkovArgs) -> anyhow::Result<()> {
         }
         if let Some(b) = &analysis.risks {
             files.push(("risks.csv", risks_csv(b)));
+        }
+        if let Some(Ok(l)) = &analysis.latent {
+            files.push(("viterbi.csv", viterbi_csv(&runs, l)));
+            files.push(("ppc.csv", ppc_csv(l)));
         }
         for (name, body) in files {
             let path = dir.join(name);
@@ -427,7 +451,111 @@ pub(super) fn report_json(a: &Analysis, rule: &Rule, names: &[String]) -> Value 
         "one_way": a.one_way.as_ref().map_or(Value::Null, one_way_json),
         "first_events": if rule.is_two_state() { first_events_json(a) } else { Value::Null },
         "competing_risks": a.risks.as_ref().map_or(Value::Null, risks_json),
+        "latent": match &a.latent {
+            Some(Ok(l)) => latent_json(l),
+            Some(Err(why)) => json!({"model": null, "reason": why}),
+            None => Value::Null,
+        },
     })
+}
+
+/// The latent models: the comparison, the two-state HMM with intervals, the check.
+fn latent_json(l: &crate::latent::LatentStudy) -> Value {
+    let iv = |p: &crate::hmm::ParameterInterval| json!({"estimate": num(p.estimate), "ci95": [num(p.lower), num(p.upper)]});
+    let b = &l.two_state;
+    json!({
+        "data": "log10 of the state column per record (a run ends at its first value that is not positive and finite)",
+        "comparison": l.scores.iter().map(|s| json!({
+            "model": s.model,
+            "heldout_log_likelihood": num(s.heldout.log_likelihood),
+            "heldout_per_record": num(s.heldout.per_observation),
+            "folds": s.heldout.folds,
+            "bic": num(s.bic),
+        })).collect::<Vec<_>>(),
+        "winner": l.winner,
+        "runner_up": l.runner_up,
+        "margin_heldout_log_likelihood": num(l.margin.0),
+        "margin_se_paired_by_run": num(l.margin.1),
+        "two_state_hmm": {
+            "states": ["[g≫0] (higher mean)", "[g∼0] (lower mean)"],
+            "log_likelihood": num(b.fit.log_likelihood),
+            "initial": b.initial.iter().map(iv).collect::<Vec<_>>(),
+            "transition": b.transition.iter().map(|r| r.iter().map(iv).collect::<Vec<_>>()).collect::<Vec<_>>(),
+            "means_log10": b.means.iter().map(iv).collect::<Vec<_>>(),
+            "sds_log10": b.sds.iter().map(iv).collect::<Vec<_>>(),
+            "replicates": b.replicates,
+            "failed_replicates": b.failed,
+        },
+        "posterior_check_coverage": {
+            "hmm": num(l.coverage.0),
+            "chain": num(l.coverage.1),
+            "meaning": "share of record times whose observed occupancy of [g∼0] lies in the model's 95 % band of simulated data sets",
+        },
+    })
+}
+
+/// viterbi.csv: the two-state HMM's most likely state per run and record.
+pub(super) fn viterbi_csv(runs: &[RunSeries], l: &crate::latent::LatentStudy) -> String {
+    let header = ["run", "step", "state"].map(String::from);
+    let mut rows = Vec::new();
+    for (r, path) in l.viterbi.iter().enumerate() {
+        for (t, s) in path.iter().enumerate() {
+            rows.push(vec![
+                runs[r].id.clone(),
+                step_text(runs[r].steps[t]),
+                s.to_string(),
+            ]);
+        }
+    }
+    csv_text(&header, &rows)
+}
+
+/// A step as written in trajectories: a whole number without a fraction.
+fn step_text(step: f64) -> String {
+    if step.fract() == 0.0 && step.abs() < 1e15 {
+        format!("{}", step as i64)
+    } else {
+        fmt(step)
+    }
+}
+
+/// ppc.csv: observed occupancy of [g∼0] and first passage per record, with the 95 % bands
+/// of data simulated from the two-state HMM and from the observed-state chain.
+pub(super) fn ppc_csv(l: &crate::latent::LatentStudy) -> String {
+    let header = [
+        "record",
+        "observed_occupancy",
+        "hmm_occupancy_lower",
+        "hmm_occupancy_upper",
+        "chain_occupancy_lower",
+        "chain_occupancy_upper",
+        "observed_first_passage",
+        "hmm_first_passage_lower",
+        "hmm_first_passage_upper",
+        "chain_first_passage_lower",
+        "chain_first_passage_upper",
+    ]
+    .map(String::from);
+    let rows: Vec<Vec<String>> = l
+        .posterior_check
+        .iter()
+        .map(|p| {
+            vec![
+                p.t.to_string(),
+                fmt(p.observed_occupancy),
+                fmt(p.hmm_occupancy.0),
+                fmt(p.hmm_occupancy.1),
+                fmt(p.chain_occupancy.0),
+                fmt(p.chain_occupancy.1),
+                fmt(p.observed_first_passage),
+                fmt(p.hmm_first_passage.0),
+                fmt(p.hmm_first_passage.1),
+                fmt(p.chain_first_passage.0),
+                fmt(p.chain_first_passage.1),
+            ]
+        })
+        .collect();
+    csv_text(&header, &rows)
 }
 
 /// The competing-risk summary: by the last step, each cause's cumulative incidence and the
@@ -660,6 +788,41 @@ pub(super) fn report_table(
             short(b.survival[last].lower),
             short(b.survival[last].upper)
         ));
+    }
+    match &a.latent {
+        Some(Ok(l)) => {
+            let scores: Vec<String> = l
+                .scores
+                .iter()
+                .map(|s| format!("{} {}", s.model, short(s.heldout.log_likelihood)))
+                .collect();
+            line(format!(
+                "latent models on log10 {} (held-out log-likelihood, 5 folds by run): {}; \
+                 best {} by {} ± {} over {}",
+                rule.column(),
+                scores.join(", "),
+                l.winner,
+                short(l.margin.0),
+                short(l.margin.1),
+                l.runner_up
+            ));
+            let b = &l.two_state;
+            let a10 = &b.transition[1][0];
+            line(format!(
+                "two-state HMM: means {} and {} (log10), latent escape a10 = {} [{}, {}] per \
+                 record; observed occupancy inside the 95% band of the HMM at {} of records, of \
+                 the chain at {}",
+                short(b.means[0].estimate),
+                short(b.means[1].estimate),
+                short(a10.estimate),
+                short(a10.lower),
+                short(a10.upper),
+                short(l.coverage.0),
+                short(l.coverage.1)
+            ));
+        }
+        Some(Err(why)) => line(format!("latent models: n/a: {why}")),
+        None => {}
     }
     if let Some(w) = &a.one_way {
         line(String::new());

@@ -461,7 +461,9 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
         let (again, trace) = crate::train::train_run_traced(&spec, &act, &data, args.seed, 0);
         // (Compared as journal text: NaN records, such as ReLU's saturation, are not == .)
         debug_assert_eq!(RunEntry::from(&again), RunEntry::from(&runs[0]));
-        super::train_dump::write(dir, &spec, &act, &data, &trace)?;
+        let probe = crate::train::Probe::draw(&data, spec.input_dim, spec.probe, args.seed, 0);
+        let trajectory = trajectories_csv(&runs[..1], spec.depth + 1);
+        super::train_dump::write(dir, &spec, &act, &data, &trace, &probe, trajectory)?;
     }
     let csv = trajectories_csv(&runs, spec.depth + 1);
     let o = Outcome::of(&runs, &rule);
@@ -503,6 +505,12 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
             files.push(("survival.csv", super::markov::survival_csv(&fit.fit)));
             if let Some(b) = &fit.risks {
                 files.push(("risks.csv", super::markov::risks_csv(b)));
+            }
+            files.push(("outcome.json", pretty(&predict_outcomes(&runs, fit))));
+            if let Some(Ok(l)) = &fit.latent {
+                let series: Vec<_> = runs.iter().map(|r| series(r, &rule)).collect();
+                files.push(("viterbi.csv", super::markov::viterbi_csv(&series, l)));
+                files.push(("ppc.csv", super::markov::ppc_csv(l)));
             }
         }
         files.push((
@@ -620,6 +628,85 @@ pub(super) fn trajectories_csv(runs: &[Run], layers: usize) -> String {
     crate::output::csv_text(&header, &rows)
 }
 
+/// What is known of a run at step 0, for predicting its outcome: the probe's log-gain and
+/// derivative product, the minibatch's derivative product, the saturated fraction (tanh),
+/// and the log weight norms of the first, the middle and the last hidden layer.
+fn initial_features(run: &Run) -> Vec<f64> {
+    let r = &run.records[0];
+    let k = r.weight_norms.len() - 1;
+    vec![
+        r.probe_ln_gain,
+        r.probe_ln_derivative_product,
+        r.ln_derivative_product,
+        r.saturated,
+        r.weight_norms[0].ln(),
+        r.weight_norms[k / 2].ln(),
+        r.weight_norms[k - 1].ln(),
+    ]
+}
+
+const FEATURES: [&str; 7] = [
+    "probe_ln_gain",
+    "probe_ln_derivative_product",
+    "ln_derivative_product",
+    "saturated",
+    "ln_weight_norm_first",
+    "ln_weight_norm_middle",
+    "ln_weight_norm_last",
+];
+
+/// From the initial state to the outcome, run by run: for the runs that start in [g≫0],
+/// a cross-validated model of "vanished first" and of "converged first" on
+/// [`initial_features`] (features that are not finite for every run are left out).
+fn predict_outcomes(runs: &[Run], a: &super::markov::Analysis) -> serde_json::Value {
+    use crate::states::FirstEvent;
+    let alive: Vec<(usize, FirstEvent)> = (a.first_events.iter().enumerate())
+        .filter_map(|(i, e)| e.map(|(e, _)| (i, e)))
+        .collect();
+    let x_all: Vec<Vec<f64>> = alive
+        .iter()
+        .map(|&(i, _)| initial_features(&runs[i]))
+        .collect();
+    let keep: Vec<usize> = (0..FEATURES.len())
+        .filter(|&j| x_all.iter().all(|x| x[j].is_finite()))
+        .collect();
+    let x: Vec<Vec<f64>> = x_all
+        .iter()
+        .map(|r| keep.iter().map(|&j| r[j]).collect())
+        .collect();
+    let names: Vec<String> = keep.iter().map(|&j| FEATURES[j].to_string()).collect();
+    let mut out = serde_json::Map::new();
+    for (name, hit) in [
+        (
+            "vanished_first",
+            (|e: &FirstEvent| matches!(e, FirstEvent::Vanished(_))) as fn(&FirstEvent) -> bool,
+        ),
+        ("converged_first", |e: &FirstEvent| {
+            matches!(e, FirstEvent::Converged(_))
+        }),
+    ] {
+        let y: Vec<bool> = alive.iter().map(|(_, e)| hit(e)).collect();
+        let positives = y.iter().filter(|&&v| v).count();
+        let folds = 5.min(positives).min(y.len() - positives);
+        let model = if folds < 2 || names.is_empty() {
+            Err(format!(
+                "n/a: {positives} of {} runs had it; cross-validation needs at least 2 of each",
+                y.len()
+            ))
+        } else {
+            crate::outcome::cross_validate(&x, &y, &names, folds, crate::outcome::DEFAULT_RIDGE)
+        };
+        out.insert(
+            name.into(),
+            match model {
+                Ok(m) => m.to_json(),
+                Err(reason) => json!({"model": null, "reason": reason}),
+            },
+        );
+    }
+    serde_json::Value::Object(out)
+}
+
 /// A run's values of the rule's columns, as `vanish markov` reads them from a file.
 pub(super) fn series(run: &Run, rule: &Rule) -> super::markov::RunSeries {
     let of = |name: &str| -> Vec<f64> {
@@ -629,6 +716,7 @@ pub(super) fn series(run: &Run, rule: &Rule) -> super::markov::RunSeries {
             .collect()
     };
     super::markov::RunSeries {
+        id: run.run.to_string(),
         steps: run.records.iter().map(|r| r.step as f64).collect(),
         values: of(rule.column()),
         converge: rule.convergence_column().map(of),

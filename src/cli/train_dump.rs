@@ -6,7 +6,10 @@
 //!   per output unit, as `torch.nn.Linear.weight`) and biases of every layer;
 //! - `batches.csv`: per step, the dataset rows (0-based) of its minibatch;
 //! - `losses.csv`: per step, the minibatch loss before the update;
-//! - `spec.json`: the loss, the optimiser, its learning rate(s) and the steps.
+//! - `spec.json`: the loss, the optimiser, its learning rate(s) and the steps;
+//! - `probe.json`: the run's fixed probe (dataset rows and directions u, one list of d
+//!   values per probe input), on which `probe_gain` is measured;
+//! - `trajectory.csv`: the run's records, with the columns of `trajectories.csv`.
 
 use std::path::Path;
 
@@ -16,7 +19,7 @@ use serde_json::json;
 use crate::activation::Activation;
 use crate::output::{csv_text, write_atomic};
 use crate::results::fmt;
-use crate::train::{Dataset, Optimizer, Trace, TrainSpec};
+use crate::train::{Dataset, Optimizer, Probe, Trace, TrainSpec};
 
 /// Writes the files of run 0 into `dir` (prepared by the caller).
 pub(super) fn write(
@@ -25,6 +28,8 @@ pub(super) fn write(
     act: &Activation,
     data: &Dataset,
     trace: &Trace,
+    probe: &Probe,
+    trajectory: String,
 ) -> anyhow::Result<()> {
     let d = spec.input_dim;
     let classify = !data.labels.is_empty();
@@ -107,6 +112,16 @@ pub(super) fn write(
             csv_text(&["step".to_string(), "loss".to_string()], &losses),
         ),
         ("spec.json", pretty(&spec_json)),
+        (
+            "probe.json",
+            pretty(&json!({
+                "rows": probe.rows,
+                "directions": probe.u.chunks(d).collect::<Vec<_>>(),
+                "note": "probe_gain = exp(mean over the probe of ln ‖J·u‖/‖u‖), J = ∂h_K/∂x at the \
+                         probe's inputs (the dataset rows), before the update of each recorded step",
+            })),
+        ),
+        ("trajectory.csv", trajectory),
     ] {
         let path = dir.join(name);
         write_atomic(&path, body.as_bytes())

@@ -404,3 +404,79 @@ fn convergence_is_absorbing_and_a_plateau_counts_only_while_alive() {
     let s = target.sequence(&[1.0, 1.0, f64::NAN], Some(&[1.0, 1.0, f64::NAN]));
     assert_eq!(s.first_event(), Some(FirstEvent::Diverged(1)));
 }
+
+#[test]
+fn markov_fits_latent_models_competing_risks_and_checks_them_on_a_known_hmm() {
+    // 60 runs of 80 records from a two-state HMM on log10 g (sticky [g≫0] at 0, absorbing
+    // [g∼0] at −9, sd 0.7), plus a loss that falls below 0.1 in a third of the runs.
+    use vanish::hmm::GaussianHmm;
+    let truth = GaussianHmm::new(
+        vec![1.0, 0.0],
+        vec![vec![0.97, 0.03], vec![0.0, 1.0]],
+        vec![0.0, -9.0],
+        vec![0.7, 0.7],
+    )
+    .unwrap();
+    let mut rng = vanish::rng::block_rng(3, 0, 0);
+    let (states, y) = truth.simulate(&vec![80; 60], &mut rng);
+    let mut text = String::from("run,step,probe_gain,loss\n");
+    for (r, run) in y.iter().enumerate() {
+        for (t, v) in run.iter().enumerate() {
+            let loss = if r % 3 == 0 && t >= 40 { 0.05 } else { 1.0 };
+            text.push_str(&format!("{r},{},{},{loss}\n", 10 * t, 10f64.powf(*v)));
+        }
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("t.csv");
+    std::fs::write(&file, text).unwrap();
+    let out = tmp.path().join("out");
+    vanish()
+        .args(["markov", "--converged", "loss < 0.1", "--replicates", "100"])
+        .args(["--tolerance", "0.01", "--out"])
+        .arg(&out)
+        .arg(&file)
+        .assert()
+        .success();
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("markov.json")).unwrap()).unwrap();
+    // The true family wins on held-out runs; the latent escape is 0 within its interval.
+    let latent = &j["latent"];
+    assert_eq!(latent["winner"], "hmm(2)", "{latent}");
+    let a10 = &latent["two_state_hmm"]["transition"][1][0];
+    assert!(a10["ci95"][0].as_f64().unwrap() <= 0.0 + 1e-12, "{a10}");
+    let a01 = &latent["two_state_hmm"]["transition"][0][1];
+    let (lo, hi) = (
+        a01["ci95"][0].as_f64().unwrap(),
+        a01["ci95"][1].as_f64().unwrap(),
+    );
+    assert!(lo <= 0.03 && 0.03 <= hi, "a01 {a01}");
+    // The model is true, so the observed occupancy lies in its 95 % band at most records.
+    assert!(latent["posterior_check_coverage"]["hmm"].as_f64().unwrap() >= 0.8);
+    // Competing risks: the runs that converge before vanishing are counted as converged.
+    let first_vanish: Vec<Option<usize>> = states
+        .iter()
+        .map(|s| s.iter().position(|&x| x == 1))
+        .collect();
+    let converged_first = (0..60)
+        .filter(|&r| r % 3 == 0 && first_vanish[r].is_none_or(|t| t >= 40))
+        .count();
+    assert_eq!(j["first_events"]["converged"]["runs"], converged_first);
+    let cr = &j["competing_risks"]["causes"]["converged"]["incidence_by_T"]["estimate"];
+    assert!((cr.as_f64().unwrap() - converged_first as f64 / 60.0).abs() < 1e-12);
+    // The verdict: no escape in ~2500 records in [g∼0]: p10 < 0.0015 (95 %), below τ = 0.01.
+    assert_eq!(j["one_way"]["verdict"], "one-way", "{}", j["one_way"]);
+    for name in ["viterbi.csv", "ppc.csv", "risks.csv", "survival.csv"] {
+        assert!(out.join(name).exists(), "{name}");
+    }
+    let viterbi = std::fs::read_to_string(out.join("viterbi.csv")).unwrap();
+    // Viterbi recovers the hidden states of nearly every record (the means are 13 sd apart).
+    let wrong = viterbi
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            let f: Vec<usize> = l.split(',').map(|v| v.parse().unwrap()).collect();
+            states[f[0]][f[1] / 10] != f[2]
+        })
+        .count();
+    assert_eq!(wrong, 0);
+}
