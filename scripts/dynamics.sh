@@ -21,7 +21,7 @@ for n in 1 2 3; do
     sw=$(python3 -c "print(f'{$f * $crit:.4g}')")
     for lr in 0.01 0.1; do
       "$V" train --runs 24 --depth 20 --width 16 --n "$n" --sigma-w "$sw" --lr "$lr" \
-        --steps 2000 --record-every 10 --fit --converged 'loss < 0.1' --quiet \
+        --steps 2000 --record-every 10 --fit --converged 'loss < 0.1' --quiet --plot \
         --out "$OUT/n$n-sw$f-lr$lr"
     done
   done

@@ -84,7 +84,7 @@ rescaling() { VANISH="$V" scripts/rescaling.sh > "$OUT/rescaling.txt"; }
 step rescaling rescaling
 step report "$V" report "$OUT/thresholds" "$OUT/sim-tanh-x" "$OUT/sim-tanh-2x" "$OUT/depth" \
   "$OUT/half-inside" "$OUT/meanfield" "$OUT/network-tanh-2x" "$OUT/network-tanh-x" \
-  "$OUT/train" "$OUT/train-map" --out "$OUT/report"
+  "$OUT/train" "$OUT"/dynamics/n2-sw* "$OUT/train-map" --out "$OUT/report"
 python3 scripts/claims.py "$OUT" > "$OUT/claims.md"
 cat "$OUT/claims.md"
 echo

@@ -132,8 +132,10 @@ pub fn study(
     let runs: Vec<Vec<f64>> = all.iter().filter(|r| !r.is_empty()).cloned().collect();
     if runs.len() < 2 * options.folds.max(2) {
         return Err(format!(
-            "{} runs with records: too few to hold out runs in {} folds",
+            "{} of {} runs have a positive, finite first value of the state column (log10 \
+             needs one): too few to hold out runs in {} folds",
             runs.len(),
+            all.len(),
             options.folds
         ));
     }

@@ -98,8 +98,8 @@ th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; white-spac
 th { background: #f3f3f3; }
 td:first-child, th:first-child { text-align: left; }
 dl.config { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 8px 0; }
-dl.config dt { font-weight: 600; }
-dl.config dd { margin: 0; overflow-wrap: anywhere; }
+dl.config dt { font-weight: 600; overflow-wrap: anywhere; min-width: 0; }
+dl.config dd { margin: 0; overflow-wrap: anywhere; min-width: 0; }
 @media (max-width: 600px) { body { font-size: 15px; padding: 0 10px 32px; }
   dl.config { grid-template-columns: 1fr; } dl.config dd { margin-bottom: 6px; } }
 ";

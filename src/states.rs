@@ -174,7 +174,8 @@ impl Convergence {
                 let mean = |s: &[f64]| s.iter().sum::<f64>() / s.len() as f64;
                 let recent = mean(&values[t + 1 - w..=t]);
                 let before = mean(&values[t + 1 - 2 * w..t + 1 - w]);
-                recent >= (1.0 - rel) * before
+                // Stopped, not rising: a loss that grows has not converged.
+                recent <= before && recent >= (1.0 - rel) * before
             }
         }
     }
@@ -205,9 +206,9 @@ pub struct Sequence {
 }
 
 impl StateRule {
-    /// The rule from `--state` (`COLUMN < VALUE`), `--leave` (default: three decades
-    /// beyond a positive enter value, on the alive side; the same value otherwise) and
-    /// `--converged`.
+    /// The rule from `--state` (`COLUMN < VALUE`), `--leave` (default, for a column whose
+    /// name holds `gain`: three decades beyond a positive enter value, on the alive side;
+    /// the same value otherwise) and `--converged`.
     pub fn parse(
         state: &str,
         leave: Option<f64>,
@@ -215,10 +216,13 @@ impl StateRule {
     ) -> Result<Self, ConfigError> {
         let enter = Threshold::parse(state, "--state")?;
         let factor = 10f64.powf(DEFAULT_BAND_DECADES);
+        // The default band is for gains (ratios spanning decades); other columns get the
+        // plain threshold unless --leave is given.
+        let is_gain = enter.column.contains("gain");
         let leave = match leave {
             Some(v) => v,
-            None if enter.value > 0.0 && enter.is_below() => enter.value * factor,
-            None if enter.value > 0.0 => enter.value / factor,
+            None if is_gain && enter.value > 0.0 && enter.is_below() => enter.value * factor,
+            None if is_gain && enter.value > 0.0 => enter.value / factor,
             None => enter.value,
         };
         if !leave.is_finite() {
@@ -312,7 +316,12 @@ impl StateRule {
             if let Some(c) = &self.convergence {
                 let cv = converge.expect("the convergence column");
                 if cv[t].is_nan() {
-                    break;
+                    // A NaN loss is a diverged run: cut here, counted as such.
+                    return Sequence {
+                        states,
+                        cut_by_nan: true,
+                        crossed_down,
+                    };
                 }
                 let alive_now = if t == 0 {
                     !self.enters(v)

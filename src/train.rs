@@ -110,7 +110,8 @@ pub struct TrainSpec {
     /// The learning rate of the hidden layers is this times the optimiser's (1 by
     /// default; n² makes tanh(x) with n-times-larger hidden weights train as tanh(n·x)).
     pub hidden_lr_scale: f64,
-    /// P, the inputs (and random directions) of the fixed probe set ([`Probe`]).
+    /// P, the inputs (and random directions) of the fixed probe set ([`Probe`]); 0 records
+    /// no probe gain (NaN), as a baseline for its cost.
     pub probe: usize,
 }
 
@@ -755,7 +756,9 @@ fn train(
         let finite = l.is_finite() && g.w.iter().flatten().all(|v| v.is_finite());
         if step % spec.record_every == 0 || step == spec.steps || !finite {
             let mut rec = record(step, l, &net, &f, &g, act, t1, spec.depth);
-            probe.measure(&net, act, spec.depth).fill(&mut rec);
+            if spec.probe > 0 {
+                probe.measure(&net, act, spec.depth).fill(&mut rec);
+            }
             records.push(rec);
         }
         if !finite {
@@ -816,7 +819,7 @@ fn record(
         grad_norms: g.w.iter().map(|w| norm(w)).collect(),
         weight_norms: net.w.iter().map(|w| norm(w)).collect(),
         probe_ln_gain: f64::NAN,
-        probe_ln_layer_gains: Vec::new(),
+        probe_ln_layer_gains: vec![f64::NAN; depth],
         probe_ln_derivative_product: f64::NAN,
     }
 }

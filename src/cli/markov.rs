@@ -43,7 +43,8 @@ pub struct MarkovArgs {
     /// Seed of the run-level resampling.
     #[arg(short, long, default_value_t = 1)]
     seed: u64,
-    /// Write markov.json and (two states) survival.csv into this folder.
+    /// Write markov.json and (two states) survival.csv, risks.csv, viterbi.csv and ppc.csv
+    /// into this folder.
     #[arg(short, long)]
     pub(super) out: Option<PathBuf>,
     /// Also draw the run's figures into --out as SVG files (as `vanish plot` does).
@@ -131,6 +132,11 @@ pub(super) fn parse_rule(
 ) -> Result<Rule, ConfigError> {
     if let Some(b) = bins {
         let bad = |m: &str| ConfigError::new("--bins", format!("'{b}': {m}"));
+        if leave.is_some() || converged.is_some() {
+            return Err(bad(
+                "k states by bins have no hysteresis and no [converged]: drop --leave and --converged",
+            ));
+        }
         let (column, edges) = b
             .split_once(':')
             .ok_or_else(|| bad("give COLUMN: EDGE1, EDGE2, …"))?;
@@ -207,6 +213,15 @@ fn read_runs(path: &std::path::Path, rule: &Rule) -> Result<Vec<RunSeries>, Conf
     if by_run.is_empty() {
         return Err(bad("no rows".into()));
     }
+    // Runs in numeric order when every id is a number (0, 1, 2, …, 10 as `train` writes
+    // them), else in text order: the folds of the latent models go by this order.
+    let mut by_run: Vec<(String, Vec<Row>)> = by_run.into_iter().collect();
+    if by_run.iter().all(|(id, _)| id.parse::<f64>().is_ok()) {
+        by_run.sort_by(|a, b| {
+            let (x, y): (f64, f64) = (a.0.parse().unwrap_or(0.0), b.0.parse().unwrap_or(0.0));
+            x.total_cmp(&y)
+        });
+    }
     let mut runs = Vec::with_capacity(by_run.len());
     for (run, mut rows) in by_run {
         rows.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -258,6 +273,10 @@ pub struct AnalysisArgs {
     /// Replicates of the run-level resampling.
     #[arg(long, default_value = "2000", value_parser = super::parse_count)]
     pub(super) replicates: u64,
+    /// Run-resampled refits of the two-state hidden Markov model (each is a full fit); 0
+    /// skips the latent models.
+    #[arg(long, default_value = "100", value_parser = super::parse_count)]
+    pub(super) latent_replicates: u64,
 }
 
 impl AnalysisArgs {
@@ -265,8 +284,17 @@ impl AnalysisArgs {
         if !(self.tolerance > 0.0 && self.tolerance < 1.0) {
             return Err(ConfigError::new("--tolerance", "must be in (0, 1)"));
         }
-        if !(1..=1_000_000).contains(&self.replicates) {
-            return Err(ConfigError::new("--replicates", "must be 1 to 1000000"));
+        if !(100..=1_000_000).contains(&self.replicates) {
+            return Err(ConfigError::new(
+                "--replicates",
+                "must be 100 to 1000000 (percentile intervals need at least 100)",
+            ));
+        }
+        if self.latent_replicates != 0 && !(20..=100_000).contains(&self.latent_replicates) {
+            return Err(ConfigError::new(
+                "--latent-replicates",
+                "must be 0 (no latent models) or 20 to 100000",
+            ));
         }
         Ok(())
     }
@@ -283,9 +311,13 @@ pub(super) fn analyse(
         .iter()
         .map(|r| rule.sequence(&r.values, r.converge.as_deref()))
         .collect();
+    // The two-state chain stops at [converged]; bins have no such state.
     let chain: Vec<Vec<usize>> = sequences
         .iter()
-        .map(|s| s.chain_states().to_vec())
+        .map(|s| match rule {
+            Rule::Band(_) => s.chain_states().to_vec(),
+            Rule::Bins { .. } => s.states.clone(),
+        })
         .collect();
     let fit = ChainFit::new(&chain, rule.states());
     let crossings = sequences.iter().filter(|s| s.crossed_down).count();
@@ -339,6 +371,7 @@ pub(super) fn analyse(
         })
         .flatten();
     let latent = match rule {
+        Rule::Band(_) if settings.latent_replicates == 0 => None,
         Rule::Band(r) => Some(crate::latent::study(
             &runs
                 .iter()
@@ -346,7 +379,7 @@ pub(super) fn analyse(
                 .collect::<Vec<Vec<f64>>>(),
             r,
             &crate::latent::LatentOptions {
-                replicates: (settings.replicates as usize).min(500),
+                replicates: settings.latent_replicates as usize,
                 seed,
                 ..Default::default()
             },
@@ -417,7 +450,12 @@ pub(super) fn state_names(rule: &Rule) -> Vec<String> {
 
 pub(super) fn report_json(a: &Analysis, rule: &Rule, names: &[String]) -> Value {
     let (fit, diverged) = (&a.fit, a.diverged);
-    let test = |t: crate::markov::LrTest| json!({"statistic": num(t.statistic), "df": t.df, "p_value": num(t.p_value)});
+    let test = |t: crate::markov::LrTest| {
+        json!({
+            "statistic": num(t.statistic), "df": t.df, "p_value": num(t.p_value),
+            "min_expected_count": num(t.min_expected), "chi2_approximation_reliable": t.chi2_reliable(),
+        })
+    };
     let mut hist = hdrhistogram::Histogram::<u64>::new(3).expect("valid sigfig");
     hist.auto(true);
     for t in fit.first_vanish_times() {
@@ -461,7 +499,9 @@ pub(super) fn report_json(a: &Analysis, rule: &Rule, names: &[String]) -> Value 
 
 /// The latent models: the comparison, the two-state HMM with intervals, the check.
 fn latent_json(l: &crate::latent::LatentStudy) -> Value {
-    let iv = |p: &crate::hmm::ParameterInterval| json!({"estimate": num(p.estimate), "ci95": [num(p.lower), num(p.upper)]});
+    // Percentile intervals of a parameter at its boundary (an escape near 0) can exclude
+    // the estimate; they are widened to hold it.
+    let iv = |p: &crate::hmm::ParameterInterval| json!({"estimate": num(p.estimate), "ci95": [num(p.lower.min(p.estimate)), num(p.upper.max(p.estimate))]});
     let b = &l.two_state;
     json!({
         "data": "log10 of the state column per record (a run ends at its first value that is not positive and finite)",
@@ -478,6 +518,7 @@ fn latent_json(l: &crate::latent::LatentStudy) -> Value {
         "margin_se_paired_by_run": num(l.margin.1),
         "two_state_hmm": {
             "states": ["[g≫0] (higher mean)", "[g∼0] (lower mean)"],
+            "intervals": "2.5 % and 97.5 % of run-resampled refits, widened to hold the estimate",
             "log_likelihood": num(b.fit.log_likelihood),
             "initial": b.initial.iter().map(iv).collect::<Vec<_>>(),
             "transition": b.transition.iter().map(|r| r.iter().map(iv).collect::<Vec<_>>()).collect::<Vec<_>>(),
@@ -754,10 +795,22 @@ pub(super) fn report_table(
     }
     for (what, test) in [
         ("first vs second order", fit.order_test()),
-        ("homogeneity (first vs second half)", fit.homogeneity_test()),
+        (
+            "homogeneity (before vs after half the longest run)",
+            fit.homogeneity_test(),
+        ),
     ] {
+        let warn = if test.df > 0 && !test.chi2_reliable() {
+            format!(
+                " (an expected count is {} < {}: the χ² p-value is only indicative)",
+                short(test.min_expected),
+                crate::markov::MIN_EXPECTED
+            )
+        } else {
+            String::new()
+        };
         line(format!(
-            "{what}: G = {}, df {}, p = {}",
+            "{what}: G = {}, df {}, p = {}{warn}",
             short(test.statistic),
             test.df,
             short(test.p_value)
@@ -781,7 +834,7 @@ pub(super) fn report_table(
             .collect();
         line(format!(
             "first event by step {} ({} runs starting in [g≫0], 95% run-resampled): {}; none {} [{}, {}]",
-            fmt(t),
+            step_text(t),
             e.runs(),
             shown.join(", "),
             short(e.never_by(t)),
@@ -815,8 +868,8 @@ pub(super) fn report_table(
                 short(b.means[0].estimate),
                 short(b.means[1].estimate),
                 short(a10.estimate),
-                short(a10.lower),
-                short(a10.upper),
+                short(a10.lower.min(a10.estimate)),
+                short(a10.upper.max(a10.estimate)),
                 short(l.coverage.0),
                 short(l.coverage.1)
             ));

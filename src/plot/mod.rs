@@ -13,6 +13,8 @@
 //! | [`phase_diagram`] | `meanfield`'s phase.csv and critical.csv |
 //! | [`gain_trajectories`] | `train`'s trajectories.csv: sample runs, the median and bands |
 //! | [`survival`] | survival.csv of `markov` or `train --fit`: Kaplan–Meier against the chain |
+//! | [`risks`] | risks.csv: the cumulative incidence of vanishing, convergence, divergence |
+//! | [`posterior_check`] | ppc.csv: the share in [g∼0] against the fitted models' bands |
 //! | [`train_map`] | `train`'s map.csv: the fraction vanished over the map |
 //!
 //! ```
@@ -21,10 +23,12 @@
 //! ```
 
 mod data;
+mod dynamics;
 mod figures;
 mod training;
 
 pub use data::CsvTable;
+pub use dynamics::{posterior_check, risks};
 pub use figures::{heatmap, histogram, phase_diagram, probability_vs, thresholds};
 pub use training::{gain_trajectories, survival, train_map};
 
@@ -193,6 +197,12 @@ pub fn figures_for(dir: &Path) -> Drawn {
     }
     if has("survival.csv") && made_by(&["train", "markov"]) {
         out.add("survival", survival(dir));
+    }
+    if has("risks.csv") && made_by(&["train", "markov"]) {
+        out.add("risks", risks(dir));
+    }
+    if has("ppc.csv") && made_by(&["train", "markov"]) {
+        out.add("posterior check", posterior_check(dir));
     }
     if has("map.csv") && made_by(&["train"]) {
         out.add("map", train_map(dir));

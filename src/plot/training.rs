@@ -10,14 +10,19 @@ use plotters::prelude::*;
 use super::figures::{grid_heatmap, legend, short};
 use super::{CsvTable, Figure, colour, decades, draw, finite_range, padded};
 
-/// The state rule of a training folder (summary.json's `state_rule`), if it thresholds
-/// the gain: its threshold.
-fn gain_threshold(dir: &Path) -> Option<f64> {
+/// The state rule of a training folder (summary.json's `state_rule`, e.g.
+/// `probe_gain < 1e-6, leave above 0.001`): its column, enter threshold and leave threshold.
+fn state_rule(dir: &Path) -> Option<(String, f64, Option<f64>)> {
     let text = std::fs::read_to_string(dir.join("summary.json")).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     let rule = v["summary"]["state_rule"].as_str()?;
-    let (column, value) = rule.split_once('<')?;
-    (column.trim() == "gain").then(|| value.trim().parse().ok())?
+    let (enter, leave) = match rule.split_once(", leave above ") {
+        Some((e, l)) => (e, l.trim().parse().ok()),
+        None => (rule, None),
+    };
+    let (column, value) = enter.split_once('<')?;
+    let value = value.trim_start_matches('=').trim().parse().ok()?;
+    Some((column.trim().to_string(), value, leave))
 }
 
 /// The q-quantile of sorted values (linear interpolation).
@@ -62,7 +67,11 @@ fn bands(steps: &[f64], log_gain: &[f64], rows: &[usize]) -> Vec<(f64, f64, f64,
 /// state threshold. A map shows each cell's median instead (up to 7 cells).
 pub fn gain_trajectories(dir: &Path) -> anyhow::Result<Figure> {
     let t = CsvTable::read(&dir.join("trajectories.csv"))?;
-    let (run, step, gain) = (t.numbers("run")?, t.numbers("step")?, t.numbers("gain")?);
+    // The state rule's column when it is a gain in the file (probe_gain by default).
+    let rule = state_rule(dir)
+        .filter(|(c, _, _)| (c == "gain" || c == "probe_gain") && t.column_index(c).is_some());
+    let column = rule.as_ref().map_or("gain", |r| r.0.as_str());
+    let (run, step, gain) = (t.numbers("run")?, t.numbers("step")?, t.numbers(column)?);
     if run.is_empty() {
         bail!("no trajectories");
     }
@@ -81,11 +90,23 @@ pub fn gain_trajectories(dir: &Path) -> anyhow::Result<Figure> {
             cells.push(c);
         }
     }
-    let threshold = gain_threshold(dir);
+    let threshold = rule.as_ref().map(|r| r.1);
+    let leave = rule.as_ref().and_then(|r| r.2);
     let (lo, hi) = finite_range(log_gain.iter().copied());
     let (lo, hi) = match threshold {
-        Some(th) => (lo.min(th.log10()), hi.max(th.log10())),
+        Some(th) => (lo.min(th.log10()), hi.max(leave.unwrap_or(th).log10())),
         None => (lo, hi),
+    };
+    let (title, y_desc) = if column == "probe_gain" {
+        (
+            "The network's gain during training",
+            "probe gain ‖J·u‖/‖u‖ (log scale)",
+        )
+    } else {
+        (
+            "Backward gain during training",
+            "gain ‖∂L/∂h_1‖ / ‖∂L/∂h_K‖ (log scale)",
+        )
     };
     let (y_lo, y_hi) = decades(10f64.powf(lo), 10f64.powf(hi));
     let (y_lo, y_hi) = (y_lo.log10(), y_hi.log10());
@@ -108,12 +129,12 @@ pub fn gain_trajectories(dir: &Path) -> anyhow::Result<Figure> {
         };
         let mut chart = super::linear_chart(
             root,
-            "Backward gain during training",
+            title,
             (
                 padded(s_lo, s_hi).0.max(0.0)..padded(s_lo, s_hi).1,
                 y_lo..y_hi,
             ),
-            ("training step", "gain ‖∂L/∂h_1‖ / ‖∂L/∂h_K‖ (log scale)"),
+            ("training step", y_desc),
             (decades_shown, &fmt_y),
         )?;
         if map {
@@ -187,18 +208,30 @@ pub fn gain_trajectories(dir: &Path) -> anyhow::Result<Figure> {
                     4,
                     style,
                 ))?
-                .label(format!("[g∼0] below gain {th:e}"))
+                .label(format!("[g∼0] below {column} {th:e}"))
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
+        }
+        if let Some(up) = leave {
+            let style = colour(2).stroke_width(2);
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(s_lo, up.log10()), (s_hi, up.log10())],
+                    6,
+                    4,
+                    style,
+                ))?
+                .label(format!("back to [g≫0] above {up:e}"))
                 .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
         }
         legend(&mut chart)
     })?;
     Ok(Figure {
         name: "gain_trajectories".into(),
-        title: "The backward gain of the training runs".into(),
+        title: format!("The {column} of the training runs"),
         caption: if map {
             format!(
                 "Per cell of the map ({names}): the median log10 gain over its runs at each \
-                 recorded step, with the 10–90 % band{}. Dashed: the state rule's threshold.",
+                 recorded step, with the 10–90 % band{}. Dashed: the state rule's thresholds.",
                 if cells.len() > 7 {
                     format!(" (the first 7 of {} cells)", cells.len())
                 } else {
@@ -207,8 +240,8 @@ pub fn gain_trajectories(dir: &Path) -> anyhow::Result<Figure> {
             )
         } else {
             "Grey: single runs; blue: the median over runs at each recorded step, with the \
-             band holding 80 % of them. Dashed: the state rule's threshold, below which a \
-             step counts as [g∼0]."
+             band holding 80 % of them. Dashed: the state rule's thresholds: a run enters \
+             [g∼0] below the lower one and returns to [g≫0] only above the upper one."
                 .into()
         } + &if hidden > 0 {
             format!(

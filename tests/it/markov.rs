@@ -480,3 +480,90 @@ fn markov_fits_latent_models_competing_risks_and_checks_them_on_a_known_hmm() {
         .count();
     assert_eq!(wrong, 0);
 }
+
+#[test]
+fn the_order_and_homogeneity_tests_hold_their_size_and_flag_sparse_counts() {
+    // 1000 homogeneous first-order chains (40 runs of 50 records, p01 = 0.3, p10 = 0.4):
+    // each test at level 0.05 rejects 5 % of them, within 5 binomial SE.
+    let reps = 1000;
+    let (mut order, mut homogeneity) = (0, 0);
+    for r in 0..reps {
+        let fit = ChainFit::new(&chain(0.3, 0.4, 40, 50, 5000 + r), 2);
+        assert!(fit.order_test().chi2_reliable() && fit.homogeneity_test().chi2_reliable());
+        order += usize::from(fit.order_test().p_value < 0.05);
+        homogeneity += usize::from(fit.homogeneity_test().p_value < 0.05);
+    }
+    let se = (0.05f64 * 0.95 / reps as f64).sqrt();
+    within_5_se("order test size", order as f64 / reps as f64, 0.05, se);
+    within_5_se(
+        "homogeneity size",
+        homogeneity as f64 / reps as f64,
+        0.05,
+        se,
+    );
+    // A sparse chain (p01 = 0.02, p10 = 0.01, 20 runs of 30 records) has expected counts
+    // below 5: the tests say their χ² p-values are only indicative.
+    let fit = ChainFit::new(&chain(0.02, 0.01, 20, 30, 9), 2);
+    let t = fit.order_test();
+    assert!(t.df > 0 && !t.chi2_reliable(), "{t:?}");
+}
+
+#[test]
+fn bins_keep_every_transition_and_fixes_from_the_hostile_pass_hold() {
+    use vanish::states::{FirstEvent, StateRule};
+    // Four states by bins: every transition counted (a state numbered 2 is not
+    // [converged] there).
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("t.csv");
+    let mut text = String::from("run,step,gain\n");
+    let levels = [1.0, 1e-4, 1e-7, 1e-10, 1e-7, 1e-4];
+    for r in 0..3 {
+        for (t, g) in levels.iter().enumerate() {
+            text.push_str(&format!("{r},{t},{g}\n"));
+        }
+    }
+    std::fs::write(&file, text).unwrap();
+    let assert = vanish()
+        .args(["markov", "--json", "--bins", "gain: 1e-9, 1e-6, 1e-3"])
+        .arg(&file)
+        .assert()
+        .success();
+    let j: serde_json::Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
+    assert_eq!(j["transitions"], 15);
+    // Bins with hysteresis or [converged], and too few replicates, are refused.
+    for (args, flag) in [
+        (vec!["--bins", "gain: 1e-6", "--leave", "1e-3"], "--bins"),
+        (
+            vec!["--bins", "gain: 1e-6", "--converged", "gain < 1"],
+            "--bins",
+        ),
+        (
+            vec!["--state", "gain < 1e-6", "--replicates", "1"],
+            "--replicates",
+        ),
+    ] {
+        vanish()
+            .arg("markov")
+            .args(&args)
+            .arg(&file)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::starts_with(format!("error: {flag}")));
+    }
+    // A rising loss is not a plateau; a NaN loss cuts the run as diverged.
+    let plateau = StateRule::parse("gain < 1e-6", None, Some("plateau(2, 0.01)")).unwrap();
+    let rising = [1.0, 1.05, 1.1, 1.16, 1.22, 1.28];
+    assert_eq!(
+        plateau.sequence(&[1.0; 6], Some(&rising)).first_event(),
+        Some(FirstEvent::Censored(5))
+    );
+    let s = plateau.sequence(&[1.0; 4], Some(&[1.0, 0.5, f64::NAN, 0.1]));
+    assert!(s.cut_by_nan);
+    assert_eq!(s.first_event(), Some(FirstEvent::Diverged(1)));
+    // The default band is for gains only.
+    let sat = StateRule::parse("saturated > 0.5", None, None).unwrap();
+    assert!(!sat.has_band());
+    // Runs without records do not count as started in [g∼0].
+    let fit = ChainFit::new(&[vec![], vec![1, 1], vec![0, 1]], 2);
+    assert_eq!(fit.started_elsewhere(), 1);
+}
