@@ -483,6 +483,7 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
         let series: Vec<_> = runs.iter().map(|r| series(r, &rule)).collect();
         super::markov::analyse(&series, &rule, &args.analysis, args.seed)
     });
+    let outcomes = fit.as_ref().map(|f| predict_outcomes(&runs, f));
     if let Some(dir) = &out {
         let pretty = |v: &serde_json::Value| {
             let mut t = serde_json::to_string_pretty(v).expect("serialisable");
@@ -506,7 +507,9 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
             if let Some(b) = &fit.risks {
                 files.push(("risks.csv", super::markov::risks_csv(b)));
             }
-            files.push(("outcome.json", pretty(&predict_outcomes(&runs, fit))));
+            if let Some(o) = &outcomes {
+                files.push(("outcome.json", pretty(o)));
+            }
             if let Some(Ok(l)) = &fit.latent {
                 let series: Vec<_> = runs.iter().map(|r| series(r, &rule)).collect();
                 files.push(("viterbi.csv", super::markov::viterbi_csv(&series, l)));
@@ -576,6 +579,9 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
             &names,
             std::path::Path::new("these runs"),
         ));
+    }
+    if let Some(o) = &outcomes {
+        t.push_str(&outcome_lines(o));
     }
     t.push_str(&format!("\n{elapsed:.2} s on {threads} threads\n"));
     super::print_stdout(&t)
@@ -705,6 +711,32 @@ fn predict_outcomes(runs: &[Run], a: &super::markov::Analysis) -> serde_json::Va
         );
     }
     serde_json::Value::Object(out)
+}
+
+/// The terminal's lines for outcome.json: per outcome, the cross-validated AUC with its
+/// interval and the verdict, or why there is none.
+fn outcome_lines(o: &serde_json::Value) -> String {
+    let mut t =
+        String::from("\nfrom the state at step 0 (runs that start in [g≫0], cross-validated):\n");
+    for (key, what) in [
+        ("vanished_first", "vanished first"),
+        ("converged_first", "converged first"),
+    ] {
+        let m = &o[key];
+        let line = match (m["auc"]["auc"].as_f64(), m["auc"]["interval95"].as_array()) {
+            (Some(auc), Some(iv)) => format!(
+                "  {what}: AUC {} [{}, {}] (95% DeLong), {}",
+                short(auc),
+                short(iv[0].as_f64().unwrap_or(f64::NAN)),
+                short(iv[1].as_f64().unwrap_or(f64::NAN)),
+                m["verdict"].as_str().unwrap_or("")
+            ),
+            _ => format!("  {what}: {}", m["reason"].as_str().unwrap_or("n/a")),
+        };
+        t.push_str(&line);
+        t.push('\n');
+    }
+    t
 }
 
 /// A run's values of the rule's columns, as `vanish markov` reads them from a file.
