@@ -250,6 +250,8 @@ pub(super) struct Analysis {
     pub(super) risks: Option<crate::risks::RiskBands>,
     /// The latent models on log10 of the state column (two-state rules only), or why not.
     pub(super) latent: Option<Result<crate::latent::LatentStudy, String>>,
+    /// First against second order on held-out runs.
+    pub(super) orders: Option<crate::markov::OrderComparison>,
 }
 
 /// The competing risks' causes, in index order.
@@ -386,11 +388,13 @@ pub(super) fn analyse(
         )),
         Rule::Bins { .. } => None,
     };
+    let orders = crate::markov::OrderComparison::new(&chain, rule.states(), 5);
     Analysis {
         fit,
         first_events,
         risks,
         latent,
+        orders,
         diverged: sequences.iter().filter(|s| s.cut_by_nan).count(),
         sequences,
         one_way,
@@ -472,6 +476,16 @@ pub(super) fn report_json(a: &Analysis, rule: &Rule, names: &[String]) -> Value 
         "p_clopper_pearson_95": fit.intervals.iter().map(|r| r.iter().map(|&(lo, hi)| json!([num(lo), num(hi)])).collect::<Vec<_>>()).collect::<Vec<_>>(),
         "stationary": fit.stationary().map_or(Value::Null, |p| json!(p)),
         "order_test": test(fit.order_test()),
+        "order_heldout": a.orders.as_ref().map_or(Value::Null, |c| json!({
+            "first_order": num(c.first),
+            "second_order": num(c.second),
+            "margin_second_minus_first": num(c.margin.0),
+            "margin_se_paired_by_run": num(c.margin.1),
+            "bic_first": num(c.bic.0),
+            "bic_second": num(c.bic.1),
+            "transitions_scored": c.transitions,
+            "method": "5 folds by run; add-½ estimates; both score transitions from each run's third state on",
+        })),
         "homogeneity_test": test(fit.homogeneity_test()),
         "escape": fit.escape().filter(|_| rule.is_two_state()).map_or(Value::Null, |e| json!({
             "escapes": e.escapes, "trials": e.trials, "p": num(e.p), "upper_95": num(e.upper_95),
@@ -814,6 +828,18 @@ pub(super) fn report_table(
             short(test.statistic),
             test.df,
             short(test.p_value)
+        ));
+    }
+    if let Some(c) = &a.orders {
+        line(format!(
+            "first vs second order on held-out runs (5 folds): log-likelihood {} vs {}, \
+             second − first = {} ± {}; BIC {} vs {}",
+            short(c.first),
+            short(c.second),
+            short(c.margin.0),
+            short(c.margin.1),
+            short(c.bic.0),
+            short(c.bic.1)
         ));
     }
     if let Some(b) = &a.risks {

@@ -95,6 +95,14 @@ fn second_order_and_drifting_chains_are_detected() {
         .collect();
     let fit = ChainFit::new(&runs, 2);
     assert!(fit.order_test().p_value < 1e-6, "{:?}", fit.order_test());
+    // Held-out runs prefer the second order by many standard errors, and so does BIC.
+    let c = vanish::markov::OrderComparison::new(&runs, 2, 5).unwrap();
+    assert!(c.margin.0 > 5.0 * c.margin.1 && c.bic.1 < c.bic.0, "{c:?}");
+    // A first-order chain: the second order gains nothing beyond noise, and BIC prefers
+    // the first.
+    let first = chain(0.3, 0.4, 100, 100, 11);
+    let c = vanish::markov::OrderComparison::new(&first, 2, 5).unwrap();
+    assert!(c.margin.0 < 3.0 * c.margin.1 && c.bic.0 < c.bic.1, "{c:?}");
     // Drift: p01 = 0.1 in the first half of each run, 0.5 in the second.
     let runs: Vec<Vec<usize>> = (0..200)
         .map(|_| {
