@@ -94,7 +94,7 @@ claim("question", "with n > 1 the product of K derivatives need not vanish",
 d = rows("depth/table.csv")
 k20 = {float(r["n"]): float(r["p_vanish"]) for r in d if float(r["depth"]) == 20}
 claim("answer 4", "a bigger n makes vanishing worse (sech² decays faster than n grows)",
-      "vanish table --n 1,1.5,1.81,2,3 --depth 5:100:5 --method exact",
+      "vanish table --n 1,1.5,1.81,2,3 --depth 5:100:5 --samples 100000 --method exact",
       "x ~ N(0,1), K = 20: P(vanish) = " + ", ".join(f"{g(v)} (n = {g(n)})" for n, v in sorted(k20.items()))
       + (": at a fixed input scale, yes" if all(a <= b for a, b in zip(
           [v for _, v in sorted(k20.items())], [v for _, v in sorted(k20.items())][1:]))
@@ -114,7 +114,7 @@ s_pv = crossing(s, pv, 0.5)
 s_e_half = crossing(s, small_e, 0.5)
 s_pe = crossing(s, pe, 0.5)
 claim("answer 1", "to prevent vanishing, about half or more of the x's must lie inside [−0.658, 0.658]",
-      "vanish table --n 2 --dist 'normal(0,{s})' --s 0.3:1.5:0.05 --depth 50 --method exact",
+      "vanish table --n 2 --dist 'normal(0,{s})' --s 0.3:1.5:0.05 --depth 50 --samples 100000 --method exact",
       f"tanh(2x), x ~ N(0, s²), K = 50: where half the x's are inside (s = {g(s_half, 3)}), "
       f"P(vanish) = {g(at(s, pv, s_half), 3)}. P(vanish) falls to 1/2 only at s = {g(s_pv, 3)}, "
       f"with {g(at(s, inside, s_pv), 2)} of the x's inside; the median of g stops shrinking "
@@ -123,7 +123,7 @@ claim("answer 1", "to prevent vanishing, about half or more of the x's must lie 
          "Half inside is about what it takes" if abs(at(s, pv, s_half) - 0.5) < 0.2 else
          "Half inside is more than it takes"))
 claim("answer 1", "to avoid exploding, about half or more of the x's must lie outside [−0.441, 0.441]",
-      "(the same table)",
+      "(the same table as the row above)",
       f"where half the x's are inside ±e (s = {g(s_e_half, 3)}), P(explode) = {g(at(s, pe, s_e_half), 3)}; "
       f"P(explode) reaches 1/2 at s = {g(s_pe, 3)}, with {g(at(s, small_e, s_pe), 2)} of the x's inside ±e")
 
@@ -134,7 +134,7 @@ k_net = na["config"]["depth"]
 n_net = na["config"]["activation"]["n"] / nb["config"]["activation"]["n"]
 expected = k_net * math.log10(n_net)
 claim("answer 5 (zephyr)", "tanh(n·x) only rescales the weights and biases",
-      "vanish sim --source network --n 2 --sigma-w 0.6 --sigma-b 0.05 (and --n 1 --sigma-w 1.2 --sigma-b 0.1)",
+      "vanish sim --source network --width 128 --n 2 --sigma-w 0.6 --sigma-b 0.05 -N 1000 --quantity path; the same with --n 1 --sigma-w 1.2 --sigma-b 0.1",
       f"the same networks draw for draw: mean log10 g (the seed's path product) differs by "
       f"{diff:.4f}, and K·log10 n = {k_net}·log10 {g(n_net)} = {expected:.4f}; P(vanish) {g(na['probabilities']['vanish']['p'])} "
       f"against {g(nb['probabilities']['vanish']['p'])}. The network is the same; the seed's g is not a "
@@ -209,7 +209,7 @@ if regimes:
     (R / "dynamics.md").write_text("\n".join(lines) + "\n")
 mp = rows("train-map/map.csv")
 cells = ", ".join(f"σ_w {r['sigma_w']}, n {r['n']}: {g(float(r['fraction_vanished']), 3)}" for r in mp)
-claim("answer 1", "a map of which initial weights lead to vanishing", "vanish train --sigma-w 0.5:1.5:0.25 --n 1,2 …",
+claim("answer 1", "a map of which initial weights lead to vanishing", "vanish train --runs 24 --depth 30 --width 16 --sigma-w 0.5:1.5:0.25 --n 1,2 --steps 200 --lr 0.05",
       "fraction of runs vanished by T = 200: " + cells)
 
 print("| who | claim | command | what the runs say |")
