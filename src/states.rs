@@ -374,6 +374,28 @@ pub enum FirstEvent {
     Censored(usize),
 }
 
+impl FirstEvent {
+    /// The record at which it happened (the last record for a censored run).
+    pub fn record(self) -> usize {
+        match self {
+            FirstEvent::Vanished(t)
+            | FirstEvent::Converged(t)
+            | FirstEvent::Diverged(t)
+            | FirstEvent::Censored(t) => t,
+        }
+    }
+
+    /// The competing risk's cause: 0 vanished, 1 converged, 2 diverged; `None` if censored.
+    pub fn cause(self) -> Option<usize> {
+        match self {
+            FirstEvent::Vanished(_) => Some(0),
+            FirstEvent::Converged(_) => Some(1),
+            FirstEvent::Diverged(_) => Some(2),
+            FirstEvent::Censored(_) => None,
+        }
+    }
+}
+
 impl Sequence {
     /// The first event, for a run that starts in [g≫0] (`None` for one that starts in
     /// [g∼0] or has no records).

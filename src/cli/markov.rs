@@ -336,24 +336,12 @@ pub(super) fn analyse(
     let first_events: Vec<Option<(FirstEvent, f64)>> = sequences
         .iter()
         .zip(runs)
-        .map(|(s, r)| {
-            s.first_event().map(|e| {
-                let t = match e {
-                    FirstEvent::Vanished(t)
-                    | FirstEvent::Converged(t)
-                    | FirstEvent::Diverged(t)
-                    | FirstEvent::Censored(t) => t,
-                };
-                (e, r.steps[t])
-            })
-        })
+        .map(|(s, r)| s.first_event().map(|e| (e, r.steps[e.record()])))
         .collect();
     let outcomes: Vec<crate::risks::Outcome> = (first_events.iter().flatten())
-        .map(|&(e, step)| match e {
-            FirstEvent::Vanished(_) => crate::risks::Outcome::event(step, 0),
-            FirstEvent::Converged(_) => crate::risks::Outcome::event(step, 1),
-            FirstEvent::Diverged(_) => crate::risks::Outcome::event(step, 2),
-            FirstEvent::Censored(_) => crate::risks::Outcome::censored(step),
+        .map(|&(e, step)| crate::risks::Outcome {
+            time: step,
+            cause: e.cause(),
         })
         .collect();
     // The curves at every recorded step of the runs.
@@ -659,24 +647,16 @@ fn first_events_json(a: &Analysis) -> Value {
                 .count()
         ),
     );
-    for (name, pick) in [
-        ("vanished", 0),
-        ("converged", 1),
-        ("diverged", 2),
-        ("neither_by_end", 3),
-    ] {
+    let names = CAUSES
+        .iter()
+        .map(|&c| (c, Some(c)))
+        .chain([("neither_by_end", None)]);
+    for (name, cause) in names {
         let mut steps: Vec<f64> = a
             .first_events
             .iter()
             .flatten()
-            .filter(|(e, _)| {
-                pick == match e {
-                    FirstEvent::Vanished(_) => 0,
-                    FirstEvent::Converged(_) => 1,
-                    FirstEvent::Diverged(_) => 2,
-                    FirstEvent::Censored(_) => 3,
-                }
-            })
+            .filter(|(e, _)| e.cause().map(|j| CAUSES[j]) == cause)
             .map(|&(_, step)| step)
             .collect();
         steps.sort_by(f64::total_cmp);

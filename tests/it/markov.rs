@@ -125,6 +125,28 @@ fn second_order_and_drifting_chains_are_detected() {
     );
 }
 
+/// `vanish markov --json ARGS FILE`, its JSON.
+fn markov_json(args: &[&str], file: &std::path::Path) -> serde_json::Value {
+    let assert = vanish()
+        .args(["markov", "--json"])
+        .args(args)
+        .arg(file)
+        .assert()
+        .success();
+    serde_json::from_slice(&assert.get_output().stdout).unwrap()
+}
+
+/// `vanish markov ARGS FILE` exits 2 with one line that names `flag` first.
+fn markov_refuses(args: &[&str], file: &std::path::Path, flag: &str) {
+    vanish()
+        .arg("markov")
+        .args(args)
+        .arg(file)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::starts_with(format!("error: {flag}")));
+}
+
 fn write_csv(path: &std::path::Path, runs: &[Vec<usize>]) {
     let mut text = String::from("run,step,gain\n");
     // Rows shuffled across runs: the reader sorts them by step.
@@ -162,12 +184,7 @@ fn markov_cli_fits_a_trajectories_file() {
     let mut text = std::fs::read_to_string(&file).unwrap();
     text.push_str("run0,1000,nan\nrun0,1005,0.5\n");
     std::fs::write(&file, text).unwrap();
-    let assert = vanish()
-        .args(["markov", "--json", "--bins", "gain: 1e-6, 0.1"])
-        .arg(&file)
-        .assert()
-        .success();
-    let j: serde_json::Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
+    let j = markov_json(&["--bins", "gain: 1e-6, 0.1"], &file);
     assert_eq!(j["states"].as_array().unwrap().len(), 3);
     assert_eq!(j["diverged_runs"], 1);
     assert!(j["escape"].is_null());
@@ -190,13 +207,7 @@ fn markov_cli_fits_a_trajectories_file() {
         ),
         (vec!["--bins", "gain: 1, 0.5"], "--bins"),
     ] {
-        vanish()
-            .arg("markov")
-            .args(&args)
-            .arg(&file)
-            .assert()
-            .code(2)
-            .stderr(predicates::str::starts_with(format!("error: {flag}")));
+        markov_refuses(&args, &file, flag);
     }
 }
 
@@ -531,12 +542,7 @@ fn bins_keep_every_transition_and_fixes_from_the_hostile_pass_hold() {
         }
     }
     std::fs::write(&file, text).unwrap();
-    let assert = vanish()
-        .args(["markov", "--json", "--bins", "gain: 1e-9, 1e-6, 1e-3"])
-        .arg(&file)
-        .assert()
-        .success();
-    let j: serde_json::Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
+    let j = markov_json(&["--bins", "gain: 1e-9, 1e-6, 1e-3"], &file);
     assert_eq!(j["transitions"], 15);
     // Bins with hysteresis or [converged], and too few replicates, are refused.
     for (args, flag) in [
@@ -550,13 +556,7 @@ fn bins_keep_every_transition_and_fixes_from_the_hostile_pass_hold() {
             "--replicates",
         ),
     ] {
-        vanish()
-            .arg("markov")
-            .args(&args)
-            .arg(&file)
-            .assert()
-            .code(2)
-            .stderr(predicates::str::starts_with(format!("error: {flag}")));
+        markov_refuses(&args, &file, flag);
     }
     // A rising loss is not a plateau; a NaN loss cuts the run as diverged.
     let plateau = StateRule::parse("gain < 1e-6", None, Some("plateau(2, 0.01)")).unwrap();
