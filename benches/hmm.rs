@@ -6,7 +6,7 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use vanish::hmm::{FitOptions, GaussianHmm, fit};
+use vanish::dynamics::hmm::{FitOptions, GaussianHmm, fit};
 
 fn truth() -> GaussianHmm {
     GaussianHmm::new(

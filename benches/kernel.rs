@@ -8,14 +8,14 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 
-use vanish::activation::Activation;
-use vanish::experiment::{BLOCK_SAMPLES, Experiment};
-use vanish::fast::{FastKernel, Isa, Precision};
-use vanish::kernel::{Kernel, ScalarKernel};
-use vanish::rng::block_rng;
-use vanish::simulate::simulate;
-use vanish::source::Source;
-use vanish::summary::FactorSums;
+use vanish::mc::fast::{FastKernel, Isa, Precision};
+use vanish::mc::kernel::{Kernel, ScalarKernel};
+use vanish::mc::rng::block_rng;
+use vanish::mc::simulate::simulate;
+use vanish::mc::summary::FactorSums;
+use vanish::model::activation::Activation;
+use vanish::model::experiment::{BLOCK_SAMPLES, Experiment};
+use vanish::model::source::Source;
 
 const DEPTH: u32 = 50;
 

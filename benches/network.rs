@@ -3,10 +3,10 @@
 //! comparison with numpy is `scripts/bench-network-vs-numpy.sh`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use vanish::activation::Activation;
-use vanish::fast::Isa;
-use vanish::network::{Init, Network};
-use vanish::rng::block_rng;
+use vanish::mc::fast::Isa;
+use vanish::mc::rng::block_rng;
+use vanish::model::activation::Activation;
+use vanish::nets::network::{Init, Network};
 
 fn draws(c: &mut Criterion) {
     let f = Activation::scaled_tanh(1.0, 2.0).unwrap();

@@ -4,10 +4,10 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 
-use vanish::activation::Activation;
-use vanish::distribution::PreActivation;
-use vanish::law::{FactorLaw, exact_tails};
-use vanish::saddle::Cgf;
+use vanish::methods::law::{FactorLaw, exact_tails};
+use vanish::methods::saddle::Cgf;
+use vanish::model::activation::Activation;
+use vanish::model::distribution::PreActivation;
 
 fn theory(c: &mut Criterion) {
     let f = Activation::scaled_tanh(1.0, 2.0).unwrap();

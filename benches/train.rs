@@ -6,8 +6,8 @@
 //! is their ratio.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use vanish::activation::Activation;
-use vanish::train::{Dataset, TrainSpec, train_run};
+use vanish::model::activation::Activation;
+use vanish::nets::train::{Dataset, TrainSpec, train_run};
 
 fn steps(c: &mut Criterion) {
     let f = Activation::scaled_tanh(1.0, 1.0).unwrap();

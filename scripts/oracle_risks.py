@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent oracle for src/risks.rs: lifelines' Aalen-Johansen estimate.
+"""Independent oracle for src/dynamics/risks.rs: lifelines' Aalen-Johansen estimate.
 
 Usage: scripts/oracle_risks.py IN.csv
 

@@ -90,7 +90,7 @@ The columns, as `vanish train`'s trajectories.csv (K hidden layers, K + 1 weight
   inputs, computed forward (a Jacobian-vector product): v_0 = u/‖u‖,
   v_l = φ'(z_l) ⊙ (W_l v_{l−1}), renormalised at every layer with the logs of the norms
   accumulated, and φ' taken relative to the layer's largest (exactly `Probe::measure` of
-  src/train.rs), so deep or saturated layers give a finite log;
+  src/nets/train.rs), so deep or saturated layers give a finite log;
 - probe_ln_derivative_product: the mean over the probe of Σ_l mean_units ln φ'(z_l);
 - diverged: true when this record's loss or a weight gradient is not finite (then stop:
   `vanish train` ends a diverged run with that record, and `vanish markov` ends a run at a
@@ -406,7 +406,7 @@ class GainRecorder:
     @torch.no_grad()
     def probe(self):
         """The probe at the current weights: (ln gain, [ln layer gains], ln derivative
-        product), each the mean over the probe (src/train.rs `Probe::measure`)."""
+        product), each the mean over the probe (src/nets/train.rs `Probe::measure`)."""
         h = self.probe_inputs
         p = h.shape[0]
         u = self.probe_directions

@@ -1,47 +1,30 @@
 //! vanish: Monte Carlo of vanishing and exploding products of activation derivatives.
 //!
-//! The product g = f'(x_1)·…·f'(x_K) is formed in the log domain. The data flow reads top
-//! to bottom: a validated [`experiment::Experiment`] names an [`activation::Activation`] and
-//! a [`source::Source`]; the [`kernel`] turns blocks of random streams ([`rng`]) into ln g;
-//! [`simulate`] folds blocks into a mergeable [`summary::Summary`]; [`estimate`] and
-//! [`theory`] give the numbers that [`output`] writes. The default kernel is the vectorised
-//! [`fast`] one; `unsafe` code lives in one module of it and nowhere else.
+//! The product g = f'(x_1)·…·f'(x_K) is formed in the log domain. The folders follow the
+//! data flow, top to bottom:
+//!
+//! - [`model`]: a validated [`model::experiment::Experiment`] names an activation and a
+//!   source of pre-activations (iid draws or a random network);
+//! - [`mc`]: the kernel turns blocks of random streams into ln g, folded in block order into
+//!   a mergeable summary (the vectorised [`mc::fast`] kernel holds the only `unsafe` code);
+//! - [`theory`] and [`methods`]: closed forms, the mean field, and the exact, saddlepoint,
+//!   normal and importance-sampling estimates beside Monte Carlo;
+//! - [`nets`] and [`dynamics`]: random networks, simulated training runs and the study of
+//!   their trajectories (states, Markov chains, competing risks, latent models);
+//! - [`sweep`]: grids of cells, journaled, sharded and resumable;
+//! - [`output`]: the reported numbers, atomic files, figures and the HTML report;
+//! - [`cli`]: flags turned into validated settings, nothing more; [`error`] maps failures
+//!   to exit codes.
 
 #![deny(unsafe_code)]
 
-pub mod activation;
 pub mod cli;
-pub mod distribution;
+pub mod dynamics;
 pub mod error;
-pub mod estimate;
-pub mod experiment;
-pub mod fast;
-pub mod grid;
-pub mod hmm;
-pub mod importance;
-pub mod journal;
-pub mod kernel;
-pub mod latent;
-pub mod law;
-pub mod linalg;
-pub mod markov;
-pub mod meanfield;
+pub mod mc;
 pub mod methods;
-pub mod network;
-pub mod oneway;
-pub mod outcome;
+pub mod model;
+pub mod nets;
 pub mod output;
-pub mod plot;
-pub mod quadrature;
-pub mod report;
-pub mod results;
-pub mod risks;
-pub mod rng;
-pub mod saddle;
-pub mod simulate;
-pub mod source;
-pub mod states;
-pub mod summary;
-pub mod table;
+pub mod sweep;
 pub mod theory;
-pub mod train;

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Near-minimax polynomials of the fast kernel (src/fast/real.rs), by Chebyshev
+"""Near-minimax polynomials of the fast kernel (src/mc/fast/real.rs), by Chebyshev
 approximation in 60-digit arithmetic (mpmath.chebyfit), rounded to f32 and f64.
 
 Usage:  python3 scripts/reference/fit_kernel_polynomials.py

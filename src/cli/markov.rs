@@ -7,12 +7,12 @@ use anyhow::Context;
 use clap::Args;
 use serde_json::{Value, json};
 
+use crate::dynamics::markov::ChainFit;
+use crate::dynamics::oneway::OneWayTest;
+use crate::dynamics::states::{FirstEvent, Sequence, StateRule};
 use crate::error::ConfigError;
-use crate::markov::ChainFit;
-use crate::oneway::OneWayTest;
-use crate::output::{csv_text, prepare_out_dir, write_atomic};
-use crate::results::{fmt, num};
-use crate::states::{FirstEvent, Sequence, StateRule};
+use crate::output::files::{csv_text, prepare_out_dir, write_atomic};
+use crate::output::results::{fmt, num};
 
 const EXAMPLES: &str = "Examples:
   vanish markov runs/trajectories.csv
@@ -247,11 +247,11 @@ pub(super) struct Analysis {
     pub(super) diverged: usize,
     pub(super) one_way: Option<OneWayTest>,
     /// The race of vanishing, convergence and divergence (runs that start in [g≫0]).
-    pub(super) risks: Option<crate::risks::RiskBands>,
+    pub(super) risks: Option<crate::dynamics::risks::RiskBands>,
     /// The latent models on log10 of the state column (two-state rules only), or why not.
-    pub(super) latent: Option<Result<crate::latent::LatentStudy, String>>,
+    pub(super) latent: Option<Result<crate::dynamics::latent::LatentStudy, String>>,
     /// First against second order on held-out runs.
-    pub(super) orders: Option<crate::markov::OrderComparison>,
+    pub(super) orders: Option<crate::dynamics::markov::OrderComparison>,
 }
 
 /// The competing risks' causes, in index order.
@@ -270,7 +270,7 @@ pub struct AnalysisArgs {
     #[arg(long)]
     pub(super) converged: Option<String>,
     /// The one-way verdict's tolerance τ on the escape probability per record.
-    #[arg(long, default_value_t = crate::oneway::DEFAULT_TOLERANCE, value_parser = super::parse_finite)]
+    #[arg(long, default_value_t = crate::dynamics::oneway::DEFAULT_TOLERANCE, value_parser = super::parse_finite)]
     pub(super) tolerance: f64,
     /// Replicates of the run-level resampling.
     #[arg(long, default_value = "2000", value_parser = super::parse_count)]
@@ -324,7 +324,7 @@ pub(super) fn analyse(
     let fit = ChainFit::new(&chain, rule.states());
     let crossings = sequences.iter().filter(|s| s.crossed_down).count();
     let one_way = rule.is_two_state().then(|| {
-        crate::oneway::one_way(
+        crate::dynamics::oneway::one_way(
             &fit,
             &chain,
             crossings,
@@ -338,8 +338,8 @@ pub(super) fn analyse(
         .zip(runs)
         .map(|(s, r)| s.first_event().map(|e| (e, r.steps[e.record()])))
         .collect();
-    let outcomes: Vec<crate::risks::Outcome> = (first_events.iter().flatten())
-        .map(|&(e, step)| crate::risks::Outcome {
+    let outcomes: Vec<crate::dynamics::risks::Outcome> = (first_events.iter().flatten())
+        .map(|&(e, step)| crate::dynamics::risks::Outcome {
             time: step,
             cause: e.cause(),
         })
@@ -350,7 +350,7 @@ pub(super) fn analyse(
     grid.dedup();
     let risks = (rule.is_two_state() && !outcomes.is_empty())
         .then(|| {
-            crate::risks::bootstrap(
+            crate::dynamics::risks::bootstrap(
                 &outcomes,
                 CAUSES.len(),
                 &grid,
@@ -362,13 +362,13 @@ pub(super) fn analyse(
         .flatten();
     let latent = match rule {
         Rule::Band(_) if settings.latent_replicates == 0 => None,
-        Rule::Band(r) => Some(crate::latent::study(
+        Rule::Band(r) => Some(crate::dynamics::latent::study(
             &runs
                 .iter()
                 .map(|x| x.values.iter().map(|v| v.log10()).collect())
                 .collect::<Vec<Vec<f64>>>(),
             r,
-            &crate::latent::LatentOptions {
+            &crate::dynamics::latent::LatentOptions {
                 replicates: settings.latent_replicates as usize,
                 seed,
                 ..Default::default()
@@ -376,7 +376,7 @@ pub(super) fn analyse(
         )),
         Rule::Bins { .. } => None,
     };
-    let orders = crate::markov::OrderComparison::new(&chain, rule.states(), 5);
+    let orders = crate::dynamics::markov::OrderComparison::new(&chain, rule.states(), 5);
     Analysis {
         fit,
         first_events,
@@ -442,7 +442,7 @@ pub(super) fn state_names(rule: &Rule) -> Vec<String> {
 
 pub(super) fn report_json(a: &Analysis, rule: &Rule, names: &[String]) -> Value {
     let (fit, diverged) = (&a.fit, a.diverged);
-    let test = |t: crate::markov::LrTest| {
+    let test = |t: crate::dynamics::markov::LrTest| {
         json!({
             "statistic": num(t.statistic), "df": t.df, "p_value": num(t.p_value),
             "min_expected_count": num(t.min_expected), "chi2_approximation_reliable": t.chi2_reliable(),
@@ -486,7 +486,7 @@ pub(super) fn report_json(a: &Analysis, rule: &Rule, names: &[String]) -> Value 
             "never_vanished_runs": fit.never_vanished(),
             "started_vanished_runs": fit.started_elsewhere(),
             "geometric_fit": fit.geometric_fit().map_or(Value::Null, test),
-            "hdr_v2_deflate_base64": crate::output::hdr_base64(&hist),
+            "hdr_v2_deflate_base64": crate::output::files::hdr_base64(&hist),
         }) } else { Value::Null },
         "one_way": a.one_way.as_ref().map_or(Value::Null, one_way_json),
         "first_events": if rule.is_two_state() { first_events_json(a) } else { Value::Null },
@@ -500,10 +500,10 @@ pub(super) fn report_json(a: &Analysis, rule: &Rule, names: &[String]) -> Value 
 }
 
 /// The latent models: the comparison, the two-state HMM with intervals, the check.
-fn latent_json(l: &crate::latent::LatentStudy) -> Value {
+fn latent_json(l: &crate::dynamics::latent::LatentStudy) -> Value {
     // Percentile intervals of a parameter at its boundary (an escape near 0) can exclude
     // the estimate; they are widened to hold it.
-    let iv = |p: &crate::hmm::ParameterInterval| json!({"estimate": num(p.estimate), "ci95": [num(p.lower.min(p.estimate)), num(p.upper.max(p.estimate))]});
+    let iv = |p: &crate::dynamics::hmm::ParameterInterval| json!({"estimate": num(p.estimate), "ci95": [num(p.lower.min(p.estimate)), num(p.upper.max(p.estimate))]});
     let b = &l.two_state;
     json!({
         "data": "log10 of the state column per record (a run ends at its first value that is not positive and finite)",
@@ -538,7 +538,7 @@ fn latent_json(l: &crate::latent::LatentStudy) -> Value {
 }
 
 /// viterbi.csv: the two-state HMM's most likely state per run and record.
-pub(super) fn viterbi_csv(runs: &[RunSeries], l: &crate::latent::LatentStudy) -> String {
+pub(super) fn viterbi_csv(runs: &[RunSeries], l: &crate::dynamics::latent::LatentStudy) -> String {
     let header = ["run", "step", "state"].map(String::from);
     let mut rows = Vec::new();
     for (r, path) in l.viterbi.iter().enumerate() {
@@ -564,7 +564,7 @@ fn step_text(step: f64) -> String {
 
 /// ppc.csv: observed occupancy of [g∼0] and first passage per record, with the 95 % bands
 /// of data simulated from the two-state HMM and from the observed-state chain.
-pub(super) fn ppc_csv(l: &crate::latent::LatentStudy) -> String {
+pub(super) fn ppc_csv(l: &crate::dynamics::latent::LatentStudy) -> String {
     let header = [
         "record",
         "observed_occupancy",
@@ -603,9 +603,9 @@ pub(super) fn ppc_csv(l: &crate::latent::LatentStudy) -> String {
 
 /// The competing-risk summary: by the last step, each cause's cumulative incidence and the
 /// fraction that did none, with run-resampled 95 % intervals, and the median times.
-fn risks_json(b: &crate::risks::RiskBands) -> Value {
+fn risks_json(b: &crate::dynamics::risks::RiskBands) -> Value {
     let last = b.grid.len() - 1;
-    let band = |x: f64, bd: &crate::risks::Band| json!({"estimate": num(x), "ci95": [num(bd.lower), num(bd.upper)]});
+    let band = |x: f64, bd: &crate::dynamics::risks::Band| json!({"estimate": num(x), "ci95": [num(bd.lower), num(bd.upper)]});
     let e = &b.estimate;
     let t = b.grid[last];
     let mut causes = serde_json::Map::new();
@@ -630,9 +630,9 @@ fn risks_json(b: &crate::risks::RiskBands) -> Value {
 }
 
 /// risks.csv: the cumulative incidence of each cause and the survival at every step.
-pub(super) fn risks_csv(b: &crate::risks::RiskBands) -> String {
+pub(super) fn risks_csv(b: &crate::dynamics::risks::RiskBands) -> String {
     let rows: Vec<Vec<String>> = b.rows().iter().map(|r| r.csv_record()).collect();
-    csv_text(&crate::risks::RiskRow::csv_header(&CAUSES), &rows)
+    csv_text(&crate::dynamics::risks::RiskRow::csv_header(&CAUSES), &rows)
 }
 
 /// What the runs that start in [g≫0] did first, with the median step of each.
@@ -685,7 +685,7 @@ fn one_way_json(t: &OneWayTest) -> Value {
         "replicates": t.replicates,
         "runs_crossing_band_down": t.crossings,
         "runs_exposed": t.runs_exposed,
-        "min_crossings": crate::oneway::MIN_CROSSINGS,
+        "min_crossings": crate::dynamics::oneway::MIN_CROSSINGS,
     })
 }
 
@@ -798,7 +798,7 @@ pub(super) fn report_table(
             format!(
                 " (an expected count is {} < {}: the χ² p-value is only indicative)",
                 short(test.min_expected),
-                crate::markov::MIN_EXPECTED
+                crate::dynamics::markov::MIN_EXPECTED
             )
         } else {
             String::new()

@@ -8,11 +8,11 @@ use clap::Args;
 use rayon::prelude::*;
 use serde_json::{Value, json};
 
-use crate::activation::Activation;
 use crate::error::ConfigError;
-use crate::meanfield::{FixedPoint, MeanField, critical_sigma_w};
-use crate::output::{csv_text, prepare_out_dir, write_atomic};
-use crate::results::{fmt, num};
+use crate::model::activation::Activation;
+use crate::output::files::{csv_text, prepare_out_dir, write_atomic};
+use crate::output::results::{fmt, num};
+use crate::theory::meanfield::{FixedPoint, MeanField, critical_sigma_w};
 
 const EXAMPLES: &str = "Examples:
   vanish meanfield --sigma-w 1.5 --sigma-b 0.05

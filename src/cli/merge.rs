@@ -6,9 +6,9 @@ use clap::Args;
 use serde_json::{Value, json};
 
 use crate::error::ConfigError;
-use crate::grid::Grid;
-use crate::output::prepare_out_dir;
-use crate::table::{self, CellRecord, JOURNAL};
+use crate::output::files::prepare_out_dir;
+use crate::sweep::grid::Grid;
+use crate::sweep::table::{self, CellRecord, JOURNAL};
 
 /// The raw flags of `vanish merge`.
 #[derive(Debug, Args)]

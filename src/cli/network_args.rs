@@ -2,10 +2,10 @@
 
 use clap::Args;
 
-use crate::distribution::PreActivation;
 use crate::error::ConfigError;
-use crate::network::{Init, Network, Quantity};
-use crate::source::Source;
+use crate::model::distribution::PreActivation;
+use crate::model::source::Source;
+use crate::nets::network::{Init, Network, Quantity};
 
 /// Where the x come from, and the network's settings.
 #[derive(Debug, Args)]

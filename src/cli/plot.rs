@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Args;
 
 use crate::error::ConfigError;
-use crate::output::{prepare_out_dir, write_atomic};
+use crate::output::files::{prepare_out_dir, write_atomic};
 
 const PLOT_EXAMPLES: &str = "Examples:
   vanish sim --n 2 --depth 50 --method exact --out runs/sim && vanish plot runs/sim
@@ -30,7 +30,7 @@ pub struct PlotArgs {
 
 pub(super) fn run(args: PlotArgs) -> anyhow::Result<()> {
     check_run_folder("DIR", &args.dir)?;
-    let drawn = crate::plot::figures_for(&args.dir);
+    let drawn = crate::output::plot::figures_for(&args.dir);
     if drawn.figures.is_empty() {
         let why = if drawn.skipped.is_empty() {
             String::new()
@@ -53,7 +53,7 @@ pub(super) fn run(args: PlotArgs) -> anyhow::Result<()> {
         Some(o) => prepare_out_dir(o)?,
         None => args.dir.clone(),
     };
-    let written = crate::plot::write_all(&out, &drawn.figures)?;
+    let written = crate::output::plot::write_all(&out, &drawn.figures)?;
     let list: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
     super::print_stdout(&format!("{}\n", list.join("\n")))
 }
@@ -62,7 +62,7 @@ pub(super) fn run(args: PlotArgs) -> anyhow::Result<()> {
 /// files are complete before this starts; a figure that cannot be drawn is a note on
 /// stderr, not a failure.
 pub(super) fn plot_into(dir: &std::path::Path) -> anyhow::Result<()> {
-    let drawn = crate::plot::figures_for(dir);
+    let drawn = crate::output::plot::figures_for(dir);
     for note in &drawn.skipped {
         eprintln!("note: {note}");
     }
@@ -72,7 +72,7 @@ pub(super) fn plot_into(dir: &std::path::Path) -> anyhow::Result<()> {
             dir.display()
         );
     }
-    crate::plot::write_all(dir, &drawn.figures).with_context(|| {
+    crate::output::plot::write_all(dir, &drawn.figures).with_context(|| {
         format!(
             "--plot: the run's files in '{}' are complete; writing its figures failed",
             dir.display()
@@ -140,10 +140,10 @@ pub(super) fn report(args: ReportArgs) -> anyhow::Result<()> {
         return Err(ConfigError::new("--out", "give a folder other than the runs'").into());
     }
     // Everything is drawn before the folder is touched: a failure leaves nothing behind.
-    let html = crate::report::render(&args.dirs)?;
-    let figures = crate::report::figures(&args.dirs)?;
+    let html = crate::output::report::render(&args.dirs)?;
+    let figures = crate::output::report::figures(&args.dirs)?;
     let out = prepare_out_dir(&args.out)?;
-    crate::plot::write_all(&out, &figures)?;
+    crate::output::plot::write_all(&out, &figures)?;
     let index = out.join("index.html");
     write_atomic(&index, html.as_bytes())
         .with_context(|| format!("writing {}", index.display()))?;

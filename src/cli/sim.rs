@@ -7,17 +7,17 @@ use anyhow::Context;
 use clap::Args;
 use serde_json::json;
 
-use crate::activation::Activation;
-use crate::distribution::PreActivation;
 use crate::error::ConfigError;
-use crate::experiment::Experiment;
-use crate::fast::Precision;
+use crate::mc::fast::Precision;
+use crate::mc::simulate::simulate;
 use crate::methods::Method;
-use crate::network::Quantity;
-use crate::output::{csv_text, prepare_out_dir, write_atomic};
-use crate::results::{QUANTILES, SimResults, fmt};
-use crate::simulate::simulate;
-use crate::source::Source;
+use crate::model::activation::Activation;
+use crate::model::distribution::PreActivation;
+use crate::model::experiment::Experiment;
+use crate::model::source::Source;
+use crate::nets::network::Quantity;
+use crate::output::files::{csv_text, prepare_out_dir, write_atomic};
+use crate::output::results::{QUANTILES, SimResults, fmt};
 
 const EXAMPLES: &str = "Examples:
   vanish sim
@@ -171,7 +171,7 @@ pub(super) fn run(args: SimArgs) -> anyhow::Result<()> {
             "command": "sim",
             "config": exp.to_json(),
             "seed": exp.seed,
-            "rng": crate::rng::RNG_NAME,
+            "rng": crate::mc::rng::RNG_NAME,
             "kernel": kernel.name(),
             "kernel_note": kernel.note(),
             "threads": s.threads,
@@ -364,7 +364,7 @@ fn table(r: &SimResults, elapsed: f64, threads: usize) -> String {
             "method", "P(vanish)", "P(explode)", "MC off by (SE)"
         ));
         for m in &r.methods {
-            let show = |p: &crate::law::Probability| {
+            let show = |p: &crate::methods::law::Probability| {
                 if p.p.is_nan() {
                     return "n/a".to_string();
                 }
@@ -476,12 +476,12 @@ fn table(r: &SimResults, elapsed: f64, threads: usize) -> String {
         Some((a, n)) => (
             format!(
                 "f' > 1 (|x| < e = {})",
-                sig(crate::theory::explode_threshold(a, n), 4)
+                sig(crate::theory::iid::explode_threshold(a, n), 4)
             ),
             format!(
                 "f' < 1/{} (|x| > t1 = {})",
                 short(a * n),
-                sig(crate::theory::vanish_threshold(a, n), 4)
+                sig(crate::theory::iid::vanish_threshold(a, n), 4)
             ),
         ),
         None => ("f' > 1".to_string(), "f' < 1/max f'".to_string()),
@@ -528,7 +528,7 @@ fn table(r: &SimResults, elapsed: f64, threads: usize) -> String {
 fn network_lines(
     line: &mut impl FnMut(String),
     r: &SimResults,
-    network: &crate::network::Network,
+    network: &crate::nets::network::Network,
     quantity: Quantity,
 ) {
     let Some(p) = network.prediction(&r.experiment.activation) else {
@@ -547,7 +547,7 @@ fn network_lines(
             sig(p.mean_ln_path / std::f64::consts::LN_10, 5)
         )),
     }
-    let fp = crate::meanfield::MeanField {
+    let fp = crate::theory::meanfield::MeanField {
         activation: r.experiment.activation,
         sigma_w: network.sigma_w,
         sigma_b: network.sigma_b,

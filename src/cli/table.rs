@@ -8,11 +8,11 @@ use clap::Args;
 use serde_json::json;
 
 use crate::error::ConfigError;
-use crate::fast::Precision;
-use crate::grid::{Axis, Grid, NetworkSettings, placeholders};
+use crate::mc::fast::Precision;
 use crate::methods::Method;
-use crate::output::prepare_out_dir;
-use crate::table::{self, CellRecord, JOURNAL, Journal, Pivot};
+use crate::output::files::prepare_out_dir;
+use crate::sweep::grid::{Axis, Grid, NetworkSettings, placeholders};
+use crate::sweep::table::{self, CellRecord, JOURNAL, Journal, Pivot};
 
 const EXAMPLES: &str = "Examples:
   vanish table --n 1,1.5,2,3 --depth 10,50,100 --samples 1e5
@@ -169,7 +169,7 @@ pub(super) fn placeholder_flags(args: Vec<String>) -> Vec<String> {
     // Names of flags stay flags (such a placeholder is refused with the grid).
     let holes: Vec<String> = placeholders(&dist)
         .into_iter()
-        .filter(|h| !crate::grid::RESERVED.contains(&h.replace('-', "_").as_str()))
+        .filter(|h| !crate::sweep::grid::RESERVED.contains(&h.replace('-', "_").as_str()))
         .collect();
     let mut out = Vec::with_capacity(args.len());
     let mut it = args.into_iter();
@@ -481,10 +481,10 @@ impl TableArgs {
                         })
                         .transpose()?,
                 };
-                if input_dim == Some(0) || input_dim > Some(crate::network::MAX_WIDTH) {
+                if input_dim == Some(0) || input_dim > Some(crate::nets::network::MAX_WIDTH) {
                     return Err(ConfigError::new(
                         "--input-dim",
-                        format!("must be from 1 to {}", crate::network::MAX_WIDTH),
+                        format!("must be from 1 to {}", crate::nets::network::MAX_WIDTH),
                     ));
                 }
                 for (name, flag) in [
@@ -555,7 +555,7 @@ impl TableArgs {
             methods,
             self.force,
         )?;
-        let header = crate::table::header(&grid);
+        let header = crate::sweep::table::header(&grid);
         let pivot = pivot(&grid, &header, rows, cols, value)?;
         let shard = self.shard.as_deref().map(parse_shard).transpose()?;
         if (self.resume || shard.is_some()) && self.out.is_none() {
@@ -642,7 +642,7 @@ pub(super) fn run(args: TableArgs) -> anyhow::Result<()> {
             "pivot": {"rows": s.pivot.rows, "cols": s.pivot.cols, "value": s.pivot.value},
             "files": [JOURNAL],
         });
-        crate::output::write_atomic(
+        crate::output::files::write_atomic(
             &dir.join("manifest.json"),
             table::pretty(&manifest).as_bytes(),
         )?;

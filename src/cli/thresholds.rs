@@ -7,9 +7,9 @@ use clap::Args;
 use serde_json::json;
 
 use crate::error::ConfigError;
-use crate::output::{csv_text, prepare_out_dir, write_atomic};
-use crate::results::{fmt, num};
-use crate::theory::{
+use crate::output::files::{csv_text, prepare_out_dir, write_atomic};
+use crate::output::results::{fmt, num};
+use crate::theory::iid::{
     depth_threshold, explode_threshold, vanish_threshold, widest_explode_threshold,
     widest_vanish_threshold,
 };
@@ -57,15 +57,15 @@ struct Row {
 pub(super) fn run(args: ThresholdsArgs) -> anyhow::Result<()> {
     let ns = super::parse_values("--n", &args.n)?;
     for &n in &ns {
-        crate::activation::Activation::scaled_tanh(args.a, n)?;
+        crate::model::activation::Activation::scaled_tanh(args.a, n)?;
     }
-    crate::activation::Activation::scaled_tanh(args.a, 1.0)?;
-    if args.depth == 0 || args.depth > crate::experiment::MAX_DEPTH {
+    crate::model::activation::Activation::scaled_tanh(args.a, 1.0)?;
+    if args.depth == 0 || args.depth > crate::model::experiment::MAX_DEPTH {
         return Err(ConfigError::new(
             "--depth",
             format!(
                 "must be an integer from 1 to {}, got {}",
-                crate::experiment::MAX_DEPTH,
+                crate::model::experiment::MAX_DEPTH,
                 args.depth
             ),
         )

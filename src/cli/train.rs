@@ -9,11 +9,11 @@ use clap::Args;
 use serde_json::json;
 
 use super::markov::{Rule, short};
-use crate::activation::Activation;
 use crate::error::ConfigError;
-use crate::output::{prepare_out_dir, write_atomic};
-use crate::results::{fmt, num};
-use crate::train::{Dataset, Optimizer, Record, Run, RunEntry, Task, TrainSpec};
+use crate::model::activation::Activation;
+use crate::nets::train::{Dataset, Optimizer, Record, Run, RunEntry, Task, TrainSpec};
+use crate::output::files::{prepare_out_dir, write_atomic};
+use crate::output::results::{fmt, num};
 
 const EXAMPLES: &str = "Examples:
   vanish train --runs 64 --depth 30 --width 32 --sigma-w 1.5 --steps 500 --out runs/tr
@@ -236,7 +236,7 @@ impl TrainArgs {
             }
             Ok(v as usize)
         };
-        crate::meanfield::MeanField::new(act, sigma_w, sigma_b)?;
+        crate::theory::meanfield::MeanField::new(act, sigma_w, sigma_b)?;
         let task = match self.task.trim().to_ascii_lowercase().as_str() {
             "teacher" => {
                 if !(self.noise.is_finite() && self.noise >= 0.0) {
@@ -273,7 +273,7 @@ impl TrainArgs {
             ));
         }
         if let Some(s) = self.output_sigma_w {
-            crate::meanfield::MeanField::new(act, s, 0.0)
+            crate::theory::meanfield::MeanField::new(act, s, 0.0)
                 .map_err(|e| ConfigError::new("--output-sigma-w", e.message))?;
         }
         if !(0.0..1.0).contains(&self.momentum) {
@@ -369,7 +369,7 @@ pub(super) fn shard_done(args: &TrainArgs) -> anyhow::Result<()> {
         super::print_stdout(&format!(
             "shard {i}/{n}: its runs are in {}; when every shard is done, run the same \
              flags without --shard and with --gather and the shards' folders\n",
-            dir.join(crate::journal::JOURNAL).display()
+            dir.join(crate::sweep::journal::JOURNAL).display()
         ))?;
     }
     Ok(())
@@ -458,10 +458,11 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
     let Cell { spec, act, .. } = cells.pop().expect("one cell");
     let elapsed = started.elapsed().as_secs_f64();
     if let Some(dir) = &dump {
-        let (again, trace) = crate::train::train_run_traced(&spec, &act, &data, args.seed, 0);
+        let (again, trace) = crate::nets::train::train_run_traced(&spec, &act, &data, args.seed, 0);
         // (Compared as journal text: NaN records, such as ReLU's saturation, are not == .)
         debug_assert_eq!(RunEntry::from(&again), RunEntry::from(&runs[0]));
-        let probe = crate::train::Probe::draw(&data, spec.input_dim, spec.probe, args.seed, 0);
+        let probe =
+            crate::nets::train::Probe::draw(&data, spec.input_dim, spec.probe, args.seed, 0);
         let trajectory = trajectories_csv(&runs[..1], spec.depth + 1);
         super::train_dump::write(dir, &spec, &act, &data, &trace, &probe, trajectory)?;
     }
@@ -520,7 +521,7 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
             "manifest.json",
             pretty(&json!({
                 "tool": "vanish", "version": env!("CARGO_PKG_VERSION"), "command": "train",
-                "config": config, "rng": crate::rng::RNG_NAME, "threads": threads,
+                "config": config, "rng": crate::mc::rng::RNG_NAME, "threads": threads,
                 "elapsed_s": elapsed,
             })),
         ));
@@ -631,7 +632,7 @@ pub(super) fn trajectories_csv(runs: &[Run], layers: usize) -> String {
             rows.push(row);
         }
     }
-    crate::output::csv_text(&header, &rows)
+    crate::output::files::csv_text(&header, &rows)
 }
 
 /// What is known of a run at step 0, for predicting its outcome: the probe's log-gain and
@@ -665,7 +666,7 @@ const FEATURES: [&str; 7] = [
 /// a cross-validated model of "vanished first" and of "converged first" on
 /// [`initial_features`] (features that are not finite for every run are left out).
 fn predict_outcomes(runs: &[Run], a: &super::markov::Analysis) -> serde_json::Value {
-    use crate::states::FirstEvent;
+    use crate::dynamics::states::FirstEvent;
     let alive: Vec<(usize, FirstEvent)> = (a.first_events.iter().enumerate())
         .filter_map(|(i, e)| e.map(|(e, _)| (i, e)))
         .collect();
@@ -700,7 +701,13 @@ fn predict_outcomes(runs: &[Run], a: &super::markov::Analysis) -> serde_json::Va
                 y.len()
             ))
         } else {
-            crate::outcome::cross_validate(&x, &y, &names, folds, crate::outcome::DEFAULT_RIDGE)
+            crate::dynamics::outcome::cross_validate(
+                &x,
+                &y,
+                &names,
+                folds,
+                crate::dynamics::outcome::DEFAULT_RIDGE,
+            )
         };
         out.insert(
             name.into(),
@@ -790,7 +797,7 @@ impl Outcome {
                 let t = seq
                     .states
                     .iter()
-                    .position(|&x| x == crate::states::VANISHED)?;
+                    .position(|&x| x == crate::dynamics::states::VANISHED)?;
                 Some(r.records[t].step)
             })
             .collect();
@@ -807,7 +814,7 @@ impl Outcome {
             runs: runs.len(),
             diverged: runs.iter().filter(|r| r.diverged).count(),
             vanished,
-            ci95: crate::estimate::clopper_pearson(vanished as u64, runs.len() as u64, 0.05),
+            ci95: crate::mc::estimate::clopper_pearson(vanished as u64, runs.len() as u64, 0.05),
             median_step: times.get(times.len() / 2).copied(),
             median_final_loss: finals.get(finals.len() / 2).copied().unwrap_or(f64::NAN),
             first_vanish,

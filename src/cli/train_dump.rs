@@ -16,10 +16,10 @@ use std::path::Path;
 use anyhow::Context;
 use serde_json::json;
 
-use crate::activation::Activation;
-use crate::output::{csv_text, write_atomic};
-use crate::results::fmt;
-use crate::train::{Dataset, Optimizer, Probe, Trace, TrainSpec};
+use crate::model::activation::Activation;
+use crate::nets::train::{Dataset, Optimizer, Probe, Trace, TrainSpec};
+use crate::output::files::{csv_text, write_atomic};
+use crate::output::results::fmt;
 
 /// Writes the files of run 0 into `dir` (prepared by the caller).
 pub(super) fn write(

@@ -10,11 +10,11 @@ use serde_json::json;
 
 use super::markov::{Rule, short};
 use super::train::{AXES, Cell, Outcome, TrainArgs, series, trajectories_csv};
-use crate::grid::label;
-use crate::markov::ChainFit;
-use crate::output::{csv_text, prepare_out_dir, write_atomic};
-use crate::results::{fmt, num};
-use crate::train::Run;
+use crate::dynamics::markov::ChainFit;
+use crate::nets::train::Run;
+use crate::output::files::{csv_text, prepare_out_dir, write_atomic};
+use crate::output::results::{fmt, num};
+use crate::sweep::grid::label;
 
 pub(super) fn run(args: &TrainArgs, cells: Vec<Cell>) -> anyhow::Result<()> {
     let rule = super::train::state_rule(args)?;
@@ -134,7 +134,7 @@ pub(super) fn run(args: &TrainArgs, cells: Vec<Cell>) -> anyhow::Result<()> {
         let manifest = json!({
             "tool": "vanish", "version": env!("CARGO_PKG_VERSION"), "command": "train",
             "cells": cells.len(), "runs_per_cell": runs, "seed": args.seed,
-            "rng": crate::rng::RNG_NAME, "threads": threads, "elapsed_s": elapsed,
+            "rng": crate::mc::rng::RNG_NAME, "threads": threads, "elapsed_s": elapsed,
         });
         let mut manifest_text = serde_json::to_string_pretty(&manifest).expect("serialisable");
         manifest_text.push('\n');

@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 
 use super::train::{Cell, TrainArgs};
 use crate::error::ConfigError;
-use crate::journal::{self, JOURNAL, Journal};
-use crate::train::{Dataset, Run, RunEntry, train_run};
+use crate::nets::train::{Dataset, Run, RunEntry, train_run};
+use crate::sweep::journal::{self, JOURNAL, Journal};
 
 /// Every run of every cell, in order (run `i` is run `i % runs` of cell `i / runs`); `None`
 /// for a shard, whose runs are only journaled.
@@ -81,7 +81,7 @@ pub(super) fn train_all(
             let costs: Vec<f64> = (0..total)
                 .map(|t| super::train::cost(&cells[t / runs].spec, 1))
                 .collect();
-            let of = crate::grid::balance(&costs, n);
+            let of = crate::sweep::grid::balance(&costs, n);
             (0..total).filter(|&t| of[t] == i).collect()
         }
         None => (0..total).collect(),

@@ -4,10 +4,10 @@
 use std::path::Path;
 
 use crate::util::{tanh_experiment, tanh_kernel, vanish};
-use vanish::fast::Precision;
-use vanish::kernel::Kernel;
-use vanish::rng::block_rng;
-use vanish::summary::FactorSums;
+use vanish::mc::fast::Precision;
+use vanish::mc::kernel::Kernel;
+use vanish::mc::rng::block_rng;
+use vanish::mc::summary::FactorSums;
 
 fn run(out: &Path, threads: &str) {
     vanish()
@@ -93,7 +93,7 @@ fn golden_values_are_stable() {
         assert_eq!(printed, ln_g_want, "{precision}: got {printed:?}");
 
         let exp = tanh_experiment(2.0, "laplace(0,0.4)", 40, 10_000, 42).with_precision(precision);
-        let s = vanish::simulate::simulate(&exp, 0, &|_| {});
+        let s = vanish::mc::simulate::simulate(&exp, 0, &|_| {});
         let got = (s.vanish, s.explode, s.between);
         assert_eq!(got, counts_want, "{precision}: got {got:?}");
     }

@@ -1,9 +1,9 @@
 //! The exact law of ln g (lattice + tilted FFT) against closed forms and Monte Carlo.
 
 use crate::util::{tanh_experiment, within_5_se};
-use vanish::activation::Activation;
-use vanish::law::{FactorLaw, exact_tails};
-use vanish::simulate::simulate;
+use vanish::mc::simulate::simulate;
+use vanish::methods::law::{FactorLaw, exact_tails};
+use vanish::model::activation::Activation;
 
 fn ln_binomial_pmf(k: u64, n: u64, p: f64) -> f64 {
     let mut ln = 0.0;
@@ -145,7 +145,7 @@ fn the_clt_is_wrong_in_the_far_tail_by_orders_of_magnitude() {
 fn saddlepoint_matches_exact_in_both_tails() {
     // Two independent algorithms (quadrature of κ and Lugannani–Rice; lattice and tilted
     // FFT) agree within 2 % from the bulk down to 1e-158. Observed: 0.02–2 %.
-    use vanish::saddle::Cgf;
+    use vanish::methods::saddle::Cgf;
     let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
     let (lv, le) = ((1e-6f64).ln(), (1e6f64).ln());
     for (spec, depth) in [
@@ -183,8 +183,8 @@ fn saddlepoint_matches_exact_in_both_tails() {
 
 #[test]
 fn importance_sampling_matches_exact_in_far_tails() {
-    use vanish::importance;
-    use vanish::saddle::Cgf;
+    use vanish::methods::importance;
+    use vanish::methods::saddle::Cgf;
     let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
     let (lv, le) = ((1e-6f64).ln(), (1e6f64).ln());
     // (spec, K, which tail): explode ≈ 7e-15 (tilt θ > 0, rejection from p); vanish ≈ 8e-6
@@ -212,7 +212,7 @@ fn importance_sampling_matches_exact_in_far_tails() {
 
 #[test]
 fn exact_histogram_masses_match_the_law_and_the_samples() {
-    use vanish::law::exact_bin_masses;
+    use vanish::methods::law::exact_bin_masses;
     let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
     let spec = "normal(0,1)";
     let d = spec.parse().unwrap();
@@ -258,7 +258,7 @@ fn exact_histogram_masses_match_the_law_and_the_samples() {
 fn saddlepoint_at_the_centre_uses_its_limit() {
     // At s = K·κ'(0) the Lugannani–Rice formula is 0/0; its limit must match the exact law
     // there (and be continuous with the formula just beside it).
-    use vanish::saddle::Cgf;
+    use vanish::methods::saddle::Cgf;
     let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
     let d = "normal(0,1)".parse().unwrap();
     let cgf = Cgf::new(&f, &d).unwrap();
@@ -281,7 +281,7 @@ fn saddlepoint_at_the_centre_uses_its_limit() {
 fn saddlepoint_reaches_every_threshold_its_law_allows() {
     // Laplace x: κ'(t) → −∞ as t approaches its floor −1/(2nb), so the lower tail is
     // reachable; Student's t: only t ≥ 0, so the upper (explode) tail.
-    use vanish::saddle::Cgf;
+    use vanish::methods::saddle::Cgf;
     let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
     for (spec, depth, s, lower) in [
         ("laplace(0,1)", 50, (1e-50f64).ln(), true),
@@ -328,7 +328,7 @@ fn exact_moves_smoothly_with_the_threshold() {
 #[test]
 fn saddlepoint_is_accurate_just_beside_the_centre() {
     // Where 1/u − 1/w cancels (|t|·sd between 1e-4 and 1e-2) the expansion takes over.
-    use vanish::saddle::Cgf;
+    use vanish::methods::saddle::Cgf;
     let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
     let d = "normal(0,1)".parse().unwrap();
     let cgf = Cgf::new(&f, &d).unwrap();

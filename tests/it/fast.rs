@@ -4,18 +4,18 @@
 //! path bit for bit.
 
 use rand::Rng;
-use vanish::activation::Activation;
-use vanish::distribution::PreActivation;
-use vanish::experiment::Experiment;
-use vanish::fast::block::{Kind, standard, words_for};
-use vanish::fast::real::Real;
-use vanish::fast::{FastKernel, Isa, Precision};
-use vanish::kernel::Kernel;
-use vanish::law::{FactorLaw, exact_tails};
-use vanish::rng::block_rng;
-use vanish::simulate::simulate;
-use vanish::source::Source;
-use vanish::summary::FactorSums;
+use vanish::mc::fast::block::{Kind, standard, words_for};
+use vanish::mc::fast::real::Real;
+use vanish::mc::fast::{FastKernel, Isa, Precision};
+use vanish::mc::kernel::Kernel;
+use vanish::mc::rng::block_rng;
+use vanish::mc::simulate::simulate;
+use vanish::mc::summary::FactorSums;
+use vanish::methods::law::{FactorLaw, exact_tails};
+use vanish::model::activation::Activation;
+use vanish::model::distribution::PreActivation;
+use vanish::model::experiment::Experiment;
+use vanish::model::source::Source;
 
 use crate::util::{manifest, tanh_experiment, vanish, within_5_se};
 
@@ -406,9 +406,9 @@ fn each_precision_agrees_with_exact_theory_and_the_reference() {
     ] {
         let dist: PreActivation = spec.parse().unwrap();
         let law = FactorLaw::new(&f, &dist).unwrap();
-        let (mean, var, _) = vanish::theory::ln_derivative_moments(&f, &dist).unwrap();
+        let (mean, var, _) = vanish::theory::iid::ln_derivative_moments(&f, &dist).unwrap();
         let centred4 = |x: f64| (f.ln_derivative(x) - mean).powi(4);
-        let (mu4, _) = vanish::theory::expectation(&dist, &centred4, 1e-10).unwrap();
+        let (mu4, _) = vanish::theory::iid::expectation(&dist, &centred4, 1e-10).unwrap();
         // A threshold near the median of ln g, where P(vanish) has the most variance.
         let ln_threshold = f64::from(depth) * mean;
         let (exact, _) = exact_tails(&law, depth, ln_threshold, 1e300f64.ln());

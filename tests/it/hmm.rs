@@ -6,7 +6,7 @@
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use vanish::hmm::{
+use vanish::dynamics::hmm::{
     Ar1, FitOptions, GaussianHmm, ModelKind, bootstrap, cross_validate, first_passage, fit,
     occupancy,
 };
@@ -419,7 +419,7 @@ fn fits_are_the_same_bits_for_any_thread_count_and_kernel() {
 fn bad_input_gets_a_clear_error() {
     let o = FitOptions::default();
     let ok = vec![vec![0.0, 1.0, 2.0], vec![-1.0, 0.5]];
-    let err = |r: Result<vanish::hmm::HmmFit, String>| r.unwrap_err();
+    let err = |r: Result<vanish::dynamics::hmm::HmmFit, String>| r.unwrap_err();
     assert!(err(fit(&ok, 0, &o)).contains("1 to 8 states"));
     assert!(err(fit(&ok, 9, &o)).contains("1 to 8 states"));
     assert!(err(fit(&[], 2, &o)).contains("no observations"));

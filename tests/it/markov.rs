@@ -4,7 +4,7 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use vanish::markov::ChainFit;
+use vanish::dynamics::markov::ChainFit;
 
 use crate::util::{vanish, within_5_se};
 
@@ -96,12 +96,12 @@ fn second_order_and_drifting_chains_are_detected() {
     let fit = ChainFit::new(&runs, 2);
     assert!(fit.order_test().p_value < 1e-6, "{:?}", fit.order_test());
     // Held-out runs prefer the second order by many standard errors, and so does BIC.
-    let c = vanish::markov::OrderComparison::new(&runs, 2, 5).unwrap();
+    let c = vanish::dynamics::markov::OrderComparison::new(&runs, 2, 5).unwrap();
     assert!(c.margin.0 > 5.0 * c.margin.1 && c.bic.1 < c.bic.0, "{c:?}");
     // A first-order chain: the second order gains nothing beyond noise, and BIC prefers
     // the first.
     let first = chain(0.3, 0.4, 100, 100, 11);
-    let c = vanish::markov::OrderComparison::new(&first, 2, 5).unwrap();
+    let c = vanish::dynamics::markov::OrderComparison::new(&first, 2, 5).unwrap();
     assert!(c.margin.0 < 3.0 * c.margin.1 && c.bic.0 < c.bic.1, "{c:?}");
     // Drift: p01 = 0.1 in the first half of each run, 0.5 in the second.
     let runs: Vec<Vec<usize>> = (0..200)
@@ -310,7 +310,7 @@ fn gains(runs: &[Vec<usize>], flicker: f64, seed: u64) -> Vec<Vec<f64>> {
 
 #[test]
 fn hysteresis_ignores_flicker_and_a_single_threshold_is_its_special_case() {
-    use vanish::states::StateRule;
+    use vanish::dynamics::states::StateRule;
     // A gain drifting in a flat band around the threshold: a single threshold sees many
     // "escapes", the band none, and the verdict is inconclusive (no run crossed the band).
     let mut rng = ChaCha8Rng::seed_from_u64(5);
@@ -350,10 +350,10 @@ fn hysteresis_ignores_flicker_and_a_single_threshold_is_its_special_case() {
         .filter(|v| band.sequence(v, None).crossed_down)
         .count();
     assert_eq!(crossings, 0);
-    let t = vanish::oneway::one_way(&f2, &s2, crossings, 1e-3, 200, 1);
+    let t = vanish::dynamics::oneway::one_way(&f2, &s2, crossings, 1e-3, 200, 1);
     assert_eq!(
         t.verdict,
-        vanish::oneway::Verdict::Inconclusive,
+        vanish::dynamics::oneway::Verdict::Inconclusive,
         "{}",
         t.reason
     );
@@ -361,8 +361,8 @@ fn hysteresis_ignores_flicker_and_a_single_threshold_is_its_special_case() {
 
 #[test]
 fn the_verdict_follows_the_escape_rate_against_the_tolerance() {
-    use vanish::oneway::{Verdict, one_way};
-    use vanish::states::StateRule;
+    use vanish::dynamics::oneway::{Verdict, one_way};
+    use vanish::dynamics::states::StateRule;
     let rule = StateRule::parse("gain < 1e-6", None, None).unwrap();
     let verdict = |b: f64, seed: u64| {
         let states = chain(0.05, b, 60, 200, seed);
@@ -400,7 +400,7 @@ fn the_verdict_follows_the_escape_rate_against_the_tolerance() {
 
 #[test]
 fn convergence_is_absorbing_and_a_plateau_counts_only_while_alive() {
-    use vanish::states::{ALIVE, CONVERGED, FirstEvent, StateRule, VANISHED};
+    use vanish::dynamics::states::{ALIVE, CONVERGED, FirstEvent, StateRule, VANISHED};
     let target = StateRule::parse("gain < 1e-6", None, Some("loss < 0.1")).unwrap();
     let gain = [1.0, 1.0, 1e-8, 1e-8, 1.0];
     let loss = [1.0, 0.5, 0.3, 0.05, 0.01];
@@ -428,7 +428,7 @@ fn convergence_is_absorbing_and_a_plateau_counts_only_while_alive() {
 fn markov_fits_latent_models_competing_risks_and_checks_them_on_a_known_hmm() {
     // 60 runs of 80 records from a two-state HMM on log10 g (sticky [g≫0] at 0, absorbing
     // [g∼0] at −9, sd 0.7), plus a loss that falls below 0.1 in a third of the runs.
-    use vanish::hmm::GaussianHmm;
+    use vanish::dynamics::hmm::GaussianHmm;
     let truth = GaussianHmm::new(
         vec![1.0, 0.0],
         vec![vec![0.97, 0.03], vec![0.0, 1.0]],
@@ -436,7 +436,7 @@ fn markov_fits_latent_models_competing_risks_and_checks_them_on_a_known_hmm() {
         vec![0.7, 0.7],
     )
     .unwrap();
-    let mut rng = vanish::rng::block_rng(3, 0, 0);
+    let mut rng = vanish::mc::rng::block_rng(3, 0, 0);
     let (states, y) = truth.simulate(&vec![80; 60], &mut rng);
     let mut text = String::from("run,step,probe_gain,loss\n");
     for (r, run) in y.iter().enumerate() {
@@ -529,7 +529,7 @@ fn the_order_and_homogeneity_tests_hold_their_size_and_flag_sparse_counts() {
 
 #[test]
 fn bins_keep_every_transition_and_fixes_from_the_hostile_pass_hold() {
-    use vanish::states::{FirstEvent, StateRule};
+    use vanish::dynamics::states::{FirstEvent, StateRule};
     // Four states by bins: every transition counted (a state numbered 2 is not
     // [converged] there).
     let tmp = tempfile::tempdir().unwrap();

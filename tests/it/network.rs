@@ -1,13 +1,13 @@
 //! Random networks and mean-field theory: closed forms, an independent quadrature, wide
 //! networks against the theory, the rescaling identity, and the CLI.
 
-use vanish::activation::Activation;
-use vanish::distribution::PreActivation;
-use vanish::fast::Isa;
-use vanish::meanfield::{MeanField, critical_sigma_w};
-use vanish::network::{Draw, Init, Network};
-use vanish::rng::block_rng;
-use vanish::theory::expectation;
+use vanish::mc::fast::Isa;
+use vanish::mc::rng::block_rng;
+use vanish::model::activation::Activation;
+use vanish::model::distribution::PreActivation;
+use vanish::nets::network::{Draw, Init, Network};
+use vanish::theory::iid::expectation;
+use vanish::theory::meanfield::{MeanField, critical_sigma_w};
 
 use crate::util::{vanish, within_5_se};
 

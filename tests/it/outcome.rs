@@ -7,7 +7,7 @@ use std::process::Command;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
-use vanish::outcome::{Verdict, auc, cross_validate, fit_logistic};
+use vanish::dynamics::outcome::{Verdict, auc, cross_validate, fit_logistic};
 
 use crate::util::within_5_se;
 

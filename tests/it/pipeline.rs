@@ -4,10 +4,10 @@
 use std::f64::consts::LN_10;
 
 use crate::util::{tanh_experiment, within_5_se};
-use vanish::activation::Activation;
-use vanish::results::SimResults;
-use vanish::simulate::simulate;
-use vanish::theory::{MAX_GAUSS_HERMITE_ORDER, normal_expectation};
+use vanish::mc::simulate::simulate;
+use vanish::model::activation::Activation;
+use vanish::output::results::SimResults;
+use vanish::theory::iid::{MAX_GAUSS_HERMITE_ORDER, normal_expectation};
 
 #[test]
 fn point_mass_gives_exactly_k_ln_f_prime() {
@@ -131,9 +131,9 @@ fn normal_factors_match_gauss_hermite_quadrature() {
 fn relu_products_are_zero_unless_every_x_is_positive() {
     // g = 1 if all K draws are positive, else g = 0 exactly: P(between) = 2^−K.
     let depth = 3;
-    let exp = vanish::experiment::Experiment::new(
+    let exp = vanish::model::experiment::Experiment::new(
         Activation::Relu,
-        vanish::source::Source::Iid {
+        vanish::model::source::Source::Iid {
             dist: "normal(0,1)".parse().unwrap(),
         },
         depth,
@@ -167,8 +167,8 @@ fn relu_products_are_zero_unless_every_x_is_positive() {
 
 #[test]
 fn factor_statistics_match_quadrature_for_every_family() {
-    use vanish::results::FactorTheory;
-    use vanish::theory::expectation;
+    use vanish::output::results::FactorTheory;
+    use vanish::theory::iid::expectation;
     for (n, spec) in [
         (2.0, "laplace(0,0.7)"),
         (1.5, "logistic(0.2,0.5)"),
@@ -226,7 +226,7 @@ fn factor_statistics_match_quadrature_for_every_family() {
 /// Summary quantiles against the exact order statistics of the raw ln g of the same
 /// streams, within the width of the bucket each quantile falls in.
 fn check_quantiles_against_raw(n: f64, dist: &str, depth: u32, blocks: u32, seed: u64) -> f64 {
-    use vanish::summary::FactorSums;
+    use vanish::mc::summary::FactorSums;
     let samples = u64::from(blocks) * 4096;
     let exp = tanh_experiment(n, dist, depth, samples, seed);
     let s = simulate(&exp, 0, &|_| {});
@@ -234,13 +234,13 @@ fn check_quantiles_against_raw(n: f64, dist: &str, depth: u32, blocks: u32, seed
     let mut all = Vec::new();
     for b in 0..blocks {
         let mut ln_g = vec![0.0; 4096];
-        let mut rng = vanish::rng::block_rng(seed, 0, b);
+        let mut rng = vanish::mc::rng::block_rng(seed, 0, b);
         k.fill_block(&mut rng, &mut ln_g, &mut FactorSums::default());
         all.extend(ln_g.iter().map(|l| l / LN_10));
     }
     all.sort_by(f64::total_cmp);
     let mut widest: f64 = 0.0;
-    for q in vanish::results::QUANTILES {
+    for q in vanish::output::results::QUANTILES {
         let width = s.quantile_resolution(q);
         widest = widest.max(width);
         let rank = (q * samples as f64).ceil() as usize;
@@ -275,8 +275,8 @@ fn quantiles_survive_heavy_tails() {
 
 #[test]
 fn points_on_the_thresholds_are_classified_as_the_kernel_does() {
-    use vanish::results::FactorTheory;
-    use vanish::theory::{explode_threshold, vanish_threshold};
+    use vanish::output::results::FactorTheory;
+    use vanish::theory::iid::{explode_threshold, vanish_threshold};
     for n in [2.0, 1.81, 3.0] {
         for x0 in [explode_threshold(1.0, n), vanish_threshold(1.0, n)] {
             let exp = tanh_experiment(n, &format!("point({x0:?})"), 5, 100, 1);
@@ -296,7 +296,7 @@ fn points_on_the_thresholds_are_classified_as_the_kernel_does() {
 fn factor_skewness_matches_mpmath() {
     // mpmath (30 digits): skewness of ln f'(X), f = tanh(2x), X ~ N(0,1).
     let exp = tanh_experiment(2.0, "normal(0,1)", 50, 10, 1);
-    let th = vanish::results::FactorTheory::for_experiment(&exp).unwrap();
+    let th = vanish::output::results::FactorTheory::for_experiment(&exp).unwrap();
     let skew = th.skewness_ln_derivative.unwrap();
     assert!(
         (skew / -1.351_020_406_587_038_7 - 1.0).abs() < 1e-10,

@@ -1,7 +1,7 @@
 //! ln f'(x) against 50-digit mpmath values (scripts/reference/make_reference.py): every
 //! activation, extreme x, n and a.
 
-use vanish::activation::Activation;
+use vanish::model::activation::Activation;
 
 #[test]
 fn ln_derivative_matches_high_precision_reference() {

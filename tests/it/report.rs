@@ -141,7 +141,7 @@ fn every_subcommand_draws_its_figures_with_plot() {
     let th = read(&t.join("thresholds/thresholds.svg"));
     assert!(th.contains("widest t1 = 0.6627 at n = 1.8102"), "{th}");
     // The heatmap labels every cell with its value from table.csv.
-    let table = vanish::plot::CsvTable::read(&t.join("table/table.csv")).unwrap();
+    let table = vanish::output::plot::CsvTable::read(&t.join("table/table.csv")).unwrap();
     let heat = read(&t.join("table/heatmap_p_vanish.svg"));
     for v in table.numbers("p_vanish").unwrap() {
         let shown = format!("{}", (v * 1e4).round() / 1e4);
@@ -303,17 +303,17 @@ fn the_exact_density_file_holds_the_whole_law() {
         ],
         &dir,
     );
-    let t = vanish::plot::CsvTable::read(&dir.join("exact_density.csv")).unwrap();
+    let t = vanish::output::plot::CsvTable::read(&dir.join("exact_density.csv")).unwrap();
     let mass: f64 = t.numbers("exact_fraction").unwrap().iter().sum();
     assert!((mass - 1.0).abs() < 1e-6, "the exact law's mass is {mass}");
     let (lo, hi) = (
         t.numbers("log10_g_lo").unwrap(),
         t.numbers("log10_g_hi").unwrap(),
     );
-    assert_eq!(lo.len(), vanish::results::EXACT_GRID_BINS);
+    assert_eq!(lo.len(), vanish::output::results::EXACT_GRID_BINS);
     assert!(lo.windows(2).all(|w| w[1] > w[0]) && hi[0] > lo[0]);
     // The MC buckets alone would hold far less of it.
-    let h = vanish::plot::CsvTable::read(&dir.join("histogram.csv")).unwrap();
+    let h = vanish::output::plot::CsvTable::read(&dir.join("histogram.csv")).unwrap();
     let per_bucket: f64 = h.numbers("exact_fraction").unwrap().iter().sum();
     assert!(per_bucket < 0.99, "{per_bucket}");
 }

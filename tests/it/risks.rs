@@ -3,7 +3,7 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use vanish::risks::{Outcome, RiskBands, RiskRow, aalen_johansen, bootstrap};
+use vanish::dynamics::risks::{Outcome, RiskBands, RiskRow, aalen_johansen, bootstrap};
 
 use crate::util::within_5_se;
 

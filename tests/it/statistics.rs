@@ -1,8 +1,8 @@
 //! Every distribution's sample moments against its known moments, within 5 standard errors.
 
 use rand_distr::Distribution;
-use vanish::distribution::PreActivation;
-use vanish::rng::block_rng;
+use vanish::mc::rng::block_rng;
+use vanish::model::distribution::PreActivation;
 
 use crate::util::within_5_se;
 

@@ -1,8 +1,8 @@
 //! Simulated training: gradients against finite differences for every activation and
 //! loss, optimiser steps against hand-computed ones, and `vanish train` end to end.
 
-use vanish::activation::Activation;
-use vanish::train::{Dataset, Mlp, Optimizer, Targets, Task, TrainSpec, loss, train_run};
+use vanish::model::activation::Activation;
+use vanish::nets::train::{Dataset, Mlp, Optimizer, Targets, Task, TrainSpec, loss, train_run};
 
 /// Central differences of the loss in every weight and bias against the backward pass.
 fn check_gradients(act: Activation, task: Task, sizes: &[usize]) {
@@ -672,7 +672,7 @@ fn the_probe_gain_at_step_0_has_the_law_of_the_static_network_jacobian() {
     // probe input per run) has the law of half the static ln ‖J·u‖²/‖u‖², drawn by the
     // network module from its own streams. The derivative product on the probe has the law
     // of the static `layer` quantity.
-    use vanish::network::{Init, Network};
+    use vanish::nets::network::{Init, Network};
     for (n, sigma_w, sigma_b) in [(1.0, 0.9, 0.0), (2.0, 1.3, 0.1)] {
         let act = Activation::scaled_tanh(1.0, n).unwrap();
         let spec = TrainSpec {
@@ -707,10 +707,10 @@ fn the_probe_gain_at_step_0_has_the_law_of_the_static_network_jacobian() {
             Init::Gaussian,
         )
         .unwrap();
-        let isa = vanish::fast::Isa::detect();
+        let isa = vanish::mc::fast::Isa::detect();
         let (mut sim_gain, mut sim_layer) = (Vec::new(), Vec::new());
         for i in 0..20_000u32 {
-            let d = net.draw(&act, &mut vanish::rng::block_rng(9, 0, i), isa);
+            let d = net.draw(&act, &mut vanish::mc::rng::block_rng(9, 0, i), isa);
             sim_gain.push(d.ln_jacobian / 2.0);
             sim_layer.push(d.ln_layer);
         }

@@ -1,9 +1,9 @@
 //! Helpers shared by the test modules.
 
 use assert_cmd::Command;
-use vanish::activation::Activation;
-use vanish::experiment::Experiment;
-use vanish::source::Source;
+use vanish::model::activation::Activation;
+use vanish::model::experiment::Experiment;
+use vanish::model::source::Source;
 
 /// The real binary.
 pub fn vanish() -> Command {
@@ -27,8 +27,8 @@ pub fn tanh_experiment(n: f64, dist: &str, depth: u32, samples: u64, seed: u64) 
 }
 
 /// The scalar reference kernel for tanh(n·x) with iid x from `dist`.
-pub fn tanh_kernel(n: f64, dist: &str, depth: u32) -> vanish::kernel::ScalarKernel {
-    vanish::kernel::ScalarKernel::new(
+pub fn tanh_kernel(n: f64, dist: &str, depth: u32) -> vanish::mc::kernel::ScalarKernel {
+    vanish::mc::kernel::ScalarKernel::new(
         Activation::scaled_tanh(1.0, n).unwrap(),
         dist.parse().unwrap(),
         depth,

@@ -1,0 +1,228 @@
+//! The validated experiment: everything a run's numbers are a pure function of.
+
+use serde_json::{Value, json};
+
+use crate::error::ConfigError;
+use crate::mc::fast::{FastKernel, Isa, Precision};
+use crate::mc::kernel::{Kernel, ScalarKernel};
+use crate::mc::summary::Thresholds;
+use crate::model::activation::Activation;
+use crate::model::source::Source;
+use crate::nets::network::{NetworkKernel, Quantity};
+
+/// Largest accepted depth K.
+pub const MAX_DEPTH: u32 = 1_000_000;
+/// Largest accepted number of samples N.
+pub const MAX_SAMPLES: u64 = 1_000_000_000_000;
+/// Samples per block: each block draws from its own stream. Part of the determinism
+/// contract: changing it changes every number.
+pub const BLOCK_SAMPLES: u64 = 4096;
+
+/// One validated Monte Carlo experiment (one cell of a future grid).
+///
+/// ```
+/// use vanish::model::{activation::Activation, experiment::Experiment, source::Source};
+/// let e = Experiment::new(Activation::scaled_tanh(1.0, 2.0).unwrap(),
+///     Source::Iid { dist: "normal(0,1)".parse().unwrap() }, 50, 10_000, 1e-6, 1e6, 1).unwrap();
+/// assert_eq!(e.blocks(), 3);
+/// assert!(Experiment::new(Activation::Relu, Source::Iid { dist: "point(1)".parse().unwrap() },
+///     0, 10, 1e-6, 1e6, 1).is_err());
+/// ```
+#[derive(Debug, Clone)]
+pub struct Experiment {
+    /// The activation f.
+    pub activation: Activation,
+    /// Where the x_i come from.
+    pub source: Source,
+    /// K, the number of factors in g.
+    pub depth: u32,
+    /// N, the number of samples of g.
+    pub samples: u64,
+    /// g below this vanishes.
+    pub vanish_below: f64,
+    /// g above this explodes.
+    pub explode_above: f64,
+    /// The seed of every random stream.
+    pub seed: u64,
+    /// The kernel's arithmetic (f64 unless changed with [`Experiment::with_precision`]).
+    pub precision: Precision,
+}
+
+impl Experiment {
+    /// Validates and builds an experiment; errors name the flag at fault.
+    pub fn new(
+        activation: Activation,
+        source: Source,
+        depth: u32,
+        samples: u64,
+        vanish_below: f64,
+        explode_above: f64,
+        seed: u64,
+    ) -> Result<Self, ConfigError> {
+        if depth == 0 || depth > MAX_DEPTH {
+            return Err(ConfigError::new(
+                "--depth",
+                format!("must be an integer from 1 to {MAX_DEPTH}, got {depth}"),
+            ));
+        }
+        if samples == 0 || samples > MAX_SAMPLES {
+            return Err(ConfigError::new(
+                "--samples",
+                format!("must be from 1 to {MAX_SAMPLES:e}, got {samples}"),
+            ));
+        }
+        for (flag, v) in [
+            ("--vanish-below", vanish_below),
+            ("--explode-above", explode_above),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(ConfigError::new(
+                    flag,
+                    format!("must be a finite number > 0, got {v}"),
+                ));
+            }
+        }
+        if let Source::Network { network, .. } = &source {
+            if network.depth() != depth {
+                return Err(ConfigError::new(
+                    "--width",
+                    format!("gives {} layers, but --depth is {depth}", network.depth()),
+                ));
+            }
+            if samples > u64::from(u32::MAX) {
+                return Err(ConfigError::new(
+                    "--samples",
+                    format!("a network source draws at most {} networks", u32::MAX),
+                ));
+            }
+        }
+        if vanish_below >= explode_above {
+            return Err(ConfigError::new(
+                "--vanish-below",
+                format!("must be below --explode-above, got {vanish_below:e} ≥ {explode_above:e}"),
+            ));
+        }
+        Ok(Experiment {
+            activation,
+            source,
+            depth,
+            samples,
+            vanish_below,
+            explode_above,
+            seed,
+            precision: Precision::default(),
+        })
+    }
+
+    /// The same experiment computed in `precision`.
+    pub fn with_precision(self, precision: Precision) -> Self {
+        Experiment { precision, ..self }
+    }
+
+    /// The thresholds in the log domain, with the cap K·ln max f'.
+    pub fn thresholds(&self) -> Thresholds {
+        Thresholds {
+            ln_vanish: self.vanish_below.ln(),
+            ln_explode: self.explode_above.ln(),
+            // The weights make the Jacobian's gain unbounded.
+            ln_cap: match self.source {
+                Source::Network {
+                    quantity: Quantity::Jacobian,
+                    ..
+                } => f64::INFINITY,
+                _ => f64::from(self.depth) * self.activation.ln_max_derivative(),
+            },
+        }
+    }
+
+    /// Samples per block: [`BLOCK_SAMPLES`] for iid sources, one draw for networks (each
+    /// draw is costly enough to be a unit of work of its own).
+    pub fn block_samples(&self) -> u64 {
+        match self.source {
+            Source::Iid { .. } => BLOCK_SAMPLES,
+            Source::Network { .. } => 1,
+        }
+    }
+
+    /// Number of blocks (the last may be partial).
+    pub fn blocks(&self) -> u64 {
+        self.samples.div_ceil(self.block_samples())
+    }
+
+    /// The kernel that computes this experiment's blocks: the fast kernel in the
+    /// experiment's precision on the best instruction set of this CPU, or the reference
+    /// kernel when asked for or when the fast one does not cover the experiment (its
+    /// [`Kernel::note`] says why).
+    pub fn kernel(&self) -> Box<dyn Kernel> {
+        let dist = match &self.source {
+            Source::Iid { dist } => dist,
+            Source::Network { network, quantity } => {
+                return Box::new(NetworkKernel::new(
+                    network.clone(),
+                    self.activation,
+                    *quantity,
+                    Isa::detect(),
+                ));
+            }
+        };
+        let reference = ScalarKernel::new(self.activation, dist.clone(), self.depth);
+        if self.precision == Precision::Reference {
+            return Box::new(reference);
+        }
+        match FastKernel::new(
+            self.activation,
+            dist,
+            self.depth,
+            self.precision,
+            Isa::detect(),
+        ) {
+            Ok(fast) => Box::new(fast),
+            Err(reason) => Box::new(reference.instead_of_fast(reason)),
+        }
+    }
+
+    /// The resolved configuration, as recorded in manifests and summaries.
+    pub fn to_json(&self) -> Value {
+        let activation = match self.activation {
+            Activation::ScaledTanh { a, n } => json!({"family": "scaled-tanh", "a": a, "n": n}),
+            Activation::Relu => json!({"family": "relu"}),
+            Activation::LeakyRelu { alpha } => json!({"family": "leaky-relu", "alpha": alpha}),
+            Activation::Sigmoid => json!({"family": "sigmoid"}),
+        };
+        json!({
+            "activation": activation,
+            "activation_label": self.activation.to_string(),
+            "source": self.source.name(),
+            "dist": self.source.dist().to_string(),
+            "depth": self.depth,
+            "samples": self.samples,
+            "vanish_below": self.vanish_below,
+            "explode_above": self.explode_above,
+            "seed": self.seed,
+            "precision": self.precision.name(),
+            "block_samples": self.block_samples(),
+            "network": self.network_json(),
+        })
+    }
+
+    /// The network's settings in the manifest (null for iid sources).
+    fn network_json(&self) -> Value {
+        let Source::Network { network, quantity } = &self.source else {
+            return Value::Null;
+        };
+        let widths = &network.widths;
+        let width = if widths.iter().all(|&w| w == widths[0]) {
+            json!(widths[0])
+        } else {
+            json!(widths)
+        };
+        json!({
+            "quantity": quantity.name(),
+            "input_dim": network.input_dim,
+            "width": width,
+            "sigma_w": network.sigma_w,
+            "sigma_b": network.sigma_b,
+            "init": network.init.to_string(),
+        })
+    }
+}

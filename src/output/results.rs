@@ -1,0 +1,508 @@
+//! The numbers a `sim` run reports, built from an experiment and its summary, with theory
+//! beside the estimates where it exists. Pure: no I/O, no timing.
+
+use std::f64::consts::LN_10;
+
+use serde_json::{Value, json};
+
+use crate::mc::estimate::ProbabilityEstimate;
+use crate::mc::summary::Summary;
+use crate::methods::law::Probability;
+use crate::methods::{Method, MethodEstimate, mc_off_by};
+use crate::model::activation::Activation;
+use crate::model::distribution::PreActivation;
+use crate::model::experiment::Experiment;
+use crate::model::source::Source;
+use crate::theory::iid;
+
+/// The quantiles of log10 g every run reports.
+pub const QUANTILES: [f64; 9] = [0.001, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 0.999];
+
+/// Exact per-factor theory, where the source and activation allow it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FactorTheory {
+    /// E[ln f'(X)].
+    pub mean_ln_derivative: f64,
+    /// Var[ln f'(X)].
+    pub var_ln_derivative: f64,
+    /// The skewness of ln f'(X) (E[(Y − μ)³]/σ³), `None` where the third moment is not finite.
+    pub skewness_ln_derivative: Option<f64>,
+    /// Bound on the quadrature error of the two moments above.
+    pub quadrature_error: f64,
+    /// P(f'(X) > 1) = P(|X| < e), for a·tanh(n·x).
+    pub p_above_one: Option<f64>,
+    /// P(f'(X) < 1/(a·n)) = P(|X| > t1), for a·tanh(n·x).
+    pub p_below_inverse_max: Option<f64>,
+    /// How the numbers were computed.
+    pub method: &'static str,
+}
+
+impl FactorTheory {
+    /// Theory for iid x: moments of ln f'(X) by adaptive Gauss–Kronrod quadrature (exact
+    /// for point masses, per component for mixtures) and, for a·tanh(n·x), the fractions
+    /// from the CDF of X at ±e and ±t1. `None` where the moments are not finite or not
+    /// implemented (Student's t).
+    pub fn for_experiment(exp: &Experiment) -> Option<Self> {
+        let dist = exp.source.iid_dist()?;
+        let act = &exp.activation;
+        let (mean, var, err) = iid::ln_derivative_moments(act, dist)?;
+        let (above, below) = match act.tanh_params() {
+            Some(_) => (
+                Some(fraction(act, dist, Side::AboveOne)),
+                Some(fraction(act, dist, Side::BelowInverseMax)),
+            ),
+            None => (None, None),
+        };
+        let third = iid::expectation(dist, &|x| (act.ln_derivative(x) - mean).powi(3), 1e-12)
+            .map(|(v, _)| v / var.powf(1.5))
+            .filter(|v| v.is_finite());
+        Some(FactorTheory {
+            mean_ln_derivative: mean,
+            var_ln_derivative: var,
+            skewness_ln_derivative: third,
+            quadrature_error: err,
+            p_above_one: above,
+            p_below_inverse_max: below,
+            method: "adaptive Gauss-Kronrod (7/15) quadrature",
+        })
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Side {
+    AboveOne,
+    BelowInverseMax,
+}
+
+/// P(f'(X) > 1) or P(f'(X) < 1/(a·n)) for a·tanh(n·x): from the CDF at ±e or ±t1 for the
+/// continuous families, and for point masses by the kernel's own test on ln f'(x0), so
+/// that a point sitting exactly on a threshold is classified as the simulation does.
+fn fraction(act: &Activation, dist: &PreActivation, side: Side) -> f64 {
+    let (a, n) = act.tanh_params().expect("a·tanh(n·x)");
+    match dist {
+        PreActivation::Point { x0 } => {
+            let l = act.ln_derivative(*x0);
+            f64::from(u8::from(match side {
+                Side::AboveOne => l > 0.0,
+                Side::BelowInverseMax => l < -act.ln_max_derivative(),
+            }))
+        }
+        PreActivation::Mixture(m) => m
+            .components()
+            .iter()
+            .map(|(w, d)| w * fraction(act, d, side))
+            .sum(),
+        continuous => {
+            let inside = |t: f64| continuous.cdf(t) - continuous.cdf(-t);
+            match side {
+                Side::AboveOne => inside(iid::explode_threshold(a, n)),
+                Side::BelowInverseMax if a * n < 1.0 => 1.0,
+                Side::BelowInverseMax => 1.0 - inside(iid::vanish_threshold(a, n)),
+            }
+        }
+    }
+}
+
+/// JSON for a float that may be non-finite: numbers stay numbers, ±∞ and NaN become the
+/// strings "inf", "-inf" and "nan" (JSON has no such numbers, and null would hide them).
+pub fn num(x: f64) -> Value {
+    if x.is_finite() {
+        json!(x)
+    } else if x.is_nan() {
+        json!("nan")
+    } else if x > 0.0 {
+        json!("inf")
+    } else {
+        json!("-inf")
+    }
+}
+
+fn estimate_json(e: &ProbabilityEstimate) -> Value {
+    json!({
+        "count": e.count,
+        "p": num(e.p),
+        "se": num(e.se),
+        "wilson95": [num(e.wilson.0), num(e.wilson.1)],
+        "clopper_pearson95": [num(e.clopper_pearson.0), num(e.clopper_pearson.1)],
+        "upper_bound95": e.upper_bound_95.map_or(Value::Null, num),
+    })
+}
+
+/// Everything `sim` reports, ready for the table, JSON and CSV exporters.
+#[derive(Debug, Clone)]
+pub struct SimResults {
+    /// The run's experiment.
+    pub experiment: Experiment,
+    /// P(g < vanish threshold).
+    pub vanish: ProbabilityEstimate,
+    /// P(g > explode threshold).
+    pub explode: ProbabilityEstimate,
+    /// P(in between).
+    pub between: ProbabilityEstimate,
+    /// The summary the estimates came from.
+    pub summary: Summary,
+    /// Per-factor theory, where available.
+    pub theory: Option<FactorTheory>,
+    /// The non-MC estimates asked for (`--method`).
+    pub methods: Vec<MethodEstimate>,
+    /// (log10 g, width of its histogram bucket) at each of [`QUANTILES`].
+    pub quantiles: Vec<(f64, f64)>,
+    /// With `exact`: the exact probability of each histogram bucket (same order as
+    /// [`Summary::buckets`]) and the mass the lattice could not place.
+    pub exact_buckets: Option<(Vec<f64>, f64)>,
+    /// With `exact`: the exact probability of [`EXACT_GRID_BINS`] equal bins of log10 g
+    /// over the simulated range widened to the theory's mean ± 8 sd (every bin, also where
+    /// no sample fell: the exact density of the figures).
+    pub exact_grid: Option<Vec<(f64, f64, f64)>>,
+}
+
+/// Bins of [`SimResults::exact_grid`].
+pub const EXACT_GRID_BINS: usize = 480;
+
+impl SimResults {
+    /// Estimates from a finished summary.
+    pub fn new(experiment: Experiment, summary: Summary) -> Self {
+        let n = summary.samples;
+        SimResults {
+            vanish: ProbabilityEstimate::from_counts(summary.vanish, n),
+            explode: ProbabilityEstimate::from_counts(summary.explode, n),
+            between: ProbabilityEstimate::from_counts(summary.between, n),
+            theory: FactorTheory::for_experiment(&experiment),
+            methods: Vec::new(),
+            quantiles: summary.quantiles(&QUANTILES),
+            exact_buckets: None,
+            exact_grid: None,
+            experiment,
+            summary,
+        }
+    }
+
+    /// Adds the estimates of `methods` (each already checked with [`Method::check`]).
+    pub fn with_methods(mut self, methods: &[Method]) -> Self {
+        self.methods = methods
+            .iter()
+            .filter(|&&m| m != Method::Mc)
+            .map(|&m| crate::methods::estimate(m, &self.experiment))
+            .collect();
+        if methods.contains(&Method::Exact) {
+            let dist = self.experiment.source.iid_dist().expect("checked: iid");
+            let law = crate::methods::law::FactorLaw::new(&self.experiment.activation, dist)
+                .expect("checked: a·tanh");
+            let bins: Vec<(f64, f64)> = self.summary.buckets().iter().map(|b| (b.0, b.1)).collect();
+            self.exact_buckets = Some(crate::methods::law::exact_bin_masses(
+                &law,
+                self.experiment.depth,
+                &bins,
+            ));
+            let (mut lo, mut hi) = (
+                bins.first().map_or(f64::INFINITY, |b| b.0),
+                bins.last().map_or(f64::NEG_INFINITY, |b| b.1),
+            );
+            if let Some(t) = &self.theory {
+                let k = f64::from(self.experiment.depth);
+                let mean = k * t.mean_ln_derivative / LN_10;
+                let sd = (k * t.var_ln_derivative).sqrt() / LN_10;
+                if mean.is_finite() && sd.is_finite() {
+                    lo = lo.min(mean - 8.0 * sd);
+                    hi = hi.max(mean + 8.0 * sd);
+                }
+            }
+            if lo.is_finite() && hi > lo {
+                let w = (hi - lo) / EXACT_GRID_BINS as f64;
+                let grid: Vec<(f64, f64)> = (0..EXACT_GRID_BINS)
+                    .map(|i| (lo + i as f64 * w, lo + (i + 1) as f64 * w))
+                    .collect();
+                let (masses, _) =
+                    crate::methods::law::exact_bin_masses(&law, self.experiment.depth, &grid);
+                self.exact_grid = Some(
+                    grid.iter()
+                        .zip(masses)
+                        .map(|(&(a, b), m)| (a, b, m))
+                        .collect(),
+                );
+            }
+        }
+        self
+    }
+
+    /// How far MC is from a method, in standard errors: (vanish, explode).
+    pub fn mc_off_by(&self, m: &MethodEstimate) -> (f64, f64) {
+        let n = self.summary.samples;
+        (
+            mc_off_by(self.summary.vanish, n, &m.vanish),
+            mc_off_by(self.summary.explode, n, &m.explode),
+        )
+    }
+
+    /// Whether E|X| is finite: without it (Student's t with ν ≤ 1) E[ln f'(X)] does not
+    /// exist for a·tanh and the per-factor sample mean estimates nothing.
+    pub fn x_has_finite_mean(&self) -> bool {
+        // For a network, a heavy-tailed input carries into the layers' x as well.
+        self.experiment.source.dist().mean().is_some()
+    }
+
+    /// The widest histogram bucket among those holding the reported quantiles, in decades.
+    pub fn quantile_resolution(&self) -> f64 {
+        self.quantiles.iter().map(|q| q.1).fold(0.0, f64::max)
+    }
+
+    /// Per-factor fractions: (above one, below 1/max f').
+    pub fn factor_fractions(&self) -> (f64, f64) {
+        let f = &self.summary.factors;
+        let total = f.total() as f64;
+        (
+            f.above_one as f64 / total,
+            f.below_inverse_max as f64 / total,
+        )
+    }
+
+    /// The summary as JSON (deterministic: no timing, no thread count).
+    pub fn to_json(&self) -> Value {
+        self.to_json_with(true)
+    }
+
+    /// [`SimResults::to_json`], with the encoded histograms or without them (tables keep
+    /// their cells lean: the CSV has the quantiles).
+    pub fn to_json_with(&self, histogram: bool) -> Value {
+        let s = &self.summary;
+        let m = &s.log10_g;
+        let quantiles: Vec<Value> = QUANTILES
+            .iter()
+            .zip(&self.quantiles)
+            .map(|(&q, v)| json!({"q": q, "log10_g": num(v.0)}))
+            .collect();
+        let (above, below) = self.factor_fractions();
+        let f = &s.factors;
+        let k = f64::from(self.experiment.depth);
+        let theory = self.theory.map_or(Value::Null, |t| {
+            json!({
+                "method": t.method,
+                "quadrature_error": num(t.quadrature_error),
+                "mean_ln_derivative": num(t.mean_ln_derivative),
+                "var_ln_derivative": num(t.var_ln_derivative),
+                "skewness_ln_derivative": t.skewness_ln_derivative.map_or(Value::Null, num),
+                "fraction_above_one": t.p_above_one.map_or(Value::Null, num),
+                "fraction_below_inverse_max": t.p_below_inverse_max.map_or(Value::Null, num),
+                "mean_log10_g": num(k * t.mean_ln_derivative / LN_10),
+                "sd_log10_g": num((k * t.var_ln_derivative).sqrt() / LN_10),
+            })
+        });
+        let method_json = |p: &Probability, z: f64, method: Method| {
+            let mut v = json!({
+                "p": num(p.p),
+                "complement": num(p.complement),
+                "error": num(p.error),
+                "mc_off_by_se": num(z),
+            });
+            if method == Method::Is && p.p.is_finite() {
+                // Importance sampling: `error` is the standard error of the weighted mean,
+                // and the interval is the normal one for it, clamped to [0, 1].
+                v["ci95"] = json!([
+                    num((p.p - 1.96 * p.error).max(0.0)),
+                    num((p.p + 1.96 * p.error).min(1.0)),
+                ]);
+            }
+            v
+        };
+        let methods: serde_json::Map<String, Value> = self
+            .methods
+            .iter()
+            .map(|m| {
+                let (zv, ze) = self.mc_off_by(m);
+                (
+                    m.method.to_string(),
+                    json!({
+                        "vanish": method_json(&m.vanish, zv, m.method),
+                        "explode": method_json(&m.explode, ze, m.method),
+                    }),
+                )
+            })
+            .collect();
+        let mut methods = methods;
+        if let (Some((_, unplaced)), Some(Value::Object(exact))) =
+            (&self.exact_buckets, methods.get_mut("exact"))
+        {
+            exact.insert("histogram_unplaced_mass".into(), num(*unplaced));
+        }
+        json!({
+            "config": self.experiment.to_json(),
+            "methods": methods,
+            "thresholds": self.thresholds_json(),
+            "samples": s.samples,
+            "probabilities": {
+                "vanish": estimate_json(&self.vanish),
+                "explode": estimate_json(&self.explode),
+                "between": estimate_json(&self.between),
+            },
+            "log10_g": {
+                "count": m.count(),
+                "mean": num(m.mean()),
+                "sd": num(m.variance().sqrt()),
+                "se_mean": num(m.std_error()),
+                "min": s.log10_g_range.map_or(Value::Null, |r| num(r.0)),
+                "max": s.log10_g_range.map_or(Value::Null, |r| num(r.1)),
+                "cap": num(s.log10_cap()),
+                "quantiles": quantiles,
+            },
+            "non_finite": {
+                "zero_g": s.zero,
+                "nan": s.not_a_number,
+                "unbinned_below": s.unbinned_below,
+                "unbinned_above": s.unbinned_above,
+            },
+            "factors": {
+                "count": f.total(),
+                "zero_derivative": f.zero,
+                "infinite_x": f.infinite_x,
+                "x_has_finite_mean": self.x_has_finite_mean(),
+                "mean_ln_derivative": num(f.ln_derivative.mean()),
+                "var_ln_derivative": num(f.ln_derivative.variance()),
+                "se_mean_ln_derivative": num(f.ln_derivative.std_error()),
+                "fraction_above_one": num(above),
+                "fraction_below_inverse_max": num(below),
+            },
+            "theory": theory,
+            "network": self.network_json(),
+            "histogram": {
+                "encoding": "HDR V2-deflate, base64; v = round(1000*(log10 g - anchor)); upper records v when v >= 0, lower records -v when v < 0",
+                "anchor_log10_g": num(s.anchor),
+                "quantile_resolution_decades": num(self.quantile_resolution()),
+                "upper_hdr_v2_deflate_base64": if histogram { json!(crate::output::files::hdr_base64(&s.upper)) } else { Value::Null },
+                "lower_hdr_v2_deflate_base64": if histogram { json!(crate::output::files::hdr_base64(&s.lower)) } else { Value::Null },
+            },
+        })
+    }
+
+    /// For a network source: the simulated mean of g beside the mean-field predictions
+    /// (E‖Ju‖²/‖u‖² = (W_K/d)·∏χ(q^l), and Σ E[ln φ'] for the path and layer means).
+    fn network_json(&self) -> Value {
+        let Source::Network { network, quantity } = &self.experiment.source else {
+            return Value::Null;
+        };
+        let lin = &self.summary.linear;
+        let prediction = network
+            .prediction(&self.experiment.activation)
+            .map_or(Value::Null, |p| {
+                json!({
+                    "q": p.q.iter().map(|&v| num(v)).collect::<Vec<_>>(),
+                    "chi": p.chi.iter().map(|&v| num(v)).collect::<Vec<_>>(),
+                    "log10_mean_jacobian_gain": num(p.ln_mean_gain / LN_10),
+                    "mean_log10_path": num(p.mean_ln_path / LN_10),
+                })
+            });
+        json!({
+            "quantity": quantity.name(),
+            "log10_mean_g": num(lin.ln_mean() / LN_10),
+            "mean_g_relative_se": num(lin.relative_se()),
+            "meanfield": prediction,
+        })
+    }
+
+    fn thresholds_json(&self) -> Value {
+        match self.experiment.activation {
+            Activation::ScaledTanh { a, n } => json!({
+                "t1": num(iid::vanish_threshold(a, n)),
+                "e": num(iid::explode_threshold(a, n)),
+                "depth_threshold": num(iid::depth_threshold(a, n, self.experiment.depth)),
+            }),
+            _ => Value::Null,
+        }
+    }
+
+    /// One CSV row: (header, values), one column per statistic.
+    pub fn csv_row(&self) -> (Vec<String>, Vec<String>) {
+        let s = &self.summary;
+        let e = &self.experiment;
+        let (a, n) = e.activation.tanh_params().unwrap_or((f64::NAN, f64::NAN));
+        let dist = e.source.dist();
+        let mut cols: Vec<(String, String)> = vec![
+            ("activation".into(), e.activation.to_string()),
+            ("a".into(), fmt(a)),
+            ("n".into(), fmt(n)),
+            ("dist".into(), dist.to_string()),
+            ("depth".into(), e.depth.to_string()),
+            ("samples".into(), s.samples.to_string()),
+            ("seed".into(), e.seed.to_string()),
+            ("vanish_below".into(), fmt(e.vanish_below)),
+            ("explode_above".into(), fmt(e.explode_above)),
+        ];
+        for (name, est) in [
+            ("vanish", &self.vanish),
+            ("explode", &self.explode),
+            ("between", &self.between),
+        ] {
+            cols.push((format!("{name}_count"), est.count.to_string()));
+            cols.push((format!("p_{name}"), fmt(est.p)));
+            cols.push((format!("p_{name}_wilson_lo"), fmt(est.wilson.0)));
+            cols.push((format!("p_{name}_wilson_hi"), fmt(est.wilson.1)));
+            cols.push((format!("p_{name}_cp_lo"), fmt(est.clopper_pearson.0)));
+            cols.push((format!("p_{name}_cp_hi"), fmt(est.clopper_pearson.1)));
+        }
+        for m in &self.methods {
+            let (zv, ze) = self.mc_off_by(m);
+            for (event, p, z) in [("vanish", &m.vanish, zv), ("explode", &m.explode, ze)] {
+                let name = format!("p_{event}_{}", m.method);
+                cols.push((name.clone(), fmt(p.p)));
+                cols.push((format!("{name}_complement"), fmt(p.complement)));
+                cols.push((format!("{name}_error"), fmt(p.error)));
+                cols.push((format!("{name}_mc_off_by_se"), fmt(z)));
+            }
+        }
+        cols.push(("mean_log10_g".into(), fmt(s.log10_g.mean())));
+        cols.push(("sd_log10_g".into(), fmt(s.log10_g.variance().sqrt())));
+        for (q, v) in QUANTILES.iter().zip(&self.quantiles) {
+            cols.push((format!("q{}_log10_g", q * 100.0), fmt(v.0)));
+        }
+        let (above, below) = self.factor_fractions();
+        cols.push((
+            "mean_ln_derivative".into(),
+            fmt(s.factors.ln_derivative.mean()),
+        ));
+        cols.push((
+            "var_ln_derivative".into(),
+            fmt(s.factors.ln_derivative.variance()),
+        ));
+        cols.push(("fraction_above_one".into(), fmt(above)));
+        cols.push(("fraction_below_inverse_max".into(), fmt(below)));
+        cols.push(("zero_g".into(), s.zero.to_string()));
+        cols.push(("nan".into(), s.not_a_number.to_string()));
+        if let Source::Network { network, quantity } = &e.source {
+            let widths: Vec<String> = network.widths.iter().map(|w| w.to_string()).collect();
+            let width = if network.widths.iter().all(|&w| w == network.widths[0]) {
+                widths[0].clone()
+            } else {
+                widths.join(" ")
+            };
+            let p = network.prediction(&e.activation);
+            cols.extend([
+                ("source".into(), "network".into()),
+                ("quantity".into(), quantity.name().into()),
+                ("input_dim".into(), network.input_dim.to_string()),
+                ("width".into(), width),
+                ("sigma_w".into(), fmt(network.sigma_w)),
+                ("sigma_b".into(), fmt(network.sigma_b)),
+                ("init".into(), network.init.to_string()),
+                ("log10_mean_g".into(), fmt(s.linear.ln_mean() / LN_10)),
+                ("mean_g_relative_se".into(), fmt(s.linear.relative_se())),
+                (
+                    "meanfield_log10_mean_jacobian_gain".into(),
+                    fmt(p.as_ref().map_or(f64::NAN, |p| p.ln_mean_gain / LN_10)),
+                ),
+                (
+                    "meanfield_mean_log10_path".into(),
+                    fmt(p.as_ref().map_or(f64::NAN, |p| p.mean_ln_path / LN_10)),
+                ),
+            ]);
+        }
+        cols.into_iter().unzip()
+    }
+}
+
+/// Shortest round-trip formatting; non-finite values as inf, -inf, nan.
+pub fn fmt(x: f64) -> String {
+    if x.is_nan() {
+        "nan".into()
+    } else {
+        format!("{x:?}")
+    }
+}

@@ -1,0 +1,7 @@
+//! Sweeps over parameter grids: the grid and its cost-balanced shards ([`grid`]), the
+//! append-only journal behind `--resume` ([`journal`]), and the probability tables
+//! ([`table`]).
+
+pub mod grid;
+pub mod journal;
+pub mod table;

@@ -1,0 +1,351 @@
+//! Probability tables: the cells of a [`Grid`] computed in parallel, journaled as they
+//! finish (so a killed run resumes), and written as a tidy CSV, JSON and a Markdown pivot.
+//!
+//! The final files are made from the journal's records, never from values in memory, so a
+//! resumed run, a merge of shards and an uninterrupted run write the same bytes.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use anyhow::{Context, bail};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+
+use crate::error::ConfigError;
+use crate::mc::simulate::simulate;
+use crate::output::files::{csv_text, write_atomic};
+use crate::output::results::{SimResults, fmt};
+use crate::sweep::grid::{Grid, label};
+
+use crate::sweep::journal;
+pub use crate::sweep::journal::{JOURNAL, Journal, SYNC_EVERY};
+
+/// One finished cell: its CSV row (placeholder values first) and its summary JSON (kept
+/// as text: a table of many cells holds them all until its files are written).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CellRecord {
+    /// The cell's index in the grid.
+    pub cell: usize,
+    /// The tidy CSV row (columns as [`header`] says).
+    pub row: Vec<String>,
+    /// The summary (as `vanish sim --json` prints it, without the encoded histograms).
+    pub summary: Box<RawValue>,
+}
+
+impl PartialEq for CellRecord {
+    fn eq(&self, other: &Self) -> bool {
+        self.cell == other.cell
+            && self.row == other.row
+            && self.summary.get() == other.summary.get()
+    }
+}
+
+/// Computes cell `i` of `grid` (blocks in parallel on the current pool).
+pub fn compute_cell(grid: &Grid, i: usize, on_block: &(dyn Fn(u64) + Sync)) -> CellRecord {
+    let exp = grid.experiment(i).expect("validated with the grid");
+    let summary = simulate(&exp, 0, on_block);
+    let results = SimResults::new(exp, summary).with_methods(grid.methods());
+    let (_, row) = results.csv_row();
+    let mut full_row = vec![i.to_string()];
+    full_row.extend(grid.placeholders().iter().map(|h| fmt(grid.value(i, h))));
+    full_row.extend(row);
+    CellRecord {
+        cell: i,
+        row: full_row,
+        summary: RawValue::from_string(results.to_json_with(false).to_string())
+            .expect("a JSON value is valid JSON"),
+    }
+}
+
+/// The CSV header of every row of `grid`'s table: `cell`, the placeholders, then the
+/// columns of `sim`'s summary.csv (found by summarising one sample of cell 0).
+pub fn header(grid: &Grid) -> Vec<String> {
+    let mut exp = grid.experiment(0).expect("validated with the grid");
+    exp.samples = 1;
+    let summary = simulate(&exp, 0, &|_| {});
+    let (columns, _) = SimResults::new(exp, summary)
+        .with_methods(grid.methods())
+        .csv_row();
+    let mut out: Vec<String> = vec!["cell".into()];
+    out.extend(grid.placeholders());
+    out.extend(columns);
+    out
+}
+
+/// The journal's first line: what grid (and which shard of it) the records belong to.
+pub fn journal_header(grid: &Grid, shard: Option<(usize, usize)>) -> Value {
+    json!({
+        "journal": "vanish table",
+        "grid": grid.to_json(),
+        "shard": shard.map(|(i, n)| json!([i, n])),
+    })
+}
+
+/// Rewrites a finished run's journal in cell order (atomically), so that every finished
+/// folder of one grid holds the same journal, however its cells were scheduled.
+pub fn sort_journal(dir: &Path, header: &Value, records: &[CellRecord]) -> anyhow::Result<()> {
+    journal::rewrite(dir, header, records)
+}
+
+/// Reads a table journal: its header, its complete records, and the byte length of the
+/// part that parsed (see [`journal::read`]).
+pub fn read(path: &Path) -> anyhow::Result<(Value, Vec<CellRecord>, u64)> {
+    journal::read(path)
+}
+
+/// Computes `cells` of `grid` in parallel (cells and their blocks), appending each to
+/// `journal` as it finishes; `on_block` sees every finished block's samples.
+pub fn compute(
+    grid: &Grid,
+    cells: &[usize],
+    journal: Journal,
+    on_block: &(dyn Fn(u64) + Sync),
+) -> anyhow::Result<()> {
+    let journal = Mutex::new(journal);
+    cells.par_iter().try_for_each(|&i| {
+        let record = compute_cell(grid, i, on_block);
+        journal
+            .lock()
+            .map_err(|_| anyhow::anyhow!("a worker panicked while writing the journal"))?
+            .append(&record)
+    })?;
+    journal
+        .into_inner()
+        .map_err(|_| anyhow::anyhow!("a worker panicked while writing the journal"))?
+        .finish()
+}
+
+/// The records of `cells`, in cell order, or an error naming what is missing.
+pub fn complete(records: Vec<CellRecord>, cells: usize) -> anyhow::Result<Vec<CellRecord>> {
+    let mut by_cell: BTreeMap<usize, CellRecord> = BTreeMap::new();
+    for r in records {
+        if r.cell >= cells {
+            bail!("a record of cell {} in a grid of {cells} cells", r.cell);
+        }
+        if let Some(old) = by_cell.insert(r.cell, r.clone())
+            && old != r
+        {
+            bail!("cell {} appears twice with different results", r.cell);
+        }
+    }
+    if by_cell.len() != cells {
+        let missing: Vec<String> = (0..cells)
+            .filter(|c| !by_cell.contains_key(c))
+            .take(5)
+            .map(|c| c.to_string())
+            .collect();
+        bail!(
+            "{} of {cells} cells are missing (first: {})",
+            cells - by_cell.len(),
+            missing.join(", ")
+        );
+    }
+    Ok(by_cell.into_values().collect())
+}
+
+/// What a Markdown pivot shows: a parameter down, one across, and a column of the CSV.
+#[derive(Debug, Clone)]
+pub struct Pivot {
+    /// The parameter of the rows.
+    pub rows: String,
+    /// The parameter of the columns.
+    pub cols: String,
+    /// The CSV column shown in the cells.
+    pub value: String,
+}
+
+/// A number for a table meant to be read: 4 significant digits; a `probability` within
+/// 10⁻³ of 1 as 1−q, so that 0.999995 reads 1−5.0e-6.
+pub fn readable(text: &str, probability: bool) -> String {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() => {
+            if probability && v > 0.999 && v < 1.0 {
+                format!("1−{:.1e}", 1.0 - v)
+            } else if v == 0.0 || v.fract() == 0.0 && v.abs() < 1e9 {
+                format!("{v}")
+            } else if (1e-3..1e5).contains(&v.abs()) {
+                format!("{}", format!("{v:.4}").parse::<f64>().unwrap_or(v))
+            } else {
+                format!("{v:.3e}")
+            }
+        }
+        _ => text.to_string(),
+    }
+}
+
+/// The Markdown pivot(s) of `records`: one table per combination of the other varying
+/// parameters, each under a heading naming it.
+pub fn markdown(
+    grid: &Grid,
+    header: &[String],
+    records: &[CellRecord],
+    pivot: &Pivot,
+) -> anyhow::Result<String> {
+    let column = header
+        .iter()
+        .position(|h| h == &pivot.value)
+        .ok_or_else(|| {
+            ConfigError::new(
+                "--value",
+                format!(
+                    "'{}' is not a column; columns: {}",
+                    pivot.value,
+                    header.join(", ")
+                ),
+            )
+        })?;
+    // Probabilities (p_…, and the per-factor fractions) read better as 1−q near 1.
+    let probability = pivot.value.starts_with("p_") || pivot.value.starts_with("fraction_");
+    let axis = |name: &str, flag: &str| {
+        grid.axes().iter().find(|a| a.name == name).ok_or_else(|| {
+            let names: Vec<&str> = grid.axes().iter().map(|a| a.name.as_str()).collect();
+            ConfigError::new(
+                flag,
+                format!(
+                    "'{name}' is not a parameter; parameters: {}",
+                    names.join(", ")
+                ),
+            )
+        })
+    };
+    let (rows, cols) = (axis(&pivot.rows, "--rows")?, axis(&pivot.cols, "--cols")?);
+    let others: Vec<&str> = grid
+        .varying()
+        .into_iter()
+        .map(|a| a.name.as_str())
+        .filter(|n| *n != rows.name && *n != cols.name)
+        .collect();
+    let mut groups: BTreeMap<Vec<String>, BTreeMap<(usize, usize), String>> = BTreeMap::new();
+    for r in records {
+        let key: Vec<String> = others
+            .iter()
+            .map(|o| label(grid.value(r.cell, o)))
+            .collect();
+        let ri = grid.index(r.cell, &rows.name);
+        let ci = grid.index(r.cell, &cols.name);
+        groups
+            .entry(key)
+            .or_default()
+            .insert((ri, ci), readable(&r.row[column], probability));
+    }
+    let mut out = String::new();
+    for (key, cells) in &groups {
+        if !others.is_empty() {
+            let what: Vec<String> = others
+                .iter()
+                .zip(key)
+                .map(|(o, v)| format!("{o} = {v}"))
+                .collect();
+            out.push_str(&format!("**{}**\n\n", what.join(", ")));
+        }
+        out.push_str(&format!("| {} \\ {} |", rows.name, cols.name));
+        for c in &cols.values {
+            out.push_str(&format!(" {} |", label(*c)));
+        }
+        out.push_str("\n| --- |");
+        out.push_str(&" ---: |".repeat(cols.values.len()));
+        out.push('\n');
+        for (ri, r) in rows.values.iter().enumerate() {
+            out.push_str(&format!("| {} |", label(*r)));
+            for ci in 0..cols.values.len() {
+                out.push_str(&format!(
+                    " {} |",
+                    cells.get(&(ri, ci)).map_or("", String::as_str)
+                ));
+            }
+            out.push('\n');
+        }
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "{}: {}\n",
+        pivot.value,
+        describe_value(&pivot.value)
+    ));
+    Ok(out)
+}
+
+fn describe_value(column: &str) -> &'static str {
+    match column {
+        "p_vanish" => "Monte Carlo P(g < vanish threshold)",
+        "p_explode" => "Monte Carlo P(g > explode threshold)",
+        "mean_log10_g" => "mean of log10 g",
+        "sd_log10_g" => "standard deviation of log10 g",
+        _ => "a column of table.csv",
+    }
+}
+
+/// The files a finished table writes into `dir` (manifest last): `table.csv`,
+/// `table.json`, `table.md`, then `manifest.json` with `manifest_extra` merged in.
+pub fn write_outputs(
+    dir: &Path,
+    grid: &Grid,
+    header: &[String],
+    records: &[CellRecord],
+    pivot: &Pivot,
+    manifest_extra: Value,
+) -> anyhow::Result<Vec<PathBuf>> {
+    let rows: Vec<Vec<String>> = records.iter().map(|r| r.row.clone()).collect();
+    let mut manifest = json!({
+        "tool": "vanish",
+        "version": env!("CARGO_PKG_VERSION"),
+        "command": "table",
+        "grid": grid.to_json(),
+        "rng": crate::mc::rng::RNG_NAME,
+        "pivot": {"rows": pivot.rows, "cols": pivot.cols, "value": pivot.value},
+        "files": ["table.csv", "table.json", "table.md", JOURNAL],
+    });
+    if let (Some(m), Some(extra)) = (manifest.as_object_mut(), manifest_extra.as_object()) {
+        m.extend(extra.clone());
+    }
+    let files = [
+        ("table.csv", csv_text(header, &rows)),
+        ("table.json", table_json(grid, records, true)),
+        ("table.md", markdown(grid, header, records, pivot)?),
+        ("manifest.json", pretty(&manifest)),
+    ];
+    let mut written = Vec::new();
+    for (name, text) in files {
+        let path = dir.join(name);
+        write_atomic(&path, text.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// `table.json`: the grid, then one line per cell (its parameters when `params`, and its
+/// summary), built as text so that no cell is expanded into a JSON tree.
+pub fn table_json(grid: &Grid, records: &[CellRecord], params: bool) -> String {
+    let mut out = format!("{{\n\"grid\": {},\n\"cells\": [\n", grid.to_json());
+    for (k, r) in records.iter().enumerate() {
+        let values: serde_json::Map<String, Value> = grid
+            .axes()
+            .iter()
+            .map(|a| (a.name.clone(), json!(grid.value(r.cell, &a.name))))
+            .collect();
+        let params = if params {
+            format!("\"params\":{},", Value::Object(values))
+        } else {
+            String::new()
+        };
+        let comma = if k + 1 < records.len() { "," } else { "" };
+        out.push_str(&format!(
+            "{{\"cell\":{},{params}\"summary\":{}}}{comma}\n",
+            r.cell,
+            r.summary.get()
+        ));
+    }
+    out.push_str("]\n}\n");
+    out
+}
+
+/// Pretty JSON with a final newline.
+pub fn pretty(v: &Value) -> String {
+    let mut s = serde_json::to_string_pretty(v).expect("JSON values serialise");
+    s.push('\n');
+    s
+}
