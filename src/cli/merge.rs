@@ -150,7 +150,7 @@ pub(super) fn run(args: MergeArgs) -> anyhow::Result<()> {
         value,
     )?;
     let out = prepare_out_dir(&args.out)?;
-    let kernel = grid.experiment(0)?.kernel();
+    let kernel = crate::mc::simulate::kernel(&grid.experiment(0)?);
     let kernel_name = first
         .as_ref()
         .and_then(|m| m["kernel"].as_str().map(str::to_string))

@@ -164,7 +164,7 @@ pub(super) fn run(args: SimArgs) -> anyhow::Result<()> {
     let summary_json = results.to_json();
 
     if let Some(dir) = &s.out {
-        let kernel = exp.kernel();
+        let kernel = crate::mc::simulate::kernel(exp);
         let manifest = json!({
             "tool": "vanish",
             "version": env!("CARGO_PKG_VERSION"),

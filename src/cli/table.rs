@@ -619,7 +619,7 @@ pub(super) fn run(args: TableArgs) -> anyhow::Result<()> {
         }
     };
     let elapsed = started.elapsed().as_secs_f64();
-    let kernel = grid.experiment(0)?.kernel();
+    let kernel = crate::mc::simulate::kernel(&grid.experiment(0)?);
     let run_fields = json!({
         "threads": s.threads,
         "elapsed_s": elapsed,

@@ -60,12 +60,12 @@ pub(super) fn run(args: ThresholdsArgs) -> anyhow::Result<()> {
         crate::model::activation::Activation::scaled_tanh(args.a, n)?;
     }
     crate::model::activation::Activation::scaled_tanh(args.a, 1.0)?;
-    if args.depth == 0 || args.depth > crate::model::experiment::MAX_DEPTH {
+    if args.depth == 0 || args.depth > crate::model::MAX_DEPTH {
         return Err(ConfigError::new(
             "--depth",
             format!(
                 "must be an integer from 1 to {}, got {}",
-                crate::model::experiment::MAX_DEPTH,
+                crate::model::MAX_DEPTH,
                 args.depth
             ),
         )

@@ -3,14 +3,50 @@
 
 use rayon::prelude::*;
 
+use crate::mc::fast::{FastKernel, Isa, Precision};
+use crate::mc::kernel::{Kernel, ScalarKernel};
 use crate::mc::rng::block_rng;
 use crate::mc::summary::{BlockTally, FactorSums, Summary};
 use crate::model::experiment::Experiment;
+use crate::model::source::Source;
+use crate::nets::network::NetworkKernel;
 
 /// Blocks computed between two ordered folds; bounds memory, not results.
 const BLOCKS_PER_WAVE: u64 = 256;
 /// At most this many blocks after block 0 are computed in order on the calling thread.
 const SERIAL_BLOCKS: u64 = 3;
+
+/// The kernel that computes `exp`'s blocks: the fast kernel in the
+/// experiment's precision on the best instruction set of this CPU, or the reference
+/// kernel when asked for or when the fast one does not cover the experiment (its
+/// [`Kernel::note`] says why).
+pub fn kernel(exp: &Experiment) -> Box<dyn Kernel> {
+    let dist = match &exp.source {
+        Source::Iid { dist } => dist,
+        Source::Network { network, quantity } => {
+            return Box::new(NetworkKernel::new(
+                network.clone(),
+                exp.activation,
+                *quantity,
+                Isa::detect(),
+            ));
+        }
+    };
+    let reference = ScalarKernel::new(exp.activation, dist.clone(), exp.depth);
+    if exp.precision == Precision::Reference {
+        return Box::new(reference);
+    }
+    match FastKernel::new(
+        exp.activation,
+        dist,
+        exp.depth,
+        exp.precision,
+        Isa::detect(),
+    ) {
+        Ok(fast) => Box::new(fast),
+        Err(reason) => Box::new(reference.instead_of_fast(reason)),
+    }
+}
 
 /// Simulates cell `cell` of `exp` and returns its summary; `on_block` is told the number of
 /// samples of each finished block (for progress bars).
@@ -24,7 +60,7 @@ const SERIAL_BLOCKS: u64 = 3;
 /// assert_eq!(s.vanish, 5000);   // f'(3) = 2·sech²(6) ≈ 4.9e-5, and (4.9e-5)^10 ≪ 1e-6
 /// ```
 pub fn simulate(exp: &Experiment, cell: u32, on_block: &(dyn Fn(u64) + Sync)) -> Summary {
-    let kernel = exp.kernel();
+    let kernel = kernel(exp);
     let block_samples = exp.block_samples();
     let thresholds = exp.thresholds();
     let blocks = exp.blocks();

@@ -374,7 +374,7 @@ pub fn exact_tails(
     let (v2, e2, _, _, _) = at(2.0 * h);
     // Atoms of x sit at lattice points only up to half a cell; a sum of K of them within
     // K/2 cells of the threshold may lie on either side: that mass joins the error.
-    let atoms = crate::methods::saddle::has_atoms(law.dist);
+    let atoms = law.dist.has_atoms();
     let (near_v, near_e) = if atoms { (near_v, near_e) } else { (0.0, 0.0) };
     // Richardson: the midpoint lattice errs by O(h²) in the smooth case, so
     // fine + (fine − coarse)/3 removes the leading term.

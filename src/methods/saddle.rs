@@ -53,15 +53,6 @@ fn t_min(dist: &PreActivation, n: f64) -> f64 {
     }
 }
 
-/// Whether any component is a point mass (the saddlepoint formula is for continuous laws).
-pub fn has_atoms(dist: &PreActivation) -> bool {
-    match dist {
-        PreActivation::Point { .. } => true,
-        PreActivation::Mixture(m) => m.components().iter().any(|(_, d)| has_atoms(d)),
-        _ => false,
-    }
-}
-
 impl<'a> Cgf<'a> {
     /// For a·tanh(n·x); `None` otherwise.
     pub fn new(activation: &Activation, dist: &'a PreActivation) -> Option<Self> {
@@ -181,7 +172,7 @@ impl<'a> Cgf<'a> {
     /// `None` for laws of x with point masses (the formula is for continuous laws) and
     /// where κ cannot tilt as far as s.
     pub fn tail(&self, depth: u32, s: f64, lower: bool) -> Option<Probability> {
-        if has_atoms(self.dist) {
+        if self.dist.has_atoms() {
             return None;
         }
         let k = f64::from(depth);

@@ -340,6 +340,23 @@ impl PreActivation {
     pub fn is_point(&self) -> bool {
         matches!(self, PreActivation::Point { .. })
     }
+
+    /// Whether any component is a point mass (the saddlepoint formula is for continuous
+    /// laws; the exact lattice law handles atoms apart).
+    ///
+    /// ```
+    /// use vanish::model::distribution::PreActivation;
+    /// let d: PreActivation = "mix(0.5*point(1), 0.5*normal(0,1))".parse().unwrap();
+    /// assert!(d.has_atoms());
+    /// assert!(!PreActivation::normal(0.0, 1.0).unwrap().has_atoms());
+    /// ```
+    pub fn has_atoms(&self) -> bool {
+        match self {
+            PreActivation::Point { .. } => true,
+            PreActivation::Mixture(m) => m.components().iter().any(|(_, d)| d.has_atoms()),
+            _ => false,
+        }
+    }
 }
 
 impl Distribution<f64> for PreActivation {

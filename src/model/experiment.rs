@@ -3,15 +3,13 @@
 use serde_json::{Value, json};
 
 use crate::error::ConfigError;
-use crate::mc::fast::{FastKernel, Isa, Precision};
-use crate::mc::kernel::{Kernel, ScalarKernel};
+use crate::mc::fast::Precision;
 use crate::mc::summary::Thresholds;
 use crate::model::activation::Activation;
 use crate::model::source::Source;
-use crate::nets::network::{NetworkKernel, Quantity};
+use crate::nets::network::Quantity;
 
-/// Largest accepted depth K.
-pub const MAX_DEPTH: u32 = 1_000_000;
+pub use super::MAX_DEPTH;
 /// Largest accepted number of samples N.
 pub const MAX_SAMPLES: u64 = 1_000_000_000_000;
 /// Samples per block: each block draws from its own stream. Part of the determinism
@@ -147,38 +145,6 @@ impl Experiment {
     /// Number of blocks (the last may be partial).
     pub fn blocks(&self) -> u64 {
         self.samples.div_ceil(self.block_samples())
-    }
-
-    /// The kernel that computes this experiment's blocks: the fast kernel in the
-    /// experiment's precision on the best instruction set of this CPU, or the reference
-    /// kernel when asked for or when the fast one does not cover the experiment (its
-    /// [`Kernel::note`] says why).
-    pub fn kernel(&self) -> Box<dyn Kernel> {
-        let dist = match &self.source {
-            Source::Iid { dist } => dist,
-            Source::Network { network, quantity } => {
-                return Box::new(NetworkKernel::new(
-                    network.clone(),
-                    self.activation,
-                    *quantity,
-                    Isa::detect(),
-                ));
-            }
-        };
-        let reference = ScalarKernel::new(self.activation, dist.clone(), self.depth);
-        if self.precision == Precision::Reference {
-            return Box::new(reference);
-        }
-        match FastKernel::new(
-            self.activation,
-            dist,
-            self.depth,
-            self.precision,
-            Isa::detect(),
-        ) {
-            Ok(fast) => Box::new(fast),
-            Err(reason) => Box::new(reference.instead_of_fast(reason)),
-        }
     }
 
     /// The resolved configuration, as recorded in manifests and summaries.

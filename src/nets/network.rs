@@ -199,7 +199,7 @@ impl Network {
         sigma_b: f64,
         init: Init,
     ) -> Result<Self, ConfigError> {
-        let max = crate::model::experiment::MAX_DEPTH;
+        let max = crate::model::MAX_DEPTH;
         if depth == 0 || depth > max {
             return Err(ConfigError::new(
                 "--depth",

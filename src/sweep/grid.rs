@@ -437,7 +437,7 @@ impl Grid {
             }
             Ok(v)
         };
-        let depth = whole("depth", f64::from(crate::model::experiment::MAX_DEPTH))? as u32;
+        let depth = whole("depth", f64::from(crate::model::MAX_DEPTH))? as u32;
         let samples = whole("samples", crate::model::experiment::MAX_SAMPLES as f64)? as u64;
         let is_tanh = self.activation.trim().eq_ignore_ascii_case("tanh");
         let activation = Activation::parse(

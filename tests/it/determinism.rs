@@ -84,7 +84,7 @@ fn golden_values_are_stable() {
     for (precision, ln_g_want, counts_want) in GOLDEN {
         let exp = tanh_experiment(2.0, "normal(0,1)", 50, 4, 42).with_precision(precision);
         let mut ln_g = vec![0.0; 4];
-        exp.kernel().fill_block(
+        vanish::mc::simulate::kernel(&exp).fill_block(
             &mut block_rng(42, 0, 0),
             &mut ln_g,
             &mut FactorSums::default(),

@@ -230,7 +230,7 @@ fn check_quantiles_against_raw(n: f64, dist: &str, depth: u32, blocks: u32, seed
     let samples = u64::from(blocks) * 4096;
     let exp = tanh_experiment(n, dist, depth, samples, seed);
     let s = simulate(&exp, 0, &|_| {});
-    let k = exp.kernel();
+    let k = vanish::mc::simulate::kernel(&exp);
     let mut all = Vec::new();
     for b in 0..blocks {
         let mut ln_g = vec![0.0; 4096];
