@@ -17,9 +17,6 @@ mod sim;
 mod table;
 mod thresholds;
 mod train;
-mod train_dump;
-mod train_map;
-mod train_runs;
 
 /// Monte Carlo of vanishing and exploding gradients: products of activation derivatives
 /// g = f'(x_1)·…·f'(x_K), computed in the log domain.

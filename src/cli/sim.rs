@@ -3,9 +3,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::Context;
 use clap::Args;
-use serde_json::json;
 
 use crate::error::ConfigError;
 use crate::mc::fast::Precision;
@@ -16,8 +14,10 @@ use crate::model::distribution::PreActivation;
 use crate::model::experiment::Experiment;
 use crate::model::source::Source;
 use crate::nets::network::Quantity;
-use crate::output::files::{csv_text, prepare_out_dir, write_atomic};
-use crate::output::results::{QUANTILES, SimResults, fmt};
+use crate::output::files::{csv_text, prepare_out_dir};
+use crate::output::format::{decimals4, exact, pretty_json, probability, significant};
+use crate::output::manifest::{Manifest, RunFiles};
+use crate::output::results::{QUANTILES, SimResults};
 
 const EXAMPLES: &str = "Examples:
   vanish sim
@@ -165,52 +165,30 @@ pub(super) fn run(args: SimArgs) -> anyhow::Result<()> {
 
     if let Some(dir) = &s.out {
         let kernel = crate::mc::simulate::kernel(exp);
-        let manifest = json!({
-            "tool": "vanish",
-            "version": env!("CARGO_PKG_VERSION"),
-            "command": "sim",
-            "config": exp.to_json(),
-            "seed": exp.seed,
-            "rng": crate::mc::rng::RNG_NAME,
-            "kernel": kernel.name(),
-            "kernel_note": kernel.note(),
-            "threads": s.threads,
-            "elapsed_s": elapsed,
-            "files": if results.exact_grid.is_some() {
-                json!(["summary.json", "summary.csv", "histogram.csv", "exact_density.csv"])
-            } else {
-                json!(["summary.json", "summary.csv", "histogram.csv"])
-            },
-        });
+        let manifest = Manifest::new("sim")
+            .with("config", exp.to_json())
+            .with("seed", exp.seed)
+            .with("rng", crate::mc::rng::RNG_NAME)
+            .with("kernel", kernel.name())
+            .with("kernel_note", kernel.note())
+            .with("threads", s.threads)
+            .with("elapsed_s", elapsed);
         let (header, row) = results.csv_row();
-        let mut files = vec![
-            ("summary.json", pretty(&summary_json)),
-            ("summary.csv", csv_text(&header, &[row])),
-            ("histogram.csv", histogram_csv(&results)),
-        ];
+        let mut files = RunFiles::new();
+        files.add("summary.json", pretty_json(&summary_json));
+        files.add("summary.csv", csv_text(&header, &[row]));
+        files.add("histogram.csv", histogram_csv(&results));
         if let Some(grid) = &results.exact_grid {
-            files.push(("exact_density.csv", exact_density_csv(grid)));
+            files.add("exact_density.csv", exact_density_csv(grid));
         }
-        // The manifest last: its presence says the run finished.
-        files.push(("manifest.json", pretty(&manifest)));
-        for (name, text) in files {
-            let path = dir.join(name);
-            write_atomic(&path, text.as_bytes())
-                .with_context(|| format!("writing {}", path.display()))?;
-        }
+        files.write(dir, manifest)?;
     }
     if s.json {
-        super::print_stdout(&pretty(&summary_json))?;
+        super::print_stdout(&pretty_json(&summary_json))?;
     } else if !s.quiet {
         super::print_stdout(&table(&results, elapsed, s.threads))?;
     }
     Ok(())
-}
-
-fn pretty(v: &serde_json::Value) -> String {
-    let mut s = serde_json::to_string_pretty(v).expect("JSON values serialise");
-    s.push('\n');
-    s
 }
 
 /// The HDR buckets as CSV bins of log10 g, in increasing order; with `--method exact`,
@@ -231,15 +209,15 @@ fn histogram_csv(r: &SimResults) -> String {
         .map(|(i, (lo, hi, c))| {
             let frac = c as f64 / n;
             let mut row = vec![
-                fmt(lo),
-                fmt(hi),
+                exact(lo),
+                exact(hi),
                 c.to_string(),
-                fmt(frac),
-                fmt(frac / (hi - lo)),
+                exact(frac),
+                exact(frac / (hi - lo)),
             ];
             if let Some((masses, _)) = &r.exact_buckets {
-                row.push(fmt(masses[i]));
-                row.push(fmt(masses[i] / (hi - lo)));
+                row.push(exact(masses[i]));
+                row.push(exact(masses[i] / (hi - lo)));
             }
             row
         })
@@ -258,43 +236,9 @@ fn exact_density_csv(grid: &[(f64, f64, f64)]) -> String {
     .map(String::from);
     let rows: Vec<Vec<String>> = grid
         .iter()
-        .map(|&(lo, hi, m)| vec![fmt(lo), fmt(hi), fmt(m), fmt(m / (hi - lo))])
+        .map(|&(lo, hi, m)| vec![exact(lo), exact(hi), exact(m), exact(m / (hi - lo))])
         .collect();
     csv_text(&header, &rows)
-}
-
-/// A number to `d` significant digits, in plain or scientific notation as fits.
-fn sig(x: f64, d: usize) -> String {
-    if !x.is_finite() {
-        return fmt(x);
-    }
-    if x == 0.0 {
-        return "0".into();
-    }
-    let mag = x.abs().log10().floor() as i32;
-    if (-3..6).contains(&mag) {
-        let decimals = (d as i32 - 1 - mag).max(0) as usize;
-        format!("{x:.decimals$}")
-    } else {
-        format!("{x:.prec$e}", prec = d - 1)
-    }
-}
-
-/// Up to 4 decimals, trailing zeros dropped: 2 → "2", 1.1439333 → "1.1439".
-fn short(x: f64) -> String {
-    let s = format!("{x:.4}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
-/// A probability to 4 significant digits; close to 1 as `1-q` with q = 1 − p to 3.
-fn prob(p: f64) -> String {
-    if p == 1.0 || p == 0.0 {
-        return format!("{p}");
-    }
-    if p > 0.999 {
-        return format!("1-{:.2e}", 1.0 - p);
-    }
-    sig(p, 4)
 }
 
 fn table(r: &SimResults, elapsed: f64, threads: usize) -> String {
@@ -346,14 +290,14 @@ fn table(r: &SimResults, elapsed: f64, threads: usize) -> String {
         (format!("P(explode) g > {:e}", e.explode_above), &r.explode),
         ("P(between)".to_string(), &r.between),
     ] {
-        let interval = |(lo, hi): (f64, f64)| format!("[{}, {}]", prob(lo), prob(hi));
+        let interval = |(lo, hi): (f64, f64)| format!("[{}, {}]", probability(lo), probability(hi));
         let cp = match est.upper_bound_95 {
-            Some(u) => format!("none seen: p < {} (95%)", prob(u)),
+            Some(u) => format!("none seen: p < {} (95%)", probability(u)),
             None => interval(est.clopper_pearson),
         };
         line(format!(
             "{label:<22} {:>10}  {:<24} {cp}",
-            prob(est.p),
+            probability(est.p),
             interval(est.wilson)
         ));
     }
@@ -371,7 +315,7 @@ fn table(r: &SimResults, elapsed: f64, threads: usize) -> String {
                 let value = if p.p > 0.999 {
                     format!("1-{:.3e}", p.complement)
                 } else {
-                    sig(p.p, 4)
+                    significant(p.p, 4)
                 };
                 if p.error.is_nan() {
                     value
@@ -400,15 +344,15 @@ fn table(r: &SimResults, elapsed: f64, threads: usize) -> String {
     line(String::new());
     let m = &s.log10_g;
     let cap = if s.log10_cap().is_finite() {
-        format!("cap {} (g ≤ (max f')^K)", sig(s.log10_cap(), 5))
+        format!("cap {} (g ≤ (max f')^K)", significant(s.log10_cap(), 5))
     } else {
         "no cap (the weights multiply in)".to_string()
     };
     line(format!(
         "log10 g: mean {} ± {} (1 se), sd {}, {cap}",
-        sig(m.mean(), 5),
-        sig(m.std_error(), 2),
-        sig(m.variance().sqrt(), 4),
+        significant(m.mean(), 5),
+        significant(m.std_error(), 2),
+        significant(m.variance().sqrt(), 4),
     ));
     if let Source::Network { network, quantity } = &e.source {
         network_lines(&mut line, r, network, *quantity);
@@ -418,8 +362,8 @@ fn table(r: &SimResults, elapsed: f64, threads: usize) -> String {
         let k = f64::from(e.depth);
         line(format!(
             "  theory: mean {}, sd {} (K·E[ln f'], √(K·Var[ln f']), over ln 10)",
-            sig(k * t.mean_ln_derivative / std::f64::consts::LN_10, 5),
-            sig(
+            significant(k * t.mean_ln_derivative / std::f64::consts::LN_10, 5),
+            significant(
                 (k * t.var_ln_derivative).sqrt() / std::f64::consts::LN_10,
                 4
             )
@@ -428,7 +372,7 @@ fn table(r: &SimResults, elapsed: f64, threads: usize) -> String {
     let qs: Vec<String> = QUANTILES
         .iter()
         .zip(&r.quantiles)
-        .map(|(&q, v)| format!("{}%: {}", q * 100.0, sig(v.0, 4)))
+        .map(|(&q, v)| format!("{}%: {}", q * 100.0, significant(v.0, 4)))
         .collect();
     line(format!("  quantiles  {}", qs[..5].join("  ")));
     line(format!("             {}", qs[5..].join("  ")));
@@ -442,7 +386,7 @@ fn table(r: &SimResults, elapsed: f64, threads: usize) -> String {
     if r.quantile_resolution() > 0.1 {
         line(format!(
             "  quantile resolution: {} decades (the widest bucket holding a quantile)",
-            sig(r.quantile_resolution(), 2)
+            significant(r.quantile_resolution(), 2)
         ));
     }
     line(String::new());
@@ -455,45 +399,45 @@ fn table(r: &SimResults, elapsed: f64, threads: usize) -> String {
         "simulated",
         th.map_or("", |_| "theory")
     ));
-    let theory_col = |v: Option<f64>| v.map_or(String::new(), |v| sig(v, 6));
+    let theory_col = |v: Option<f64>| v.map_or(String::new(), |v| significant(v, 6));
     line(format!(
         "  {:<30} {:>22}  {:>14}",
         "mean ln f'(x)",
         format!(
             "{} ± {}",
-            sig(f.ln_derivative.mean(), 6),
-            sig(f.ln_derivative.std_error(), 2)
+            significant(f.ln_derivative.mean(), 6),
+            significant(f.ln_derivative.std_error(), 2)
         ),
         theory_col(th.map(|t| t.mean_ln_derivative))
     ));
     line(format!(
         "  {:<30} {:>22}  {:>14}",
         "var ln f'(x)",
-        sig(f.ln_derivative.variance(), 6),
+        significant(f.ln_derivative.variance(), 6),
         theory_col(th.map(|t| t.var_ln_derivative))
     ));
     let (above_label, below_label) = match e.activation.tanh_params() {
         Some((a, n)) => (
             format!(
                 "f' > 1 (|x| < e = {})",
-                sig(crate::theory::iid::explode_threshold(a, n), 4)
+                significant(crate::theory::iid::explode_threshold(a, n), 4)
             ),
             format!(
                 "f' < 1/{} (|x| > t1 = {})",
-                short(a * n),
-                sig(crate::theory::iid::vanish_threshold(a, n), 4)
+                decimals4(a * n),
+                significant(crate::theory::iid::vanish_threshold(a, n), 4)
             ),
         ),
         None => ("f' > 1".to_string(), "f' < 1/max f'".to_string()),
     };
     line(format!(
         "  {above_label:<30} {:>22}  {:>14}",
-        sig(above, 6),
+        significant(above, 6),
         theory_col(th.and_then(|t| t.p_above_one))
     ));
     line(format!(
         "  {below_label:<30} {:>22}  {:>14}",
-        sig(below, 6),
+        significant(below, 6),
         theory_col(th.and_then(|t| t.p_below_inverse_max))
     ));
     if let Some(t) = th {
@@ -513,12 +457,12 @@ fn table(r: &SimResults, elapsed: f64, threads: usize) -> String {
         Source::Iid { .. } => format!(
             "{:.2} s on {threads} threads ({} derivatives/s)",
             elapsed,
-            sig(s.samples as f64 * f64::from(e.depth) / elapsed, 3)
+            significant(s.samples as f64 * f64::from(e.depth) / elapsed, 3)
         ),
         Source::Network { .. } => format!(
             "{:.2} s on {threads} threads ({} networks/s)",
             elapsed,
-            sig(s.samples as f64 / elapsed, 3)
+            significant(s.samples as f64 / elapsed, 3)
         ),
     });
     t
@@ -538,13 +482,13 @@ fn network_lines(
     match quantity {
         Quantity::Jacobian => line(format!(
             "  E[g]: log10 {} (relative se {}); mean field (W_K/d)·Πχ(q^l): log10 {}",
-            sig(lin.ln_mean() / std::f64::consts::LN_10, 5),
-            sig(lin.relative_se(), 2),
-            sig(p.ln_mean_gain / std::f64::consts::LN_10, 5)
+            significant(lin.ln_mean() / std::f64::consts::LN_10, 5),
+            significant(lin.relative_se(), 2),
+            significant(p.ln_mean_gain / std::f64::consts::LN_10, 5)
         )),
         Quantity::Path | Quantity::Layer => line(format!(
             "  mean field: mean log10 g {} (Σ_l E[ln f'(√q^l·z)] / ln 10)",
-            sig(p.mean_ln_path / std::f64::consts::LN_10, 5)
+            significant(p.mean_ln_path / std::f64::consts::LN_10, 5)
         )),
     }
     let fp = crate::theory::meanfield::MeanField {
@@ -555,10 +499,10 @@ fn network_lines(
     .fixed_point();
     line(format!(
         "  mean field: q^K {}, q* {}, χ1 {} ({}), ξ_c {}",
-        sig(*p.q.last().expect("K ≥ 1"), 4),
-        sig(fp.q_star, 4),
-        sig(fp.chi1, 5),
+        significant(*p.q.last().expect("K ≥ 1"), 4),
+        significant(fp.q_star, 4),
+        significant(fp.chi1, 5),
         fp.phase(),
-        sig(fp.xi_c, 3)
+        significant(fp.xi_c, 3)
     ));
 }

@@ -11,6 +11,7 @@ use crate::error::ConfigError;
 use crate::mc::fast::Precision;
 use crate::methods::Method;
 use crate::output::files::prepare_out_dir;
+use crate::output::manifest::{Manifest, RunFiles};
 use crate::sweep::grid::{Axis, Grid, NetworkSettings, placeholders};
 use crate::sweep::table::{self, CellRecord, JOURNAL, Journal, Pivot};
 
@@ -629,23 +630,20 @@ pub(super) fn run(args: TableArgs) -> anyhow::Result<()> {
     if let (Some(dir), Some((i, n))) = (&s.out, s.shard) {
         let mut records = records;
         records.sort_by_key(|r| r.cell);
-        let manifest = json!({
-            "tool": "vanish",
-            "version": env!("CARGO_PKG_VERSION"),
-            "command": "table --shard",
-            "shard": [i, n],
-            "cells": records.iter().map(|r| r.cell).collect::<Vec<_>>(),
-            "grid": grid.to_json(),
-            "threads": s.threads,
-            "elapsed_s": elapsed,
-            "kernel": kernel.name(),
-            "pivot": {"rows": s.pivot.rows, "cols": s.pivot.cols, "value": s.pivot.value},
-            "files": [JOURNAL],
-        });
-        crate::output::files::write_atomic(
-            &dir.join("manifest.json"),
-            table::pretty(&manifest).as_bytes(),
-        )?;
+        let manifest = Manifest::new("table --shard")
+            .with("shard", [i, n])
+            .with("cells", records.iter().map(|r| r.cell).collect::<Vec<_>>())
+            .with("grid", grid.to_json())
+            .with("threads", s.threads)
+            .with("elapsed_s", elapsed)
+            .with("kernel", kernel.name())
+            .with(
+                "pivot",
+                json!({"rows": s.pivot.rows, "cols": s.pivot.cols, "value": s.pivot.value}),
+            );
+        let mut files = RunFiles::new();
+        files.list(JOURNAL);
+        files.write(dir, manifest)?;
         if !s.quiet {
             eprintln!(
                 "shard {i}/{n}: {} cells in {}; merge the shards with `vanish merge`",

@@ -2,17 +2,13 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::Args;
-use serde_json::json;
 
-use crate::error::ConfigError;
-use crate::output::files::{csv_text, prepare_out_dir, write_atomic};
-use crate::output::results::{fmt, num};
-use crate::theory::iid::{
-    depth_threshold, explode_threshold, vanish_threshold, widest_explode_threshold,
-    widest_vanish_threshold,
-};
+use crate::output::files::prepare_out_dir;
+use crate::output::format::pretty_json;
+use crate::output::manifest::{Manifest, RunFiles};
+use crate::output::thresholds;
+use crate::theory::thresholds::ThresholdTable;
 
 const EXAMPLES: &str = "Examples:
   vanish thresholds --n 1,1.5,1.81,2,3 --depth 50
@@ -47,118 +43,22 @@ pub struct ThresholdsArgs {
     pub(super) plot: bool,
 }
 
-struct Row {
-    n: f64,
-    t1: f64,
-    e: f64,
-    depth: f64,
-}
-
 pub(super) fn run(args: ThresholdsArgs) -> anyhow::Result<()> {
-    let ns = super::parse_values("--n", &args.n)?;
-    for &n in &ns {
-        crate::model::activation::Activation::scaled_tanh(args.a, n)?;
-    }
-    crate::model::activation::Activation::scaled_tanh(args.a, 1.0)?;
-    if args.depth == 0 || args.depth > crate::model::MAX_DEPTH {
-        return Err(ConfigError::new(
-            "--depth",
-            format!(
-                "must be an integer from 1 to {}, got {}",
-                crate::model::MAX_DEPTH,
-                args.depth
-            ),
-        )
-        .into());
-    }
+    let table = ThresholdTable::new(args.a, &super::parse_values("--n", &args.n)?, args.depth)?;
     let out = args.out.as_deref().map(prepare_out_dir).transpose()?;
-    let (a, k) = (args.a, args.depth);
-    let rows: Vec<Row> = ns
-        .iter()
-        .map(|&n| Row {
-            n,
-            t1: vanish_threshold(a, n),
-            e: explode_threshold(a, n),
-            depth: depth_threshold(a, n, k),
-        })
-        .collect();
-    let (nt, t1_max) = widest_vanish_threshold(a);
-    let (ne, e_max) = widest_explode_threshold(a);
-
-    let json = json!({
-        "a": a,
-        "depth": k,
-        "rows": rows.iter().map(|r| json!({
-            "n": r.n, "peak_derivative": num(a * r.n), "t1": num(r.t1), "e": num(r.e),
-            "depth_threshold": num(r.depth),
-        })).collect::<Vec<_>>(),
-        "widest_t1": {"n": num(nt), "t1": num(t1_max)},
-        "widest_e": {"n": num(ne), "e": num(e_max)},
-    });
-    let header: Vec<String> = [
-        "a",
-        "n",
-        "peak_derivative",
-        "t1",
-        "e",
-        "depth",
-        "depth_threshold",
-    ]
-    .map(String::from)
-    .to_vec();
-    let csv_rows: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            vec![
-                fmt(a),
-                fmt(r.n),
-                fmt(a * r.n),
-                fmt(r.t1),
-                fmt(r.e),
-                k.to_string(),
-                fmt(r.depth),
-            ]
-        })
-        .collect();
+    let json = pretty_json(&thresholds::thresholds_json(&table));
     if let Some(dir) = out {
-        let mut text = serde_json::to_string_pretty(&json).expect("serialisable");
-        text.push('\n');
-        for (name, body) in [
-            ("thresholds.csv", csv_text(&header, &csv_rows)),
-            ("thresholds.json", text),
-        ] {
-            let path = dir.join(name);
-            write_atomic(&path, body.as_bytes())
-                .with_context(|| format!("writing {}", path.display()))?;
-        }
+        let mut files = RunFiles::new();
+        files.add("thresholds.csv", thresholds::thresholds_csv(&table));
+        files.add("thresholds.json", json.clone());
+        let manifest = Manifest::new("thresholds")
+            .with("a", args.a)
+            .with("n", &args.n)
+            .with("depth", args.depth);
+        files.write(&dir, manifest)?;
     }
     if args.json {
-        let mut text = serde_json::to_string_pretty(&json).expect("serialisable");
-        text.push('\n');
-        return super::print_stdout(&text);
+        return super::print_stdout(&json);
     }
-    let mut t = format!("f(x) = {a}·tanh(n·x), K = {k}\n\n");
-    t.push_str(&format!(
-        "{:>8} {:>10} {:>10} {:>10} {:>16}\n",
-        "n",
-        "max f'",
-        "t1",
-        "e",
-        format!("depth (K={k})")
-    ));
-    for r in &rows {
-        t.push_str(&format!(
-            "{:>8} {:>10.4} {:>10.4} {:>10.4} {:>16.4}\n",
-            fmt(r.n),
-            a * r.n,
-            r.t1,
-            r.e,
-            r.depth
-        ));
-    }
-    t.push_str(&format!(
-        "\nwidest ±t1 over continuous n: n* = {nt:.4}, t1 = {t1_max:.4}\n\
-         widest ±e  over continuous n: n* = {ne:.4}, e  = {e_max:.4}\n"
-    ));
-    super::print_stdout(&t)
+    super::print_stdout(&thresholds::table(&table))
 }

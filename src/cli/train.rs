@@ -4,16 +4,23 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::Context;
 use clap::Args;
 use serde_json::json;
 
-use super::markov::{Rule, short};
+use crate::dynamics::markov::ChainFit;
+use crate::dynamics::runs::{Outcome, chain_fit, check_recorded, predict_outcomes, series};
+use crate::dynamics::study::Rule;
 use crate::error::ConfigError;
 use crate::model::activation::Activation;
-use crate::nets::train::{Dataset, Optimizer, Record, Run, RunEntry, Task, TrainSpec};
-use crate::output::files::{prepare_out_dir, write_atomic};
-use crate::output::results::{fmt, num};
+use crate::nets::train::{Dataset, Optimizer, Run, RunEntry, Task, TrainSpec};
+use crate::output::files::prepare_out_dir;
+use crate::output::format::pretty_json;
+use crate::output::manifest::{Manifest, RunFiles};
+use crate::output::training::{
+    map_csv, map_markdown, map_summary_json, map_trajectories_csv, outcome_lines, run_summary,
+    trajectories_csv, varying,
+};
+use crate::sweep::training::{Cell, Journaling, TrainPlan, check_gather, train_all};
 
 const EXAMPLES: &str = "Examples:
   vanish train --runs 64 --depth 30 --width 32 --sigma-w 1.5 --steps 500 --out runs/tr
@@ -152,23 +159,9 @@ pub struct TrainArgs {
     pub(super) dump: Option<PathBuf>,
 }
 
-/// Most parameter updates (runs·steps·weights) without complaint: about an hour here.
-pub(super) const MAX_WORK: f64 = 1e13;
-
-/// The parameters a map can vary, in cell order (the last runs fastest).
-pub(super) const AXES: [&str; 6] = ["n", "sigma_w", "sigma_b", "depth", "width", "lr"];
-
-/// One cell of a map: its values of [`AXES`] (n is NaN unless a·tanh), the spec and the
-/// activation.
-pub(super) struct Cell {
-    pub(super) values: [f64; 6],
-    pub(super) spec: TrainSpec,
-    pub(super) act: Activation,
-}
-
 impl TrainArgs {
-    /// The cells (σ_w inner, n outer), validated.
-    fn cells(&self) -> Result<Vec<Cell>, ConfigError> {
+    /// The map (σ_w inner, n outer), validated.
+    fn plan(&self) -> Result<TrainPlan, ConfigError> {
         let is_tanh = super::tanh_flags_fit(&self.activation, self.n.is_some(), self.a.is_some())?;
         let ns = match &self.n {
             Some(text) => super::parse_values("--n", text)?,
@@ -182,35 +175,7 @@ impl TrainArgs {
             super::parse_values("--width", &self.width.replace('_', ""))?,
             super::parse_values("--lr", &self.lr)?,
         ];
-        let count: usize = lists.iter().map(Vec::len).product();
-        if count > 10_000 {
-            return Err(ConfigError::new(
-                "--sigma-w",
-                format!("a map of {count} cells; at most 10000"),
-            ));
-        }
-        let mut cells = Vec::with_capacity(count);
-        for i in 0..count {
-            let mut rest = i;
-            let mut values = [0.0; 6];
-            for (k, list) in lists.iter().enumerate().rev() {
-                values[k] = list[rest % list.len()];
-                rest /= list.len();
-            }
-            let (spec, act) = self.validate(values)?;
-            cells.push(Cell { values, spec, act });
-        }
-        let work: f64 = cells.iter().map(|c| cost(&c.spec, self.runs)).sum();
-        if work > MAX_WORK {
-            return Err(ConfigError::new(
-                "--runs",
-                format!(
-                    "runs·steps·batch·weights = {work:.2e}, more than {MAX_WORK:.0e} (hours \
-                     here); use fewer runs, steps or cells"
-                ),
-            ));
-        }
-        Ok(cells)
+        TrainPlan::new(&lists, self.runs, self.seed, |values| self.validate(values))
     }
 
     fn validate(&self, values: [f64; 6]) -> Result<(TrainSpec, Activation), ConfigError> {
@@ -350,12 +315,6 @@ impl TrainArgs {
     }
 }
 
-/// runs·steps·batch·weights of one cell.
-pub(super) fn cost(spec: &TrainSpec, runs: u64) -> f64 {
-    let weights: f64 = spec.sizes().windows(2).map(|w| (w[0] * w[1]) as f64).sum();
-    runs as f64 * spec.steps as f64 * spec.batch as f64 * weights
-}
-
 /// `--shard I/N`.
 fn parse_shard_flag(text: &str) -> Result<(usize, usize), String> {
     super::table::parse_shard(text).map_err(|e| e.message)
@@ -375,47 +334,29 @@ pub(super) fn shard_done(args: &TrainArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The columns of a record that a state rule can use.
-const RECORDED: [&str; 6] = [
-    "probe_gain",
-    "gain",
-    "loss",
-    "ln_derivative_product",
-    "saturated",
-    "probe_ln_derivative_product",
-];
-
 /// The `--state` rule (with `--leave` and `--converged`), on columns that training records.
-pub(super) fn state_rule(args: &TrainArgs) -> Result<Rule, ConfigError> {
+fn state_rule(args: &TrainArgs) -> Result<Rule, ConfigError> {
     let a = &args.analysis;
-    let rule = super::markov::parse_rule(&args.state, a.leave, a.converged.as_deref(), None)?;
-    if let Some(c) = rule.convergence_column().filter(|c| !RECORDED.contains(c)) {
-        return Err(ConfigError::new(
-            "--converged",
-            format!(
-                "'{c}' is not a recorded column: use {}",
-                RECORDED.join(", ")
-            ),
-        ));
-    }
-    if !RECORDED.contains(&rule.column()) {
-        return Err(ConfigError::new(
-            "--state",
-            format!(
-                "'{}' is not a recorded column: use {}",
-                rule.column(),
-                RECORDED.join(", ")
-            ),
-        ));
-    }
+    let rule = Rule::parse(&args.state, a.leave, a.converged.as_deref(), None)?;
+    check_recorded(&rule)?;
     Ok(rule)
 }
 
+/// Where the runs are journaled: --out with --resume, --shard and --gather.
+fn journaling(args: &TrainArgs) -> Option<Journaling<'_>> {
+    args.out.as_deref().map(|dir| Journaling {
+        dir,
+        resume: args.resume,
+        shard: args.shard,
+        gather: &args.gather,
+    })
+}
+
 pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
-    args.analysis.check()?;
+    let settings = args.analysis.settings()?;
     let rule = state_rule(&args)?;
-    let mut cells = args.cells()?;
-    if cells.len() > 1 && args.dump.is_some() {
+    let mut plan = args.plan()?;
+    if plan.cells.len() > 1 && args.dump.is_some() {
         return Err(
             ConfigError::new("--dump", "dumps one run: give one --sigma-w and one --n").into(),
         );
@@ -436,13 +377,13 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
         )
         .into());
     }
-    if cells.len() > 1 {
-        return super::train_map::run(&args, cells);
+    if plan.cells.len() > 1 {
+        return run_map(&args, &plan, &rule);
     }
     let threads = super::threads(args.threads)?;
     // The data and the shards to gather are checked before any folder is made.
-    let data = args.dataset(&cells[0].spec)?;
-    super::train_runs::check_gather(&args, &cells, &data)?;
+    let data = args.dataset(&plan.cells[0].spec)?;
+    check_gather(&plan, &data, &args.gather)?;
     let dump = args
         .dump
         .as_deref()
@@ -451,11 +392,10 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
     let out = args.out.as_deref().map(prepare_out_dir).transpose()?;
     let pool = super::pool(threads)?;
     let started = Instant::now();
-    let Some(runs) = super::train_runs::train_all(&args, &cells, &data, out.as_deref(), &pool)?
-    else {
+    let Some(runs) = train_all(&plan, &data, journaling(&args).as_ref(), &pool)? else {
         return shard_done(&args);
     };
-    let Cell { spec, act, .. } = cells.pop().expect("one cell");
+    let Cell { spec, act, .. } = plan.cells.pop().expect("one cell");
     let elapsed = started.elapsed().as_secs_f64();
     if let Some(dir) = &dump {
         let (again, trace) = crate::nets::train::train_run_traced(&spec, &act, &data, args.seed, 0);
@@ -464,11 +404,10 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
         let probe =
             crate::nets::train::Probe::draw(&data, spec.input_dim, spec.probe, args.seed, 0);
         let trajectory = trajectories_csv(&runs[..1], spec.depth + 1);
-        super::train_dump::write(dir, &spec, &act, &data, &trace, &probe, trajectory)?;
+        crate::output::dump::write(dir, &spec, &act, &data, &trace, &probe, trajectory)?;
     }
     let csv = trajectories_csv(&runs, spec.depth + 1);
     let o = Outcome::of(&runs, &rule);
-    let (vanished, diverged, (p_lo, p_hi)) = (o.vanished, o.diverged, o.ci95);
     let summary = o.to_json(&rule);
     let config = json!({
         "activation": act.to_string(),
@@ -482,99 +421,59 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
     });
     let fit = args.fit.then(|| {
         let series: Vec<_> = runs.iter().map(|r| series(r, &rule)).collect();
-        super::markov::analyse(&series, &rule, &args.analysis, args.seed)
+        crate::dynamics::study::analyse(&series, &rule, &settings, args.seed)
     });
     let outcomes = fit.as_ref().map(|f| predict_outcomes(&runs, f));
     if let Some(dir) = &out {
-        let pretty = |v: &serde_json::Value| {
-            let mut t = serde_json::to_string_pretty(v).expect("serialisable");
-            t.push('\n');
-            t
-        };
-        let mut files = vec![
-            ("trajectories.csv", csv),
-            (
-                "summary.json",
-                pretty(&json!({"config": config, "summary": summary})),
-            ),
-        ];
+        let mut files = RunFiles::new();
+        files.add("trajectories.csv", csv);
+        files.add(
+            "summary.json",
+            crate::output::format::pretty_json(&json!({"config": config, "summary": summary})),
+        );
         if let Some(fit) = &fit {
             let names = vec!["[g≫0]".to_string(), "[g∼0]".to_string()];
-            files.push((
+            files.add(
                 "markov.json",
-                pretty(&super::markov::report_json(fit, &rule, &names)),
-            ));
-            files.push(("survival.csv", super::markov::survival_csv(&fit.fit)));
+                crate::output::format::pretty_json(&crate::output::dynamics::report_json(
+                    fit, &rule, &names,
+                )),
+            );
+            files.add(
+                "survival.csv",
+                crate::output::dynamics::survival_csv(&fit.fit),
+            );
             if let Some(b) = &fit.risks {
-                files.push(("risks.csv", super::markov::risks_csv(b)));
+                files.add("risks.csv", crate::output::dynamics::risks_csv(b));
             }
             if let Some(o) = &outcomes {
-                files.push(("outcome.json", pretty(o)));
+                files.add("outcome.json", crate::output::format::pretty_json(o));
             }
             if let Some(Ok(l)) = &fit.latent {
                 let series: Vec<_> = runs.iter().map(|r| series(r, &rule)).collect();
-                files.push(("viterbi.csv", super::markov::viterbi_csv(&series, l)));
-                files.push(("ppc.csv", super::markov::ppc_csv(l)));
+                files.add(
+                    "viterbi.csv",
+                    crate::output::dynamics::viterbi_csv(&series, l),
+                );
+                files.add("ppc.csv", crate::output::dynamics::ppc_csv(l));
             }
         }
-        files.push((
-            "manifest.json",
-            pretty(&json!({
-                "tool": "vanish", "version": env!("CARGO_PKG_VERSION"), "command": "train",
-                "config": config, "rng": crate::mc::rng::RNG_NAME, "threads": threads,
-                "elapsed_s": elapsed,
-            })),
-        ));
-        for (name, body) in files {
-            let path = dir.join(name);
-            write_atomic(&path, body.as_bytes())
-                .with_context(|| format!("writing {}", path.display()))?;
-        }
+        files.list(crate::sweep::journal::JOURNAL);
+        let manifest = Manifest::new("train")
+            .with("config", config)
+            .with("rng", crate::mc::rng::RNG_NAME)
+            .with("threads", threads)
+            .with("elapsed_s", elapsed);
+        files.write(dir, manifest)?;
     }
     if args.quiet {
         return Ok(());
     }
-    let task = match spec.task {
-        Task::Teacher { noise } => format!("teacher regression (noise {noise}, MSE)"),
-        Task::Blobs { classes } => format!("{classes} Gaussian blobs (cross-entropy)"),
-        Task::Csv { classes: 0 } => "regression on --data (MSE)".to_string(),
-        Task::Csv { classes } => format!("{classes} classes from --data (cross-entropy)"),
-    };
-    let optimizer = match spec.optimizer {
-        Optimizer::Sgd { lr, momentum: 0.0 } => format!("SGD lr {lr}"),
-        Optimizer::Sgd { lr, momentum } => format!("SGD lr {lr}, momentum {momentum}"),
-        Optimizer::Adam { lr } => format!("Adam lr {lr}"),
-    };
-    let mut t = format!(
-        "{} runs of a {}-layer, width-{} {} MLP (σ_w = {}, σ_b = {}), {task}, {optimizer}, \
-         batch {}, T = {}\n\n",
-        runs.len(),
-        spec.depth,
-        spec.width,
-        act,
-        fmt(spec.sigma_w),
-        fmt(spec.sigma_b),
-        spec.batch,
-        spec.steps
-    );
-    t.push_str(&format!(
-        "vanished by T ({}): {} of {} = {} [{}, {}] (95% CP); median step to vanish {}\n",
-        rule.describe(),
-        vanished,
-        runs.len(),
-        short(vanished as f64 / runs.len() as f64),
-        short(p_lo),
-        short(p_hi),
-        o.median_step.map_or("-".to_string(), |s| s.to_string())
-    ));
-    t.push_str(&format!(
-        "diverged: {diverged}; median final loss {}\n",
-        short(o.median_final_loss)
-    ));
+    let mut t = run_summary(&spec, &act, runs.len(), &rule, &o);
     if let Some(fit) = &fit {
         let names = vec!["[g≫0]".to_string(), "[g∼0]".to_string()];
         t.push('\n');
-        t.push_str(&super::markov::report_table(
+        t.push_str(&crate::output::dynamics::report_table(
             fit,
             &rule,
             &names,
@@ -588,254 +487,58 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
     super::print_stdout(&t)
 }
 
-/// The tidy trajectories: one row per (run, recorded step).
-pub(super) fn trajectories_csv(runs: &[Run], layers: usize) -> String {
-    let mut header = vec![
-        "run".to_string(),
-        "step".into(),
-        "loss".into(),
-        "gain".into(),
-        "ln_derivative_product".into(),
-        "saturated".into(),
-        "probe_gain".into(),
-        "probe_ln_derivative_product".into(),
-        "diverged".into(),
-    ];
-    header.extend((1..=layers).map(|l| format!("grad_norm_{l}")));
-    header.extend((1..=layers).map(|l| format!("weight_norm_{l}")));
-    header.extend((1..layers).map(|l| format!("probe_gain_{l}")));
-    let mut rows = Vec::new();
-    for r in runs {
-        for (i, rec) in r.records.iter().enumerate() {
-            let mut row = vec![
-                r.run.to_string(),
-                rec.step.to_string(),
-                fmt(rec.loss),
-                fmt(rec.gain),
-                fmt(rec.ln_derivative_product),
-                fmt(rec.saturated),
-                fmt(rec.probe_ln_gain.exp()),
-                fmt(rec.probe_ln_derivative_product),
-                (r.diverged && i + 1 == r.records.len()).to_string(),
-            ];
-            // Runs of a map may have fewer layers than the deepest: their norms are padded
-            // with empty fields.
-            let pad = |v: &[f64], len: usize| {
-                let mut cols: Vec<String> = v.iter().map(|&x| fmt(x)).collect();
-                cols.resize(len, String::new());
-                cols
-            };
-            row.extend(pad(&rec.grad_norms, layers));
-            row.extend(pad(&rec.weight_norms, layers));
-            let probe: Vec<f64> = rec.probe_ln_layer_gains.iter().map(|v| v.exp()).collect();
-            row.extend(pad(&probe, layers - 1));
-            rows.push(row);
-        }
-    }
-    crate::output::files::csv_text(&header, &rows)
-}
-
-/// What is known of a run at step 0, for predicting its outcome: the probe's log-gain and
-/// derivative product, the minibatch's derivative product, the saturated fraction (tanh),
-/// and the log weight norms of the first, the middle and the last hidden layer.
-fn initial_features(run: &Run) -> Vec<f64> {
-    let r = &run.records[0];
-    let k = r.weight_norms.len() - 1;
-    vec![
-        r.probe_ln_gain,
-        r.probe_ln_derivative_product,
-        r.ln_derivative_product,
-        r.saturated,
-        r.weight_norms[0].ln(),
-        r.weight_norms[k / 2].ln(),
-        r.weight_norms[k - 1].ln(),
-    ]
-}
-
-const FEATURES: [&str; 7] = [
-    "probe_ln_gain",
-    "probe_ln_derivative_product",
-    "ln_derivative_product",
-    "saturated",
-    "ln_weight_norm_first",
-    "ln_weight_norm_middle",
-    "ln_weight_norm_last",
-];
-
-/// From the initial state to the outcome, run by run: for the runs that start in [g≫0],
-/// a cross-validated model of "vanished first" and of "converged first" on
-/// [`initial_features`] (features that are not finite for every run are left out).
-fn predict_outcomes(runs: &[Run], a: &super::markov::Analysis) -> serde_json::Value {
-    use crate::dynamics::states::FirstEvent;
-    let alive: Vec<(usize, FirstEvent)> = (a.first_events.iter().enumerate())
-        .filter_map(|(i, e)| e.map(|(e, _)| (i, e)))
-        .collect();
-    let x_all: Vec<Vec<f64>> = alive
-        .iter()
-        .map(|&(i, _)| initial_features(&runs[i]))
-        .collect();
-    let keep: Vec<usize> = (0..FEATURES.len())
-        .filter(|&j| x_all.iter().all(|x| x[j].is_finite()))
-        .collect();
-    let x: Vec<Vec<f64>> = x_all
-        .iter()
-        .map(|r| keep.iter().map(|&j| r[j]).collect())
-        .collect();
-    let names: Vec<String> = keep.iter().map(|&j| FEATURES[j].to_string()).collect();
-    let mut out = serde_json::Map::new();
-    for (name, hit) in [
-        (
-            "vanished_first",
-            (|e: &FirstEvent| matches!(e, FirstEvent::Vanished(_))) as fn(&FirstEvent) -> bool,
-        ),
-        ("converged_first", |e: &FirstEvent| {
-            matches!(e, FirstEvent::Converged(_))
-        }),
-    ] {
-        let y: Vec<bool> = alive.iter().map(|(_, e)| hit(e)).collect();
-        let positives = y.iter().filter(|&&v| v).count();
-        let folds = 5.min(positives).min(y.len() - positives);
-        let model = if folds < 2 || names.is_empty() {
-            Err(format!(
-                "n/a: {positives} of {} runs had it; cross-validation needs at least 2 of each",
-                y.len()
-            ))
-        } else {
-            crate::dynamics::outcome::cross_validate(
-                &x,
-                &y,
-                &names,
-                folds,
-                crate::dynamics::outcome::DEFAULT_RIDGE,
-            )
-        };
-        out.insert(
-            name.into(),
-            match model {
-                Ok(m) => m.to_json(),
-                Err(reason) => json!({"model": null, "reason": reason}),
-            },
-        );
-    }
-    serde_json::Value::Object(out)
-}
-
-/// The terminal's lines for outcome.json: per outcome, the cross-validated AUC with its
-/// interval and the verdict, or why there is none.
-fn outcome_lines(o: &serde_json::Value) -> String {
-    let mut t =
-        String::from("\nfrom the state at step 0 (runs that start in [g≫0], cross-validated):\n");
-    for (key, what) in [
-        ("vanished_first", "vanished first"),
-        ("converged_first", "converged first"),
-    ] {
-        let m = &o[key];
-        let line = match (m["auc"]["auc"].as_f64(), m["auc"]["interval95"].as_array()) {
-            (Some(auc), Some(iv)) => format!(
-                "  {what}: AUC {} [{}, {}] (95% DeLong), {}",
-                short(auc),
-                short(iv[0].as_f64().unwrap_or(f64::NAN)),
-                short(iv[1].as_f64().unwrap_or(f64::NAN)),
-                m["verdict"].as_str().unwrap_or("")
-            ),
-            _ => format!("  {what}: {}", m["reason"].as_str().unwrap_or("n/a")),
-        };
-        t.push_str(&line);
-        t.push('\n');
-    }
-    t
-}
-
-/// A run's values of the rule's columns, as `vanish markov` reads them from a file.
-pub(super) fn series(run: &Run, rule: &Rule) -> super::markov::RunSeries {
-    let of = |name: &str| -> Vec<f64> {
-        run.records
-            .iter()
-            .map(|rec| column(name, rec).unwrap_or(f64::NAN))
-            .collect()
+/// A map: several cells, each of --runs runs, and what each came to.
+fn run_map(args: &TrainArgs, plan: &TrainPlan, rule: &Rule) -> anyhow::Result<()> {
+    let cells = &plan.cells;
+    let threads = super::threads(args.threads)?;
+    // The dataset depends on the task and the input dimension only, the same in every cell.
+    // It and the shards to gather are checked before any folder is made.
+    let data = args.dataset(&cells[0].spec)?;
+    check_gather(plan, &data, &args.gather)?;
+    let out = args.out.as_deref().map(prepare_out_dir).transpose()?;
+    let pool = super::pool(threads)?;
+    let started = Instant::now();
+    let runs = args.runs as usize;
+    let Some(trained) = train_all(plan, &data, journaling(args).as_ref(), &pool)? else {
+        return shard_done(args);
     };
-    super::markov::RunSeries {
-        id: run.run.to_string(),
-        steps: run.records.iter().map(|r| r.step as f64).collect(),
-        values: of(rule.column()),
-        converge: rule.convergence_column().map(of),
-    }
-}
+    let elapsed = started.elapsed().as_secs_f64();
+    let per_cell: Vec<&[Run]> = trained.chunks(runs).collect();
+    let outcomes: Vec<Outcome> = per_cell.iter().map(|r| Outcome::of(r, rule)).collect();
+    let fits: Vec<Option<ChainFit>> = per_cell
+        .iter()
+        .map(|r| args.fit.then(|| chain_fit(r, rule)))
+        .collect();
 
-/// The value of a recorded column in a record.
-pub(super) fn column(name: &str, r: &Record) -> Option<f64> {
-    match name {
-        "gain" => Some(r.gain),
-        "loss" => Some(r.loss),
-        "ln_derivative_product" => Some(r.ln_derivative_product),
-        "saturated" => Some(r.saturated),
-        "probe_gain" => Some(r.probe_ln_gain.exp()),
-        "probe_ln_derivative_product" => Some(r.probe_ln_derivative_product),
-        _ => None,
+    let varying = varying(cells);
+    let markdown = map_markdown(cells, &outcomes, rule, &varying);
+    if let Some(dir) = &out {
+        let manifest = Manifest::new("train")
+            .with("cells", cells.len())
+            .with("runs_per_cell", runs)
+            .with("seed", args.seed)
+            .with("rng", crate::mc::rng::RNG_NAME)
+            .with("threads", threads)
+            .with("elapsed_s", elapsed);
+        let mut files = RunFiles::new();
+        files.add(
+            "trajectories.csv",
+            map_trajectories_csv(cells, runs, &trained, &varying),
+        );
+        files.add("map.csv", map_csv(cells, &outcomes, &fits));
+        files.add("map.md", markdown.clone());
+        files.add(
+            "summary.json",
+            pretty_json(&map_summary_json(cells, &outcomes, rule)),
+        );
+        files.list(crate::sweep::journal::JOURNAL);
+        files.write(dir, manifest)?;
     }
-}
-
-/// What a set of runs came to: vanished by T (the state rule at any record), when, and the
-/// final losses.
-pub(super) struct Outcome {
-    pub(super) runs: usize,
-    pub(super) diverged: usize,
-    pub(super) vanished: usize,
-    pub(super) ci95: (f64, f64),
-    pub(super) first_vanish: Vec<Option<usize>>,
-    pub(super) median_step: Option<usize>,
-    pub(super) median_final_loss: f64,
-}
-
-impl Outcome {
-    pub(super) fn of(runs: &[Run], rule: &Rule) -> Self {
-        let first_vanish: Vec<Option<usize>> = runs
-            .iter()
-            .map(|r| {
-                let s = series(r, rule);
-                let seq = rule.sequence(&s.values, s.converge.as_deref());
-                let t = seq
-                    .states
-                    .iter()
-                    .position(|&x| x == crate::dynamics::states::VANISHED)?;
-                Some(r.records[t].step)
-            })
-            .collect();
-        let mut times: Vec<usize> = first_vanish.iter().flatten().copied().collect();
-        times.sort_unstable();
-        let mut finals: Vec<f64> = runs
-            .iter()
-            .filter(|r| !r.diverged)
-            .map(|r| r.records.last().expect("step 0 is recorded").loss)
-            .collect();
-        finals.sort_by(f64::total_cmp);
-        let vanished = times.len();
-        Outcome {
-            runs: runs.len(),
-            diverged: runs.iter().filter(|r| r.diverged).count(),
-            vanished,
-            ci95: crate::mc::estimate::clopper_pearson(vanished as u64, runs.len() as u64, 0.05),
-            median_step: times.get(times.len() / 2).copied(),
-            median_final_loss: finals.get(finals.len() / 2).copied().unwrap_or(f64::NAN),
-            first_vanish,
-        }
+    if !args.quiet {
+        super::print_stdout(&format!(
+            "{markdown}\n{} cells × {runs} runs in {elapsed:.2} s on {threads} threads\n",
+            cells.len()
+        ))?;
     }
-
-    pub(super) fn fraction(&self) -> f64 {
-        self.vanished as f64 / self.runs as f64
-    }
-
-    pub(super) fn to_json(&self, rule: &Rule) -> serde_json::Value {
-        json!({
-            "runs": self.runs,
-            "diverged": self.diverged,
-            "state_rule": rule.describe(),
-            "vanished_by_T": self.vanished,
-            "fraction_vanished": num(self.fraction()),
-            "fraction_vanished_ci95": [num(self.ci95.0), num(self.ci95.1)],
-            "median_step_to_vanish": self.median_step,
-            "median_final_loss": num(self.median_final_loss),
-            "first_vanish_steps": self.first_vanish,
-        })
-    }
+    Ok(())
 }

@@ -9,4 +9,6 @@ pub mod markov;
 pub mod oneway;
 pub mod outcome;
 pub mod risks;
+pub mod runs;
 pub mod states;
+pub mod study;

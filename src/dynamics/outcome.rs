@@ -46,7 +46,7 @@ use rayon::prelude::*;
 use serde_json::{Value, json};
 
 use crate::mc::estimate::{Z95, wilson};
-use crate::output::results::num;
+use crate::output::format::json_number;
 
 /// The default ridge on the standardised scale: the penalty (ridge/2)·‖β‖² weighs like
 /// one pseudo-run per unit of coefficient, so separable data still has a finite fit.
@@ -756,59 +756,59 @@ fn calibration_fit(p: &[f64], y: &[bool]) -> Option<CalibrationFit> {
 
 impl OutcomeModel {
     /// Everything but the per-run predictions as JSON; non-finite numbers become the
-    /// strings of [`crate::output::results::num`].
+    /// strings of [`crate::output::format::json_number`].
     pub fn to_json(&self) -> Value {
-        let pair = |(a, b): (f64, f64)| json!([num(a), num(b)]);
+        let pair = |(a, b): (f64, f64)| json!([json_number(a), json_number(b)]);
         let fit = &self.full_fit;
         json!({
             "runs": self.runs,
             "positives": self.positives,
-            "base_rate": num(self.base_rate),
+            "base_rate": json_number(self.base_rate),
             "folds": self.folds,
             "fold_rule": "run i is held out in fold i mod folds",
-            "ridge": num(self.ridge),
+            "ridge": json_number(self.ridge),
             "ridge_rule": "maximise the log-likelihood minus (ridge/2)·‖β‖² on standardised \
                 features (÷ population sd), intercept unpenalised = scikit-learn C = 1/ridge",
             "auc": {
-                "auc": num(self.auc.auc),
-                "se": num(self.auc.se),
+                "auc": json_number(self.auc.auc),
+                "se": json_number(self.auc.se),
                 "interval95": pair(self.auc.interval),
                 "method": "Mann–Whitney on out-of-fold probabilities, DeLong variance",
             },
-            "no_skill_auc": num(NO_SKILL_AUC),
-            "brier": num(self.brier),
-            "brier_base_rate": num(self.brier_base_rate),
-            "brier_skill": num(self.brier_skill),
+            "no_skill_auc": json_number(NO_SKILL_AUC),
+            "brier": json_number(self.brier),
+            "brier_base_rate": json_number(self.brier_base_rate),
+            "brier_skill": json_number(self.brier_skill),
             "calibration": self.calibration.iter().map(|b| json!({
                 "runs": b.runs,
-                "predicted": num(b.predicted),
+                "predicted": json_number(b.predicted),
                 "observed": b.observed,
-                "fraction": num(b.fraction),
+                "fraction": json_number(b.fraction),
                 "wilson95": pair(b.wilson),
             })).collect::<Vec<_>>(),
             "calibration_fit": self.calibration_fit.map_or(Value::Null, |c| json!({
-                "intercept": num(c.intercept),
-                "intercept_se": num(c.intercept_se),
-                "slope": num(c.slope),
-                "slope_se": num(c.slope_se),
+                "intercept": json_number(c.intercept),
+                "intercept_se": json_number(c.intercept_se),
+                "slope": json_number(c.slope),
+                "slope_se": json_number(c.slope_se),
             })),
             "full_fit": {
-                "intercept": num(fit.intercept),
-                "intercept_standardised": num(fit.intercept_standardised),
+                "intercept": json_number(fit.intercept),
+                "intercept_standardised": json_number(fit.intercept_standardised),
                 "iterations": fit.iterations,
             },
             "features": self.features.iter().zip(&fit.means).zip(&fit.sds).zip(&fit.coefficients)
                 .map(|(((f, &mean), &sd), &coef)| json!({
                     "name": f.name,
-                    "mean": num(mean),
-                    "sd": num(sd),
+                    "mean": json_number(mean),
+                    "sd": json_number(sd),
                     "constant_dropped": f.constant,
-                    "coefficient": num(coef),
-                    "coefficient_standardised": num(f.coefficient_standardised),
-                    "se_standardised": num(f.se_standardised),
-                    "drop_one_auc": num(f.drop_one_auc),
-                    "drop_one_loss": num(f.drop_one_loss),
-                    "single_auc": num(f.single_auc),
+                    "coefficient": json_number(coef),
+                    "coefficient_standardised": json_number(f.coefficient_standardised),
+                    "se_standardised": json_number(f.se_standardised),
+                    "drop_one_auc": json_number(f.drop_one_auc),
+                    "drop_one_loss": json_number(f.drop_one_loss),
+                    "single_auc": json_number(f.single_auc),
                 })).collect::<Vec<_>>(),
             "verdict": self.verdict.as_str(),
             "verdict_rule": Verdict::rule(),

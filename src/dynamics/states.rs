@@ -27,7 +27,7 @@
 //! ```
 
 use crate::error::ConfigError;
-use crate::output::results::fmt;
+use crate::output::format::exact;
 
 /// [g≫0]: the gradient is alive.
 pub const ALIVE: usize = 0;
@@ -154,10 +154,10 @@ impl Convergence {
     /// In words.
     pub fn describe(&self) -> String {
         match self {
-            Convergence::Target(t) => format!("{} {} {}", t.column, t.op, fmt(t.value)),
+            Convergence::Target(t) => format!("{} {} {}", t.column, t.op, exact(t.value)),
             Convergence::Plateau { window, rel } => format!(
                 "loss plateau: the mean of {window} records improved by < {} on the {window} before",
-                fmt(*rel)
+                exact(*rel)
             ),
         }
     }
@@ -234,8 +234,8 @@ impl StateRule {
                 format!(
                     "{} is on the wrong side of the --state threshold {}: for '{}' it must be \
                      {} it",
-                    fmt(leave),
-                    fmt(enter.value),
+                    exact(leave),
+                    exact(enter.value),
                     enter.op,
                     if enter.is_below() {
                         "at or above"
@@ -280,7 +280,7 @@ impl StateRule {
             "{} {} {}",
             self.enter.column,
             self.enter.op,
-            fmt(self.enter.value)
+            exact(self.enter.value)
         );
         if self.has_band() {
             let side = if self.enter.is_below() {
@@ -288,7 +288,7 @@ impl StateRule {
             } else {
                 "below"
             };
-            t.push_str(&format!(", leave {side} {}", fmt(self.leave)));
+            t.push_str(&format!(", leave {side} {}", exact(self.leave)));
         }
         t
     }

@@ -585,7 +585,7 @@ pub struct RunEntry {
 
 impl From<&Run> for RunEntry {
     fn from(run: &Run) -> Self {
-        let text = |v: &f64| crate::output::results::fmt(*v);
+        let text = |v: &f64| crate::output::format::exact(*v);
         let records = run
             .records
             .iter()

@@ -13,6 +13,7 @@ use crate::model::activation::Activation;
 use crate::model::distribution::PreActivation;
 use crate::model::experiment::Experiment;
 use crate::model::source::Source;
+use crate::output::format::{exact, json_number};
 use crate::theory::iid;
 
 /// The quantiles of log10 g every run reports.
@@ -103,28 +104,14 @@ fn fraction(act: &Activation, dist: &PreActivation, side: Side) -> f64 {
     }
 }
 
-/// JSON for a float that may be non-finite: numbers stay numbers, ±∞ and NaN become the
-/// strings "inf", "-inf" and "nan" (JSON has no such numbers, and null would hide them).
-pub fn num(x: f64) -> Value {
-    if x.is_finite() {
-        json!(x)
-    } else if x.is_nan() {
-        json!("nan")
-    } else if x > 0.0 {
-        json!("inf")
-    } else {
-        json!("-inf")
-    }
-}
-
 fn estimate_json(e: &ProbabilityEstimate) -> Value {
     json!({
         "count": e.count,
-        "p": num(e.p),
-        "se": num(e.se),
-        "wilson95": [num(e.wilson.0), num(e.wilson.1)],
-        "clopper_pearson95": [num(e.clopper_pearson.0), num(e.clopper_pearson.1)],
-        "upper_bound95": e.upper_bound_95.map_or(Value::Null, num),
+        "p": json_number(e.p),
+        "se": json_number(e.se),
+        "wilson95": [json_number(e.wilson.0), json_number(e.wilson.1)],
+        "clopper_pearson95": [json_number(e.clopper_pearson.0), json_number(e.clopper_pearson.1)],
+        "upper_bound95": e.upper_bound_95.map_or(Value::Null, json_number),
     })
 }
 
@@ -269,7 +256,7 @@ impl SimResults {
         let quantiles: Vec<Value> = QUANTILES
             .iter()
             .zip(&self.quantiles)
-            .map(|(&q, v)| json!({"q": q, "log10_g": num(v.0)}))
+            .map(|(&q, v)| json!({"q": q, "log10_g": json_number(v.0)}))
             .collect();
         let (above, below) = self.factor_fractions();
         let f = &s.factors;
@@ -277,29 +264,29 @@ impl SimResults {
         let theory = self.theory.map_or(Value::Null, |t| {
             json!({
                 "method": t.method,
-                "quadrature_error": num(t.quadrature_error),
-                "mean_ln_derivative": num(t.mean_ln_derivative),
-                "var_ln_derivative": num(t.var_ln_derivative),
-                "skewness_ln_derivative": t.skewness_ln_derivative.map_or(Value::Null, num),
-                "fraction_above_one": t.p_above_one.map_or(Value::Null, num),
-                "fraction_below_inverse_max": t.p_below_inverse_max.map_or(Value::Null, num),
-                "mean_log10_g": num(k * t.mean_ln_derivative / LN_10),
-                "sd_log10_g": num((k * t.var_ln_derivative).sqrt() / LN_10),
+                "quadrature_error": json_number(t.quadrature_error),
+                "mean_ln_derivative": json_number(t.mean_ln_derivative),
+                "var_ln_derivative": json_number(t.var_ln_derivative),
+                "skewness_ln_derivative": t.skewness_ln_derivative.map_or(Value::Null, json_number),
+                "fraction_above_one": t.p_above_one.map_or(Value::Null, json_number),
+                "fraction_below_inverse_max": t.p_below_inverse_max.map_or(Value::Null, json_number),
+                "mean_log10_g": json_number(k * t.mean_ln_derivative / LN_10),
+                "sd_log10_g": json_number((k * t.var_ln_derivative).sqrt() / LN_10),
             })
         });
         let method_json = |p: &Probability, z: f64, method: Method| {
             let mut v = json!({
-                "p": num(p.p),
-                "complement": num(p.complement),
-                "error": num(p.error),
-                "mc_off_by_se": num(z),
+                "p": json_number(p.p),
+                "complement": json_number(p.complement),
+                "error": json_number(p.error),
+                "mc_off_by_se": json_number(z),
             });
             if method == Method::Is && p.p.is_finite() {
                 // Importance sampling: `error` is the standard error of the weighted mean,
                 // and the interval is the normal one for it, clamped to [0, 1].
                 v["ci95"] = json!([
-                    num((p.p - 1.96 * p.error).max(0.0)),
-                    num((p.p + 1.96 * p.error).min(1.0)),
+                    json_number((p.p - 1.96 * p.error).max(0.0)),
+                    json_number((p.p + 1.96 * p.error).min(1.0)),
                 ]);
             }
             v
@@ -322,7 +309,7 @@ impl SimResults {
         if let (Some((_, unplaced)), Some(Value::Object(exact))) =
             (&self.exact_buckets, methods.get_mut("exact"))
         {
-            exact.insert("histogram_unplaced_mass".into(), num(*unplaced));
+            exact.insert("histogram_unplaced_mass".into(), json_number(*unplaced));
         }
         json!({
             "config": self.experiment.to_json(),
@@ -336,12 +323,12 @@ impl SimResults {
             },
             "log10_g": {
                 "count": m.count(),
-                "mean": num(m.mean()),
-                "sd": num(m.variance().sqrt()),
-                "se_mean": num(m.std_error()),
-                "min": s.log10_g_range.map_or(Value::Null, |r| num(r.0)),
-                "max": s.log10_g_range.map_or(Value::Null, |r| num(r.1)),
-                "cap": num(s.log10_cap()),
+                "mean": json_number(m.mean()),
+                "sd": json_number(m.variance().sqrt()),
+                "se_mean": json_number(m.std_error()),
+                "min": s.log10_g_range.map_or(Value::Null, |r| json_number(r.0)),
+                "max": s.log10_g_range.map_or(Value::Null, |r| json_number(r.1)),
+                "cap": json_number(s.log10_cap()),
                 "quantiles": quantiles,
             },
             "non_finite": {
@@ -355,18 +342,18 @@ impl SimResults {
                 "zero_derivative": f.zero,
                 "infinite_x": f.infinite_x,
                 "x_has_finite_mean": self.x_has_finite_mean(),
-                "mean_ln_derivative": num(f.ln_derivative.mean()),
-                "var_ln_derivative": num(f.ln_derivative.variance()),
-                "se_mean_ln_derivative": num(f.ln_derivative.std_error()),
-                "fraction_above_one": num(above),
-                "fraction_below_inverse_max": num(below),
+                "mean_ln_derivative": json_number(f.ln_derivative.mean()),
+                "var_ln_derivative": json_number(f.ln_derivative.variance()),
+                "se_mean_ln_derivative": json_number(f.ln_derivative.std_error()),
+                "fraction_above_one": json_number(above),
+                "fraction_below_inverse_max": json_number(below),
             },
             "theory": theory,
             "network": self.network_json(),
             "histogram": {
                 "encoding": "HDR V2-deflate, base64; v = round(1000*(log10 g - anchor)); upper records v when v >= 0, lower records -v when v < 0",
-                "anchor_log10_g": num(s.anchor),
-                "quantile_resolution_decades": num(self.quantile_resolution()),
+                "anchor_log10_g": json_number(s.anchor),
+                "quantile_resolution_decades": json_number(self.quantile_resolution()),
                 "upper_hdr_v2_deflate_base64": if histogram { json!(crate::output::files::hdr_base64(&s.upper)) } else { Value::Null },
                 "lower_hdr_v2_deflate_base64": if histogram { json!(crate::output::files::hdr_base64(&s.lower)) } else { Value::Null },
             },
@@ -384,16 +371,16 @@ impl SimResults {
             .prediction(&self.experiment.activation)
             .map_or(Value::Null, |p| {
                 json!({
-                    "q": p.q.iter().map(|&v| num(v)).collect::<Vec<_>>(),
-                    "chi": p.chi.iter().map(|&v| num(v)).collect::<Vec<_>>(),
-                    "log10_mean_jacobian_gain": num(p.ln_mean_gain / LN_10),
-                    "mean_log10_path": num(p.mean_ln_path / LN_10),
+                    "q": p.q.iter().map(|&v| json_number(v)).collect::<Vec<_>>(),
+                    "chi": p.chi.iter().map(|&v| json_number(v)).collect::<Vec<_>>(),
+                    "log10_mean_jacobian_gain": json_number(p.ln_mean_gain / LN_10),
+                    "mean_log10_path": json_number(p.mean_ln_path / LN_10),
                 })
             });
         json!({
             "quantity": quantity.name(),
-            "log10_mean_g": num(lin.ln_mean() / LN_10),
-            "mean_g_relative_se": num(lin.relative_se()),
+            "log10_mean_g": json_number(lin.ln_mean() / LN_10),
+            "mean_g_relative_se": json_number(lin.relative_se()),
             "meanfield": prediction,
         })
     }
@@ -401,9 +388,9 @@ impl SimResults {
     fn thresholds_json(&self) -> Value {
         match self.experiment.activation {
             Activation::ScaledTanh { a, n } => json!({
-                "t1": num(iid::vanish_threshold(a, n)),
-                "e": num(iid::explode_threshold(a, n)),
-                "depth_threshold": num(iid::depth_threshold(a, n, self.experiment.depth)),
+                "t1": json_number(iid::vanish_threshold(a, n)),
+                "e": json_number(iid::explode_threshold(a, n)),
+                "depth_threshold": json_number(iid::depth_threshold(a, n, self.experiment.depth)),
             }),
             _ => Value::Null,
         }
@@ -417,14 +404,14 @@ impl SimResults {
         let dist = e.source.dist();
         let mut cols: Vec<(String, String)> = vec![
             ("activation".into(), e.activation.to_string()),
-            ("a".into(), fmt(a)),
-            ("n".into(), fmt(n)),
+            ("a".into(), exact(a)),
+            ("n".into(), exact(n)),
             ("dist".into(), dist.to_string()),
             ("depth".into(), e.depth.to_string()),
             ("samples".into(), s.samples.to_string()),
             ("seed".into(), e.seed.to_string()),
-            ("vanish_below".into(), fmt(e.vanish_below)),
-            ("explode_above".into(), fmt(e.explode_above)),
+            ("vanish_below".into(), exact(e.vanish_below)),
+            ("explode_above".into(), exact(e.explode_above)),
         ];
         for (name, est) in [
             ("vanish", &self.vanish),
@@ -432,38 +419,38 @@ impl SimResults {
             ("between", &self.between),
         ] {
             cols.push((format!("{name}_count"), est.count.to_string()));
-            cols.push((format!("p_{name}"), fmt(est.p)));
-            cols.push((format!("p_{name}_wilson_lo"), fmt(est.wilson.0)));
-            cols.push((format!("p_{name}_wilson_hi"), fmt(est.wilson.1)));
-            cols.push((format!("p_{name}_cp_lo"), fmt(est.clopper_pearson.0)));
-            cols.push((format!("p_{name}_cp_hi"), fmt(est.clopper_pearson.1)));
+            cols.push((format!("p_{name}"), exact(est.p)));
+            cols.push((format!("p_{name}_wilson_lo"), exact(est.wilson.0)));
+            cols.push((format!("p_{name}_wilson_hi"), exact(est.wilson.1)));
+            cols.push((format!("p_{name}_cp_lo"), exact(est.clopper_pearson.0)));
+            cols.push((format!("p_{name}_cp_hi"), exact(est.clopper_pearson.1)));
         }
         for m in &self.methods {
             let (zv, ze) = self.mc_off_by(m);
             for (event, p, z) in [("vanish", &m.vanish, zv), ("explode", &m.explode, ze)] {
                 let name = format!("p_{event}_{}", m.method);
-                cols.push((name.clone(), fmt(p.p)));
-                cols.push((format!("{name}_complement"), fmt(p.complement)));
-                cols.push((format!("{name}_error"), fmt(p.error)));
-                cols.push((format!("{name}_mc_off_by_se"), fmt(z)));
+                cols.push((name.clone(), exact(p.p)));
+                cols.push((format!("{name}_complement"), exact(p.complement)));
+                cols.push((format!("{name}_error"), exact(p.error)));
+                cols.push((format!("{name}_mc_off_by_se"), exact(z)));
             }
         }
-        cols.push(("mean_log10_g".into(), fmt(s.log10_g.mean())));
-        cols.push(("sd_log10_g".into(), fmt(s.log10_g.variance().sqrt())));
+        cols.push(("mean_log10_g".into(), exact(s.log10_g.mean())));
+        cols.push(("sd_log10_g".into(), exact(s.log10_g.variance().sqrt())));
         for (q, v) in QUANTILES.iter().zip(&self.quantiles) {
-            cols.push((format!("q{}_log10_g", q * 100.0), fmt(v.0)));
+            cols.push((format!("q{}_log10_g", q * 100.0), exact(v.0)));
         }
         let (above, below) = self.factor_fractions();
         cols.push((
             "mean_ln_derivative".into(),
-            fmt(s.factors.ln_derivative.mean()),
+            exact(s.factors.ln_derivative.mean()),
         ));
         cols.push((
             "var_ln_derivative".into(),
-            fmt(s.factors.ln_derivative.variance()),
+            exact(s.factors.ln_derivative.variance()),
         ));
-        cols.push(("fraction_above_one".into(), fmt(above)));
-        cols.push(("fraction_below_inverse_max".into(), fmt(below)));
+        cols.push(("fraction_above_one".into(), exact(above)));
+        cols.push(("fraction_below_inverse_max".into(), exact(below)));
         cols.push(("zero_g".into(), s.zero.to_string()));
         cols.push(("nan".into(), s.not_a_number.to_string()));
         if let Source::Network { network, quantity } = &e.source {
@@ -479,30 +466,21 @@ impl SimResults {
                 ("quantity".into(), quantity.name().into()),
                 ("input_dim".into(), network.input_dim.to_string()),
                 ("width".into(), width),
-                ("sigma_w".into(), fmt(network.sigma_w)),
-                ("sigma_b".into(), fmt(network.sigma_b)),
+                ("sigma_w".into(), exact(network.sigma_w)),
+                ("sigma_b".into(), exact(network.sigma_b)),
                 ("init".into(), network.init.to_string()),
-                ("log10_mean_g".into(), fmt(s.linear.ln_mean() / LN_10)),
-                ("mean_g_relative_se".into(), fmt(s.linear.relative_se())),
+                ("log10_mean_g".into(), exact(s.linear.ln_mean() / LN_10)),
+                ("mean_g_relative_se".into(), exact(s.linear.relative_se())),
                 (
                     "meanfield_log10_mean_jacobian_gain".into(),
-                    fmt(p.as_ref().map_or(f64::NAN, |p| p.ln_mean_gain / LN_10)),
+                    exact(p.as_ref().map_or(f64::NAN, |p| p.ln_mean_gain / LN_10)),
                 ),
                 (
                     "meanfield_mean_log10_path".into(),
-                    fmt(p.as_ref().map_or(f64::NAN, |p| p.mean_ln_path / LN_10)),
+                    exact(p.as_ref().map_or(f64::NAN, |p| p.mean_ln_path / LN_10)),
                 ),
             ]);
         }
         cols.into_iter().unzip()
-    }
-}
-
-/// Shortest round-trip formatting; non-finite values as inf, -inf, nan.
-pub fn fmt(x: f64) -> String {
-    if x.is_nan() {
-        "nan".into()
-    } else {
-        format!("{x:?}")
     }
 }

@@ -26,7 +26,7 @@ use crate::model::distribution::PreActivation;
 use crate::model::experiment::Experiment;
 use crate::model::source::Source;
 use crate::nets::network::{Init, Network, Quantity};
-use crate::output::results::fmt;
+use crate::output::format::{exact, label};
 
 /// The parameters every grid has, in cell order (the network parameters, then the
 /// placeholders of the distribution follow `depth`), with their defaults: the defaults of
@@ -150,15 +150,6 @@ pub fn placeholders(template: &str) -> Vec<String> {
     out
 }
 
-/// A parameter value as a reader writes it: 50, not 50.0; 1e-6 stays 1e-6.
-pub fn label(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        fmt(v)
-    }
-}
-
 fn flag(name: &str) -> String {
     format!("--{}", name.replace('_', "-"))
 }
@@ -251,7 +242,7 @@ impl Grid {
                 if values[..k].contains(v) {
                     return Err(ConfigError::new(
                         flag(name),
-                        format!("has the value {} twice", fmt(*v)),
+                        format!("has the value {} twice", exact(*v)),
                     ));
                 }
             }
@@ -432,7 +423,7 @@ impl Grid {
             if v.fract() != 0.0 || !(1.0..=max).contains(&v) {
                 return Err(ConfigError::new(
                     flag(name),
-                    format!("needs whole numbers from 1 to {max:e}, got {}", fmt(v)),
+                    format!("needs whole numbers from 1 to {max:e}, got {}", exact(v)),
                 ));
             }
             Ok(v)
@@ -447,7 +438,7 @@ impl Grid {
         )?;
         let mut spec = self.dist.clone();
         for name in placeholders(&self.dist) {
-            spec = spec.replace(&format!("{{{name}}}"), &fmt(get(&name)));
+            spec = spec.replace(&format!("{{{name}}}"), &exact(get(&name)));
         }
         let dist: PreActivation = spec.parse().map_err(|e: ConfigError| {
             ConfigError::new("--dist", format!("at {}: {}", self.describe(i), e.message))

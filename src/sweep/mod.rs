@@ -5,3 +5,4 @@
 pub mod grid;
 pub mod journal;
 pub mod table;
+pub mod training;

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -16,9 +16,11 @@ use serde_json::{Value, json};
 
 use crate::error::ConfigError;
 use crate::mc::simulate::simulate;
-use crate::output::files::{csv_text, write_atomic};
-use crate::output::results::{SimResults, fmt};
-use crate::sweep::grid::{Grid, label};
+use crate::output::files::csv_text;
+use crate::output::format::{exact, label};
+use crate::output::manifest::{Manifest, RunFiles};
+use crate::output::results::SimResults;
+use crate::sweep::grid::Grid;
 
 use crate::sweep::journal;
 pub use crate::sweep::journal::{JOURNAL, Journal, SYNC_EVERY};
@@ -50,7 +52,7 @@ pub fn compute_cell(grid: &Grid, i: usize, on_block: &(dyn Fn(u64) + Sync)) -> C
     let results = SimResults::new(exp, summary).with_methods(grid.methods());
     let (_, row) = results.csv_row();
     let mut full_row = vec![i.to_string()];
-    full_row.extend(grid.placeholders().iter().map(|h| fmt(grid.value(i, h))));
+    full_row.extend(grid.placeholders().iter().map(|h| exact(grid.value(i, h))));
     full_row.extend(row);
     CellRecord {
         cell: i,
@@ -289,32 +291,20 @@ pub fn write_outputs(
     manifest_extra: Value,
 ) -> anyhow::Result<Vec<PathBuf>> {
     let rows: Vec<Vec<String>> = records.iter().map(|r| r.row.clone()).collect();
-    let mut manifest = json!({
-        "tool": "vanish",
-        "version": env!("CARGO_PKG_VERSION"),
-        "command": "table",
-        "grid": grid.to_json(),
-        "rng": crate::mc::rng::RNG_NAME,
-        "pivot": {"rows": pivot.rows, "cols": pivot.cols, "value": pivot.value},
-        "files": ["table.csv", "table.json", "table.md", JOURNAL],
-    });
-    if let (Some(m), Some(extra)) = (manifest.as_object_mut(), manifest_extra.as_object()) {
-        m.extend(extra.clone());
-    }
-    let files = [
-        ("table.csv", csv_text(header, &rows)),
-        ("table.json", table_json(grid, records, true)),
-        ("table.md", markdown(grid, header, records, pivot)?),
-        ("manifest.json", pretty(&manifest)),
-    ];
-    let mut written = Vec::new();
-    for (name, text) in files {
-        let path = dir.join(name);
-        write_atomic(&path, text.as_bytes())
-            .with_context(|| format!("writing {}", path.display()))?;
-        written.push(path);
-    }
-    Ok(written)
+    let manifest = Manifest::new("table")
+        .with("grid", grid.to_json())
+        .with("rng", crate::mc::rng::RNG_NAME)
+        .with(
+            "pivot",
+            json!({"rows": pivot.rows, "cols": pivot.cols, "value": pivot.value}),
+        )
+        .with_all(manifest_extra);
+    let mut files = RunFiles::new();
+    files.add("table.csv", csv_text(header, &rows));
+    files.add("table.json", table_json(grid, records, true));
+    files.add("table.md", markdown(grid, header, records, pivot)?);
+    files.list(JOURNAL);
+    files.write(dir, manifest)
 }
 
 /// `table.json`: the grid, then one line per cell (its parameters when `params`, and its
@@ -341,11 +331,4 @@ pub fn table_json(grid: &Grid, records: &[CellRecord], params: bool) -> String {
     }
     out.push_str("]\n}\n");
     out
-}
-
-/// Pretty JSON with a final newline.
-pub fn pretty(v: &Value) -> String {
-    let mut s = serde_json::to_string_pretty(v).expect("JSON values serialise");
-    s.push('\n');
-    s
 }

@@ -3,4 +3,6 @@
 
 pub mod iid;
 pub mod meanfield;
+pub mod phase;
 pub mod quadrature;
+pub mod thresholds;

@@ -8,7 +8,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde_json::Value;
 
 use super::{CsvTable, DrawResult, FONT, Figure, colour, decades, draw, finite_range, padded};
-use crate::sweep::grid::label;
+use crate::output::format::label;
 use crate::theory::iid::{
     explode_threshold, vanish_threshold, widest_explode_threshold,
     widest_vanish_threshold as widest_vanish,

@@ -19,10 +19,10 @@ use serde_json::json;
 use crate::model::activation::Activation;
 use crate::nets::train::{Dataset, Optimizer, Probe, Trace, TrainSpec};
 use crate::output::files::{csv_text, write_atomic};
-use crate::output::results::fmt;
+use crate::output::format::exact;
 
 /// Writes the files of run 0 into `dir` (prepared by the caller).
-pub(super) fn write(
+pub fn write(
     dir: &Path,
     spec: &TrainSpec,
     act: &Activation,
@@ -37,11 +37,14 @@ pub(super) fn write(
     header.push(if classify { "label" } else { "y" }.to_string());
     let rows: Vec<Vec<String>> = (0..data.examples)
         .map(|e| {
-            let mut row: Vec<String> = data.x[e * d..(e + 1) * d].iter().map(|&v| fmt(v)).collect();
+            let mut row: Vec<String> = data.x[e * d..(e + 1) * d]
+                .iter()
+                .map(|&v| exact(v))
+                .collect();
             row.push(if classify {
                 data.labels[e].to_string()
             } else {
-                fmt(data.y[e])
+                exact(data.y[e])
             });
             row
         })
@@ -82,7 +85,7 @@ pub(super) fn write(
         .losses
         .iter()
         .enumerate()
-        .map(|(s, l)| vec![s.to_string(), fmt(*l)])
+        .map(|(s, l)| vec![s.to_string(), exact(*l)])
         .collect();
     let optimizer = match spec.optimizer {
         Optimizer::Sgd { lr, momentum } => json!({"kind": "sgd", "lr": lr, "momentum": momentum}),
@@ -98,23 +101,18 @@ pub(super) fn write(
         "batch": spec.batch,
         "note": "the loss of step s is taken before its update; steps 0…T, updates after 0…T−1",
     });
-    let pretty = |v: &serde_json::Value| {
-        let mut t = serde_json::to_string_pretty(v).expect("serialisable");
-        t.push('\n');
-        t
-    };
     for (name, body) in [
         ("data.csv", csv_text(&header, &rows)),
-        ("network.json", pretty(&network)),
+        ("network.json", crate::output::format::pretty_json(&network)),
         ("batches.csv", csv_text(&batch_header, &batches)),
         (
             "losses.csv",
             csv_text(&["step".to_string(), "loss".to_string()], &losses),
         ),
-        ("spec.json", pretty(&spec_json)),
+        ("spec.json", crate::output::format::pretty_json(&spec_json)),
         (
             "probe.json",
-            pretty(&json!({
+            crate::output::format::pretty_json(&json!({
                 "rows": probe.rows,
                 "directions": probe.u.chunks(d).collect::<Vec<_>>(),
                 "note": "probe_gain = exp(mean over the probe of ln ‖J·u‖/‖u‖), J = ∂h_K/∂x at the \
