@@ -25,6 +25,12 @@
 mod data;
 mod dynamics;
 mod figures;
+mod heatmap_grid;
+mod labels;
+mod meanfield;
+mod sim;
+mod table;
+mod theory;
 mod training;
 
 pub use data::CsvTable;
