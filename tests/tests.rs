@@ -26,6 +26,10 @@ mod reference;
 mod report;
 #[path = "it/risks.rs"]
 mod risks;
+#[path = "it/snapshots.rs"]
+mod snapshots;
+#[path = "it/stability.rs"]
+mod stability;
 #[path = "it/statistics.rs"]
 mod statistics;
 #[path = "it/table.rs"]
