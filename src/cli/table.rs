@@ -12,8 +12,9 @@ use crate::mc::fast::Precision;
 use crate::methods::Method;
 use crate::output::files::prepare_out_dir;
 use crate::output::manifest::{Manifest, RunFiles};
+use crate::sweep::engine::{self, Journaling};
 use crate::sweep::grid::{Axis, Grid, NetworkSettings, placeholders};
-use crate::sweep::table::{self, CellRecord, JOURNAL, Journal, Pivot};
+use crate::sweep::table::{self, JOURNAL, Pivot, TableSweep};
 
 const EXAMPLES: &str = "Examples:
   vanish table --n 1,1.5,2,3 --depth 10,50,100 --samples 1e5
@@ -586,39 +587,31 @@ pub(super) fn run(args: TableArgs) -> anyhow::Result<()> {
     let s = args.validate()?;
     let grid = &s.grid;
     let pool = super::pool(s.threads)?;
+    let bar = std::sync::OnceLock::new();
+    let on_start = |pending: &[usize]| {
+        let _ = bar.set(progress(grid, pending, s.quiet));
+    };
+    let on_block = |n: u64| {
+        if let Some(b) = bar.get() {
+            b.inc(n);
+        }
+    };
+    let sweep = TableSweep::new(grid, &on_start, &on_block);
+    let journaling = s.out.as_deref().map(|dir| Journaling {
+        dir,
+        resume: s.resume,
+        shard: s.shard,
+        gather: &[],
+    });
     let mine: Vec<usize> = match s.shard {
-        Some((i, n)) => grid.shard(i, n),
+        Some((i, n)) => engine::shard(&sweep, i, n),
         None => (0..grid.cells()).collect(),
     };
     let started = Instant::now();
-    let records: Vec<CellRecord> = match &s.out {
-        None => {
-            let bar = progress(grid, &mine, s.quiet);
-            let r = pool.install(|| {
-                use rayon::prelude::*;
-                mine.par_iter()
-                    .map(|&i| table::compute_cell(grid, i, &|n| bar.inc(n)))
-                    .collect()
-            });
-            bar.finish_and_clear();
-            r
-        }
-        Some(dir) => {
-            let header = table::journal_header(grid, s.shard);
-            let (journal, done): (Journal, Vec<CellRecord>) = if s.resume {
-                Journal::resume(dir, &header)?
-            } else {
-                (Journal::create(dir, &header)?, Vec::new())
-            };
-            let done: std::collections::HashSet<usize> = done.iter().map(|r| r.cell).collect();
-            let pending: Vec<usize> = mine.iter().copied().filter(|c| !done.contains(c)).collect();
-            let bar = progress(grid, &pending, s.quiet);
-            pool.install(|| table::compute(grid, &pending, journal, &|n| bar.inc(n)))?;
-            bar.finish_and_clear();
-            let (_, records, _) = table::read(&dir.join(JOURNAL))?;
-            records
-        }
-    };
+    let records = pool.install(|| engine::run(&sweep, journaling.as_ref()))?;
+    if let Some(b) = bar.get() {
+        b.finish_and_clear();
+    }
     let elapsed = started.elapsed().as_secs_f64();
     let kernel = crate::mc::simulate::kernel(&grid.experiment(0)?);
     let run_fields = json!({
@@ -628,11 +621,9 @@ pub(super) fn run(args: TableArgs) -> anyhow::Result<()> {
         "kernel_note": kernel.note(),
     });
     if let (Some(dir), Some((i, n))) = (&s.out, s.shard) {
-        let mut records = records;
-        records.sort_by_key(|r| r.cell);
         let manifest = Manifest::new("table --shard")
             .with("shard", [i, n])
-            .with("cells", records.iter().map(|r| r.cell).collect::<Vec<_>>())
+            .with("cells", &mine)
             .with("grid", grid.to_json())
             .with("threads", s.threads)
             .with("elapsed_s", elapsed)
@@ -647,15 +638,14 @@ pub(super) fn run(args: TableArgs) -> anyhow::Result<()> {
         if !s.quiet {
             eprintln!(
                 "shard {i}/{n}: {} cells in {}; merge the shards with `vanish merge`",
-                records.len(),
+                mine.len(),
                 dir.display()
             );
         }
         return Ok(());
     }
-    let records = table::complete(records, grid.cells())?;
+    let records = table::complete(records.expect("not a shard"), grid.cells())?;
     if let Some(dir) = &s.out {
-        table::sort_journal(dir, &table::journal_header(grid, None), &records)?;
         table::write_outputs(dir, grid, &s.header, &records, &s.pivot, run_fields)?;
     }
     if s.json {

@@ -392,7 +392,7 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
     let out = args.out.as_deref().map(prepare_out_dir).transpose()?;
     let pool = super::pool(threads)?;
     let started = Instant::now();
-    let Some(runs) = train_all(&plan, &data, journaling(&args).as_ref(), &pool)? else {
+    let Some(runs) = pool.install(|| train_all(&plan, &data, journaling(&args).as_ref()))? else {
         return shard_done(&args);
     };
     let Cell { spec, act, .. } = plan.cells.pop().expect("one cell");
@@ -499,7 +499,7 @@ fn run_map(args: &TrainArgs, plan: &TrainPlan, rule: &Rule) -> anyhow::Result<()
     let pool = super::pool(threads)?;
     let started = Instant::now();
     let runs = args.runs as usize;
-    let Some(trained) = train_all(plan, &data, journaling(args).as_ref(), &pool)? else {
+    let Some(trained) = pool.install(|| train_all(plan, &data, journaling(args).as_ref()))? else {
         return shard_done(args);
     };
     let elapsed = started.elapsed().as_secs_f64();

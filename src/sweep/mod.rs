@@ -2,6 +2,7 @@
 //! append-only journal behind `--resume` ([`journal`]), and the probability tables
 //! ([`table`]).
 
+pub mod engine;
 pub mod grid;
 pub mod journal;
 pub mod table;

@@ -6,10 +6,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use anyhow::bail;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
@@ -22,8 +20,8 @@ use crate::output::manifest::{Manifest, RunFiles};
 use crate::output::results::SimResults;
 use crate::sweep::grid::Grid;
 
-use crate::sweep::journal;
-pub use crate::sweep::journal::{JOURNAL, Journal, SYNC_EVERY};
+use crate::sweep::engine::Sweep;
+pub use crate::sweep::journal::JOURNAL;
 
 /// One finished cell: its CSV row (placeholder values first) and its summary JSON (kept
 /// as text: a table of many cells holds them all until its files are written).
@@ -77,47 +75,56 @@ pub fn header(grid: &Grid) -> Vec<String> {
     out
 }
 
-/// The journal's first line: what grid (and which shard of it) the records belong to.
-pub fn journal_header(grid: &Grid, shard: Option<(usize, usize)>) -> Value {
-    json!({
-        "journal": "vanish table",
-        "grid": grid.to_json(),
-        "shard": shard.map(|(i, n)| json!([i, n])),
-    })
+/// The cells of a grid as a sweep (see [`crate::sweep::engine`]): unit `i` is cell `i`,
+/// its record a [`CellRecord`].
+pub struct TableSweep<'a> {
+    grid: &'a Grid,
+    on_start: &'a (dyn Fn(&[usize]) + Sync),
+    on_block: &'a (dyn Fn(u64) + Sync),
 }
 
-/// Rewrites a finished run's journal in cell order (atomically), so that every finished
-/// folder of one grid holds the same journal, however its cells were scheduled.
-pub fn sort_journal(dir: &Path, header: &Value, records: &[CellRecord]) -> anyhow::Result<()> {
-    journal::rewrite(dir, header, records)
+impl<'a> TableSweep<'a> {
+    /// The sweep of `grid`; `on_start` is told the cells about to be computed, `on_block`
+    /// the samples of every finished block (for progress bars).
+    pub fn new(
+        grid: &'a Grid,
+        on_start: &'a (dyn Fn(&[usize]) + Sync),
+        on_block: &'a (dyn Fn(u64) + Sync),
+    ) -> Self {
+        TableSweep {
+            grid,
+            on_start,
+            on_block,
+        }
+    }
 }
 
-/// Reads a table journal: its header, its complete records, and the byte length of the
-/// part that parsed (see [`journal::read`]).
-pub fn read(path: &Path) -> anyhow::Result<(Value, Vec<CellRecord>, u64)> {
-    journal::read(path)
-}
+impl Sweep for TableSweep<'_> {
+    type Record = CellRecord;
 
-/// Computes `cells` of `grid` in parallel (cells and their blocks), appending each to
-/// `journal` as it finishes; `on_block` sees every finished block's samples.
-pub fn compute(
-    grid: &Grid,
-    cells: &[usize],
-    journal: Journal,
-    on_block: &(dyn Fn(u64) + Sync),
-) -> anyhow::Result<()> {
-    let journal = Mutex::new(journal);
-    cells.par_iter().try_for_each(|&i| {
-        let record = compute_cell(grid, i, on_block);
-        journal
-            .lock()
-            .map_err(|_| anyhow::anyhow!("a worker panicked while writing the journal"))?
-            .append(&record)
-    })?;
-    journal
-        .into_inner()
-        .map_err(|_| anyhow::anyhow!("a worker panicked while writing the journal"))?
-        .finish()
+    fn fingerprint(&self) -> Value {
+        json!({"journal": "vanish table", "grid": self.grid.to_json()})
+    }
+
+    fn units(&self) -> usize {
+        self.grid.cells()
+    }
+
+    fn cost(&self, unit: usize) -> f64 {
+        self.grid.cost(unit)
+    }
+
+    fn unit(record: &CellRecord) -> usize {
+        record.cell
+    }
+
+    fn compute(&self, unit: usize) -> CellRecord {
+        compute_cell(self.grid, unit, self.on_block)
+    }
+
+    fn starting(&self, pending: &[usize]) {
+        (self.on_start)(pending)
+    }
 }
 
 /// The records of `cells`, in cell order, or an error naming what is missing.
