@@ -55,7 +55,7 @@ pub struct MarkovArgs {
 }
 
 /// The analysis flags shared by `markov` and `train --fit`.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, serde::Serialize, serde::Deserialize)]
 pub struct AnalysisArgs {
     /// Leave [g∼0] only when the state column crosses back over this value (hysteresis)
     /// [default: three decades beyond a positive --state value; the same value otherwise].

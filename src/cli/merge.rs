@@ -1,4 +1,6 @@
-//! `vanish merge`: the shards of a table → the files one unsharded run writes.
+//! `vanish merge`: the shards of a table or of a training run → the files one unsharded
+//! run writes (through the sweep engine, which checks that every shard is there, finished
+//! and of the same run).
 
 use std::path::PathBuf;
 
@@ -7,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::error::ConfigError;
 use crate::output::files::prepare_out_dir;
+use crate::output::manifest::Manifest;
 use crate::sweep::engine;
 use crate::sweep::grid::Grid;
 use crate::sweep::journal;
@@ -14,9 +17,12 @@ use crate::sweep::table::{self, JOURNAL, TableSweep};
 
 /// The raw flags of `vanish merge`.
 #[derive(Debug, Args)]
-#[command(after_help = "Example:\n  vanish merge runs/s0 runs/s1 runs/s2 runs/s3 --out runs/t")]
+#[command(
+    after_help = "Examples:\n  vanish merge runs/s0 runs/s1 runs/s2 runs/s3 --out runs/t\n  vanish merge runs/m0 runs/m1 runs/m2 --out runs/map"
+)]
 pub struct MergeArgs {
-    /// The shard folders, each written by `vanish table --shard I/N --out DIR`.
+    /// The shard folders, each written by `vanish table --shard I/N --out DIR` or
+    /// `vanish train --shard I/N --out DIR` (the same flags for every shard).
     #[arg(required = true)]
     dirs: Vec<PathBuf>,
     /// Where the merged table goes.
@@ -43,12 +49,27 @@ pub(super) fn run(args: MergeArgs) -> anyhow::Result<()> {
     let (header, _, _) = journal::read::<Value>(&path)?;
     match header["journal"].as_str() {
         Some("vanish table") => merge_table(args, &header),
-        Some("vanish train") => Err(bad(format!(
-            "'{}' is a shard of `vanish train`: gather those with the map's flags and \
-             --gather DIR…",
-            first.display()
-        ))
-        .into()),
+        Some("vanish train") => {
+            let manifest = Manifest::read(first)?
+                .filter(|m| m.command == "train --shard")
+                .ok_or_else(|| {
+                    bad(format!(
+                        "'{}' holds no manifest of a `vanish train --shard` (a shard of an \
+                         older version, or unfinished): gather it with the map's flags and \
+                         --gather DIR…",
+                        first.display()
+                    ))
+                })?;
+            let flags =
+                serde_json::from_value(manifest.details.get("flags").cloned().unwrap_or_default())
+                    .map_err(|e| {
+                        bad(format!(
+                            "'{}': the shard's flags do not read: {e}",
+                            first.display()
+                        ))
+                    })?;
+            super::train::merge(flags, &args.dirs, args.out, args.quiet)
+        }
         _ => Err(bad(format!("'{}' holds no journal of vanish", first.display())).into()),
     }
 }

@@ -34,7 +34,8 @@ enum Command {
     /// A grid of experiments: P(vanish), P(explode) and log10 g per cell, as CSV, JSON and
     /// a Markdown table; journaled, resumable, shardable.
     Table(Box<table::TableArgs>),
-    /// Merge the shards of a table into the files of one unsharded run.
+    /// Merge the shards of a table or of a training run into the files of one unsharded
+    /// run.
     Merge(merge::MergeArgs),
     /// Fit the seed's two-state Markov chain ([g≫0] → [g∼0]), or k states, to
     /// trajectories: transition probabilities with exact intervals, escape from [g∼0],

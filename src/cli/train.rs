@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::dynamics::markov::ChainFit;
@@ -20,7 +21,8 @@ use crate::output::training::{
     map_csv, map_markdown, map_summary_json, map_trajectories_csv, outcome_lines, run_summary,
     trajectories_csv, varying,
 };
-use crate::sweep::training::{Cell, Journaling, TrainPlan, check_gather, train_all};
+use crate::sweep::journal::JOURNAL;
+use crate::sweep::training::{Cell, Journaling, TrainPlan, check_gather, merge_check, train_all};
 
 const EXAMPLES: &str = "Examples:
   vanish train --runs 64 --depth 30 --width 32 --sigma-w 1.5 --steps 500 --out runs/tr
@@ -35,7 +37,7 @@ ln ‖J·u‖/‖u‖ (J = ∂h_K/∂x), probe_gain_l its factor at layer l. A d
 loss or gradient) ends with that record.";
 
 /// The raw flags of `vanish train`.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Serialize, Deserialize)]
 #[command(after_help = EXAMPLES)]
 pub struct TrainArgs {
     /// Independent runs (initialisations and minibatch streams).
@@ -324,14 +326,45 @@ fn parse_shard_flag(text: &str) -> Result<(usize, usize), String> {
 pub(super) fn shard_done(args: &TrainArgs) -> anyhow::Result<()> {
     let (i, n) = args.shard.expect("a shard");
     let dir = args.out.as_deref().expect("checked: --out");
+    // The shard's flags, so that `vanish merge` writes the files these flags would.
+    let mut files = RunFiles::new();
+    files.list(JOURNAL);
+    files.write(
+        dir,
+        Manifest::new("train --shard")
+            .with("shard", [i, n])
+            .with("flags", args),
+    )?;
     if !args.quiet {
         super::print_stdout(&format!(
-            "shard {i}/{n}: its runs are in {}; when every shard is done, run the same \
-             flags without --shard and with --gather and the shards' folders\n",
-            dir.join(crate::sweep::journal::JOURNAL).display()
+            "shard {i}/{n}: its runs are in {}; when every shard is done, merge them with \
+             `vanish merge` (or run the same flags without --shard and with --gather and the \
+             shards' folders)\n",
+            dir.join(JOURNAL).display()
         ))?;
     }
     Ok(())
+}
+
+/// `vanish merge` of the shards of a training run: the flags of shard 0, every shard
+/// finished (checked by the sweep engine), written as the unsplit run would.
+pub(super) fn merge(
+    mut args: TrainArgs,
+    dirs: &[PathBuf],
+    out: PathBuf,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let plan = args.plan()?;
+    let data = args.dataset(&plan.cells[0].spec)?;
+    merge_check(&plan, &data, dirs)?;
+    args.shard = None;
+    args.resume = false;
+    args.gather = dirs.to_vec();
+    args.out = Some(out);
+    args.threads = None;
+    args.quiet = quiet;
+    args.plot = false;
+    run(args)
 }
 
 /// The `--state` rule (with `--leave` and `--converged`), on columns that training records.

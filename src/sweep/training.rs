@@ -177,6 +177,12 @@ pub fn train_all(
     Ok(Some(runs))
 }
 
+/// Checks that `dirs` are every shard of one split of this plan, each finished (for
+/// `vanish merge`).
+pub fn merge_check(plan: &TrainPlan, data: &Dataset, dirs: &[PathBuf]) -> anyhow::Result<()> {
+    engine::merge(&Runs { plan, data }, dirs).map(|_| ())
+}
+
 /// Checks every `--gather` folder (a journal of a shard of this plan, whose runs read
 /// back) before the run makes its own folder.
 pub fn check_gather(plan: &TrainPlan, data: &Dataset, gather: &[PathBuf]) -> anyhow::Result<()> {

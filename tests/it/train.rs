@@ -622,6 +622,40 @@ fn a_map_split_in_shards_and_gathered_writes_the_files_of_one_run() {
             );
         }
     }
+    // `vanish merge` takes the same shards (their manifests hold the flags): the files of
+    // the unsplit run again; a missing shard is refused and nothing is written.
+    let merged = t.join("merged");
+    crate::util::vanish()
+        .arg("merge")
+        .args(&s)
+        .arg("--out")
+        .arg(&merged)
+        .arg("--quiet")
+        .assert()
+        .success();
+    for f in [
+        "journal.jsonl",
+        "trajectories.csv",
+        "map.csv",
+        "map.md",
+        "summary.json",
+    ] {
+        assert_eq!(
+            std::fs::read_to_string(t.join("full").join(f)).unwrap(),
+            std::fs::read_to_string(merged.join(f)).unwrap(),
+            "merged: {f}"
+        );
+    }
+    let partial = t.join("partial");
+    crate::util::vanish()
+        .arg("merge")
+        .args(&s[..2])
+        .arg("--out")
+        .arg(&partial)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("2/3"));
+    assert!(!partial.exists());
     // Shards of other flags are refused, and so is --fit on a shard.
     crate::util::vanish()
         .args(flags)
