@@ -15,9 +15,9 @@ use crate::model::experiment::Experiment;
 use crate::model::source::Source;
 use crate::nets::network::Quantity;
 use crate::output::files::{csv_text, prepare_out_dir};
-use crate::output::format::{decimals4, exact, pretty_json, probability, significant};
+use crate::output::format::{decimals4, pretty_json, probability, significant};
 use crate::output::manifest::{Manifest, RunFiles};
-use crate::output::results::{QUANTILES, SimResults};
+use crate::output::results::{QUANTILES, SimResults, exact_density_csv, histogram_csv};
 
 const EXAMPLES: &str = "Examples:
   vanish sim
@@ -189,56 +189,6 @@ pub(super) fn run(args: SimArgs) -> anyhow::Result<()> {
         super::print_stdout(&table(&results, elapsed, s.threads))?;
     }
     Ok(())
-}
-
-/// The HDR buckets as CSV bins of log10 g, in increasing order; with `--method exact`,
-/// the exact probability and density of each bin beside the simulated ones.
-fn histogram_csv(r: &SimResults) -> String {
-    let n = r.summary.samples as f64;
-    let mut header: Vec<String> = ["log10_g_lo", "log10_g_hi", "count", "fraction", "density"]
-        .map(String::from)
-        .to_vec();
-    if r.exact_buckets.is_some() {
-        header.extend(["exact_fraction", "exact_density"].map(String::from));
-    }
-    let rows: Vec<Vec<String>> = r
-        .summary
-        .buckets()
-        .into_iter()
-        .enumerate()
-        .map(|(i, (lo, hi, c))| {
-            let frac = c as f64 / n;
-            let mut row = vec![
-                exact(lo),
-                exact(hi),
-                c.to_string(),
-                exact(frac),
-                exact(frac / (hi - lo)),
-            ];
-            if let Some((masses, _)) = &r.exact_buckets {
-                row.push(exact(masses[i]));
-                row.push(exact(masses[i] / (hi - lo)));
-            }
-            row
-        })
-        .collect();
-    csv_text(&header, &rows)
-}
-
-/// exact_density.csv: the exact law of log10 g on equal bins (with `--method exact`).
-fn exact_density_csv(grid: &[(f64, f64, f64)]) -> String {
-    let header = [
-        "log10_g_lo",
-        "log10_g_hi",
-        "exact_fraction",
-        "exact_density",
-    ]
-    .map(String::from);
-    let rows: Vec<Vec<String>> = grid
-        .iter()
-        .map(|&(lo, hi, m)| vec![exact(lo), exact(hi), exact(m), exact(m / (hi - lo))])
-        .collect();
-    csv_text(&header, &rows)
 }
 
 fn table(r: &SimResults, elapsed: f64, threads: usize) -> String {

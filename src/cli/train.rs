@@ -18,8 +18,8 @@ use crate::output::files::prepare_out_dir;
 use crate::output::format::pretty_json;
 use crate::output::manifest::{Manifest, RunFiles};
 use crate::output::training::{
-    map_csv, map_markdown, map_summary_json, map_trajectories_csv, outcome_lines, run_summary,
-    trajectories_csv, varying,
+    TrainSummary, map_csv, map_markdown, map_summary_json, map_trajectories_csv, outcome_lines,
+    run_summary, trajectories_csv, varying,
 };
 use crate::sweep::journal::JOURNAL;
 use crate::sweep::training::{Cell, Journaling, TrainPlan, check_gather, merge_check, train_all};
@@ -441,7 +441,6 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
     }
     let csv = trajectories_csv(&runs, spec.depth + 1);
     let o = Outcome::of(&runs, &rule);
-    let summary = o.to_json(&rule);
     let config = json!({
         "activation": act.to_string(),
         "depth": spec.depth, "width": spec.width, "input_dim": spec.input_dim,
@@ -462,7 +461,7 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
         files.add("trajectories.csv", csv);
         files.add(
             "summary.json",
-            crate::output::format::pretty_json(&json!({"config": config, "summary": summary})),
+            crate::output::format::pretty_json(&TrainSummary::new(config.clone(), &o, &rule)),
         );
         if let Some(fit) = &fit {
             let names = vec!["[g≫0]".to_string(), "[g∼0]".to_string()];
@@ -480,7 +479,10 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
                 files.add("risks.csv", crate::output::dynamics::risks_csv(b));
             }
             if let Some(o) = &outcomes {
-                files.add("outcome.json", crate::output::format::pretty_json(o));
+                files.add(
+                    "outcome.json",
+                    crate::output::format::pretty_json(&crate::output::schema::Versioned::new(o)),
+                );
             }
             if let Some(Ok(l)) = &fit.latent {
                 let series: Vec<_> = runs.iter().map(|r| series(r, &rule)).collect();

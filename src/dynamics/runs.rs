@@ -8,7 +8,6 @@ use crate::dynamics::markov::ChainFit;
 use crate::dynamics::study::{Analysis, Rule, RunSeries};
 use crate::error::ConfigError;
 use crate::nets::train::{Record, Run};
-use crate::output::format::json_number;
 
 /// The columns of a record that a state rule can use.
 pub const RECORDED: [&str; 6] = [
@@ -131,21 +130,6 @@ impl Outcome {
     /// The fraction vanished by T.
     pub fn fraction(&self) -> f64 {
         self.vanished as f64 / self.runs as f64
-    }
-
-    /// The outcome in summary.json.
-    pub fn to_json(&self, rule: &Rule) -> serde_json::Value {
-        json!({
-            "runs": self.runs,
-            "diverged": self.diverged,
-            "state_rule": rule.describe(),
-            "vanished_by_T": self.vanished,
-            "fraction_vanished": json_number(self.fraction()),
-            "fraction_vanished_ci95": [json_number(self.ci95.0), json_number(self.ci95.1)],
-            "median_step_to_vanish": self.median_step,
-            "median_final_loss": json_number(self.median_final_loss),
-            "first_vanish_steps": self.first_vanish,
-        })
     }
 }
 

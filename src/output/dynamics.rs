@@ -8,10 +8,11 @@ use crate::dynamics::oneway::OneWayTest;
 use crate::dynamics::study::{Analysis, CAUSES, Rule, RunSeries};
 use crate::output::files::csv_text;
 use crate::output::format::{exact, json_number, label, short};
+use crate::output::schema::Versioned;
 
 /// markov.json: the chain, its tests, the verdict, the competing risks and the latent
-/// models.
-pub fn report_json(a: &Analysis, rule: &Rule, names: &[String]) -> Value {
+/// models, with the schema version.
+pub fn report_json(a: &Analysis, rule: &Rule, names: &[String]) -> Versioned<Value> {
     let (fit, diverged) = (&a.fit, a.diverged);
     let test = |t: crate::dynamics::markov::LrTest| {
         json!({
@@ -24,7 +25,7 @@ pub fn report_json(a: &Analysis, rule: &Rule, names: &[String]) -> Value {
     for t in fit.first_vanish_times() {
         hist.record(t).expect("auto-resizing");
     }
-    json!({
+    Versioned::new(json!({
         "rule": rule.describe(),
         "states": names,
         "runs": fit.runs,
@@ -67,7 +68,7 @@ pub fn report_json(a: &Analysis, rule: &Rule, names: &[String]) -> Value {
             Some(Err(why)) => json!({"model": null, "reason": why}),
             None => Value::Null,
         },
-    })
+    }))
 }
 
 /// The latent models: the comparison, the two-state HMM with intervals, the check.
@@ -127,20 +128,7 @@ pub fn viterbi_csv(runs: &[RunSeries], l: &crate::dynamics::latent::LatentStudy)
 /// ppc.csv: observed occupancy of [g∼0] and first passage per record, with the 95 % bands
 /// of data simulated from the two-state HMM and from the observed-state chain.
 pub fn ppc_csv(l: &crate::dynamics::latent::LatentStudy) -> String {
-    let header = [
-        "record",
-        "observed_occupancy",
-        "hmm_occupancy_lower",
-        "hmm_occupancy_upper",
-        "chain_occupancy_lower",
-        "chain_occupancy_upper",
-        "observed_first_passage",
-        "hmm_first_passage_lower",
-        "hmm_first_passage_upper",
-        "chain_first_passage_lower",
-        "chain_first_passage_upper",
-    ]
-    .map(String::from);
+    let header = ppc_columns::HEADER.map(String::from);
     let rows: Vec<Vec<String>> = l
         .posterior_check
         .iter()
@@ -455,14 +443,7 @@ pub fn report_table(a: &Analysis, rule: &Rule, names: &[String], file: &std::pat
 
 /// survival.csv: Kaplan–Meier against the fitted chain's geometric law, per time.
 pub fn survival_csv(fit: &ChainFit) -> String {
-    let header = [
-        "t",
-        "at_risk",
-        "events",
-        "km_survival",
-        "geometric_survival",
-    ]
-    .map(String::from);
+    let header = survival_columns::HEADER.map(String::from);
     let rows: Vec<Vec<String>> = fit
         .survival()
         .iter()
@@ -477,4 +458,46 @@ pub fn survival_csv(fit: &ChainFit) -> String {
         })
         .collect();
     csv_text(&header, &rows)
+}
+
+/// The columns of ppc.csv ([`ppc_csv`]).
+pub mod ppc_columns {
+    /// The record's index.
+    pub const RECORD: &str = "record";
+    /// The observed share of runs in [g∼0].
+    pub const OBSERVED_OCCUPANCY: &str = "observed_occupancy";
+    /// The HMM's 95 % band of it, lower end.
+    pub const HMM_OCCUPANCY_LOWER: &str = "hmm_occupancy_lower";
+    /// Upper end.
+    pub const HMM_OCCUPANCY_UPPER: &str = "hmm_occupancy_upper";
+    /// The observed-state chain's 95 % band, lower end.
+    pub const CHAIN_OCCUPANCY_LOWER: &str = "chain_occupancy_lower";
+    /// Upper end.
+    pub const CHAIN_OCCUPANCY_UPPER: &str = "chain_occupancy_upper";
+    /// Every column, in order.
+    pub const HEADER: [&str; 11] = [
+        RECORD,
+        OBSERVED_OCCUPANCY,
+        HMM_OCCUPANCY_LOWER,
+        HMM_OCCUPANCY_UPPER,
+        CHAIN_OCCUPANCY_LOWER,
+        CHAIN_OCCUPANCY_UPPER,
+        "observed_first_passage",
+        "hmm_first_passage_lower",
+        "hmm_first_passage_upper",
+        "chain_first_passage_lower",
+        "chain_first_passage_upper",
+    ];
+}
+
+/// The columns of survival.csv ([`survival_csv`]).
+pub mod survival_columns {
+    /// Records since the start.
+    pub const T: &str = "t";
+    /// Kaplan–Meier survival.
+    pub const KM_SURVIVAL: &str = "km_survival";
+    /// The fitted chain's (1 − p01)^t.
+    pub const GEOMETRIC_SURVIVAL: &str = "geometric_survival";
+    /// Every column, in order.
+    pub const HEADER: [&str; 5] = [T, "at_risk", "events", KM_SURVIVAL, GEOMETRIC_SURVIVAL];
 }

@@ -5,26 +5,13 @@ use serde_json::{Value, json};
 
 use crate::output::files::csv_text;
 use crate::output::format::{exact, json_number};
+use crate::output::schema::Versioned;
 use crate::theory::phase::PhaseDiagram;
 
 /// phase.csv: one row per (σ_w, σ_b) with its fixed point, depth scales and phase.
 pub fn phase_csv(d: &PhaseDiagram) -> String {
     let (activation, cells, points) = (d.activation, &d.cells, &d.points);
-    let header: Vec<String> = [
-        "activation",
-        "sigma_w",
-        "sigma_b",
-        "q_star",
-        "chi1",
-        "c_star",
-        "chi_c",
-        "xi_q",
-        "xi_c",
-        "phase",
-        "critical_sigma_w",
-    ]
-    .map(String::from)
-    .to_vec();
+    let header: Vec<String> = phase_columns::HEADER.map(String::from).to_vec();
     let rows: Vec<Vec<String>> = cells
         .iter()
         .zip(points)
@@ -47,11 +34,11 @@ pub fn phase_csv(d: &PhaseDiagram) -> String {
     csv_text(&header, &rows)
 }
 
-/// phase.json: the points and the critical line.
-pub fn phase_json(d: &PhaseDiagram) -> Value {
+/// phase.json: the points and the critical line, with the schema version.
+pub fn phase_json(d: &PhaseDiagram) -> Versioned<Value> {
     let (activation, cells, points, sigma_b, critical) =
         (d.activation, &d.cells, &d.points, &d.sigma_b, &d.critical);
-    json!({
+    Versioned::new(json!({
         "activation": activation.to_string(),
         "quadrature": "closed forms for relu and leaky-relu; trapezoid rule in z (step 0.15/(n·√q) in 1-D, 0.3/(n·√q) in 2-D; 1-D error below 1e-13) for tanh and sigmoid",
         "points": cells.iter().zip(points).map(|(&(w, b), p)| json!({
@@ -62,7 +49,7 @@ pub fn phase_json(d: &PhaseDiagram) -> Value {
         "critical": sigma_b.iter().zip(critical).map(|(&b, c)| json!({
             "sigma_b": b, "sigma_w": c.map_or(Value::Null, json_number),
         })).collect::<Vec<Value>>(),
-    })
+    }))
 }
 
 /// critical.csv: the critical σ_w of every σ_b.
@@ -80,7 +67,7 @@ pub fn critical_csv(d: &PhaseDiagram) -> String {
             ]
         })
         .collect();
-    let crit_header = ["activation", "sigma_b", "critical_sigma_w"].map(String::from);
+    let crit_header = critical_columns::HEADER.map(String::from);
     csv_text(&crit_header, &crit_rows)
 }
 
@@ -131,4 +118,40 @@ pub fn table(d: &PhaseDiagram) -> String {
         ));
     }
     t
+}
+
+/// The columns of phase.csv ([`phase_csv`]).
+pub mod phase_columns {
+    /// The activation.
+    pub const ACTIVATION: &str = "activation";
+    /// σ_w.
+    pub const SIGMA_W: &str = "sigma_w";
+    /// σ_b.
+    pub const SIGMA_B: &str = "sigma_b";
+    /// χ1.
+    pub const CHI1: &str = "chi1";
+    /// Every column, in order.
+    pub const HEADER: [&str; 11] = [
+        ACTIVATION,
+        SIGMA_W,
+        SIGMA_B,
+        "q_star",
+        CHI1,
+        "c_star",
+        "chi_c",
+        "xi_q",
+        "xi_c",
+        "phase",
+        "critical_sigma_w",
+    ];
+}
+
+/// The columns of critical.csv ([`critical_csv`]).
+pub mod critical_columns {
+    /// σ_b.
+    pub const SIGMA_B: &str = "sigma_b";
+    /// The critical σ_w at that σ_b.
+    pub const CRITICAL_SIGMA_W: &str = "critical_sigma_w";
+    /// Every column, in order.
+    pub const HEADER: [&str; 3] = ["activation", SIGMA_B, CRITICAL_SIGMA_W];
 }

@@ -11,5 +11,6 @@ pub mod meanfield;
 pub mod plot;
 pub mod report;
 pub mod results;
+pub mod schema;
 pub mod thresholds;
 pub mod training;

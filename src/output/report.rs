@@ -18,7 +18,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde_json::Value;
 
+use crate::output::manifest::Manifest;
 use crate::output::plot::{self, CsvTable, Figure};
+use crate::output::schema;
+use crate::output::training::TrainSummary;
 
 /// CSV files with at most this many rows are shown whole; larger ones are summarised.
 pub const MAX_ROWS: usize = 40;
@@ -110,10 +113,10 @@ fn section(i: usize, dir: &Path) -> anyhow::Result<Section> {
         anyhow::bail!("'{}' is not a folder", dir.display());
     }
     let manifest = read_json(&dir.join("manifest.json"));
-    let command = manifest
-        .as_ref()
-        .and_then(|m| m["command"].as_str().map(String::from))
-        .unwrap_or_else(|| guess_command(dir));
+    let command = Manifest::read(dir)
+        .ok()
+        .flatten()
+        .map_or_else(|| guess_command(dir), |m| m.command);
     let name = dir
         .file_name()
         .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into());
@@ -133,13 +136,18 @@ fn section(i: usize, dir: &Path) -> anyhow::Result<Section> {
             html.push_str(&markdown_tables(&text));
         }
     }
-    for (file, key) in [("summary.json", "summary"), ("markov.json", "")] {
-        if let Some(v) = read_json(&dir.join(file)) {
-            let v = if key.is_empty() { &v } else { &v[key] };
-            if v.is_object() && command != "sim" {
-                html.push_str(&format!("<h3>{}</h3>\n", escape(file)));
-                html.push_str(&definition_list(v));
-            }
+    // A single training run's outcome (a map's cells are in map.md), and the chain.
+    let outcome = schema::read::<TrainSummary>(dir, "summary.json")
+        .ok()
+        .map(|s| serde_json::to_value(s.summary).expect("summaries serialise"));
+    let mut markov = read_json(&dir.join("markov.json"));
+    if let Some(Value::Object(m)) = &mut markov {
+        m.remove("schema");
+    }
+    for (file, v) in [("summary.json", outcome), ("markov.json", markov)] {
+        if let Some(v) = v.filter(|v| v.is_object() && command != "sim") {
+            html.push_str(&format!("<h3>{}</h3>\n", escape(file)));
+            html.push_str(&definition_list(&v));
         }
     }
     let mut csvs: Vec<PathBuf> = std::fs::read_dir(dir)

@@ -3,7 +3,8 @@
 
 use std::f64::consts::LN_10;
 
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
 
 use crate::mc::estimate::ProbabilityEstimate;
 use crate::mc::summary::Summary;
@@ -13,7 +14,9 @@ use crate::model::activation::Activation;
 use crate::model::distribution::PreActivation;
 use crate::model::experiment::Experiment;
 use crate::model::source::Source;
+use crate::output::files::csv_text;
 use crate::output::format::{exact, json_number};
+use crate::output::schema::{HasSchema, SCHEMA, number, number_pair, optional_number};
 use crate::theory::iid;
 
 /// The quantiles of log10 g every run reports.
@@ -104,15 +107,128 @@ fn fraction(act: &Activation, dist: &PreActivation, side: Side) -> f64 {
     }
 }
 
-fn estimate_json(e: &ProbabilityEstimate) -> Value {
-    json!({
-        "count": e.count,
-        "p": json_number(e.p),
-        "se": json_number(e.se),
-        "wilson95": [json_number(e.wilson.0), json_number(e.wilson.1)],
-        "clopper_pearson95": [json_number(e.clopper_pearson.0), json_number(e.clopper_pearson.1)],
-        "upper_bound95": e.upper_bound_95.map_or(Value::Null, json_number),
-    })
+/// summary.json of `sim` (and, without the schema and the histograms, the summary of a
+/// table's cell): what the figures read, typed; the rest as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimSummary {
+    /// The schema version ([`SCHEMA`]) in summary.json; absent in a table's cells.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<u32>,
+    /// The resolved configuration.
+    pub config: SimConfig,
+    /// N.
+    pub samples: u64,
+    /// The three probabilities.
+    pub probabilities: Probabilities,
+    /// The samples that are not in the histogram.
+    pub non_finite: NonFinite,
+    /// Everything else (methods, thresholds, log10 g, factors, theory, network, histogram).
+    #[serde(flatten)]
+    pub rest: Map<String, Value>,
+}
+
+impl HasSchema for SimSummary {
+    fn schema(&self) -> u32 {
+        self.schema.unwrap_or(0)
+    }
+}
+
+/// The configuration in summary.json (that of [`Experiment::to_json`]): the fields the
+/// histogram figure reads, typed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimConfig {
+    /// The activation as written (`tanh(2·x)`).
+    pub activation_label: String,
+    /// `iid` or `network`.
+    pub source: String,
+    /// The distribution of x (of the input, for a network).
+    pub dist: String,
+    /// K.
+    pub depth: u32,
+    /// The vanish threshold on g.
+    pub vanish_below: f64,
+    /// The explode threshold on g.
+    pub explode_above: f64,
+    /// The network, for a network source.
+    pub network: Option<NetworkConfig>,
+    /// The other fields.
+    #[serde(flatten)]
+    pub rest: Map<String, Value>,
+}
+
+/// The network of a `sim` configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NetworkConfig {
+    /// The quantity simulated (`path`, `layer`, `jacobian`).
+    pub quantity: String,
+    /// The width, or the widths when they differ.
+    pub width: Value,
+    /// σ_w.
+    pub sigma_w: f64,
+    /// σ_b.
+    pub sigma_b: f64,
+    /// The other fields.
+    #[serde(flatten)]
+    pub rest: Map<String, Value>,
+}
+
+/// P(vanish), P(explode), P(in between).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Probabilities {
+    /// P(g < vanish threshold).
+    pub vanish: Estimate,
+    /// P(g > explode threshold).
+    pub explode: Estimate,
+    /// P(in between).
+    pub between: Estimate,
+}
+
+/// One probability of summary.json with its intervals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    /// Events.
+    pub count: u64,
+    /// count / N.
+    #[serde(with = "number")]
+    pub p: f64,
+    /// Its standard error.
+    #[serde(with = "number")]
+    pub se: f64,
+    /// The 95 % Wilson interval.
+    #[serde(with = "number_pair")]
+    pub wilson95: (f64, f64),
+    /// The 95 % Clopper–Pearson interval.
+    #[serde(with = "number_pair")]
+    pub clopper_pearson95: (f64, f64),
+    /// The one-sided 95 % upper bound when nothing was seen.
+    #[serde(with = "optional_number")]
+    pub upper_bound95: Option<f64>,
+}
+
+impl From<&ProbabilityEstimate> for Estimate {
+    fn from(e: &ProbabilityEstimate) -> Self {
+        Estimate {
+            count: e.count,
+            p: e.p,
+            se: e.se,
+            wilson95: e.wilson,
+            clopper_pearson95: e.clopper_pearson,
+            upper_bound95: e.upper_bound_95,
+        }
+    }
+}
+
+/// The samples outside the histogram.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NonFinite {
+    /// g = 0.
+    pub zero_g: u64,
+    /// g not a number.
+    pub nan: u64,
+    /// Below the histogram's range.
+    pub unbinned_below: u64,
+    /// Above the histogram's range.
+    pub unbinned_above: u64,
 }
 
 /// Everything `sim` reports, ready for the table, JSON and CSV exporters.
@@ -243,14 +359,28 @@ impl SimResults {
         )
     }
 
-    /// The summary as JSON (deterministic: no timing, no thread count).
+    /// summary.json as JSON (deterministic: no timing, no thread count), with its schema
+    /// version.
     pub fn to_json(&self) -> Value {
-        self.to_json_with(true)
+        serde_json::to_value(self.summary()).expect("summaries serialise")
     }
 
-    /// [`SimResults::to_json`], with the encoded histograms or without them (tables keep
-    /// their cells lean: the CSV has the quantiles).
+    /// summary.json: the summary with its schema version and the encoded histograms.
+    pub fn summary(&self) -> SimSummary {
+        SimSummary {
+            schema: Some(SCHEMA),
+            ..self.summary_with(true)
+        }
+    }
+
+    /// The summary without a schema version (a table's cell), with the encoded histograms
+    /// or without them (tables keep their cells lean: the CSV has the quantiles).
     pub fn to_json_with(&self, histogram: bool) -> Value {
+        serde_json::to_value(self.summary_with(histogram)).expect("summaries serialise")
+    }
+
+    /// [`SimResults::to_json_with`], typed.
+    pub fn summary_with(&self, histogram: bool) -> SimSummary {
         let s = &self.summary;
         let m = &s.log10_g;
         let quantiles: Vec<Value> = QUANTILES
@@ -311,16 +441,9 @@ impl SimResults {
         {
             exact.insert("histogram_unplaced_mass".into(), json_number(*unplaced));
         }
-        json!({
-            "config": self.experiment.to_json(),
+        let rest = json!({
             "methods": methods,
             "thresholds": self.thresholds_json(),
-            "samples": s.samples,
-            "probabilities": {
-                "vanish": estimate_json(&self.vanish),
-                "explode": estimate_json(&self.explode),
-                "between": estimate_json(&self.between),
-            },
             "log10_g": {
                 "count": m.count(),
                 "mean": json_number(m.mean()),
@@ -330,12 +453,6 @@ impl SimResults {
                 "max": s.log10_g_range.map_or(Value::Null, |r| json_number(r.1)),
                 "cap": json_number(s.log10_cap()),
                 "quantiles": quantiles,
-            },
-            "non_finite": {
-                "zero_g": s.zero,
-                "nan": s.not_a_number,
-                "unbinned_below": s.unbinned_below,
-                "unbinned_above": s.unbinned_above,
             },
             "factors": {
                 "count": f.total(),
@@ -357,7 +474,28 @@ impl SimResults {
                 "upper_hdr_v2_deflate_base64": if histogram { json!(crate::output::files::hdr_base64(&s.upper)) } else { Value::Null },
                 "lower_hdr_v2_deflate_base64": if histogram { json!(crate::output::files::hdr_base64(&s.lower)) } else { Value::Null },
             },
-        })
+        });
+        let Value::Object(rest) = rest else {
+            unreachable!("an object")
+        };
+        SimSummary {
+            schema: None,
+            config: serde_json::from_value(self.experiment.to_json())
+                .expect("the experiment's configuration reads as SimConfig"),
+            samples: s.samples,
+            probabilities: Probabilities {
+                vanish: (&self.vanish).into(),
+                explode: (&self.explode).into(),
+                between: (&self.between).into(),
+            },
+            non_finite: NonFinite {
+                zero_g: s.zero,
+                nan: s.not_a_number,
+                unbinned_below: s.unbinned_below,
+                unbinned_above: s.unbinned_above,
+            },
+            rest,
+        }
     }
 
     /// For a network source: the simulated mean of g beside the mean-field predictions
@@ -414,21 +552,24 @@ impl SimResults {
             ("explode_above".into(), exact(e.explode_above)),
         ];
         for (name, est) in [
-            ("vanish", &self.vanish),
-            ("explode", &self.explode),
-            ("between", &self.between),
+            (columns::VANISH, &self.vanish),
+            (columns::EXPLODE, &self.explode),
+            (columns::BETWEEN, &self.between),
         ] {
-            cols.push((format!("{name}_count"), est.count.to_string()));
-            cols.push((format!("p_{name}"), exact(est.p)));
+            cols.push((columns::count(name), est.count.to_string()));
+            cols.push((columns::p(name), exact(est.p)));
             cols.push((format!("p_{name}_wilson_lo"), exact(est.wilson.0)));
             cols.push((format!("p_{name}_wilson_hi"), exact(est.wilson.1)));
-            cols.push((format!("p_{name}_cp_lo"), exact(est.clopper_pearson.0)));
-            cols.push((format!("p_{name}_cp_hi"), exact(est.clopper_pearson.1)));
+            cols.push((columns::cp_lo(name), exact(est.clopper_pearson.0)));
+            cols.push((columns::cp_hi(name), exact(est.clopper_pearson.1)));
         }
         for m in &self.methods {
             let (zv, ze) = self.mc_off_by(m);
-            for (event, p, z) in [("vanish", &m.vanish, zv), ("explode", &m.explode, ze)] {
-                let name = format!("p_{event}_{}", m.method);
+            for (event, p, z) in [
+                (columns::VANISH, &m.vanish, zv),
+                (columns::EXPLODE, &m.explode, ze),
+            ] {
+                let name = columns::method(event, m.method);
                 cols.push((name.clone(), exact(p.p)));
                 cols.push((format!("{name}_complement"), exact(p.complement)));
                 cols.push((format!("{name}_error"), exact(p.error)));
@@ -483,4 +624,113 @@ impl SimResults {
         }
         cols.into_iter().unzip()
     }
+}
+
+/// The columns of summary.csv and of table.csv ([`SimResults::csv_row`]) that figures read
+/// (table.csv puts the grid's parameters first).
+pub mod columns {
+    use crate::methods::Method;
+
+    /// The event g < vanish threshold.
+    pub const VANISH: &str = "vanish";
+    /// The event g > explode threshold.
+    pub const EXPLODE: &str = "explode";
+    /// The event in between.
+    pub const BETWEEN: &str = "between";
+
+    /// The count of `event` (`vanish_count`).
+    pub fn count(event: &str) -> String {
+        format!("{event}_count")
+    }
+
+    /// The Monte Carlo probability of `event` (`p_vanish`).
+    pub fn p(event: &str) -> String {
+        format!("p_{event}")
+    }
+
+    /// The lower end of its 95 % Clopper–Pearson interval (`p_vanish_cp_lo`).
+    pub fn cp_lo(event: &str) -> String {
+        format!("p_{event}_cp_lo")
+    }
+
+    /// The upper end (`p_vanish_cp_hi`).
+    pub fn cp_hi(event: &str) -> String {
+        format!("p_{event}_cp_hi")
+    }
+
+    /// The probability of `event` by `method` (`p_vanish_exact`).
+    pub fn method(event: &str, method: Method) -> String {
+        format!("p_{event}_{method}")
+    }
+}
+
+/// The columns of histogram.csv ([`histogram_csv`]).
+pub mod histogram_columns {
+    /// The bucket's lower edge in log10 g.
+    pub const LOG10_G_LO: &str = "log10_g_lo";
+    /// Its upper edge.
+    pub const LOG10_G_HI: &str = "log10_g_hi";
+    /// Samples in it.
+    pub const COUNT: &str = "count";
+    /// Their fraction of N.
+    pub const FRACTION: &str = "fraction";
+    /// The fraction per unit of log10 g.
+    pub const DENSITY: &str = "density";
+    /// With `--method exact`: the exact probability of the bucket.
+    pub const EXACT_FRACTION: &str = "exact_fraction";
+    /// With `--method exact`: per unit of log10 g.
+    pub const EXACT_DENSITY: &str = "exact_density";
+    /// Every run's columns.
+    pub const HEADER: [&str; 5] = [LOG10_G_LO, LOG10_G_HI, COUNT, FRACTION, DENSITY];
+    /// The columns `--method exact` adds.
+    pub const EXACT: [&str; 2] = [EXACT_FRACTION, EXACT_DENSITY];
+}
+
+/// The columns of exact_density.csv ([`exact_density_csv`]).
+pub mod exact_density_columns {
+    pub use super::histogram_columns::{EXACT_DENSITY, EXACT_FRACTION, LOG10_G_HI, LOG10_G_LO};
+    /// Every column.
+    pub const HEADER: [&str; 4] = [LOG10_G_LO, LOG10_G_HI, EXACT_FRACTION, EXACT_DENSITY];
+}
+
+/// histogram.csv: the HDR buckets as bins of log10 g, in increasing order; with `--method
+/// exact`, the exact probability and density of each bin beside the simulated ones.
+pub fn histogram_csv(r: &SimResults) -> String {
+    let n = r.summary.samples as f64;
+    let mut header: Vec<String> = histogram_columns::HEADER.map(String::from).to_vec();
+    if r.exact_buckets.is_some() {
+        header.extend(histogram_columns::EXACT.map(String::from));
+    }
+    let rows: Vec<Vec<String>> = r
+        .summary
+        .buckets()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (lo, hi, c))| {
+            let frac = c as f64 / n;
+            let mut row = vec![
+                exact(lo),
+                exact(hi),
+                c.to_string(),
+                exact(frac),
+                exact(frac / (hi - lo)),
+            ];
+            if let Some((masses, _)) = &r.exact_buckets {
+                row.push(exact(masses[i]));
+                row.push(exact(masses[i] / (hi - lo)));
+            }
+            row
+        })
+        .collect();
+    csv_text(&header, &rows)
+}
+
+/// exact_density.csv: the exact law of log10 g on equal bins (with `--method exact`).
+pub fn exact_density_csv(grid: &[(f64, f64, f64)]) -> String {
+    let header = exact_density_columns::HEADER.map(String::from);
+    let rows: Vec<Vec<String>> = grid
+        .iter()
+        .map(|&(lo, hi, m)| vec![exact(lo), exact(hi), exact(m), exact(m / (hi - lo))])
+        .collect();
+    csv_text(&header, &rows)
 }

@@ -5,13 +5,14 @@ use serde_json::{Value, json};
 
 use crate::output::files::csv_text;
 use crate::output::format::{exact, json_number};
+use crate::output::schema::Versioned;
 use crate::theory::thresholds::ThresholdTable;
 
-/// thresholds.json.
-pub fn thresholds_json(t: &ThresholdTable) -> Value {
+/// thresholds.json, with the schema version.
+pub fn thresholds_json(t: &ThresholdTable) -> Versioned<Value> {
     let (a, k, rows) = (t.a, t.depth, &t.rows);
     let ((nt, t1_max), (ne, e_max)) = (t.widest_t1, t.widest_e);
-    json!({
+    Versioned::new(json!({
         "a": a,
         "depth": k,
         "rows": rows.iter().map(|r| json!({
@@ -20,23 +21,13 @@ pub fn thresholds_json(t: &ThresholdTable) -> Value {
         })).collect::<Vec<_>>(),
         "widest_t1": {"n": json_number(nt), "t1": json_number(t1_max)},
         "widest_e": {"n": json_number(ne), "e": json_number(e_max)},
-    })
+    }))
 }
 
 /// thresholds.csv.
 pub fn thresholds_csv(t: &ThresholdTable) -> String {
     let (a, k, rows) = (t.a, t.depth, &t.rows);
-    let header: Vec<String> = [
-        "a",
-        "n",
-        "peak_derivative",
-        "t1",
-        "e",
-        "depth",
-        "depth_threshold",
-    ]
-    .map(String::from)
-    .to_vec();
+    let header: Vec<String> = threshold_columns::HEADER.map(String::from).to_vec();
     let csv_rows: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
@@ -82,4 +73,22 @@ pub fn table(table: &ThresholdTable) -> String {
          widest ±e  over continuous n: n* = {ne:.4}, e  = {e_max:.4}\n"
     ));
     t
+}
+
+/// The columns of thresholds.csv ([`thresholds_csv`]).
+pub mod threshold_columns {
+    /// The amplitude a.
+    pub const A: &str = "a";
+    /// The slope n.
+    pub const N: &str = "n";
+    /// Every column, in order.
+    pub const HEADER: [&str; 7] = [
+        A,
+        N,
+        "peak_derivative",
+        "t1",
+        "e",
+        "depth",
+        "depth_threshold",
+    ];
 }

@@ -1,7 +1,10 @@
 //! The files and the terminal text of `vanish train`: trajectories.csv, the map's
 //! map.csv, map.md and summary.json, and the run's summary lines.
 
-use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::dynamics::markov::ChainFit;
 use crate::dynamics::runs::Outcome;
@@ -9,22 +12,14 @@ use crate::dynamics::study::Rule;
 use crate::model::activation::Activation;
 use crate::nets::train::{Optimizer, Run, Task, TrainSpec};
 use crate::output::files::csv_text;
-use crate::output::format::{exact, json_number, label, short};
+use crate::output::format::{exact, label, short};
+use crate::output::schema::number::Number;
+use crate::output::schema::{HasSchema, SCHEMA, number, number_pair};
 use crate::sweep::training::{AXES, Cell};
 
 /// The tidy trajectories: one row per (run, recorded step).
 pub fn trajectories_csv(runs: &[Run], layers: usize) -> String {
-    let mut header = vec![
-        "run".to_string(),
-        "step".into(),
-        "loss".into(),
-        "gain".into(),
-        "ln_derivative_product".into(),
-        "saturated".into(),
-        "probe_gain".into(),
-        "probe_ln_derivative_product".into(),
-        "diverged".into(),
-    ];
+    let mut header: Vec<String> = trajectory_columns::HEADER.map(String::from).to_vec();
     header.extend((1..=layers).map(|l| format!("grad_norm_{l}")));
     header.extend((1..=layers).map(|l| format!("weight_norm_{l}")));
     header.extend((1..layers).map(|l| format!("probe_gain_{l}")));
@@ -98,21 +93,9 @@ pub fn map_trajectories_csv(
 /// map.csv: one row per cell, its parameters, its outcome and (with a fit) its chain.
 pub fn map_csv(cells: &[Cell], outcomes: &[Outcome], fits: &[Option<ChainFit>]) -> String {
     let mut header: Vec<String> = AXES.iter().map(|a| a.to_string()).collect();
-    header.extend(
-        [
-            "runs",
-            "diverged",
-            "vanished",
-            "fraction_vanished",
-            "fraction_vanished_cp_lo",
-            "fraction_vanished_cp_hi",
-            "median_step_to_vanish",
-            "median_final_loss",
-        ]
-        .map(String::from),
-    );
+    header.extend(map_columns::HEADER.map(String::from));
     if fits.iter().any(Option::is_some) {
-        header.extend(["p01", "escapes", "escape_trials", "escape_upper_95"].map(String::from));
+        header.extend(map_columns::FIT.map(String::from));
     }
     let rows: Vec<Vec<String>> = cells
         .iter()
@@ -167,17 +150,191 @@ pub fn map_markdown(
 }
 
 /// The map's summary.json: every cell's parameters and outcome.
-pub fn map_summary_json(cells: &[Cell], outcomes: &[Outcome], rule: &Rule) -> Value {
-    json!({
-        "cells": cells.iter().zip(outcomes).map(|(c, o)| {
-            let mut v = serde_json::Map::new();
-            for (k, name) in AXES.iter().enumerate() {
-                v.insert(name.to_string(), json_number(c.values[k]));
-            }
-            v.insert("outcome".into(), o.to_json(rule));
-            serde_json::Value::Object(v)
-        }).collect::<Vec<_>>(),
-    })
+pub fn map_summary_json(cells: &[Cell], outcomes: &[Outcome], rule: &Rule) -> MapSummary {
+    MapSummary {
+        schema: SCHEMA,
+        cells: cells
+            .iter()
+            .zip(outcomes)
+            .map(|(c, o)| MapCell {
+                parameters: AXES
+                    .iter()
+                    .enumerate()
+                    .map(|(k, name)| (name.to_string(), Number(c.values[k])))
+                    .collect(),
+                outcome: OutcomeSummary::new(o, rule),
+            })
+            .collect(),
+    }
+}
+
+/// What a cell's runs came to, in summary.json (`summary` of a run, `outcome` of a map's
+/// cell).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutcomeSummary {
+    /// Runs.
+    pub runs: usize,
+    /// Runs cut short by a non-finite loss.
+    pub diverged: usize,
+    /// The rule for [g∼0] (`probe_gain < 1e-6, leave above 0.001`).
+    pub state_rule: String,
+    /// Runs in [g∼0] at some record up to T.
+    #[serde(rename = "vanished_by_T")]
+    pub vanished_by_t: usize,
+    /// Their fraction.
+    #[serde(with = "number")]
+    pub fraction_vanished: f64,
+    /// Its 95 % Clopper–Pearson interval.
+    #[serde(with = "number_pair")]
+    pub fraction_vanished_ci95: (f64, f64),
+    /// The median step of the first vanish, among the runs that vanished.
+    pub median_step_to_vanish: Option<usize>,
+    /// The median loss at the last record.
+    #[serde(with = "number")]
+    pub median_final_loss: f64,
+    /// Per run, the step of its first vanish.
+    pub first_vanish_steps: Vec<Option<usize>>,
+}
+
+impl OutcomeSummary {
+    /// The outcome `o` under `rule`.
+    pub fn new(o: &Outcome, rule: &Rule) -> Self {
+        OutcomeSummary {
+            runs: o.runs,
+            diverged: o.diverged,
+            state_rule: rule.describe(),
+            vanished_by_t: o.vanished,
+            fraction_vanished: o.fraction(),
+            fraction_vanished_ci95: o.ci95,
+            median_step_to_vanish: o.median_step,
+            median_final_loss: o.median_final_loss,
+            first_vanish_steps: o.first_vanish.clone(),
+        }
+    }
+}
+
+/// summary.json of a single-cell `train`: the configuration and the outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainSummary {
+    /// The schema version ([`SCHEMA`]).
+    #[serde(default)]
+    pub schema: u32,
+    /// The run's configuration.
+    pub config: Value,
+    /// What the runs came to.
+    pub summary: OutcomeSummary,
+}
+
+impl TrainSummary {
+    /// The summary of runs trained under `config` that came to `o` under `rule`.
+    pub fn new(config: Value, o: &Outcome, rule: &Rule) -> Self {
+        TrainSummary {
+            schema: SCHEMA,
+            config,
+            summary: OutcomeSummary::new(o, rule),
+        }
+    }
+}
+
+impl HasSchema for TrainSummary {
+    fn schema(&self) -> u32 {
+        self.schema
+    }
+}
+
+/// summary.json of a map: every cell's parameters and outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapSummary {
+    /// The schema version ([`SCHEMA`]).
+    #[serde(default)]
+    pub schema: u32,
+    /// The cells, in the map's order.
+    pub cells: Vec<MapCell>,
+}
+
+impl HasSchema for MapSummary {
+    fn schema(&self) -> u32 {
+        self.schema
+    }
+}
+
+/// One cell of a map's summary.json.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapCell {
+    /// Every parameter of [`AXES`] (a number, or `"nan"`).
+    #[serde(flatten)]
+    pub parameters: BTreeMap<String, Number>,
+    /// What its runs came to.
+    pub outcome: OutcomeSummary,
+}
+
+/// The columns of trajectories.csv ([`trajectories_csv`]) before the per-layer ones (a
+/// map's trajectories.csv puts the cell's varying parameters first).
+pub mod trajectory_columns {
+    /// The run's index.
+    pub const RUN: &str = "run";
+    /// The training step.
+    pub const STEP: &str = "step";
+    /// The minibatch loss.
+    pub const LOSS: &str = "loss";
+    /// The backward gain ‖∂L/∂h_1‖/‖∂L/∂h_K‖.
+    pub const GAIN: &str = "gain";
+    /// Σ ln f' along the minibatch.
+    pub const LN_DERIVATIVE_PRODUCT: &str = "ln_derivative_product";
+    /// The saturated fraction.
+    pub const SATURATED: &str = "saturated";
+    /// The probe's gain ‖J·u‖/‖u‖.
+    pub const PROBE_GAIN: &str = "probe_gain";
+    /// Σ ln f' along the probe.
+    pub const PROBE_LN_DERIVATIVE_PRODUCT: &str = "probe_ln_derivative_product";
+    /// Whether the run diverged at this record.
+    pub const DIVERGED: &str = "diverged";
+    /// These columns, in order.
+    pub const HEADER: [&str; 9] = [
+        RUN,
+        STEP,
+        LOSS,
+        GAIN,
+        LN_DERIVATIVE_PRODUCT,
+        SATURATED,
+        PROBE_GAIN,
+        PROBE_LN_DERIVATIVE_PRODUCT,
+        DIVERGED,
+    ];
+}
+
+/// The columns of map.csv ([`map_csv`]) after the parameters of
+/// [`crate::sweep::training::AXES`].
+pub mod map_columns {
+    /// Runs of the cell.
+    pub const RUNS: &str = "runs";
+    /// Runs that diverged.
+    pub const DIVERGED: &str = "diverged";
+    /// Runs that vanished by T.
+    pub const VANISHED: &str = "vanished";
+    /// Their fraction.
+    pub const FRACTION_VANISHED: &str = "fraction_vanished";
+    /// Its 95 % Clopper–Pearson interval, lower end.
+    pub const FRACTION_VANISHED_CP_LO: &str = "fraction_vanished_cp_lo";
+    /// Upper end.
+    pub const FRACTION_VANISHED_CP_HI: &str = "fraction_vanished_cp_hi";
+    /// The median step of the first vanish (empty when none vanished).
+    pub const MEDIAN_STEP_TO_VANISH: &str = "median_step_to_vanish";
+    /// The median final loss.
+    pub const MEDIAN_FINAL_LOSS: &str = "median_final_loss";
+    /// Every map's columns after the parameters.
+    pub const HEADER: [&str; 8] = [
+        RUNS,
+        DIVERGED,
+        VANISHED,
+        FRACTION_VANISHED,
+        FRACTION_VANISHED_CP_LO,
+        FRACTION_VANISHED_CP_HI,
+        MEDIAN_STEP_TO_VANISH,
+        MEDIAN_FINAL_LOSS,
+    ];
+    /// The columns `--fit` adds.
+    pub const FIT: [&str; 4] = ["p01", "escapes", "escape_trials", "escape_upper_95"];
 }
 
 /// Two values are the same parameter value (NaN n included).

@@ -63,7 +63,7 @@ mod bands;
 mod table;
 
 pub use bands::{Band, MedianBand, RESAMPLE_CELL, RiskBands, bootstrap};
-pub use table::RiskRow;
+pub use table::{RiskRow, risk_columns};
 
 use serde::Serialize;
 

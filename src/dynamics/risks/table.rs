@@ -52,18 +52,10 @@ impl RiskRow {
     /// "converge", "diverge"]`): `t, at_risk, survival, survival_lower, survival_upper`,
     /// then per cause `{name}_events, {name}_cif, {name}_se, {name}_lower, {name}_upper`.
     pub fn csv_header(cause_names: &[&str]) -> Vec<String> {
-        let mut h: Vec<String> = [
-            "t",
-            "at_risk",
-            "survival",
-            "survival_lower",
-            "survival_upper",
-        ]
-        .map(String::from)
-        .to_vec();
+        let mut h: Vec<String> = risk_columns::HEADER.map(String::from).to_vec();
         for name in cause_names {
-            for col in ["events", "cif", "se", "lower", "upper"] {
-                h.push(format!("{name}_{col}"));
+            for col in risk_columns::PER_CAUSE {
+                h.push(risk_columns::of_cause(name, col));
             }
         }
         h
@@ -87,5 +79,28 @@ impl RiskRow {
             r.push(self.cif_band[j].upper.to_string());
         }
         r
+    }
+}
+
+/// The columns of `risks.csv` ([`RiskRow::csv_header`]), as the figures read them.
+pub mod risk_columns {
+    /// Grid time (steps).
+    pub const T: &str = "t";
+    /// S(t).
+    pub const SURVIVAL: &str = "survival";
+    /// The columns before the causes'.
+    pub const HEADER: [&str; 5] = [T, "at_risk", SURVIVAL, "survival_lower", "survival_upper"];
+    /// CIF_j(t).
+    pub const CIF: &str = "cif";
+    /// The lower end of its band.
+    pub const LOWER: &str = "lower";
+    /// The upper end of its band.
+    pub const UPPER: &str = "upper";
+    /// Each cause's columns, as suffixes of its name.
+    pub const PER_CAUSE: [&str; 5] = ["events", CIF, "se", LOWER, UPPER];
+
+    /// Column `col` of `cause` (`vanished_cif`).
+    pub fn of_cause(cause: &str, col: &str) -> String {
+        format!("{cause}_{col}")
     }
 }

@@ -8,6 +8,9 @@ use plotters::prelude::*;
 
 use super::figures::legend;
 use super::{CsvTable, Figure, colour, draw, finite_range};
+use crate::dynamics::risks::risk_columns as rc;
+use crate::dynamics::study::CAUSES;
+use crate::output::dynamics::ppc_columns as pc;
 
 /// A band between two curves, as a polygon (points with a non-finite end are left out).
 fn band_polygon(x: &[f64], lo: &[f64], hi: &[f64]) -> Vec<(f64, f64)> {
@@ -36,12 +39,11 @@ fn steps(x: &[f64], y: &[f64]) -> Vec<(f64, f64)> {
 /// or `train --fit`), with the run-resampled 95 % bands.
 pub fn risks(dir: &Path) -> anyhow::Result<Figure> {
     let t = CsvTable::read(&dir.join("risks.csv"))?;
-    let x = t.numbers("t")?;
+    let x = t.numbers(rc::T)?;
     if x.is_empty() {
         bail!("no run started in [g≫0]");
     }
     let (x_lo, x_hi) = finite_range(x.iter().copied());
-    let causes = ["vanished", "converged", "diverged"];
     let svg = draw(|root| {
         let mut chart = super::linear_chart(
             root,
@@ -50,11 +52,11 @@ pub fn risks(dir: &Path) -> anyhow::Result<Figure> {
             ("training step", "cumulative incidence"),
             (6, &super::tick),
         )?;
-        for (j, cause) in causes.iter().enumerate() {
+        for (j, cause) in CAUSES.iter().enumerate() {
             let (Ok(cif), Ok(lo), Ok(hi)) = (
-                t.numbers(&format!("{cause}_cif")),
-                t.numbers(&format!("{cause}_lower")),
-                t.numbers(&format!("{cause}_upper")),
+                t.numbers(&rc::of_cause(cause, rc::CIF)),
+                t.numbers(&rc::of_cause(cause, rc::LOWER)),
+                t.numbers(&rc::of_cause(cause, rc::UPPER)),
             ) else {
                 continue;
             };
@@ -71,7 +73,7 @@ pub fn risks(dir: &Path) -> anyhow::Result<Figure> {
                 .label(format!("{cause} first"))
                 .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], c.stroke_width(3)));
         }
-        let none = t.numbers("survival")?;
+        let none = t.numbers(rc::SURVIVAL)?;
         let c = BLACK.mix(0.6);
         chart
             .draw_series(DashedLineSeries::new(
@@ -101,11 +103,11 @@ pub fn risks(dir: &Path) -> anyhow::Result<Figure> {
 /// observed-state chain.
 pub fn posterior_check(dir: &Path) -> anyhow::Result<Figure> {
     let t = CsvTable::read(&dir.join("ppc.csv"))?;
-    let x = t.numbers("record")?;
+    let x = t.numbers(pc::RECORD)?;
     if x.is_empty() {
         bail!("no records");
     }
-    let observed = t.numbers("observed_occupancy")?;
+    let observed = t.numbers(pc::OBSERVED_OCCUPANCY)?;
     let (x_lo, x_hi) = finite_range(x.iter().copied());
     let svg = draw(|root| {
         let mut chart = super::linear_chart(
@@ -115,18 +117,23 @@ pub fn posterior_check(dir: &Path) -> anyhow::Result<Figure> {
             ("record", "share of runs in [g∼0]"),
             (6, &super::tick),
         )?;
-        for (k, (model, label)) in [
+        for (k, (lower, upper, label)) in [
             (
-                "hmm",
+                pc::HMM_OCCUPANCY_LOWER,
+                pc::HMM_OCCUPANCY_UPPER,
                 "two-state hidden Markov model, 95 % of simulated sets",
             ),
-            ("chain", "observed-state chain, 95 % of simulated sets"),
+            (
+                pc::CHAIN_OCCUPANCY_LOWER,
+                pc::CHAIN_OCCUPANCY_UPPER,
+                "observed-state chain, 95 % of simulated sets",
+            ),
         ]
         .into_iter()
         .enumerate()
         {
-            let lo = t.numbers(&format!("{model}_occupancy_lower"))?;
-            let hi = t.numbers(&format!("{model}_occupancy_upper"))?;
+            let lo = t.numbers(lower)?;
+            let hi = t.numbers(upper)?;
             let c = colour(k + 1);
             chart
                 .draw_series([Polygon::new(

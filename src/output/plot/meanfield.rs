@@ -9,6 +9,7 @@ use plotters::prelude::*;
 use super::labels::{distinct, legend};
 use super::{CsvTable, FONT, Figure, colour, draw, finite_range, padded};
 use crate::output::format::label;
+use crate::output::meanfield::{critical_columns as cc, phase_columns as pc};
 
 /// The mean-field phase diagram of a `meanfield` grid: log χ1 over (σ_w, σ_b) — blue
 /// where gradients vanish with depth (ordered), red where they explode (chaotic) — with
@@ -16,15 +17,15 @@ use crate::output::format::label;
 pub fn phase_diagram(dir: &Path) -> anyhow::Result<Figure> {
     let t = CsvTable::read(&dir.join("phase.csv"))?;
     let (sw, sb, chi) = (
-        t.numbers("sigma_w")?,
-        t.numbers("sigma_b")?,
-        t.numbers("chi1")?,
+        t.numbers(pc::SIGMA_W)?,
+        t.numbers(pc::SIGMA_B)?,
+        t.numbers(pc::CHI1)?,
     );
     if sw.is_empty() {
         bail!("phase.csv holds no points");
     }
     let act = t
-        .text("activation")?
+        .text(pc::ACTIVATION)?
         .first()
         .map_or(String::new(), |s| s.to_string());
     let critical = CsvTable::read(&dir.join("critical.csv")).ok();
@@ -103,7 +104,7 @@ pub fn phase_diagram(dir: &Path) -> anyhow::Result<Figure> {
             )])?;
         }
         if let Some(c) = &critical {
-            let (cb, cw) = (c.numbers("sigma_b")?, c.numbers("critical_sigma_w")?);
+            let (cb, cw) = (c.numbers(cc::SIGMA_B)?, c.numbers(cc::CRITICAL_SIGMA_W)?);
             // Sorted by σ_b, and only where it lies inside the plotted σ_w.
             let mut line: Vec<(f64, f64)> = cw
                 .iter()

@@ -44,6 +44,9 @@ use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
+use crate::output::results::columns;
+use crate::output::thresholds::threshold_columns;
+
 /// One figure: a file stem, a title and a caption for the report, and the SVG text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Figure {
@@ -162,10 +165,10 @@ where
 /// its manifest names (every kind whose files are there when it has none). A figure that
 /// cannot be drawn is noted in [`Drawn::skipped`]; the others are still drawn.
 pub fn figures_for(dir: &Path) -> Drawn {
-    let command = std::fs::read_to_string(dir.join("manifest.json"))
+    let command = crate::output::manifest::Manifest::read(dir)
         .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|m| m["command"].as_str().map(String::from));
+        .flatten()
+        .map(|m| m.command);
     let made_by = |commands: &[&str]| command.as_deref().is_none_or(|c| commands.contains(&c));
     let has = |name: &str| dir.join(name).is_file();
     let mut out = Drawn::default();
@@ -180,7 +183,7 @@ pub fn figures_for(dir: &Path) -> Drawn {
                     // Against depth when it varies, else against the faster axis.
                     let (x, g) = if a == "depth" { (a, b) } else { (b, a) };
                     out.add("probability", probability_vs(dir, x, Some(g)));
-                    out.add("heatmap", heatmap(dir, b, a, "p_vanish"));
+                    out.add("heatmap", heatmap(dir, b, a, &columns::p(columns::VANISH)));
                 }
                 _ => out.skipped.push(format!(
                     "no table figure: the table varies {} parameters ({}); figures show one \
@@ -220,12 +223,12 @@ pub fn figures_for(dir: &Path) -> Drawn {
 fn thresholds_of(dir: &Path) -> anyhow::Result<Figure> {
     let t = CsvTable::read(&dir.join("thresholds.csv"))?;
     let a = t
-        .numbers("a")?
+        .numbers(threshold_columns::A)?
         .first()
         .copied()
         .filter(|a| *a > 0.0)
         .unwrap_or(1.0);
-    let (lo, hi) = finite_range(t.numbers("n")?);
+    let (lo, hi) = finite_range(t.numbers(threshold_columns::N)?);
     // f' exceeds 1 only for a·n > 1: the figure starts there.
     let lo = lo.max(1.0 / a);
     let hi = if hi > lo * 1.5 { hi } else { 4.0 * lo };
@@ -249,7 +252,7 @@ pub fn table_axes(dir: &Path) -> anyhow::Result<Vec<String>> {
             .collect());
     }
     let stop = table
-        .column_index("vanish_count")
+        .column_index(&columns::count(columns::VANISH))
         .unwrap_or(table.header.len());
     Ok((1..stop)
         .filter(|&c| {

@@ -3,46 +3,39 @@
 
 use std::path::Path;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use plotters::prelude::*;
 use serde_json::Value;
 
 use super::labels::{legend, short};
 use super::{CsvTable, Figure, colour, draw, padded};
-
-/// Reads a JSON file of an output folder.
-fn json(dir: &Path, name: &str) -> anyhow::Result<Value> {
-    let path = dir.join(name);
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))
-}
+use crate::output::results::{SimSummary, exact_density_columns as ex, histogram_columns as hc};
 
 /// The histogram of log10 g of a `sim` run (histogram.csv, regrouped into 120 bars), the
 /// exact density over it when the run computed it (exact_density.csv, `--method exact`),
 /// and the vanish and explode thresholds.
 pub fn histogram(dir: &Path) -> anyhow::Result<Figure> {
     let t = CsvTable::read(&dir.join("histogram.csv"))?;
-    let summary = json(dir, "summary.json")?;
+    let summary: SimSummary = crate::output::schema::read(dir, "summary.json")?;
     let (lo, hi, frac) = (
-        t.numbers("log10_g_lo")?,
-        t.numbers("log10_g_hi")?,
-        t.numbers("fraction")?,
+        t.numbers(hc::LOG10_G_LO)?,
+        t.numbers(hc::LOG10_G_HI)?,
+        t.numbers(hc::FRACTION)?,
     );
     if lo.is_empty() {
         bail!("no finite g > 0 to draw (every sample was 0 or out of range)");
     }
     let exact = match CsvTable::read(&dir.join("exact_density.csv")) {
         Ok(e) => Some((
-            e.numbers("log10_g_lo")?,
-            e.numbers("log10_g_hi")?,
-            e.numbers("exact_fraction")?,
+            e.numbers(ex::LOG10_G_LO)?,
+            e.numbers(ex::LOG10_G_HI)?,
+            e.numbers(ex::EXACT_FRACTION)?,
         )),
         Err(_) => None,
     };
-    let config = &summary["config"];
-    let vanish = config["vanish_below"].as_f64().unwrap_or(1e-6).log10();
-    let explode = config["explode_above"].as_f64().unwrap_or(1e6).log10();
+    let config = &summary.config;
+    let vanish = config.vanish_below.log10();
+    let explode = config.explode_above.log10();
     // The bars span the samples and, where it has visible mass, the exact law.
     let (mut x_lo, mut x_hi) = (lo[0], hi[hi.len() - 1]);
     if let Some((el, eh, em)) = &exact {
@@ -70,35 +63,25 @@ pub fn histogram(dir: &Path) -> anyhow::Result<Figure> {
         .fold(0.0, |m: f64, &v| m.max(v))
         * 1.12;
     let (view_lo, view_hi) = padded(x_lo.min(vanish), x_hi.max(explode));
-    let uncounted = ["zero_g", "unbinned_below", "unbinned_above", "nan"]
-        .iter()
-        .map(|k| summary["non_finite"][k].as_u64().unwrap_or(0))
-        .sum::<u64>();
-    let p = |k: &str| {
-        summary["probabilities"][k]["p"]
-            .as_f64()
-            .unwrap_or(f64::NAN)
-    };
-    let what = match config["source"].as_str() {
-        Some("network") => {
-            let net = &config["network"];
+    let nf = &summary.non_finite;
+    let uncounted = nf.zero_g + nf.unbinned_below + nf.unbinned_above + nf.nan;
+    let probabilities = &summary.probabilities;
+    let what = match (config.source.as_str(), &config.network) {
+        ("network", Some(net)) => {
+            // Numbers as JSON writes them (σ_w 1.0, not 1).
             format!(
-                "{}, random network K = {}, {} of {}",
-                config["activation_label"].as_str().unwrap_or("f"),
-                config["depth"],
-                net["quantity"].as_str().unwrap_or("gain"),
-                ["width", "sigma_w", "sigma_b"]
-                    .iter()
-                    .map(|k| format!("{k} {}", net[*k]))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "{}, random network K = {}, {} of width {}, sigma_w {}, sigma_b {}",
+                config.activation_label,
+                config.depth,
+                net.quantity,
+                net.width,
+                Value::from(net.sigma_w),
+                Value::from(net.sigma_b)
             )
         }
         _ => format!(
             "{}, K = {}, x ~ {}",
-            config["activation_label"].as_str().unwrap_or("f"),
-            config["depth"],
-            config["dist"].as_str().unwrap_or("?")
+            config.activation_label, config.depth, config.dist
         ),
     };
     let svg =
@@ -122,10 +105,10 @@ pub fn histogram(dir: &Path) -> anyhow::Result<Figure> {
                     format!(
                         "Monte Carlo ({} samples; {uncounted} with g = 0 or beyond the histogram \
                      not shown)",
-                        summary["samples"]
+                        summary.samples
                     )
                 } else {
-                    format!("Monte Carlo ({} samples)", summary["samples"])
+                    format!("Monte Carlo ({} samples)", summary.samples)
                 })
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], bar));
             if let Some(e) = &exact_density {
@@ -140,8 +123,8 @@ pub fn histogram(dir: &Path) -> anyhow::Result<Figure> {
                     .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
             }
             for (x, name, c, prob) in [
-                (vanish, "vanish", colour(1), p("vanish")),
-                (explode, "explode", colour(2), p("explode")),
+                (vanish, "vanish", colour(1), probabilities.vanish.p),
+                (explode, "explode", colour(2), probabilities.explode.p),
             ] {
                 let style = c.stroke_width(2);
                 chart

@@ -8,7 +8,9 @@ use plotters::prelude::*;
 use super::heatmap_grid::grid_heatmap;
 use super::labels::{distinct, legend};
 use super::{CsvTable, Figure, colour, decades, finite_range, padded};
+use crate::methods::Method;
 use crate::output::format::label;
+use crate::output::results::columns;
 
 /// P(vanish) and P(explode) of a table against one of its parameters (`x_axis`, such as
 /// depth), one colour per value of another (`group_axis`) if given: the 95 %
@@ -34,11 +36,11 @@ pub fn probability_vs(
         x_axis.to_string()
     };
     let mut svg_panels = Vec::new();
-    for event in ["vanish", "explode"] {
-        let p = t.numbers(&format!("p_{event}"))?;
-        let lo = t.numbers(&format!("p_{event}_cp_lo"))?;
-        let hi = t.numbers(&format!("p_{event}_cp_hi"))?;
-        let exact = t.numbers(&format!("p_{event}_exact")).ok();
+    for event in [columns::VANISH, columns::EXPLODE] {
+        let p = t.numbers(&columns::p(event))?;
+        let lo = t.numbers(&columns::cp_lo(event))?;
+        let hi = t.numbers(&columns::cp_hi(event))?;
+        let exact = t.numbers(&columns::method(event, Method::Exact)).ok();
         svg_panels.push((event, p, lo, hi, exact));
     }
     let (d_lo, d_hi) = finite_range(xs.iter().copied());

@@ -9,13 +9,29 @@ use plotters::prelude::*;
 
 use super::figures::{grid_heatmap, legend, short};
 use super::{CsvTable, Figure, colour, decades, draw, finite_range, padded};
+use crate::output::dynamics::survival_columns as sc;
+use crate::output::schema;
+use crate::output::training::{
+    MapSummary, TrainSummary, map_columns as mc, trajectory_columns as tc,
+};
 
-/// The state rule of a training folder (summary.json's `state_rule`, e.g.
+/// The state rule of a single-cell training folder (summary.json's `state_rule`, e.g.
 /// `probe_gain < 1e-6, leave above 0.001`): its column, enter threshold and leave threshold.
-fn state_rule(dir: &Path) -> Option<(String, f64, Option<f64>)> {
-    let text = std::fs::read_to_string(dir.join("summary.json")).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    let rule = v["summary"]["state_rule"].as_str()?;
+/// None without a summary.json, for a map's, and for a rule that is not a threshold; an
+/// error when summary.json does not read as [`TrainSummary`].
+#[allow(clippy::type_complexity)]
+fn state_rule(dir: &Path) -> anyhow::Result<Option<(String, f64, Option<f64>)>> {
+    if !dir.join("summary.json").is_file()
+        || schema::read::<MapSummary>(dir, "summary.json").is_ok()
+    {
+        return Ok(None);
+    }
+    let summary: TrainSummary = schema::read(dir, "summary.json")?;
+    Ok(parse_rule(&summary.summary.state_rule))
+}
+
+/// A threshold rule's column, enter threshold and leave threshold.
+fn parse_rule(rule: &str) -> Option<(String, f64, Option<f64>)> {
     let (enter, leave) = match rule.split_once(", leave above ") {
         Some((e, l)) => (e, l.trim().parse().ok()),
         None => (rule, None),
@@ -68,10 +84,14 @@ fn bands(steps: &[f64], log_gain: &[f64], rows: &[usize]) -> Vec<(f64, f64, f64,
 pub fn gain_trajectories(dir: &Path) -> anyhow::Result<Figure> {
     let t = CsvTable::read(&dir.join("trajectories.csv"))?;
     // The state rule's column when it is a gain in the file (probe_gain by default).
-    let rule = state_rule(dir)
-        .filter(|(c, _, _)| (c == "gain" || c == "probe_gain") && t.column_index(c).is_some());
-    let column = rule.as_ref().map_or("gain", |r| r.0.as_str());
-    let (run, step, gain) = (t.numbers("run")?, t.numbers("step")?, t.numbers(column)?);
+    let rule = state_rule(dir)?
+        .filter(|(c, _, _)| (c == tc::GAIN || c == tc::PROBE_GAIN) && t.column_index(c).is_some());
+    let column = rule.as_ref().map_or(tc::GAIN, |r| r.0.as_str());
+    let (run, step, gain) = (
+        t.numbers(tc::RUN)?,
+        t.numbers(tc::STEP)?,
+        t.numbers(column)?,
+    );
     if run.is_empty() {
         bail!("no trajectories");
     }
@@ -81,7 +101,7 @@ pub fn gain_trajectories(dir: &Path) -> anyhow::Result<Figure> {
         .collect();
     let hidden = log_gain.iter().filter(|v| !v.is_finite()).count();
     // The columns before `run` are a map's parameters: one group per cell.
-    let params = t.column_index("run").unwrap_or(0);
+    let params = t.column_index(tc::RUN).unwrap_or(0);
     let cell_of = |i: usize| t.rows[i][..params].join(", ");
     let mut cells: Vec<String> = Vec::new();
     for i in 0..run.len() {
@@ -97,7 +117,7 @@ pub fn gain_trajectories(dir: &Path) -> anyhow::Result<Figure> {
         Some(th) => (lo.min(th.log10()), hi.max(leave.unwrap_or(th).log10())),
         None => (lo, hi),
     };
-    let (title, y_desc) = if column == "probe_gain" {
+    let (title, y_desc) = if column == tc::PROBE_GAIN {
         (
             "The network's gain during training",
             "probe gain ‖J·u‖/‖u‖ (log scale)",
@@ -261,9 +281,9 @@ pub fn gain_trajectories(dir: &Path) -> anyhow::Result<Figure> {
 pub fn survival(dir: &Path) -> anyhow::Result<Figure> {
     let t = CsvTable::read(&dir.join("survival.csv"))?;
     let (time, km, geo) = (
-        t.numbers("t")?,
-        t.numbers("km_survival")?,
-        t.numbers("geometric_survival")?,
+        t.numbers(sc::T)?,
+        t.numbers(sc::KM_SURVIVAL)?,
+        t.numbers(sc::GEOMETRIC_SURVIVAL)?,
     );
     if time.is_empty() {
         bail!("no run started in [g≫0], so there is no time to the first vanish");
@@ -325,12 +345,12 @@ pub fn survival(dir: &Path) -> anyhow::Result<Figure> {
 /// varies (with its 95 % interval).
 pub fn train_map(dir: &Path) -> anyhow::Result<Figure> {
     let t = CsvTable::read(&dir.join("map.csv"))?;
-    let stop = t.column_index("runs").unwrap_or(0);
+    let stop = t.column_index(mc::RUNS).unwrap_or(0);
     let varying: Vec<String> = (0..stop)
         .filter(|&c| t.rows.iter().any(|r| r[c] != t.rows[0][c]))
         .map(|c| t.header[c].clone())
         .collect();
-    let f = t.numbers("fraction_vanished")?;
+    let f = t.numbers(mc::FRACTION_VANISHED)?;
     let title = "Fraction of runs vanished by T".to_string();
     let svg =
         match varying.as_slice() {
@@ -342,8 +362,8 @@ pub fn train_map(dir: &Path) -> anyhow::Result<Figure> {
                 // Sorted by the parameter (a map may list its cells in any order).
                 let (x0, lo0, hi0) = (
                     t.numbers(a)?,
-                    t.numbers("fraction_vanished_cp_lo")?,
-                    t.numbers("fraction_vanished_cp_hi")?,
+                    t.numbers(mc::FRACTION_VANISHED_CP_LO)?,
+                    t.numbers(mc::FRACTION_VANISHED_CP_HI)?,
                 );
                 let mut order: Vec<usize> = (0..x0.len()).collect();
                 order.sort_by(|&i, &j| x0[i].total_cmp(&x0[j]));
@@ -385,7 +405,7 @@ pub fn train_map(dir: &Path) -> anyhow::Result<Figure> {
                 varying.join(", ")
             ),
         };
-    let medians = t.numbers("median_step_to_vanish")?;
+    let medians = t.numbers(mc::MEDIAN_STEP_TO_VANISH)?;
     let shown = medians.iter().filter(|m| m.is_finite()).count();
     Ok(Figure {
         name: "train_map".into(),
