@@ -33,3 +33,63 @@ impl fmt::Display for ConfigError {
         write!(f, "{}: {}", self.flag, self.message)
     }
 }
+
+/// Every failure of the library's file-handling layers (journals, sweeps, manifests),
+/// typed: the command line maps it to an exit code in one place ([`Error::exit_code`]).
+/// The numerical core returns [`ConfigError`] alone: it reads no files.
+///
+/// ```
+/// use vanish::error::{ConfigError, Error};
+/// let bad: Error = ConfigError::new("--out", "is a file").into();
+/// assert_eq!(bad.exit_code(), 2);
+/// assert_eq!(bad.to_string(), "--out: is a file");
+/// let damaged = Error::Invalid("runs/t/journal.jsonl is not a vanish journal".into());
+/// assert_eq!(damaged.exit_code(), 1);
+/// ```
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad input: a flag, or a folder given on the command line (exit code 2).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A file or folder could not be read or written.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done, with the path.
+        what: String,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file that does not hold what it should: a damaged journal, a record of another
+    /// run, a missing unit.
+    #[error("{0}")]
+    Invalid(String),
+    /// A worker thread panicked while holding a shared writer.
+    #[error("a worker panicked while {0}")]
+    Panicked(&'static str),
+}
+
+impl Error {
+    /// The exit code of the command that failed with it: 2 for bad input, else 1.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Config(_) => 2,
+            _ => 1,
+        }
+    }
+
+    /// Wraps an I/O error with what was being done.
+    pub fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
+        let what = what.into();
+        move |source| Error::Io { what, source }
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::Invalid(format!("JSON: {e}"))
+    }
+}
+
+/// The library's result.
+pub type Result<T> = std::result::Result<T, Error>;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-use crate::error::ConfigError;
+use crate::error::{ConfigError, Error};
 
 mod markov;
 mod meanfield;
@@ -114,13 +114,27 @@ fn plotted(
     }
 }
 
+/// The one place a failure becomes an exit code: 0 for a closed stdout (a pipe to `head`),
+/// 2 for bad input ([`ConfigError`], or the library's [`Error::Config`]), 1 for the rest.
 fn exit_for(e: &anyhow::Error) -> ExitCode {
-    if let Some(io) = e.downcast_ref::<io::Error>()
-        && io.kind() == io::ErrorKind::BrokenPipe
-    {
+    let broken_pipe = e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+            || matches!(
+                c.downcast_ref::<Error>(),
+                Some(Error::Io { source, .. }) if source.kind() == io::ErrorKind::BrokenPipe
+            )
+    });
+    if broken_pipe {
         return ExitCode::SUCCESS;
     }
-    if let Some(c) = e.downcast_ref::<ConfigError>() {
+    let config = e
+        .downcast_ref::<ConfigError>()
+        .or(match e.downcast_ref::<Error>() {
+            Some(Error::Config(c)) => Some(c),
+            _ => None,
+        });
+    if let Some(c) = config {
         eprintln!("error: {c}");
         return ExitCode::from(2);
     }

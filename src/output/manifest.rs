@@ -18,10 +18,10 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::error::{Error, Result};
 use crate::output::files::write_atomic;
 use crate::output::format::pretty_json;
 
@@ -77,15 +77,16 @@ impl Manifest {
 
     /// The manifest of the run in `dir`: `None` when there is none, an error when there is
     /// one that does not read as a vanish manifest.
-    pub fn read(dir: &Path) -> anyhow::Result<Option<Manifest>> {
+    pub fn read(dir: &Path) -> Result<Option<Manifest>> {
         let path = dir.join(MANIFEST);
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+            Err(e) => return Err(Error::io(format!("reading {}", path.display()))(e)),
         };
-        let m: Manifest = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a vanish manifest", path.display()))?;
+        let m: Manifest = serde_json::from_str(&text).map_err(|e| {
+            Error::Invalid(format!("{} is not a vanish manifest: {e}", path.display()))
+        })?;
         Ok(Some(m))
     }
 }
@@ -116,7 +117,7 @@ impl RunFiles {
 
     /// Writes every file atomically into `dir`, then the manifest (listing them) last, then
     /// syncs the folder; returns the paths written, the manifest's last.
-    pub fn write(self, dir: &Path, mut manifest: Manifest) -> anyhow::Result<Vec<PathBuf>> {
+    pub fn write(self, dir: &Path, mut manifest: Manifest) -> Result<Vec<PathBuf>> {
         manifest.files = self.listed;
         let mut written = Vec::with_capacity(self.files.len() + 1);
         let manifest_text = pretty_json(&manifest);
@@ -128,10 +129,10 @@ impl RunFiles {
         {
             let path = dir.join(name);
             write_atomic(&path, text.as_bytes())
-                .with_context(|| format!("writing {}", path.display()))?;
+                .map_err(Error::io(format!("writing {}", path.display())))?;
             written.push(path);
         }
-        sync_folder(dir).with_context(|| format!("syncing {}", dir.display()))?;
+        sync_folder(dir).map_err(Error::io(format!("syncing {}", dir.display())))?;
         Ok(written)
     }
 }

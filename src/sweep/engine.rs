@@ -31,13 +31,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use anyhow::bail;
 use rayon::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::error::ConfigError;
+use crate::error::{ConfigError, Error, Result};
 use crate::sweep::grid::balance;
 use crate::sweep::journal::{self, JOURNAL, Journal};
 
@@ -69,7 +68,7 @@ pub trait Sweep: Sync {
 
     /// Checks a record read back from a journal (which may come from another machine or
     /// be damaged); the reason names what is wrong.
-    fn check(&self, _record: &Self::Record) -> Result<(), String> {
+    fn check(&self, _record: &Self::Record) -> std::result::Result<(), String> {
         Ok(())
     }
 }
@@ -116,10 +115,7 @@ pub fn shard<S: Sweep>(sweep: &S, i: usize, n: usize) -> Vec<usize> {
 /// each finishes, and the journal is rewritten in unit order at the end (so a finished
 /// folder does not depend on scheduling). A shard returns `None`; a whole run returns every
 /// record in unit order, as the journal holds them.
-pub fn run<S: Sweep>(
-    sweep: &S,
-    journaling: Option<&Journaling>,
-) -> anyhow::Result<Option<Vec<S::Record>>> {
+pub fn run<S: Sweep>(sweep: &S, journaling: Option<&Journaling>) -> Result<Option<Vec<S::Record>>> {
     let units = sweep.units();
     let Some(j) = journaling else {
         let all: Vec<usize> = (0..units).collect();
@@ -134,7 +130,7 @@ pub fn run<S: Sweep>(
         .gather
         .iter()
         .map(|d| shard_records(sweep, d, "--gather"))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>>>()?;
     let head = header(sweep, j.shard);
     let (journal, done): (Journal, Vec<S::Record>) = if j.resume {
         Journal::resume(j.dir, &head)?
@@ -152,14 +148,14 @@ pub fn run<S: Sweep>(
     for (record, from, is_gathered) in sources {
         let u = S::unit(&record);
         if u >= units {
-            bail!(
+            return Err(Error::Invalid(format!(
                 "the journal in '{}' holds unit {u} of a sweep of {units}",
                 from.display()
-            );
+            )));
         }
         sweep
             .check(&record)
-            .map_err(|e| anyhow::anyhow!("the journal in '{}': {e}", from.display()))?;
+            .map_err(|e| Error::Invalid(format!("the journal in '{}': {e}", from.display())))?;
         if let std::collections::btree_map::Entry::Vacant(slot) = have.entry(u) {
             if is_gathered {
                 gathered.push(u);
@@ -174,10 +170,10 @@ pub fn run<S: Sweep>(
     let pending: Vec<usize> = mine.into_iter().filter(|u| !have.contains_key(u)).collect();
     sweep.starting(&pending);
     let journal = Mutex::new(journal);
-    let append = |r: &S::Record| -> anyhow::Result<()> {
+    let append = |r: &S::Record| -> Result<()> {
         journal
             .lock()
-            .map_err(|_| anyhow::anyhow!("a worker panicked while writing the journal"))?
+            .map_err(|_| Error::Panicked("writing the journal"))?
             .append(r)
     };
     // Gathered units go into this run's own journal first: it then holds every unit.
@@ -191,10 +187,10 @@ pub fn run<S: Sweep>(
             append(&r)?;
             Ok(r)
         })
-        .collect::<anyhow::Result<_>>()?;
+        .collect::<Result<_>>()?;
     journal
         .into_inner()
-        .map_err(|_| anyhow::anyhow!("a worker panicked while writing the journal"))?
+        .map_err(|_| Error::Panicked("writing the journal"))?
         .finish()?;
     for r in fresh {
         have.insert(S::unit(&r), r);
@@ -205,17 +201,17 @@ pub fn run<S: Sweep>(
         return Ok(None);
     }
     if records.len() != units {
-        bail!(
+        return Err(Error::Invalid(format!(
             "{} of {units} units are missing from the journal in '{}'",
             units - records.len(),
             j.dir.display()
-        );
+        )));
     }
     Ok(Some(records))
 }
 
 /// Checks every folder to be gathered before anything is written (see [`run`]).
-pub fn check_shards<S: Sweep>(sweep: &S, dirs: &[PathBuf], flag: &str) -> anyhow::Result<()> {
+pub fn check_shards<S: Sweep>(sweep: &S, dirs: &[PathBuf], flag: &str) -> Result<()> {
     for d in dirs {
         shard_records(sweep, d, flag)?;
     }
@@ -224,8 +220,8 @@ pub fn check_shards<S: Sweep>(sweep: &S, dirs: &[PathBuf], flag: &str) -> anyhow
 
 /// Every record of a split sweep, from its shards' folders, in unit order: each folder a
 /// finished shard of this sweep, every shard of the split given once.
-pub fn merge<S: Sweep>(sweep: &S, dirs: &[PathBuf]) -> anyhow::Result<Vec<S::Record>> {
-    let bad = |m: String| -> anyhow::Error { ConfigError::new("DIR", m).into() };
+pub fn merge<S: Sweep>(sweep: &S, dirs: &[PathBuf]) -> Result<Vec<S::Record>> {
+    let bad = |m: String| -> Error { ConfigError::new("DIR", m).into() };
     let mut split: Option<usize> = None;
     let mut seen: BTreeMap<usize, &Path> = BTreeMap::new();
     let mut all: BTreeMap<usize, S::Record> = BTreeMap::new();
@@ -288,7 +284,7 @@ pub fn shard_of(path: &Path) -> Option<(usize, usize)> {
 /// The records of the journal in a shard's folder, in unit order, checked: its header must
 /// be this sweep's (any shard), every record must read back. A folder whose journal never
 /// got its first line holds no records.
-fn shard_records<S: Sweep>(sweep: &S, dir: &Path, flag: &str) -> anyhow::Result<Vec<S::Record>> {
+fn shard_records<S: Sweep>(sweep: &S, dir: &Path, flag: &str) -> Result<Vec<S::Record>> {
     let path = dir.join(JOURNAL);
     if !dir.is_dir() {
         return Err(ConfigError::new(

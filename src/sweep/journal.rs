@@ -24,12 +24,11 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Seek, Write};
 use std::path::Path;
 
-use anyhow::{Context, bail};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::error::ConfigError;
+use crate::error::{ConfigError, Error, Result};
 use crate::output::files::write_atomic;
 
 /// The journal's file name in `--out`.
@@ -50,7 +49,7 @@ pub const SYNC_EVERY: std::time::Duration = std::time::Duration::from_millis(250
 impl Journal {
     /// Starts a journal in `dir`; refuses when one is already there (it holds computed
     /// records: resume them with `--resume`, or use another `--out`).
-    pub fn create(dir: &Path, header: &Value) -> anyhow::Result<Self> {
+    pub fn create(dir: &Path, header: &Value) -> Result<Self> {
         let path = dir.join(JOURNAL);
         if has_journal(&path) {
             return Err(ConfigError::new(
@@ -69,11 +68,13 @@ impl Journal {
             .write(true)
             .truncate(false)
             .open(&path)
-            .with_context(|| format!("creating {}", path.display()))?;
+            .map_err(Error::io(format!("creating {}", path.display())))?;
         let mut file = locked(file, dir)?;
-        file.set_len(0)?;
-        file.write_all(format!("{header}\n").as_bytes())?;
-        file.sync_all()?;
+        let io = || Error::io(format!("writing {}", path.display()));
+        file.set_len(0).map_err(io())?;
+        file.write_all(format!("{header}\n").as_bytes())
+            .map_err(io())?;
+        file.sync_all().map_err(io())?;
         Ok(Journal {
             file,
             synced: std::time::Instant::now(),
@@ -82,10 +83,7 @@ impl Journal {
 
     /// Reopens the journal in `dir` for appending, after checking that it was started for
     /// `header`; returns the records it holds. A line cut short by a crash is dropped.
-    pub fn resume<R: DeserializeOwned>(
-        dir: &Path,
-        header: &Value,
-    ) -> anyhow::Result<(Self, Vec<R>)> {
+    pub fn resume<R: DeserializeOwned>(dir: &Path, header: &Value) -> Result<(Self, Vec<R>)> {
         let path = dir.join(JOURNAL);
         if !has_journal(&path) {
             // Nothing was computed yet: start afresh.
@@ -95,7 +93,7 @@ impl Journal {
             .read(true)
             .write(true)
             .open(&path)
-            .with_context(|| format!("opening {}", path.display()))?;
+            .map_err(Error::io(format!("opening {}", path.display())))?;
         let mut file = locked(file, dir)?;
         let (found, records, good_len) = read(&path)?;
         if &found != header {
@@ -109,8 +107,9 @@ impl Journal {
             )
             .into());
         }
-        file.set_len(good_len)?;
-        file.seek(std::io::SeekFrom::End(0))?;
+        let io = || Error::io(format!("writing {}", path.display()));
+        file.set_len(good_len).map_err(io())?;
+        file.seek(std::io::SeekFrom::End(0)).map_err(io())?;
         let journal = Journal {
             file,
             synced: std::time::Instant::now(),
@@ -120,19 +119,24 @@ impl Journal {
 
     /// Appends one record (one write of a whole line); syncs when the last sync is older
     /// than [`SYNC_EVERY`].
-    pub fn append<R: Serialize>(&mut self, record: &R) -> anyhow::Result<()> {
+    pub fn append<R: Serialize>(&mut self, record: &R) -> Result<()> {
         let line = serde_json::to_string(record)?;
-        self.file.write_all(format!("{line}\n").as_bytes())?;
+        let io = || Error::io("appending to the journal");
+        self.file
+            .write_all(format!("{line}\n").as_bytes())
+            .map_err(io())?;
         if self.synced.elapsed() >= SYNC_EVERY {
-            self.file.sync_data()?;
+            self.file.sync_data().map_err(io())?;
             self.synced = std::time::Instant::now();
         }
         Ok(())
     }
 
     /// Syncs what is left to disk.
-    pub fn finish(self) -> anyhow::Result<()> {
-        self.file.sync_data()?;
+    pub fn finish(self) -> Result<()> {
+        self.file
+            .sync_data()
+            .map_err(Error::io("syncing the journal"))?;
         Ok(())
     }
 }
@@ -149,7 +153,7 @@ pub fn has_journal(path: &Path) -> bool {
 }
 
 /// Takes the exclusive lock of a journal: two runs never write one journal at once.
-fn locked(file: File, dir: &Path) -> anyhow::Result<File> {
+fn locked(file: File, dir: &Path) -> Result<File> {
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => Err(ConfigError::new(
@@ -160,38 +164,44 @@ fn locked(file: File, dir: &Path) -> anyhow::Result<File> {
             ),
         )
         .into()),
-        Err(std::fs::TryLockError::Error(e)) => Err(e).context("locking the journal"),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::io("locking the journal")(e)),
     }
 }
 
 /// Rewrites a finished run's journal with `records` in the given order (atomically), so
 /// that every finished folder of one run holds the same journal, however its work was
 /// scheduled.
-pub fn rewrite<R: Serialize>(dir: &Path, header: &Value, records: &[R]) -> anyhow::Result<()> {
+pub fn rewrite<R: Serialize>(dir: &Path, header: &Value, records: &[R]) -> Result<()> {
     let mut text = format!("{header}\n");
     for r in records {
         text.push_str(&serde_json::to_string(r)?);
         text.push('\n');
     }
-    write_atomic(&dir.join(JOURNAL), text.as_bytes()).context("writing the journal")
+    write_atomic(&dir.join(JOURNAL), text.as_bytes()).map_err(Error::io("writing the journal"))
 }
 
 /// Reads a journal: its header, its complete records, and the byte length of the part
 /// that parsed (a last line without its newline, or that does not parse, is dropped).
-pub fn read<R: DeserializeOwned>(path: &Path) -> anyhow::Result<(Value, Vec<R>, u64)> {
-    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+pub fn read<R: DeserializeOwned>(path: &Path) -> Result<(Value, Vec<R>, u64)> {
+    let file = File::open(path).map_err(Error::io(format!("opening {}", path.display())))?;
     let mut lines = BufReader::new(file);
     let mut header_line = String::new();
-    lines.read_line(&mut header_line)?;
+    let io = || Error::io(format!("reading {}", path.display()));
+    lines.read_line(&mut header_line).map_err(io())?;
     let header: Value = match serde_json::from_str(header_line.trim_end()) {
         Ok(v) if header_line.ends_with('\n') => v,
-        _ => bail!("{} is not a vanish journal", path.display()),
+        _ => {
+            return Err(Error::Invalid(format!(
+                "{} is not a vanish journal",
+                path.display()
+            )));
+        }
     };
     let mut good_len = header_line.len() as u64;
     let mut records = Vec::new();
     loop {
         let mut line = String::new();
-        if lines.read_line(&mut line)? == 0 || !line.ends_with('\n') {
+        if lines.read_line(&mut line).map_err(io())? == 0 || !line.ends_with('\n') {
             break;
         }
         match serde_json::from_str::<R>(line.trim_end()) {

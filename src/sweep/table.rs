@@ -7,12 +7,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::bail;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
-use crate::error::ConfigError;
+use crate::error::{ConfigError, Error, Result};
 use crate::mc::simulate::simulate;
 use crate::output::files::csv_text;
 use crate::output::format::{exact, label};
@@ -128,16 +127,22 @@ impl Sweep for TableSweep<'_> {
 }
 
 /// The records of `cells`, in cell order, or an error naming what is missing.
-pub fn complete(records: Vec<CellRecord>, cells: usize) -> anyhow::Result<Vec<CellRecord>> {
+pub fn complete(records: Vec<CellRecord>, cells: usize) -> Result<Vec<CellRecord>> {
     let mut by_cell: BTreeMap<usize, CellRecord> = BTreeMap::new();
     for r in records {
         if r.cell >= cells {
-            bail!("a record of cell {} in a grid of {cells} cells", r.cell);
+            return Err(Error::Invalid(format!(
+                "a record of cell {} in a grid of {cells} cells",
+                r.cell
+            )));
         }
         if let Some(old) = by_cell.insert(r.cell, r.clone())
             && old != r
         {
-            bail!("cell {} appears twice with different results", r.cell);
+            return Err(Error::Invalid(format!(
+                "cell {} appears twice with different results",
+                r.cell
+            )));
         }
     }
     if by_cell.len() != cells {
@@ -146,11 +151,11 @@ pub fn complete(records: Vec<CellRecord>, cells: usize) -> anyhow::Result<Vec<Ce
             .take(5)
             .map(|c| c.to_string())
             .collect();
-        bail!(
+        return Err(Error::Invalid(format!(
             "{} of {cells} cells are missing (first: {})",
             cells - by_cell.len(),
             missing.join(", ")
-        );
+        )));
     }
     Ok(by_cell.into_values().collect())
 }
@@ -192,7 +197,7 @@ pub fn markdown(
     header: &[String],
     records: &[CellRecord],
     pivot: &Pivot,
-) -> anyhow::Result<String> {
+) -> Result<String> {
     let column = header
         .iter()
         .position(|h| h == &pivot.value)
@@ -296,7 +301,7 @@ pub fn write_outputs(
     records: &[CellRecord],
     pivot: &Pivot,
     manifest_extra: Value,
-) -> anyhow::Result<Vec<PathBuf>> {
+) -> Result<Vec<PathBuf>> {
     let rows: Vec<Vec<String>> = records.iter().map(|r| r.row.clone()).collect();
     let manifest = Manifest::new("table")
         .with("grid", grid.to_json())

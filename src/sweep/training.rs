@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use crate::error::ConfigError;
+use crate::error::{ConfigError, Error, Result};
 use crate::model::activation::Activation;
 use crate::nets::train::{Dataset, Run, RunEntry, TrainSpec, train_run};
 pub use crate::sweep::engine::Journaling;
@@ -60,8 +60,8 @@ impl TrainPlan {
         lists: &[Vec<f64>; 6],
         runs: u64,
         seed: u64,
-        cell: impl Fn([f64; 6]) -> Result<(TrainSpec, Activation), ConfigError>,
-    ) -> Result<Self, ConfigError> {
+        cell: impl Fn([f64; 6]) -> std::result::Result<(TrainSpec, Activation), ConfigError>,
+    ) -> std::result::Result<Self, ConfigError> {
         let count = match lists.iter().try_fold(1usize, |n, l| n.checked_mul(l.len())) {
             Some(count) if count <= MAX_CELLS => count,
             too_many => {
@@ -151,7 +151,7 @@ impl Sweep for Runs<'_> {
         RunEntry::from(&run)
     }
 
-    fn check(&self, record: &RunEntry) -> Result<(), String> {
+    fn check(&self, record: &RunEntry) -> std::result::Result<(), String> {
         record.to_run().map(|_| ())
     }
 }
@@ -163,7 +163,7 @@ pub fn train_all(
     plan: &TrainPlan,
     data: &Dataset,
     journaling: Option<&Journaling>,
-) -> anyhow::Result<Option<Vec<Run>>> {
+) -> Result<Option<Vec<Run>>> {
     let Some(entries) = engine::run(&Runs { plan, data }, journaling)? else {
         return Ok(None);
     };
@@ -171,20 +171,20 @@ pub fn train_all(
         .iter()
         .map(|e| {
             e.to_run()
-                .map_err(|e| anyhow::anyhow!("a journaled run: {e}"))
+                .map_err(|e| Error::Invalid(format!("a journaled run: {e}")))
         })
-        .collect::<anyhow::Result<Vec<Run>>>()?;
+        .collect::<Result<Vec<Run>>>()?;
     Ok(Some(runs))
 }
 
 /// Checks that `dirs` are every shard of one split of this plan, each finished (for
 /// `vanish merge`).
-pub fn merge_check(plan: &TrainPlan, data: &Dataset, dirs: &[PathBuf]) -> anyhow::Result<()> {
+pub fn merge_check(plan: &TrainPlan, data: &Dataset, dirs: &[PathBuf]) -> Result<()> {
     engine::merge(&Runs { plan, data }, dirs).map(|_| ())
 }
 
 /// Checks every `--gather` folder (a journal of a shard of this plan, whose runs read
 /// back) before the run makes its own folder.
-pub fn check_gather(plan: &TrainPlan, data: &Dataset, gather: &[PathBuf]) -> anyhow::Result<()> {
+pub fn check_gather(plan: &TrainPlan, data: &Dataset, gather: &[PathBuf]) -> Result<()> {
     engine::check_shards(&Runs { plan, data }, gather, "--gather")
 }
