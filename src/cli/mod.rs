@@ -8,6 +8,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::error::ConfigError;
 
+mod common;
 mod markov;
 mod meanfield;
 mod merge;
@@ -77,12 +78,18 @@ pub fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     let result = match cli.command {
-        Command::Sim(args) => plotted(args.plot, args.out.clone(), || sim::run(*args)),
-        Command::Meanfield(args) => plotted(args.plot, args.out.clone(), || meanfield::run(args)),
-        Command::Markov(args) => plotted(args.plot, args.out.clone(), || markov::run(args)),
-        Command::Train(args) => plotted(args.plot, args.out.clone(), || train::run(*args)),
-        Command::Thresholds(args) => plotted(args.plot, args.out.clone(), || thresholds::run(args)),
-        Command::Table(args) => plotted(args.plot, args.out.clone(), || table::run(*args)),
+        Command::Sim(args) => plotted(args.output.clone(), || sim::run(*args)),
+        Command::Meanfield(args) => plotted(args.output.clone(), || meanfield::run(args)),
+        Command::Markov(args) => plotted(args.output.clone(), || markov::run(args)),
+        Command::Train(args) => {
+            let output = common::OutArgs {
+                out: args.out.clone(),
+                plot: args.plot,
+            };
+            plotted(output, || train::run(*args))
+        }
+        Command::Thresholds(args) => plotted(args.output.clone(), || thresholds::run(args)),
+        Command::Table(args) => plotted(args.output.clone(), || table::run(*args)),
         Command::Merge(args) => merge::run(args),
         Command::Plot(args) => plot::run(args),
         Command::Report(args) => plot::report(args),
@@ -101,10 +108,10 @@ pub fn main() -> ExitCode {
 /// Runs a subcommand, then (with `--plot`) draws the figures of its `--out` folder;
 /// `--plot` without `--out` is refused before any work.
 fn plotted(
-    plot: bool,
-    out: Option<std::path::PathBuf>,
+    output: common::OutArgs,
     run: impl FnOnce() -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
+    let common::OutArgs { out, plot } = output;
     plot::check_plot_flag(plot, out.as_deref())?;
     run()?;
     match out {
