@@ -162,12 +162,11 @@ claim("answer 1", "training is a one-way street: once in [g∼0] it never comes 
       f"state by {m['rule']}: " + verdict_text(m))
 
 # The study where the gain moves: one folder per regime (scripts/dynamics.sh).
-import re
 regimes = []
 for d in sorted((R / "dynamics").glob("n*-sw*-lr*")):
     mj = js(f"dynamics/{d.name}/markov.json")
     cfg = js(f"dynamics/{d.name}/summary.json")["config"]
-    lr = re.search(r"lr: ([0-9.e-]+)", cfg["optimizer"]).group(1)
+    lr = g(cfg["optimizer"]["lr"])
     regimes.append(dict(name=d.name, act=cfg["activation"], sigma_w=cfg["sigma_w"], lr=lr,
                         runs=mj["runs"], m=mj, fe=mj["first_events"], w=mj["one_way"],
                         lat=mj.get("latent") or {}))

@@ -93,3 +93,45 @@ impl From<serde_json::Error> for Error {
 
 /// The library's result.
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// Parses the value of an enumerated setting (any case, spaces trimmed) as clap parses its
+/// flag, for values that come from elsewhere (a `--config` file, a journal); the error
+/// names `flag` and lists the values.
+///
+/// ```
+/// use vanish::{error::parse_value_enum, mc::fast::Precision};
+/// assert_eq!(parse_value_enum::<Precision>("--precision", " F32").unwrap(), Precision::F32);
+/// let e = parse_value_enum::<Precision>("--precision", "f16").unwrap_err();
+/// assert_eq!(e.to_string(), "--precision: must be f32, f64 or reference, got 'f16'");
+/// ```
+pub fn parse_value_enum<T: clap::ValueEnum>(
+    flag: &str,
+    text: &str,
+) -> std::result::Result<T, ConfigError> {
+    let text = text.trim();
+    T::from_str(text, true).map_err(|_| {
+        let names: Vec<String> = T::value_variants()
+            .iter()
+            .filter_map(T::to_possible_value)
+            .filter(|p| !p.is_hide_set())
+            .map(|p| p.get_name().to_string())
+            .collect();
+        let allowed = match names.split_last() {
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
+        };
+        ConfigError::new(
+            flag,
+            format!("must be {allowed}, got '{}'", text.to_ascii_lowercase()),
+        )
+    })
+}
+
+/// The flag value of an enumerated setting: its name as clap accepts and completes it.
+pub fn value_enum_name<T: clap::ValueEnum>(value: &T) -> String {
+    value
+        .to_possible_value()
+        .map(|p| p.get_name().to_string())
+        .unwrap_or_default()
+}

@@ -9,7 +9,6 @@ use crate::error::ConfigError;
 use crate::output::dynamics::{
     ppc_csv, report_json, report_table, risks_csv, survival_csv, viterbi_csv,
 };
-use crate::output::files::prepare_out_dir;
 use crate::output::format::pretty_json;
 use crate::output::manifest::{Manifest, RunFiles};
 
@@ -26,6 +25,10 @@ there; the number of such runs is reported.";
 /// The raw flags of `vanish markov`.
 #[derive(Debug, Args)]
 #[command(after_help = EXAMPLES)]
+#[command(mut_arg("out", |a| a.help(
+    "Write markov.json and (two states) survival.csv, risks.csv, viterbi.csv and ppc.csv \
+     into this folder"
+)))]
 pub struct MarkovArgs {
     /// The trajectories CSV.
     file: PathBuf,
@@ -42,13 +45,8 @@ pub struct MarkovArgs {
     /// Seed of the run-level resampling.
     #[arg(short, long, default_value_t = 1)]
     seed: u64,
-    /// Write markov.json and (two states) survival.csv, risks.csv, viterbi.csv and ppc.csv
-    /// into this folder.
-    #[arg(short, long)]
-    pub(super) out: Option<PathBuf>,
-    /// Also draw the run's figures into --out as SVG files (as `vanish plot` does).
-    #[arg(long)]
-    pub(super) plot: bool,
+    #[command(flatten)]
+    pub(super) output: super::common::OutArgs,
     /// Print the JSON on stdout instead of the table.
     #[arg(long)]
     json: bool,
@@ -94,7 +92,7 @@ pub(super) fn run(args: MarkovArgs) -> anyhow::Result<()> {
         args.bins.as_deref(),
     )?;
     let runs = RunSeries::read_csv(&args.file, &rule)?;
-    let out = args.out.as_deref().map(prepare_out_dir).transpose()?;
+    let out = args.output.prepare()?;
     let analysis = analyse(&runs, &rule, &settings, args.seed);
     let names = rule.state_names();
     let json = report_json(&analysis, &rule, &names);

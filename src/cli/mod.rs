@@ -8,6 +8,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::error::{ConfigError, Error};
 
+mod common;
 mod markov;
 mod meanfield;
 mod merge;
@@ -75,15 +76,27 @@ pub fn main() -> ExitCode {
     };
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
-        Err(e) => e.exit(),
+        Err(e) => match one_line(&e) {
+            Some(line) => {
+                eprintln!("error: {line}");
+                return ExitCode::from(2);
+            }
+            None => e.exit(),
+        },
     };
     let result = match cli.command {
-        Command::Sim(args) => plotted(args.plot, args.out.clone(), || sim::run(*args)),
-        Command::Meanfield(args) => plotted(args.plot, args.out.clone(), || meanfield::run(args)),
-        Command::Markov(args) => plotted(args.plot, args.out.clone(), || markov::run(args)),
-        Command::Train(args) => plotted(args.plot, args.out.clone(), || train::run(*args)),
-        Command::Thresholds(args) => plotted(args.plot, args.out.clone(), || thresholds::run(args)),
-        Command::Table(args) => plotted(args.plot, args.out.clone(), || table::run(*args)),
+        Command::Sim(args) => plotted(args.output.clone(), || sim::run(*args)),
+        Command::Meanfield(args) => plotted(args.output.clone(), || meanfield::run(args)),
+        Command::Markov(args) => plotted(args.output.clone(), || markov::run(args)),
+        Command::Train(args) => {
+            let output = common::OutArgs {
+                out: args.out.clone(),
+                plot: args.plot,
+            };
+            plotted(output, || train::run(*args))
+        }
+        Command::Thresholds(args) => plotted(args.output.clone(), || thresholds::run(args)),
+        Command::Table(args) => plotted(args.output.clone(), || table::run(*args)),
         Command::Merge(args) => merge::run(args),
         Command::Plot(args) => plot::run(args),
         Command::Report(args) => plot::report(args),
@@ -99,13 +112,45 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// A bad flag value as the rest of vanish reports bad input: one line naming the flag and
+/// what is allowed (clap's own message spans three lines and names the value's placeholder).
+fn one_line(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if !matches!(
+        e.kind(),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation
+    ) {
+        return None;
+    }
+    let text = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        _ => None,
+    };
+    let arg = text(ContextKind::InvalidArg)?;
+    let flag = arg.split_whitespace().next().unwrap_or(&arg).to_string();
+    let value = text(ContextKind::InvalidValue).unwrap_or_default();
+    if let Some(ContextValue::Strings(valid)) = e.get(ContextKind::ValidValue) {
+        return Some(format!(
+            "{flag}: must be one of {}, got '{value}'",
+            valid.join(", ")
+        ));
+    }
+    // A value parser's own reason (clap keeps it as the error's source).
+    let why = std::error::Error::source(e).map(ToString::to_string)?;
+    if why.contains(&value) {
+        Some(format!("{flag}: {why}"))
+    } else {
+        Some(format!("{flag}: {why}, got '{value}'"))
+    }
+}
+
 /// Runs a subcommand, then (with `--plot`) draws the figures of its `--out` folder;
 /// `--plot` without `--out` is refused before any work.
 fn plotted(
-    plot: bool,
-    out: Option<std::path::PathBuf>,
+    output: common::OutArgs,
     run: impl FnOnce() -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
+    let common::OutArgs { out, plot } = output;
     plot::check_plot_flag(plot, out.as_deref())?;
     run()?;
     match out {

@@ -7,14 +7,16 @@ use crate::model::distribution::PreActivation;
 use crate::model::source::Source;
 use crate::nets::network::{Init, Network, Quantity};
 
+use super::common::SourceKind;
+
 /// Where the x come from, and the network's settings.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Source of the x")]
 pub struct SourceArgs {
     /// iid: x_1…x_K drawn independently from --dist; network: the K layers' pre-activations
     /// of a fresh random MLP per sample, its d inputs drawn from --dist.
-    #[arg(long, default_value = "iid")]
-    source: String,
+    #[arg(long, value_enum, default_value_t = SourceKind::Iid, ignore_case = true)]
+    source: SourceKind,
     /// Network: the width of every layer, or K comma-separated widths.
     #[arg(long, value_name = "W")]
     width: Option<String>,
@@ -28,25 +30,25 @@ pub struct SourceArgs {
     #[arg(long, value_parser = super::parse_finite, allow_negative_numbers = true)]
     sigma_b: Option<f64>,
     /// Network: gaussian or orthogonal weights [default: gaussian].
-    #[arg(long)]
-    init: Option<String>,
+    #[arg(long, value_enum, ignore_case = true)]
+    init: Option<Init>,
     /// Network: the log-gain reported as ln g: path (ln ∏ f' along a random path of units,
     /// the seed's g), layer (Σ_l mean_units ln f'), jacobian (ln ‖J·u‖²/‖u‖², weights
     /// included) [default: path].
-    #[arg(long)]
-    quantity: Option<String>,
+    #[arg(long, value_enum, ignore_case = true)]
+    quantity: Option<Quantity>,
 }
 
 impl SourceArgs {
     /// Whether this is a network source (before validation; for defaults).
     pub fn is_network(&self) -> bool {
-        self.source.trim().eq_ignore_ascii_case("network")
+        self.source == SourceKind::Network
     }
 
     /// The validated source, for depth K and the distribution given with --dist.
     pub fn to_source(&self, dist: PreActivation, depth: u32) -> Result<Source, ConfigError> {
-        match self.source.trim().to_ascii_lowercase().as_str() {
-            "iid" => {
+        match self.source {
+            SourceKind::Iid => {
                 let given = [
                     ("--width", self.width.is_some()),
                     ("--input-dim", self.input_dim.is_some()),
@@ -63,7 +65,7 @@ impl SourceArgs {
                 }
                 Ok(Source::Iid { dist })
             }
-            "network" => {
+            SourceKind::Network => {
                 let text = self.width.as_deref().ok_or_else(|| {
                     ConfigError::new(
                         "--width",
@@ -82,12 +84,8 @@ impl SourceArgs {
                     })
                     .collect::<Result<Vec<_>, _>>()?;
                 let input_dim = self.input_dim.unwrap_or(widths[0]);
-                let init = self.init.as_deref().unwrap_or("gaussian").parse::<Init>()?;
-                let quantity = self
-                    .quantity
-                    .as_deref()
-                    .unwrap_or("path")
-                    .parse::<Quantity>()?;
+                let init = self.init.unwrap_or(Init::Gaussian);
+                let quantity = self.quantity.unwrap_or(Quantity::Path);
                 let network = Network::new(
                     dist,
                     input_dim,
@@ -99,10 +97,6 @@ impl SourceArgs {
                 )?;
                 Ok(Source::Network { network, quantity })
             }
-            other => Err(ConfigError::new(
-                "--source",
-                format!("must be iid or network, got '{other}'"),
-            )),
         }
     }
 }

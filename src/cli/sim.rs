@@ -9,12 +9,11 @@ use crate::error::ConfigError;
 use crate::mc::fast::Precision;
 use crate::mc::simulate::simulate;
 use crate::methods::Method;
-use crate::model::activation::Activation;
 use crate::model::distribution::PreActivation;
 use crate::model::experiment::Experiment;
 use crate::model::source::Source;
 use crate::nets::network::Quantity;
-use crate::output::files::{csv_text, prepare_out_dir};
+use crate::output::files::csv_text;
 use crate::output::format::{decimals4, pretty_json, probability, significant};
 use crate::output::manifest::{Manifest, RunFiles};
 use crate::output::results::{QUANTILES, SimResults, exact_density_csv, histogram_csv};
@@ -33,6 +32,9 @@ Activations (--activation): tanh (a·tanh(n·x), with --n and --a), lecun (1.715
 /// The raw flags of `vanish sim`.
 #[derive(Debug, Args)]
 #[command(after_help = EXAMPLES)]
+#[command(mut_arg("out", |a| a.help(
+    "Write manifest.json, summary.json, summary.csv and histogram.csv into this folder"
+)))]
 pub struct SimArgs {
     /// K: the number of derivative factors in g (network depth; accepts 1e3).
     #[arg(short = 'k', long, default_value = "50", value_parser = super::parse_depth)]
@@ -45,41 +47,35 @@ pub struct SimArgs {
     /// grammar below).
     #[arg(short, long, default_value = "normal(0,1)")]
     dist: String,
-    /// The activation: tanh, lecun, relu, leaky-relu(α), sigmoid.
-    #[arg(long, default_value = "tanh")]
-    activation: String,
-    /// Slope n of a·tanh(n·x) [default: 2].
-    #[arg(short, long, value_parser = super::parse_finite, allow_negative_numbers = true)]
-    n: Option<f64>,
-    /// Amplitude a of a·tanh(n·x) [default: 1].
-    #[arg(short, long, value_parser = super::parse_finite, allow_negative_numbers = true)]
-    a: Option<f64>,
+    #[command(flatten)]
+    activation: super::common::ActivationArgs,
     /// g below this counts as vanished.
     #[arg(long, default_value_t = 1e-6, value_parser = super::parse_finite, allow_negative_numbers = true)]
     vanish_below: f64,
     /// g above this counts as exploded.
     #[arg(long, default_value_t = 1e6, value_parser = super::parse_finite, allow_negative_numbers = true)]
     explode_above: f64,
-    /// Estimates beside Monte Carlo: mc, exact, saddle, clt, is, all (iid sources only).
-    #[arg(short, long, default_value = "mc")]
-    method: String,
+    /// Estimates beside Monte Carlo (iid sources only): one, or a list such as exact,clt.
+    #[arg(
+        short,
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "mc",
+        ignore_case = true
+    )]
+    method: Vec<super::common::MethodFlag>,
     /// Seed of every random stream: the same seed gives the same numbers on any machine.
     #[arg(short, long, default_value_t = 1)]
     seed: u64,
-    /// Kernel arithmetic: f64 (vectorised), f32 (vectorised, 2–3× faster; per factor
-    /// |Δ ln f'| < 3e-7·(1 + |ln f'| + |ln a·n|)), reference (the scalar oracle). Each gives
-    /// its own, reproducible numbers.
-    #[arg(long, default_value = "f64")]
-    precision: String,
-    /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(short = 'j', long)]
-    threads: Option<usize>,
-    /// Write manifest.json, summary.json, summary.csv and histogram.csv into this folder.
-    #[arg(short, long)]
-    pub(super) out: Option<PathBuf>,
-    /// Also draw the run's figures into --out as SVG files (as `vanish plot` does).
-    #[arg(long)]
-    pub(super) plot: bool,
+    /// Kernel arithmetic: f64 (vectorised), f32 (vectorised, 2–3× faster), reference (the
+    /// scalar oracle). Each gives its own, reproducible numbers.
+    #[arg(long, value_enum, default_value_t = Precision::F64, ignore_case = true)]
+    precision: Precision,
+    #[command(flatten)]
+    threads: super::common::ThreadsArg,
+    #[command(flatten)]
+    pub(super) output: super::common::OutArgs,
     /// Print the summary JSON on stdout instead of the table.
     #[arg(long)]
     json: bool,
@@ -103,18 +99,13 @@ struct SimSettings {
 impl SimArgs {
     fn validate(self) -> Result<SimSettings, ConfigError> {
         let dist: PreActivation = self.dist.parse()?;
-        super::tanh_flags_fit(&self.activation, self.n.is_some(), self.a.is_some())?;
-        let activation = Activation::parse(
-            &self.activation,
-            self.a.unwrap_or(1.0),
-            self.n.unwrap_or(2.0),
-        )?;
+        let activation = self.activation.activation()?;
         let default_samples = if self.source.is_network() {
             1000
         } else {
             1_000_000
         };
-        let precision = self.precision.parse()?;
+        let precision = self.precision;
         let source = self.source.to_source(dist, self.depth)?;
         if matches!(source, Source::Network { .. }) && precision != Precision::F64 {
             return Err(ConfigError::new(
@@ -132,13 +123,13 @@ impl SimArgs {
             self.seed,
         )?
         .with_precision(precision);
-        let methods = Method::parse_list(&self.method)?;
+        let methods = super::common::methods(&self.method)?;
         for m in &methods {
             m.check(&experiment)?;
         }
-        let threads = super::threads(self.threads)?;
+        let threads = self.threads.count()?;
         // Checked last, so that bad flags never leave a folder behind.
-        let out = self.out.as_deref().map(prepare_out_dir).transpose()?;
+        let out = self.output.prepare()?;
         Ok(SimSettings {
             experiment,
             methods,

@@ -7,14 +7,16 @@ use std::time::Instant;
 use clap::Args;
 use serde_json::json;
 
-use crate::error::ConfigError;
+use crate::error::{ConfigError, parse_value_enum, value_enum_name};
 use crate::mc::fast::Precision;
 use crate::methods::Method;
-use crate::output::files::prepare_out_dir;
+use crate::nets::network::{Init, Quantity};
 use crate::output::manifest::{Manifest, RunFiles};
 use crate::sweep::engine::{self, Journaling};
 use crate::sweep::grid::{Axis, Grid, NetworkSettings, placeholders};
 use crate::sweep::table::{self, JOURNAL, Pivot, TableSweep};
+
+use super::common::{MethodFlag, SourceKind, method_text};
 
 const EXAMPLES: &str = "Examples:
   vanish table --n 1,1.5,2,3 --depth 10,50,100 --samples 1e5
@@ -32,6 +34,9 @@ seed: cells share their random streams (common random numbers).";
 /// The raw flags of `vanish table`.
 #[derive(Debug, Args)]
 #[command(after_help = EXAMPLES)]
+#[command(mut_arg("out", |a| a.help(
+    "Folder for table.csv, table.json, table.md, manifest.json and the journal"
+)))]
 pub struct TableArgs {
     /// Read the grid from a TOML file (keys as the flags: n = "1:3:0.5", depth = [10, 50],
     /// dist = "normal(0,{s})", s = [0.5, 1], …); flags given here override it.
@@ -63,8 +68,8 @@ pub struct TableArgs {
     explode_above: Option<String>,
     /// iid, or network: every cell draws random MLPs (as `sim --source network`) [default:
     /// iid].
-    #[arg(long)]
-    source: Option<String>,
+    #[arg(long, value_enum, ignore_case = true)]
+    source: Option<SourceKind>,
     /// Network widths, one per cell (list or range; every layer of a cell has it).
     #[arg(long)]
     width: Option<String>,
@@ -78,33 +83,28 @@ pub struct TableArgs {
     #[arg(long, allow_negative_numbers = true)]
     sigma_b: Option<String>,
     /// Network weights: gaussian or orthogonal [default: gaussian].
-    #[arg(long)]
-    init: Option<String>,
+    #[arg(long, value_enum, ignore_case = true)]
+    init: Option<Init>,
     /// Network log-gain: path, layer or jacobian [default: path].
-    #[arg(long)]
-    quantity: Option<String>,
+    #[arg(long, value_enum, ignore_case = true)]
+    quantity: Option<Quantity>,
     /// Values of a --dist placeholder: NAME=VALUES (what `--NAME VALUES` becomes).
     #[arg(long = "set", value_name = "NAME=VALUES")]
     set: Vec<String>,
-    /// Estimates beside Monte Carlo in every cell: mc, exact, saddle, clt, is, all
+    /// Estimates beside Monte Carlo in every cell: one, or a list such as exact,clt
     /// [default: mc].
-    #[arg(short, long)]
-    method: Option<String>,
+    #[arg(short, long, value_enum, value_delimiter = ',', ignore_case = true)]
+    method: Vec<MethodFlag>,
     /// Seed of every random stream [default: 1].
     #[arg(short, long)]
     seed: Option<u64>,
     /// Kernel arithmetic: f64, f32 or reference (as for `sim`) [default: f64].
-    #[arg(long)]
-    precision: Option<String>,
-    /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(short = 'j', long)]
-    threads: Option<usize>,
-    /// Folder for table.csv, table.json, table.md, manifest.json and the journal.
-    #[arg(short, long)]
-    pub(super) out: Option<PathBuf>,
-    /// Also draw the run's figures into --out as SVG files (as `vanish plot` does).
-    #[arg(long)]
-    pub(super) plot: bool,
+    #[arg(long, value_enum, ignore_case = true)]
+    precision: Option<Precision>,
+    #[command(flatten)]
+    threads: super::common::ThreadsArg,
+    #[command(flatten)]
+    pub(super) output: super::common::OutArgs,
     /// Finish the run whose journal is in --out: compute only the missing cells.
     #[arg(long)]
     resume: bool,
@@ -169,9 +169,10 @@ pub(super) fn placeholder_flags(args: Vec<String>) -> Vec<String> {
         })
         .unwrap_or_default();
     // Names of flags stay flags (such a placeholder is refused with the grid).
+    let flags = flag_names();
     let holes: Vec<String> = placeholders(&dist)
         .into_iter()
-        .filter(|h| !crate::sweep::grid::RESERVED.contains(&h.replace('-', "_").as_str()))
+        .filter(|h| !flags.contains(&h.replace('-', "_")))
         .collect();
     let mut out = Vec::with_capacity(args.len());
     let mut it = args.into_iter();
@@ -207,30 +208,32 @@ struct Config {
     table: toml::Table,
 }
 
-/// The keys a config may hold besides the distribution's placeholders.
-const KEYS: [&str; 21] = [
-    "n",
-    "a",
-    "depth",
-    "samples",
-    "dist",
-    "activation",
-    "vanish_below",
-    "explode_above",
-    "method",
-    "seed",
-    "precision",
-    "rows",
-    "cols",
-    "value",
-    "source",
-    "width",
-    "input_dim",
-    "sigma_w",
-    "sigma_b",
-    "init",
-    "quantity",
+/// Every flag of `vanish table` as a placeholder or a config key names it (`_` for `-`),
+/// and `help` and `version`: read from clap, the one list of the flags.
+pub(super) fn flag_names() -> Vec<String> {
+    use clap::Args as _;
+    TableArgs::augment_args(clap::Command::new("table"))
+        .get_arguments()
+        .filter_map(|a| a.get_long())
+        .chain(["help", "version"])
+        .map(|long| long.replace('-', "_"))
+        .collect()
+}
+
+/// The flags a `--config` file cannot set: where and how the run goes, not what it
+/// computes (every other flag is a key, read by [`TableArgs::validate`]).
+const NOT_IN_CONFIG: [&str; 12] = [
+    "config", "set", "threads", "out", "plot", "resume", "shard", "force", "json", "quiet", "help",
+    "version",
 ];
+
+/// The keys a config may hold besides the distribution's placeholders.
+fn config_keys() -> Vec<String> {
+    flag_names()
+        .into_iter()
+        .filter(|f| !NOT_IN_CONFIG.contains(&f.as_str()))
+        .collect()
+}
 
 impl Config {
     fn load(path: Option<&std::path::Path>) -> Result<Self, ConfigError> {
@@ -299,17 +302,18 @@ impl Config {
 
     /// Refuses keys that are neither flags nor placeholders (a typo must not be ignored).
     fn check_keys(&self, holes: &[String]) -> Result<(), ConfigError> {
+        let keys = config_keys();
         match self
             .table
             .keys()
-            .find(|k| !KEYS.contains(&k.as_str()) && !holes.contains(k))
+            .find(|k| !keys.contains(k) && !holes.contains(k))
         {
             Some(k) => Err(ConfigError::new(
                 "--config",
                 format!(
                     "'{}': unknown key '{k}' (keys: {}, and the placeholders of dist)",
                     self.path,
-                    KEYS.join(", ")
+                    keys.join(", ")
                 ),
             )),
             None => Ok(()),
@@ -423,9 +427,10 @@ impl TableArgs {
             };
             Ok(Axis::new(name, values(&flag, &text)?))
         };
-        let source = config.pick(self.source, "source", "iid")?.0;
+        let source = config.pick(self.source.as_ref().map(value_enum_name), "source", "iid")?;
+        let source: SourceKind = parse_value_enum("--source", &source.0)?;
         // A network cell draws whole networks: a thousand of them by default, as `sim`.
-        let samples_default = if source.trim().eq_ignore_ascii_case("network") {
+        let samples_default = if source == SourceKind::Network {
             "1000"
         } else {
             "1e6"
@@ -447,8 +452,8 @@ impl TableArgs {
                 config.pick(self.explode_above, "explode_above", "1e6")?,
             )?,
         ];
-        let network = match source.trim().to_ascii_lowercase().as_str() {
-            "iid" => {
+        let network = match source {
+            SourceKind::Iid => {
                 let net_flags = [
                     ("--width", self.width.is_some() || config.has("width")),
                     (
@@ -471,7 +476,7 @@ impl TableArgs {
                 }
                 None
             }
-            "network" => {
+            SourceKind::Network => {
                 let input_dim = match self.input_dim {
                     Some(d) => Some(d),
                     None => config
@@ -498,17 +503,15 @@ impl TableArgs {
                         axes.push(axis(name, config.pick(flag, name, "")?)?);
                     }
                 }
+                let (quantity, init) = (
+                    self.quantity.as_ref().map(value_enum_name),
+                    self.init.as_ref().map(value_enum_name),
+                );
                 Some(NetworkSettings {
-                    quantity: config.pick(self.quantity, "quantity", "path")?.0.parse()?,
-                    init: config.pick(self.init, "init", "gaussian")?.0.parse()?,
+                    quantity: config.pick(quantity, "quantity", "path")?.0.parse()?,
+                    init: config.pick(init, "init", "gaussian")?.0.parse()?,
                     input_dim,
                 })
-            }
-            other => {
-                return Err(ConfigError::new(
-                    "--source",
-                    format!("must be iid or network, got '{other}'"),
-                ));
             }
         };
         let mut given = Vec::new();
@@ -534,14 +537,16 @@ impl TableArgs {
             .unwrap_or_default();
         config.check_keys(&[holes.clone(), own].concat())?;
         let (dist, activation) = (dist.0, activation.0);
-        let method = config.pick(self.method, "method", "mc")?.0;
+        let method = (!self.method.is_empty()).then(|| method_text(&self.method));
+        let method = config.pick(method, "method", "mc")?.0;
         let seed = match self.seed {
             Some(s) => s,
             None => config.pick(None, "seed", "1")?.0.parse().map_err(|_| {
                 ConfigError::new("--config", "key seed: must be a whole number ≥ 0")
             })?,
         };
-        let precision = config.pick(self.precision, "precision", "f64")?.0;
+        let precision = self.precision.as_ref().map(value_enum_name);
+        let precision = config.pick(precision, "precision", "f64")?.0;
         let value = config.pick(self.pivot.value, "value", "p_vanish")?.0;
         let rows = self.pivot.rows.or(config.get("rows")?);
         let cols = self.pivot.cols.or(config.get("cols")?);
@@ -560,15 +565,15 @@ impl TableArgs {
         let header = crate::sweep::table::header(&grid);
         let pivot = pivot(&grid, &header, rows, cols, value)?;
         let shard = self.shard.as_deref().map(parse_shard).transpose()?;
-        if (self.resume || shard.is_some()) && self.out.is_none() {
+        if (self.resume || shard.is_some()) && self.output.out.is_none() {
             let flag = if self.resume { "--resume" } else { "--shard" };
             return Err(ConfigError::new(
                 flag,
                 "needs --out (the folder of the journal)",
             ));
         }
-        let threads = super::threads(self.threads)?;
-        let out = self.out.as_deref().map(prepare_out_dir).transpose()?;
+        let threads = self.threads.count()?;
+        let out = self.output.prepare()?;
         Ok(TableSettings {
             grid,
             header,
@@ -671,4 +676,65 @@ fn progress(grid: &Grid, cells: &[usize], quiet: bool) -> indicatif::ProgressBar
     let samples: u64 = cells.iter().map(|&i| grid.value(i, "samples") as u64).sum();
     let work: f64 = cells.iter().map(|&i| grid.cost(i)).sum();
     super::progress_bar(samples, work, quiet)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `vanish table`'s flags alone, as `main` parses them.
+    #[derive(Debug, clap::Parser)]
+    struct Table {
+        #[command(flatten)]
+        args: TableArgs,
+    }
+
+    fn validate_config(toml: &str) -> Result<TableSettings, ConfigError> {
+        use clap::Parser as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("grid.toml");
+        std::fs::write(&path, toml).unwrap();
+        let path = path.display().to_string();
+        Table::try_parse_from(["table", "--config", &path])
+            .unwrap()
+            .args
+            .validate()
+    }
+
+    /// The names a placeholder may not take (the library's list) are the flags of clap's
+    /// `TableArgs`, plus the short forms k and j.
+    #[test]
+    fn reserved_names_are_the_flags() {
+        let flags = flag_names();
+        for f in &flags {
+            assert!(
+                crate::sweep::grid::RESERVED.contains(&f.as_str()),
+                "--{f} is missing from sweep::grid::RESERVED"
+            );
+        }
+        for r in crate::sweep::grid::RESERVED {
+            assert!(
+                flags.iter().any(|f| f == r) || ["k", "j"].contains(&r),
+                "sweep::grid::RESERVED holds {r}, which is no flag of vanish table"
+            );
+        }
+        for f in NOT_IN_CONFIG {
+            assert!(flags.iter().any(|g| g == f), "NOT_IN_CONFIG: no flag --{f}");
+        }
+    }
+
+    /// Every config key is read: a bad value under any of them is refused, where an
+    /// ignored key would pass.
+    #[test]
+    fn every_config_key_is_read() {
+        assert!(validate_config("").is_ok());
+        let keys = config_keys();
+        assert_eq!(keys.len(), 21, "{keys:?}");
+        for key in keys {
+            assert!(
+                validate_config(&format!("{key} = \"@@\"\n")).is_err(),
+                "config key {key} is accepted but not read"
+            );
+        }
+    }
 }

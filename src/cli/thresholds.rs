@@ -1,10 +1,7 @@
 //! `vanish thresholds`: the seed's thresholds for a list of slopes n.
 
-use std::path::PathBuf;
-
 use clap::Args;
 
-use crate::output::files::prepare_out_dir;
 use crate::output::format::pretty_json;
 use crate::output::manifest::{Manifest, RunFiles};
 use crate::output::thresholds;
@@ -22,6 +19,7 @@ For f(x) = a·tanh(n·x), f' peaks at a·n:
 /// The raw flags of `vanish thresholds`.
 #[derive(Debug, Args)]
 #[command(after_help = EXAMPLES)]
+#[command(mut_arg("out", |a| a.help("Write thresholds.csv and thresholds.json into this folder")))]
 pub struct ThresholdsArgs {
     /// Slopes n: a list `1,1.5,2` or an inclusive range `start:stop:step`.
     #[arg(short, long, default_value = "1,1.5,1.81,2,3")]
@@ -35,17 +33,13 @@ pub struct ThresholdsArgs {
     /// Print JSON on stdout instead of the table.
     #[arg(long)]
     json: bool,
-    /// Write thresholds.csv and thresholds.json into this folder.
-    #[arg(short, long)]
-    pub(super) out: Option<PathBuf>,
-    /// Also draw the run's figures into --out as SVG files (as `vanish plot` does).
-    #[arg(long)]
-    pub(super) plot: bool,
+    #[command(flatten)]
+    pub(super) output: super::common::OutArgs,
 }
 
 pub(super) fn run(args: ThresholdsArgs) -> anyhow::Result<()> {
     let table = ThresholdTable::new(args.a, &super::parse_values("--n", &args.n)?, args.depth)?;
-    let out = args.out.as_deref().map(prepare_out_dir).transpose()?;
+    let out = args.output.prepare()?;
     let json = pretty_json(&thresholds::thresholds_json(&table));
     if let Some(dir) = out {
         let mut files = RunFiles::new();

@@ -36,6 +36,38 @@ probe_gain_1…), summary.json and manifest.json. gain is the minibatch's backwa
 ln ‖J·u‖/‖u‖ (J = ∂h_K/∂x), probe_gain_l its factor at layer l. A diverged run (non-finite
 loss or gradient) ends with that record.";
 
+/// `--task` (the library's [`Task`] carries the task's numbers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum TaskFlag {
+    /// Regression on a random tanh teacher, MSE.
+    Teacher,
+    /// Gaussian blobs, softmax cross-entropy.
+    Blobs,
+    /// The file given with --data.
+    Csv,
+}
+
+/// `--optimizer` (the library's [`Optimizer`] carries the learning rate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum OptimizerFlag {
+    /// SGD, with --momentum.
+    Sgd,
+    /// Adam.
+    Adam,
+}
+
+/// `--loss` of `--task csv`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum LossFlag {
+    /// Regression, mean squared error.
+    Mse,
+    /// Classification, softmax cross-entropy (targets 0…C−1).
+    Ce,
+}
+
 /// The raw flags of `vanish train`.
 #[derive(Debug, Args, Serialize, Deserialize)]
 #[command(after_help = EXAMPLES)]
@@ -70,8 +102,8 @@ pub struct TrainArgs {
     sigma_b: String,
     /// teacher (regression on a random tanh teacher, MSE), blobs (classification,
     /// softmax cross-entropy) or csv (the file given with --data).
-    #[arg(long, default_value = "teacher")]
-    task: String,
+    #[arg(long, value_enum, default_value_t = TaskFlag::Teacher, ignore_case = true)]
+    task: TaskFlag,
     /// Csv: the data file (a header; numeric columns; one of them the --target).
     #[arg(long, value_name = "FILE")]
     data: Option<PathBuf>,
@@ -79,8 +111,8 @@ pub struct TrainArgs {
     #[arg(long, default_value = "y")]
     target: String,
     /// Csv: mse (regression) or ce (classification, targets 0…C−1).
-    #[arg(long, default_value = "mse")]
-    loss: String,
+    #[arg(long, value_enum, default_value_t = LossFlag::Mse, ignore_case = true)]
+    loss: LossFlag,
     /// Teacher: label noise standard deviation.
     #[arg(long, default_value_t = 0.1, value_parser = super::parse_finite, allow_negative_numbers = true)]
     noise: f64,
@@ -94,8 +126,8 @@ pub struct TrainArgs {
     #[arg(long, default_value = "32", value_parser = super::parse_count)]
     batch: u64,
     /// sgd or adam.
-    #[arg(long, default_value = "sgd")]
-    optimizer: String,
+    #[arg(long, value_enum, default_value_t = OptimizerFlag::Sgd, ignore_case = true)]
+    optimizer: OptimizerFlag,
     /// Learning rate (several values make a map).
     #[arg(long, default_value = "0.01", allow_hyphen_values = true)]
     lr: String,
@@ -204,25 +236,19 @@ impl TrainArgs {
             Ok(v as usize)
         };
         crate::theory::meanfield::MeanField::new(act, sigma_w, sigma_b)?;
-        let task = match self.task.trim().to_ascii_lowercase().as_str() {
-            "teacher" => {
+        let task = match self.task {
+            TaskFlag::Teacher => {
                 if !(self.noise.is_finite() && self.noise >= 0.0) {
                     return Err(ConfigError::new("--noise", "must be a number ≥ 0"));
                 }
                 Task::Teacher { noise: self.noise }
             }
-            "blobs" => Task::Blobs {
+            TaskFlag::Blobs => Task::Blobs {
                 classes: size("--classes", self.classes, 1000)?.max(2),
             },
-            "csv" => Task::Csv {
+            TaskFlag::Csv => Task::Csv {
                 classes: self.csv_data()?.1,
             },
-            other => {
-                return Err(ConfigError::new(
-                    "--task",
-                    format!("must be teacher, blobs or csv, got '{other}'"),
-                ));
-            }
         };
         if self.data.is_some() && !matches!(task, Task::Csv { .. }) {
             return Err(ConfigError::new("--data", "goes with --task csv"));
@@ -246,18 +272,12 @@ impl TrainArgs {
         if !(0.0..1.0).contains(&self.momentum) {
             return Err(ConfigError::new("--momentum", "must be in [0, 1)"));
         }
-        let optimizer = match self.optimizer.trim().to_ascii_lowercase().as_str() {
-            "sgd" => Optimizer::Sgd {
+        let optimizer = match self.optimizer {
+            OptimizerFlag::Sgd => Optimizer::Sgd {
                 lr,
                 momentum: self.momentum,
             },
-            "adam" => Optimizer::Adam { lr },
-            other => {
-                return Err(ConfigError::new(
-                    "--optimizer",
-                    format!("must be sgd or adam, got '{other}'"),
-                ));
-            }
+            OptimizerFlag::Adam => Optimizer::Adam { lr },
         };
         let spec = TrainSpec {
             depth: size("--depth", depth, 1000)?,
@@ -290,16 +310,7 @@ impl TrainArgs {
             .data
             .as_deref()
             .ok_or_else(|| ConfigError::new("--data", "--task csv needs --data FILE"))?;
-        let classify = match self.loss.trim().to_ascii_lowercase().as_str() {
-            "mse" => false,
-            "ce" => true,
-            other => {
-                return Err(ConfigError::new(
-                    "--loss",
-                    format!("must be mse or ce, got '{other}'"),
-                ));
-            }
-        };
+        let classify = self.loss == LossFlag::Ce;
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path)
             .map_err(|e| ConfigError::new("--data", format!("cannot read '{shown}': {e}")))?;
@@ -445,8 +456,8 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
         "activation": act.to_string(),
         "depth": spec.depth, "width": spec.width, "input_dim": spec.input_dim,
         "sigma_w": spec.sigma_w, "sigma_b": spec.sigma_b,
-        "task": format!("{:?}", spec.task), "examples": data.examples, "batch": spec.batch,
-        "optimizer": format!("{:?}", spec.optimizer), "steps": spec.steps,
+        "task": spec.task.to_json(), "examples": data.examples, "batch": spec.batch,
+        "optimizer": spec.optimizer.to_json(), "steps": spec.steps,
         "record_every": spec.record_every, "runs": runs.len(), "seed": args.seed,
         "output_sigma_w": spec.output_sigma_w.unwrap_or(spec.sigma_w),
         "hidden_lr_scale": spec.hidden_lr_scale,

@@ -80,6 +80,44 @@ pub enum Optimizer {
     },
 }
 
+impl Task {
+    /// The task as a JSON object, its flag value under `kind`: `{"kind": "teacher",
+    /// "noise": σ}`, `{"kind": "blobs", "classes": C}` or `{"kind": "csv", "classes": C}`
+    /// (C = 0: regression).
+    ///
+    /// ```
+    /// use vanish::nets::train::Task;
+    /// let t = Task::Blobs { classes: 4 }.to_json();
+    /// assert_eq!(t, serde_json::json!({"kind": "blobs", "classes": 4}));
+    /// ```
+    pub fn to_json(&self) -> serde_json::Value {
+        match *self {
+            Task::Teacher { noise } => serde_json::json!({"kind": "teacher", "noise": noise}),
+            Task::Blobs { classes } => serde_json::json!({"kind": "blobs", "classes": classes}),
+            Task::Csv { classes } => serde_json::json!({"kind": "csv", "classes": classes}),
+        }
+    }
+}
+
+impl Optimizer {
+    /// The optimiser as a JSON object, its flag value under `kind`: `{"kind": "sgd", "lr":
+    /// η, "momentum": μ}` or `{"kind": "adam", "lr": η}`.
+    ///
+    /// ```
+    /// use vanish::nets::train::Optimizer;
+    /// let o = Optimizer::Adam { lr: 0.001 }.to_json();
+    /// assert_eq!(o, serde_json::json!({"kind": "adam", "lr": 0.001}));
+    /// ```
+    pub fn to_json(&self) -> serde_json::Value {
+        match *self {
+            Optimizer::Sgd { lr, momentum } => {
+                serde_json::json!({"kind": "sgd", "lr": lr, "momentum": momentum})
+            }
+            Optimizer::Adam { lr } => serde_json::json!({"kind": "adam", "lr": lr}),
+        }
+    }
+}
+
 /// Everything a training run depends on besides the activation and the seed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainSpec {

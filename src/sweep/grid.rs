@@ -46,8 +46,9 @@ pub const NETWORK_PARAMETERS: [(&str, f64); 3] =
     [("width", f64::NAN), ("sigma_w", 1.0), ("sigma_b", 0.0)];
 
 /// Names a placeholder may not take: the grid's parameters and every flag of `vanish
-/// table` (a placeholder's values come from `--NAME`).
-pub const RESERVED: [&str; 34] = [
+/// table` (a placeholder's values come from `--NAME`). A unit test of `cli::table` checks
+/// that it holds exactly the flags of clap's `TableArgs` (and `k`, `j`).
+pub const RESERVED: [&str; 35] = [
     "source",
     "width",
     "input_dim",
@@ -69,6 +70,7 @@ pub const RESERVED: [&str; 34] = [
     "precision",
     "threads",
     "out",
+    "plot",
     "resume",
     "shard",
     "rows",

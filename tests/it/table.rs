@@ -535,14 +535,21 @@ fn network_table_flags_are_checked() {
             "--sigma-b",
         ),
         (
-            &["--source", "network", "--width", "8", "--init", "x"],
-            "--init",
-        ),
-        (
             &["--source", "network", "--width", "8", "--input-dim", "0"],
             "--input-dim",
         ),
     ] {
         crate::util::refused(&[&["table"][..], args].concat(), flag);
+    }
+    for (args, flag) in [
+        (
+            &["--source", "network", "--width", "8", "--init", "x"][..],
+            "--init",
+        ),
+        (&["--source", "net"], "--source"),
+        (&["--method", "exact,x"], "--method"),
+        (&["--precision", "f16"], "--precision"),
+    ] {
+        crate::util::refused_value(&[&["table"][..], args].concat(), flag);
     }
 }

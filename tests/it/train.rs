@@ -215,8 +215,6 @@ fn train_writes_the_same_files_for_any_thread_count() {
 fn train_flags_are_checked() {
     for (args, flag) in [
         (&["--lr", "0"][..], "--lr"),
-        (&["--optimizer", "rmsprop"], "--optimizer"),
-        (&["--task", "mnist"], "--task"),
         (&["--momentum", "1"], "--momentum"),
         (&["--sigma-w", "-1"], "--sigma-w"),
         (&["--state", "nope < 1"], "--state"),
@@ -228,6 +226,14 @@ fn train_flags_are_checked() {
     ] {
         let all = [&["train", "--steps", "5", "--runs", "2"][..], args].concat();
         crate::util::refused(&all, flag);
+    }
+    for (args, flag) in [
+        (&["--optimizer", "rmsprop"][..], "--optimizer"),
+        (&["--task", "mnist"], "--task"),
+        (&["--loss", "hinge"], "--loss"),
+    ] {
+        let all = [&["train", "--steps", "5", "--runs", "2"][..], args].concat();
+        crate::util::refused_value(&all, flag);
     }
 }
 

@@ -49,6 +49,21 @@ pub fn manifest(dir: &std::path::Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap()
 }
 
+/// Runs `vanish ARGS --out NEW_FOLDER` with a value that `flag` does not take (an
+/// enumerated flag, checked by clap) and asserts: exit 2, clap's error naming the flag and
+/// listing its values, and no folder left behind.
+pub fn refused_value(args: &[&str], flag: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let assert = vanish().args(args).arg("--out").arg(&out).assert().code(2);
+    let err = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(
+        err.starts_with(&format!("error: {flag}: must be one of ")) && err.lines().count() == 1,
+        "{args:?}: {err}"
+    );
+    assert!(!out.exists(), "{args:?} left a folder");
+}
+
 /// Runs `vanish ARGS --out NEW_FOLDER` and asserts the contract for bad input: exit 2, an
 /// error that names `flag` first, and no folder left behind.
 pub fn refused(args: &[&str], flag: &str) {

@@ -44,13 +44,15 @@ use crate::model::activation::Activation;
 use crate::model::distribution::PreActivation;
 
 /// The arithmetic of a run: `--precision f32|f64|reference`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Precision {
     /// The fast kernel in f32: per-factor error in ln f' below 3e-7·(1 + |ln f'| + |ln a·n|).
+    #[value(name = "f32")]
     F32,
     /// The fast kernel in f64: per-factor error below 2e-14·(1 + |ln f'| + |ln a·n|). The
     /// default.
     #[default]
+    #[value(name = "f64")]
     F64,
     /// The scalar f64 reference kernel (rand_distr samplers, libm): slow, the oracle.
     Reference,
@@ -82,15 +84,7 @@ impl FromStr for Precision {
     /// assert!("f16".parse::<Precision>().unwrap_err().to_string().contains("--precision"));
     /// ```
     fn from_str(s: &str) -> Result<Self, ConfigError> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "f32" => Ok(Precision::F32),
-            "f64" => Ok(Precision::F64),
-            "reference" => Ok(Precision::Reference),
-            other => Err(ConfigError::new(
-                "--precision",
-                format!("must be f32, f64 or reference, got '{other}'"),
-            )),
-        }
+        crate::error::parse_value_enum("--precision", s)
     }
 }
 

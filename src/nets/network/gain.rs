@@ -6,7 +6,7 @@ use std::str::FromStr;
 use crate::error::ConfigError;
 
 /// Which log-gain of a draw is the run's ln g: `--quantity`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Quantity {
     /// ln ∏ φ' along a random path, one unit per layer.
     Path,
@@ -30,16 +30,9 @@ impl Quantity {
 impl FromStr for Quantity {
     type Err = ConfigError;
 
+    /// The spellings of the flag (any case), for a `--config` file and journals.
     fn from_str(s: &str) -> Result<Self, ConfigError> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "path" => Ok(Quantity::Path),
-            "layer" => Ok(Quantity::Layer),
-            "jacobian" => Ok(Quantity::Jacobian),
-            other => Err(ConfigError::new(
-                "--quantity",
-                format!("must be path, layer or jacobian, got '{other}'"),
-            )),
-        }
+        crate::error::parse_value_enum("--quantity", s)
     }
 }
 

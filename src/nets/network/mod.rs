@@ -60,7 +60,7 @@ use crate::theory::meanfield::MeanField;
 pub const MAX_WIDTH: usize = 1 << 16;
 
 /// How the weights are drawn: `--init`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Init {
     /// N(0, σ_w²/fan_in) entries.
     Gaussian,
@@ -71,15 +71,9 @@ pub enum Init {
 impl FromStr for Init {
     type Err = ConfigError;
 
+    /// The spellings of the flag (any case), for a `--config` file and journals.
     fn from_str(s: &str) -> Result<Self, ConfigError> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "gaussian" => Ok(Init::Gaussian),
-            "orthogonal" => Ok(Init::Orthogonal),
-            other => Err(ConfigError::new(
-                "--init",
-                format!("must be gaussian or orthogonal, got '{other}'"),
-            )),
-        }
+        crate::error::parse_value_enum("--init", s)
     }
 }
 

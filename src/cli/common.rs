@@ -1,0 +1,114 @@
+//! Flags shared by several subcommands, defined once and flattened into each (`#[command(
+//! flatten)]`), and the plain enumerations of flags whose library type carries data.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use crate::error::{ConfigError, value_enum_name};
+use crate::methods::Method;
+use crate::model::activation::Activation;
+
+/// `-o/--out` and `--plot`. Each subcommand says what `--out` holds with
+/// `#[command(mut_arg("out", …))]`.
+#[derive(Debug, Clone, Args)]
+pub struct OutArgs {
+    /// Write the run's files into this folder.
+    #[arg(short, long)]
+    pub(super) out: Option<PathBuf>,
+    /// Also draw the run's figures into --out as SVG files (as `vanish plot` does).
+    #[arg(long)]
+    pub(super) plot: bool,
+}
+
+impl OutArgs {
+    /// The `--out` folder, created if missing and checked to be writable.
+    pub(super) fn prepare(&self) -> Result<Option<PathBuf>, ConfigError> {
+        self.out
+            .as_deref()
+            .map(crate::output::files::prepare_out_dir)
+            .transpose()
+    }
+}
+
+/// `-j/--threads`.
+#[derive(Debug, Args)]
+pub struct ThreadsArg {
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(short = 'j', long)]
+    pub(super) threads: Option<usize>,
+}
+
+impl ThreadsArg {
+    /// The validated number of threads.
+    pub(super) fn count(&self) -> Result<usize, ConfigError> {
+        super::threads(self.threads)
+    }
+}
+
+/// `--activation` with the slope `--n` and amplitude `--a` of a·tanh(n·x), one value each.
+#[derive(Debug, Args)]
+pub struct ActivationArgs {
+    /// The activation: tanh, lecun, relu, leaky-relu(α), sigmoid.
+    #[arg(long, default_value = "tanh")]
+    pub(super) activation: String,
+    /// Slope n of a·tanh(n·x) [default: 2].
+    #[arg(short, long, value_parser = super::parse_finite, allow_negative_numbers = true)]
+    pub(super) n: Option<f64>,
+    /// Amplitude a of a·tanh(n·x) [default: 1].
+    #[arg(short, long, value_parser = super::parse_finite, allow_negative_numbers = true)]
+    pub(super) a: Option<f64>,
+}
+
+impl ActivationArgs {
+    /// The validated activation (`--n` and `--a` with tanh only).
+    pub(super) fn activation(&self) -> Result<Activation, ConfigError> {
+        super::tanh_flags_fit(&self.activation, self.n.is_some(), self.a.is_some())?;
+        Activation::parse(
+            &self.activation,
+            self.a.unwrap_or(1.0),
+            self.n.unwrap_or(2.0),
+        )
+    }
+}
+
+/// A value of `--method` (the flag takes a comma-separated list of them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MethodFlag {
+    /// Monte Carlo only (always computed).
+    Mc,
+    /// The exact law of the K-fold sum.
+    Exact,
+    /// The Lugannani–Rice saddlepoint approximation.
+    Saddle,
+    /// The central limit theorem.
+    Clt,
+    /// Importance sampling under the saddlepoint tilt.
+    Is,
+    /// exact, saddle, clt and is.
+    All,
+}
+
+/// The methods of a `--method` list, as [`Method::parse_list`] orders them (mc first, no
+/// repeats).
+pub(super) fn methods(list: &[MethodFlag]) -> Result<Vec<Method>, ConfigError> {
+    Method::parse_list(&method_text(list))
+}
+
+/// A `--method` list as the text the flag and a `--config` file take.
+pub(super) fn method_text(list: &[MethodFlag]) -> String {
+    list.iter()
+        .map(value_enum_name)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// `--source`: where the x come from (the library's [`crate::model::source::Source`]
+/// carries the distribution or the network).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SourceKind {
+    /// x_1…x_K drawn independently from --dist.
+    Iid,
+    /// The K layers' pre-activations of a fresh random MLP per sample.
+    Network,
+}
