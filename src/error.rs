@@ -45,14 +45,17 @@ impl fmt::Display for ConfigError {
 /// assert_eq!(bad.to_string(), "--out: is a file");
 /// let damaged = Error::Invalid("runs/t/journal.jsonl is not a vanish journal".into());
 /// assert_eq!(damaged.exit_code(), 1);
+/// let io = Error::io("writing runs/t/table.csv")(std::io::Error::other("disk full"));
+/// assert_eq!(format!("{:#}", anyhow::Error::from(io)), "writing runs/t/table.csv: disk full");
 /// ```
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Bad input: a flag, or a folder given on the command line (exit code 2).
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// A file or folder could not be read or written.
-    #[error("{what}: {source}")]
+    /// A file or folder could not be read or written (the operating system's reason is
+    /// the [`source`](std::error::Error::source)).
+    #[error("{what}")]
     Io {
         /// What was being done, with the path.
         what: String,

@@ -173,14 +173,15 @@ fn exit_for(e: &anyhow::Error) -> ExitCode {
     if broken_pipe {
         return ExitCode::SUCCESS;
     }
-    let config = e
-        .downcast_ref::<ConfigError>()
-        .or(match e.downcast_ref::<Error>() {
-            Some(Error::Config(c)) => Some(c),
-            _ => None,
-        });
-    if let Some(c) = config {
-        eprintln!("error: {c}");
+    let code = match (e.downcast_ref::<ConfigError>(), e.downcast_ref::<Error>()) {
+        (Some(_), _) => 2,
+        (None, Some(lib)) => lib.exit_code(),
+        (None, None) => 1,
+    };
+    if code == 2 {
+        // Bad input: its one line (a ConfigError, or the library's Error::Config, which
+        // displays as one).
+        eprintln!("error: {e}");
         return ExitCode::from(2);
     }
     eprintln!("error: {e:#}");

@@ -129,6 +129,56 @@ pub fn probability(p: f64) -> String {
     significant(p, 4)
 }
 
+/// A CSV cell in a Markdown table: whole numbers as they are, probabilities close to 1 as
+/// `1−q`, four decimals between 1e-3 and 1e5, else three in scientific notation; text
+/// that is not a finite number as it is.
+///
+/// ```
+/// use vanish::output::format::table_cell;
+/// assert_eq!(table_cell("0.99995", true), "1−5.0e-5");
+/// assert_eq!(table_cell("50", false), "50");
+/// assert_eq!(table_cell("0.123456", false), "0.1235");
+/// ```
+pub fn table_cell(text: &str, probability: bool) -> String {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() => {
+            if probability && v > 0.999 && v < 1.0 {
+                format!("1−{:.1e}", 1.0 - v)
+            } else if v == 0.0 || v.fract() == 0.0 && v.abs() < 1e9 {
+                format!("{v}")
+            } else if (1e-3..1e5).contains(&v.abs()) {
+                format!("{}", format!("{v:.4}").parse::<f64>().unwrap_or(v))
+            } else {
+                format!("{v:.3e}")
+            }
+        }
+        _ => text.to_string(),
+    }
+}
+
+/// A CSV cell in the HTML report: real numbers to six decimals (trailing zeros dropped) or
+/// five in scientific notation outside [1e-3, 1e6); anything else as it is.
+///
+/// ```
+/// use vanish::output::format::report_cell;
+/// assert_eq!(report_cell("0.1234567"), "0.123457");
+/// assert_eq!(report_cell("12"), "12");
+/// ```
+pub fn report_cell(text: &str) -> String {
+    let real = text.contains('.') || text.contains('e');
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && real => {
+            if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e6) {
+                format!("{v:.5e}")
+            } else {
+                let s = format!("{v:.6}");
+                s.trim_end_matches('0').trim_end_matches('.').to_string()
+            }
+        }
+        _ => text.to_string(),
+    }
+}
+
 /// Pretty JSON with a final newline: the form of every JSON file vanish writes. Keys come
 /// out sorted (through serde_json's map), whether the value was built with `json!` or
 /// derived.
@@ -137,4 +187,17 @@ pub fn pretty_json<T: Serialize + ?Sized>(v: &T) -> String {
     let mut s = serde_json::to_string_pretty(&value).expect("JSON values serialise");
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probabilities_are_shown_short() {
+        assert_eq!(caption(0.94565), "0.9457");
+        assert_eq!(caption(0.0), "0");
+        assert_eq!(caption(1.5e-29), "1.500e-29");
+        assert_eq!(caption(f64::NAN), "–");
+    }
 }

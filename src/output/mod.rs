@@ -12,5 +12,6 @@ pub mod plot;
 pub mod report;
 pub mod results;
 pub mod schema;
+pub mod sim;
 pub mod thresholds;
 pub mod training;

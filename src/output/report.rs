@@ -271,7 +271,7 @@ fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
 
 fn scalar(v: &Value) -> String {
     match v {
-        Value::Number(n) => readable(&n.to_string()),
+        Value::Number(n) => crate::output::format::report_cell(&n.to_string()),
         Value::String(s) => s.clone(),
         Value::Array(a) => format!("[{}]", a.iter().map(scalar).collect::<Vec<_>>().join(", ")),
         Value::Null => "–".into(),
@@ -329,7 +329,10 @@ fn csv_table(t: &CsvTable, file: &str) -> String {
     let row = |cells: &[String], tag: &str| {
         let mut s = String::from("<tr>");
         for c in cells {
-            s.push_str(&format!("<{tag}>{}</{tag}>", escape(&readable(c))));
+            s.push_str(&format!(
+                "<{tag}>{}</{tag}>",
+                escape(&crate::output::format::report_cell(c))
+            ));
         }
         s.push_str("</tr>\n");
         s
@@ -364,22 +367,6 @@ fn csv_table(t: &CsvTable, file: &str) -> String {
     html
 }
 
-/// A number to 6 significant digits; other text as it is.
-fn readable(text: &str) -> String {
-    let real = text.contains('.') || text.contains('e');
-    match text.parse::<f64>() {
-        Ok(v) if v.is_finite() && real => {
-            if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e6) {
-                format!("{v:.5e}")
-            } else {
-                let s = format!("{v:.6}");
-                s.trim_end_matches('0').trim_end_matches('.').to_string()
-            }
-        }
-        _ => text.to_string(),
-    }
-}
-
 /// HTML-escapes text.
 pub fn escape(text: &str) -> String {
     let mut s = String::with_capacity(text.len());
@@ -409,10 +396,13 @@ mod tests {
 
     #[test]
     fn numbers_are_shortened_and_text_kept() {
-        assert_eq!(readable("0.123456789"), "0.123457");
-        assert_eq!(readable("1.5e-9"), "1.50000e-9");
-        assert_eq!(readable("tanh(2·x)"), "tanh(2·x)");
-        assert_eq!(readable("20"), "20");
+        assert_eq!(
+            crate::output::format::report_cell("0.123456789"),
+            "0.123457"
+        );
+        assert_eq!(crate::output::format::report_cell("1.5e-9"), "1.50000e-9");
+        assert_eq!(crate::output::format::report_cell("tanh(2·x)"), "tanh(2·x)");
+        assert_eq!(crate::output::format::report_cell("20"), "20");
         assert_eq!(
             strip_size("<svg width=\"7\" height=\"4\" viewBox=\"0 0 7 4\">x"),
             "<svg viewBox=\"0 0 7 4\">x"

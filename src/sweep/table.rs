@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::error::{ConfigError, Error, Result};
 use crate::mc::simulate::simulate;
 use crate::output::files::csv_text;
-use crate::output::format::{exact, label};
+use crate::output::format::{exact, label, table_cell};
 use crate::output::manifest::{Manifest, RunFiles};
 use crate::output::results::SimResults;
 use crate::sweep::grid::Grid;
@@ -171,25 +171,6 @@ pub struct Pivot {
     pub value: String,
 }
 
-/// A number for a table meant to be read: 4 significant digits; a `probability` within
-/// 10⁻³ of 1 as 1−q, so that 0.999995 reads 1−5.0e-6.
-pub fn readable(text: &str, probability: bool) -> String {
-    match text.parse::<f64>() {
-        Ok(v) if v.is_finite() => {
-            if probability && v > 0.999 && v < 1.0 {
-                format!("1−{:.1e}", 1.0 - v)
-            } else if v == 0.0 || v.fract() == 0.0 && v.abs() < 1e9 {
-                format!("{v}")
-            } else if (1e-3..1e5).contains(&v.abs()) {
-                format!("{}", format!("{v:.4}").parse::<f64>().unwrap_or(v))
-            } else {
-                format!("{v:.3e}")
-            }
-        }
-        _ => text.to_string(),
-    }
-}
-
 /// The Markdown pivot(s) of `records`: one table per combination of the other varying
 /// parameters, each under a heading naming it.
 pub fn markdown(
@@ -243,7 +224,7 @@ pub fn markdown(
         groups
             .entry(key)
             .or_default()
-            .insert((ri, ci), readable(&r.row[column], probability));
+            .insert((ri, ci), table_cell(&r.row[column], probability));
     }
     let mut out = String::new();
     for (key, cells) in &groups {

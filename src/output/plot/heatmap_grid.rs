@@ -5,8 +5,9 @@ use anyhow::bail;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::labels::{distinct, short};
+use super::labels::distinct;
 use super::{DrawResult, FONT, draw, finite_range, padded};
+use crate::output::format::caption;
 use crate::output::format::label;
 
 /// A heatmap over the distinct values of `r` (down, first at the bottom) and `c`
@@ -96,7 +97,7 @@ pub(crate) fn grid_heatmap(
                         WHITE
                     };
                     chart.draw_series([Text::new(
-                        short(x),
+                        caption(x),
                         (SegmentValue::CenterOf(ci), SegmentValue::CenterOf(ri)),
                         (FONT, 12)
                             .into_font()

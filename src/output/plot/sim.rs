@@ -7,8 +7,9 @@ use anyhow::bail;
 use plotters::prelude::*;
 use serde_json::Value;
 
-use super::labels::{legend, short};
+use super::labels::legend;
 use super::{CsvTable, Figure, colour, draw, padded};
+use crate::output::format::caption;
 use crate::output::results::{SimSummary, exact_density_columns as ex, histogram_columns as hc};
 
 /// The histogram of log10 g of a `sim` run (histogram.csv, regrouped into 120 bars), the
@@ -132,7 +133,7 @@ pub fn histogram(dir: &Path) -> anyhow::Result<Figure> {
                     .label(format!(
                         "{name}: log10 g {} {x}, P = {}",
                         if name == "vanish" { "<" } else { ">" },
-                        short(prob)
+                        caption(prob)
                     ))
                     .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
             }

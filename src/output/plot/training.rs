@@ -7,9 +7,10 @@ use std::path::Path;
 use anyhow::bail;
 use plotters::prelude::*;
 
-use super::figures::{grid_heatmap, legend, short};
+use super::figures::{grid_heatmap, legend};
 use super::{CsvTable, Figure, colour, decades, draw, finite_range, padded};
 use crate::output::dynamics::survival_columns as sc;
+use crate::output::format::caption;
 use crate::output::schema;
 use crate::output::training::{
     MapSummary, TrainSummary, map_columns as mc, trajectory_columns as tc,
@@ -424,7 +425,7 @@ pub fn train_map(dir: &Path) -> anyhow::Result<Figure> {
             f.len()
         ) + &format!(
             " Largest fraction: {}.",
-            short(finite_range(f.iter().copied()).1)
+            caption(finite_range(f.iter().copied()).1)
         ),
         svg,
     })
