@@ -1,0 +1,111 @@
+//! The optimiser: its settings (SGD with momentum, Adam) and its update of a network's
+//! weights and biases.
+
+use super::mlp::{Gradients, Mlp};
+
+/// The optimiser.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Optimizer {
+    /// w ← w − lr·(velocity), velocity ← momentum·velocity + g (PyTorch's convention).
+    Sgd {
+        /// Learning rate.
+        lr: f64,
+        /// Momentum (0: plain SGD).
+        momentum: f64,
+    },
+    /// Adam (Kingma & Ba), bias-corrected, as PyTorch's defaults β = (0.9, 0.999), ε = 1e-8.
+    Adam {
+        /// Learning rate.
+        lr: f64,
+    },
+}
+
+impl Optimizer {
+    /// The optimiser as a JSON object, its flag value under `kind`: `{"kind": "sgd", "lr":
+    /// η, "momentum": μ}` or `{"kind": "adam", "lr": η}`.
+    ///
+    /// ```
+    /// use vanish::nets::train::Optimizer;
+    /// let o = Optimizer::Adam { lr: 0.001 }.to_json();
+    /// assert_eq!(o, serde_json::json!({"kind": "adam", "lr": 0.001}));
+    /// ```
+    pub fn to_json(&self) -> serde_json::Value {
+        match *self {
+            Optimizer::Sgd { lr, momentum } => {
+                serde_json::json!({"kind": "sgd", "lr": lr, "momentum": momentum})
+            }
+            Optimizer::Adam { lr } => serde_json::json!({"kind": "adam", "lr": lr}),
+        }
+    }
+}
+
+/// Momentum or Adam moments per parameter.
+pub(super) struct OptimizerState {
+    m: Vec<Vec<f64>>,
+    v: Vec<Vec<f64>>,
+    t: i32,
+}
+
+impl OptimizerState {
+    pub(super) fn new(net: &Mlp) -> Self {
+        let zeros: Vec<Vec<f64>> = net
+            .w
+            .iter()
+            .chain(&net.b)
+            .map(|p| vec![0.0; p.len()])
+            .collect();
+        OptimizerState {
+            m: zeros.clone(),
+            v: zeros,
+            t: 0,
+        }
+    }
+
+    pub(super) fn update(
+        &mut self,
+        net: &mut Mlp,
+        g: &Gradients,
+        opt: Optimizer,
+        hidden_scale: f64,
+    ) {
+        self.t += 1;
+        let layers = net.w.len();
+        // Parameters in the order weights of every layer, then biases of every layer.
+        let scales = (0..2 * layers).map(|i| {
+            if i % layers + 1 < layers {
+                hidden_scale
+            } else {
+                1.0
+            }
+        });
+        let params = net.w.iter_mut().chain(net.b.iter_mut());
+        let grads = g.w.iter().chain(&g.b);
+        for ((((p, g), m), v), scale) in params
+            .zip(grads)
+            .zip(&mut self.m)
+            .zip(&mut self.v)
+            .zip(scales)
+        {
+            match opt {
+                Optimizer::Sgd { lr, momentum } => {
+                    let lr = lr * scale;
+                    for ((p, &g), m) in p.iter_mut().zip(g).zip(m.iter_mut()) {
+                        *m = momentum * *m + g;
+                        *p -= lr * if momentum == 0.0 { g } else { *m };
+                    }
+                }
+                Optimizer::Adam { lr } => {
+                    let lr = lr * scale;
+                    let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8);
+                    let (c1, c2) = (1.0 - b1.powi(self.t), 1.0 - b2.powi(self.t));
+                    for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut())
+                    {
+                        *m = b1 * *m + (1.0 - b1) * g;
+                        *v = b2 * *v + (1.0 - b2) * g * g;
+                        *p -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! The CSV row of a run (summary.csv, and a cell of table.csv) and the names of the
+//! columns figures read.
+
+use std::f64::consts::LN_10;
+
+use super::{QUANTILES, SimResults};
+use crate::model::source::Source;
+use crate::output::format::exact;
+
+impl SimResults {
+    /// One CSV row: (header, values), one column per statistic.
+    pub fn csv_row(&self) -> (Vec<String>, Vec<String>) {
+        let s = &self.summary;
+        let e = &self.experiment;
+        let (a, n) = e.activation.tanh_params().unwrap_or((f64::NAN, f64::NAN));
+        let dist = e.source.dist();
+        let mut cols: Vec<(String, String)> = vec![
+            ("activation".into(), e.activation.to_string()),
+            ("a".into(), exact(a)),
+            ("n".into(), exact(n)),
+            ("dist".into(), dist.to_string()),
+            ("depth".into(), e.depth.to_string()),
+            ("samples".into(), s.samples.to_string()),
+            ("seed".into(), e.seed.to_string()),
+            ("vanish_below".into(), exact(e.vanish_below)),
+            ("explode_above".into(), exact(e.explode_above)),
+        ];
+        for (name, est) in [
+            (columns::VANISH, &self.vanish),
+            (columns::EXPLODE, &self.explode),
+            (columns::BETWEEN, &self.between),
+        ] {
+            cols.push((columns::count(name), est.count.to_string()));
+            cols.push((columns::p(name), exact(est.p)));
+            cols.push((format!("p_{name}_wilson_lo"), exact(est.wilson.0)));
+            cols.push((format!("p_{name}_wilson_hi"), exact(est.wilson.1)));
+            cols.push((columns::cp_lo(name), exact(est.clopper_pearson.0)));
+            cols.push((columns::cp_hi(name), exact(est.clopper_pearson.1)));
+        }
+        for m in &self.methods {
+            let (zv, ze) = self.mc_off_by(m);
+            for (event, p, z) in [
+                (columns::VANISH, &m.vanish, zv),
+                (columns::EXPLODE, &m.explode, ze),
+            ] {
+                let name = columns::method(event, m.method);
+                cols.push((name.clone(), exact(p.p)));
+                cols.push((format!("{name}_complement"), exact(p.complement)));
+                cols.push((format!("{name}_error"), exact(p.error)));
+                cols.push((format!("{name}_mc_off_by_se"), exact(z)));
+            }
+        }
+        cols.push(("mean_log10_g".into(), exact(s.log10_g.mean())));
+        cols.push(("sd_log10_g".into(), exact(s.log10_g.variance().sqrt())));
+        for (q, v) in QUANTILES.iter().zip(&self.quantiles) {
+            cols.push((format!("q{}_log10_g", q * 100.0), exact(v.0)));
+        }
+        let (above, below) = self.factor_fractions();
+        cols.push((
+            "mean_ln_derivative".into(),
+            exact(s.factors.ln_derivative.mean()),
+        ));
+        cols.push((
+            "var_ln_derivative".into(),
+            exact(s.factors.ln_derivative.variance()),
+        ));
+        cols.push(("fraction_above_one".into(), exact(above)));
+        cols.push(("fraction_below_inverse_max".into(), exact(below)));
+        cols.push(("zero_g".into(), s.zero.to_string()));
+        cols.push(("nan".into(), s.not_a_number.to_string()));
+        if let Source::Network { network, quantity } = &e.source {
+            let widths: Vec<String> = network.widths.iter().map(|w| w.to_string()).collect();
+            let width = if network.widths.iter().all(|&w| w == network.widths[0]) {
+                widths[0].clone()
+            } else {
+                widths.join(" ")
+            };
+            let p = network.prediction(&e.activation);
+            cols.extend([
+                ("source".into(), "network".into()),
+                ("quantity".into(), quantity.name().into()),
+                ("input_dim".into(), network.input_dim.to_string()),
+                ("width".into(), width),
+                ("sigma_w".into(), exact(network.sigma_w)),
+                ("sigma_b".into(), exact(network.sigma_b)),
+                ("init".into(), network.init.to_string()),
+                ("log10_mean_g".into(), exact(s.linear.ln_mean() / LN_10)),
+                ("mean_g_relative_se".into(), exact(s.linear.relative_se())),
+                (
+                    "meanfield_log10_mean_jacobian_gain".into(),
+                    exact(p.as_ref().map_or(f64::NAN, |p| p.ln_mean_gain / LN_10)),
+                ),
+                (
+                    "meanfield_mean_log10_path".into(),
+                    exact(p.as_ref().map_or(f64::NAN, |p| p.mean_ln_path / LN_10)),
+                ),
+            ]);
+        }
+        cols.into_iter().unzip()
+    }
+}
+
+/// The columns of summary.csv and of table.csv ([`SimResults::csv_row`]) that figures read
+/// (table.csv puts the grid's parameters first).
+pub mod columns {
+    use crate::methods::Method;
+
+    /// The event g < vanish threshold.
+    pub const VANISH: &str = "vanish";
+    /// The event g > explode threshold.
+    pub const EXPLODE: &str = "explode";
+    /// The event in between.
+    pub const BETWEEN: &str = "between";
+
+    /// The count of `event` (`vanish_count`).
+    pub fn count(event: &str) -> String {
+        format!("{event}_count")
+    }
+
+    /// The Monte Carlo probability of `event` (`p_vanish`).
+    pub fn p(event: &str) -> String {
+        format!("p_{event}")
+    }
+
+    /// The lower end of its 95 % Clopper–Pearson interval (`p_vanish_cp_lo`).
+    pub fn cp_lo(event: &str) -> String {
+        format!("p_{event}_cp_lo")
+    }
+
+    /// The upper end (`p_vanish_cp_hi`).
+    pub fn cp_hi(event: &str) -> String {
+        format!("p_{event}_cp_hi")
+    }
+
+    /// The probability of `event` by `method` (`p_vanish_exact`).
+    pub fn method(event: &str, method: Method) -> String {
+        format!("p_{event}_{method}")
+    }
+}
