@@ -6,9 +6,7 @@ use clap::Args;
 
 use crate::dynamics::study::{AnalysisSettings, Rule, RunSeries, analyse};
 use crate::error::ConfigError;
-use crate::output::dynamics::{
-    ppc_csv, report_json, report_table, risks_csv, survival_csv, viterbi_csv,
-};
+use crate::output::dynamics::{add_files, report_json, report_table};
 use crate::output::format::pretty_json;
 use crate::output::manifest::{Manifest, RunFiles};
 
@@ -99,17 +97,7 @@ pub(super) fn run(args: MarkovArgs) -> anyhow::Result<()> {
     let pretty = pretty_json(&json);
     if let Some(dir) = out {
         let mut files = RunFiles::new();
-        files.add("markov.json", pretty.clone());
-        if rule.is_two_state() {
-            files.add("survival.csv", survival_csv(&analysis.fit));
-        }
-        if let Some(b) = &analysis.risks {
-            files.add("risks.csv", risks_csv(b));
-        }
-        if let Some(Ok(l)) = &analysis.latent {
-            files.add("viterbi.csv", viterbi_csv(&runs, l));
-            files.add("ppc.csv", ppc_csv(l));
-        }
+        add_files(&mut files, &analysis, &rule, &runs);
         let manifest = Manifest::new("markov")
             .with("file", args.file.display().to_string())
             .with("rule", rule.describe())

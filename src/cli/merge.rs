@@ -46,11 +46,17 @@ pub(super) fn run(args: MergeArgs) -> anyhow::Result<()> {
         ))
         .into());
     }
+    check_out(&args)?;
     let (header, _, _) = journal::read::<Value>(&path)?;
     match header["journal"].as_str() {
         Some("vanish table") => merge_table(args, &header),
         Some("vanish train") => {
-            let manifest = Manifest::read(first)?
+            // The flags of the first shard that has its manifest (every shard's journal is
+            // checked against them).
+            let manifest = args
+                .dirs
+                .iter()
+                .find_map(|d| Manifest::read(d).ok().flatten())
                 .filter(|m| m.command == "train --shard")
                 .ok_or_else(|| {
                     bad(format!(
@@ -72,6 +78,35 @@ pub(super) fn run(args: MergeArgs) -> anyhow::Result<()> {
         }
         _ => Err(bad(format!("'{}' holds no journal of vanish", first.display())).into()),
     }
+}
+
+/// Refuses an `--out` that is one of the shards or holds the journal of a run (finished,
+/// killed or running): a merge never replaces what a user computed.
+fn check_out(args: &MergeArgs) -> Result<(), ConfigError> {
+    let same = |a: &std::path::Path, b: &std::path::Path| match (a.canonicalize(), b.canonicalize())
+    {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    };
+    if let Some(d) = args.dirs.iter().find(|d| same(d, &args.out)) {
+        return Err(ConfigError::new(
+            "--out",
+            format!(
+                "'{}' is one of the shards; merge into a new folder",
+                d.display()
+            ),
+        ));
+    }
+    if journal::has_journal(&args.out.join(JOURNAL)) {
+        return Err(ConfigError::new(
+            "--out",
+            format!(
+                "'{}' holds the journal of another run; merge into a new folder",
+                args.out.display()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The shards of a table: their cells, checked by the sweep engine, into one table.

@@ -6,7 +6,6 @@ use std::time::Instant;
 
 use clap::Args;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::dynamics::markov::ChainFit;
 use crate::dynamics::runs::{Outcome, chain_fit, check_recorded, predict_outcomes, series};
@@ -19,7 +18,7 @@ use crate::output::format::pretty_json;
 use crate::output::manifest::{Manifest, RunFiles};
 use crate::output::training::{
     TrainSummary, map_csv, map_markdown, map_summary_json, map_trajectories_csv, outcome_lines,
-    run_summary, trajectories_csv, varying,
+    run_config, run_summary, trajectories_csv, varying,
 };
 use crate::sweep::journal::JOURNAL;
 use crate::sweep::training::{Cell, Journaling, TrainPlan, check_gather, merge_check, train_all};
@@ -452,16 +451,7 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
     }
     let csv = trajectories_csv(&runs, spec.depth + 1);
     let o = Outcome::of(&runs, &rule);
-    let config = json!({
-        "activation": act.to_string(),
-        "depth": spec.depth, "width": spec.width, "input_dim": spec.input_dim,
-        "sigma_w": spec.sigma_w, "sigma_b": spec.sigma_b,
-        "task": spec.task.to_json(), "examples": data.examples, "batch": spec.batch,
-        "optimizer": spec.optimizer.to_json(), "steps": spec.steps,
-        "record_every": spec.record_every, "runs": runs.len(), "seed": args.seed,
-        "output_sigma_w": spec.output_sigma_w.unwrap_or(spec.sigma_w),
-        "hidden_lr_scale": spec.hidden_lr_scale,
-    });
+    let config = run_config(&spec, &act, data.examples, runs.len(), args.seed);
     let fit = args.fit.then(|| {
         let series: Vec<_> = runs.iter().map(|r| series(r, &rule)).collect();
         crate::dynamics::study::analyse(&series, &rule, &settings, args.seed)
@@ -475,34 +465,14 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
             crate::output::format::pretty_json(&TrainSummary::new(config.clone(), &o, &rule)),
         );
         if let Some(fit) = &fit {
-            let names = vec!["[g≫0]".to_string(), "[g∼0]".to_string()];
+            let series: Vec<_> = runs.iter().map(|r| series(r, &rule)).collect();
+            crate::output::dynamics::add_files(&mut files, fit, &rule, &series);
+        }
+        if let Some(o) = &outcomes {
             files.add(
-                "markov.json",
-                crate::output::format::pretty_json(&crate::output::dynamics::report_json(
-                    fit, &rule, &names,
-                )),
+                "outcome.json",
+                crate::output::format::pretty_json(&crate::output::schema::Versioned::new(o)),
             );
-            files.add(
-                "survival.csv",
-                crate::output::dynamics::survival_csv(&fit.fit),
-            );
-            if let Some(b) = &fit.risks {
-                files.add("risks.csv", crate::output::dynamics::risks_csv(b));
-            }
-            if let Some(o) = &outcomes {
-                files.add(
-                    "outcome.json",
-                    crate::output::format::pretty_json(&crate::output::schema::Versioned::new(o)),
-                );
-            }
-            if let Some(Ok(l)) = &fit.latent {
-                let series: Vec<_> = runs.iter().map(|r| series(r, &rule)).collect();
-                files.add(
-                    "viterbi.csv",
-                    crate::output::dynamics::viterbi_csv(&series, l),
-                );
-                files.add("ppc.csv", crate::output::dynamics::ppc_csv(l));
-            }
         }
         files.list(crate::sweep::journal::JOURNAL);
         let manifest = Manifest::new("train")
@@ -517,12 +487,11 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
     }
     let mut t = run_summary(&spec, &act, runs.len(), &rule, &o);
     if let Some(fit) = &fit {
-        let names = vec!["[g≫0]".to_string(), "[g∼0]".to_string()];
         t.push('\n');
         t.push_str(&crate::output::dynamics::report_table(
             fit,
             &rule,
-            &names,
+            &rule.state_names(),
             std::path::Path::new("these runs"),
         ));
     }

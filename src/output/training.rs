@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::dynamics::markov::ChainFit;
 use crate::dynamics::runs::Outcome;
@@ -488,4 +488,25 @@ pub fn run_summary(
         short(o.median_final_loss)
     ));
     t
+}
+
+/// The `config` of a single-cell run's summary.json and manifest: the model, the task, the
+/// optimiser and the run's sizes.
+pub fn run_config(
+    spec: &TrainSpec,
+    act: &Activation,
+    examples: usize,
+    runs: usize,
+    seed: u64,
+) -> Value {
+    json!({
+        "activation": act.to_string(),
+        "depth": spec.depth, "width": spec.width, "input_dim": spec.input_dim,
+        "sigma_w": spec.sigma_w, "sigma_b": spec.sigma_b,
+        "task": spec.task.to_json(), "examples": examples, "batch": spec.batch,
+        "optimizer": spec.optimizer.to_json(), "steps": spec.steps,
+        "record_every": spec.record_every, "runs": runs, "seed": seed,
+        "output_sigma_w": spec.output_sigma_w.unwrap_or(spec.sigma_w),
+        "hidden_lr_scale": spec.hidden_lr_scale,
+    })
 }

@@ -226,12 +226,30 @@ pub fn merge<S: Sweep>(sweep: &S, dirs: &[PathBuf]) -> Result<Vec<S::Record>> {
     let mut seen: BTreeMap<usize, &Path> = BTreeMap::new();
     let mut all: BTreeMap<usize, S::Record> = BTreeMap::new();
     for dir in dirs {
+        if !dir.is_dir() {
+            return Err(bad(format!(
+                "'{}' is not a folder (give the shards' --out folders)",
+                dir.display()
+            )));
+        }
         let (i, n) = shard_of(&dir.join(JOURNAL)).ok_or_else(|| {
             bad(format!(
                 "'{}' is not a shard (made without --shard)",
                 dir.display()
             ))
         })?;
+        if let Ok((mut found, _, _)) = journal::read::<Value>(&dir.join(JOURNAL)) {
+            if let Some(h) = found.as_object_mut() {
+                h.insert("shard".into(), Value::Null);
+            }
+            if found != header(sweep, None) {
+                return Err(bad(format!(
+                    "'{}' is a shard of another grid, other flags, seed or data than '{}'",
+                    dir.display(),
+                    dirs[0].display()
+                )));
+            }
+        }
         if *split.get_or_insert(n) != n {
             return Err(bad(format!(
                 "'{}' is a shard of another split than '{}'",
@@ -266,7 +284,12 @@ pub fn merge<S: Sweep>(sweep: &S, dirs: &[PathBuf]) -> Result<Vec<S::Record>> {
         .map(|i| format!("{i}/{n}"))
         .collect();
     if !missing.is_empty() {
-        return Err(bad(format!("shards {} are missing", missing.join(", "))));
+        let (what, verb) = if missing.len() == 1 {
+            ("shard", "is")
+        } else {
+            ("shards", "are")
+        };
+        return Err(bad(format!("{what} {} {verb} missing", missing.join(", "))));
     }
     Ok(all.into_values().collect())
 }

@@ -261,6 +261,19 @@ fn shards_merge_into_the_files_of_one_run() {
         .code(2)
         .stderr(predicate::str::contains("another grid"));
     assert!(!m2.join("table.csv").exists());
+    // A merge never writes into a shard, nor over a folder holding a run's journal.
+    let before = std::fs::read(shards[1].join("journal.jsonl")).unwrap();
+    for out in [&shards[1], &whole] {
+        vanish()
+            .arg("merge")
+            .args(&shards)
+            .arg("--out")
+            .arg(out)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::starts_with("error: --out"));
+    }
+    assert_eq!(std::fs::read(shards[1].join("journal.jsonl")).unwrap(), before);
 }
 
 #[test]
