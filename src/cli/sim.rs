@@ -144,8 +144,8 @@ pub(super) fn run(args: SimArgs) -> anyhow::Result<()> {
     let s = args.validate()?;
     let exp = &s.experiment;
     let pool = super::pool(s.threads)?;
-    let work = exp.samples as f64 * f64::from(exp.depth);
-    let bar = super::progress_bar(exp.samples, work, s.quiet);
+    let work = exp.samples() as f64 * f64::from(exp.depth());
+    let bar = super::progress_bar(exp.samples(), work, s.quiet);
     let started = Instant::now();
     let summary = pool.install(|| simulate(exp, 0, &|n| bar.inc(n)));
     let elapsed = started.elapsed().as_secs_f64();
@@ -157,7 +157,7 @@ pub(super) fn run(args: SimArgs) -> anyhow::Result<()> {
         let kernel = crate::mc::simulate::kernel(exp);
         let manifest = Manifest::new("sim")
             .with("config", exp.to_json())
-            .with("seed", exp.seed)
+            .with("seed", exp.seed())
             .with("rng", crate::mc::rng::RNG_NAME)
             .with("kernel", kernel.name())
             .with("kernel_note", kernel.note())

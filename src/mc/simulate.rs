@@ -21,26 +21,26 @@ const SERIAL_BLOCKS: u64 = 3;
 /// kernel when asked for or when the fast one does not cover the experiment (its
 /// [`Kernel::note`] says why).
 pub fn kernel(exp: &Experiment) -> Box<dyn Kernel> {
-    let dist = match &exp.source {
+    let dist = match &exp.source() {
         Source::Iid { dist } => dist,
         Source::Network { network, quantity } => {
             return Box::new(NetworkKernel::new(
                 network.clone(),
-                exp.activation,
+                exp.activation(),
                 *quantity,
                 Isa::detect(),
             ));
         }
     };
-    let reference = ScalarKernel::new(exp.activation, dist.clone(), exp.depth);
-    if exp.precision == Precision::Reference {
+    let reference = ScalarKernel::new(exp.activation(), dist.clone(), exp.depth());
+    if exp.precision() == Precision::Reference {
         return Box::new(reference);
     }
     match FastKernel::new(
-        exp.activation,
+        exp.activation(),
         dist,
-        exp.depth,
-        exp.precision,
+        exp.depth(),
+        exp.precision(),
         Isa::detect(),
     ) {
         Ok(fast) => Box::new(fast),
@@ -67,10 +67,10 @@ pub fn simulate(exp: &Experiment, cell: u32, on_block: &(dyn Fn(u64) + Sync)) ->
     // Block 0 first: its median log10 g is the histograms' anchor (robust to heavy tails,
     // and no sum to overflow), so that every block records against the same,
     // deterministic anchor; then it is recorded like any other block.
-    let len = block_samples.min(exp.samples) as usize;
+    let len = block_samples.min(exp.samples()) as usize;
     let mut ln_g = vec![0.0; len];
     let mut factors = FactorSums::default();
-    kernel.fill_block(&mut block_rng(exp.seed, cell, 0), &mut ln_g, &mut factors);
+    kernel.fill_block(&mut block_rng(exp.seed(), cell, 0), &mut ln_g, &mut factors);
     let anchor = {
         let mut finite: Vec<f64> = ln_g.iter().copied().filter(|l| l.is_finite()).collect();
         let middle = finite.len() / 2;
@@ -91,11 +91,11 @@ pub fn simulate(exp: &Experiment, cell: u32, on_block: &(dyn Fn(u64) + Sync)) ->
     if blocks - start <= SERIAL_BLOCKS {
         for b in start..blocks {
             let first = b * block_samples;
-            let len = block_samples.min(exp.samples - first) as usize;
+            let len = block_samples.min(exp.samples() - first) as usize;
             ln_g.resize(len, 0.0);
             let block = u32::try_from(b).expect("block count is bounded by MAX_SAMPLES");
             kernel.fill_block(
-                &mut block_rng(exp.seed, cell, block),
+                &mut block_rng(exp.seed(), cell, block),
                 &mut ln_g,
                 &mut factors,
             );
@@ -114,10 +114,10 @@ pub fn simulate(exp: &Experiment, cell: u32, on_block: &(dyn Fn(u64) + Sync)) ->
                 || (Vec::new(), Vec::new(), Summary::new(thresholds, anchor)),
                 |(mut tallies, mut ln_g, mut bins), b| {
                     let first = b * block_samples;
-                    let len = block_samples.min(exp.samples - first) as usize;
+                    let len = block_samples.min(exp.samples() - first) as usize;
                     ln_g.resize(len, 0.0);
                     let block = u32::try_from(b).expect("block count is bounded by MAX_SAMPLES");
-                    let mut rng = block_rng(exp.seed, cell, block);
+                    let mut rng = block_rng(exp.seed(), cell, block);
                     let mut factors = FactorSums::default();
                     kernel.fill_block(&mut rng, &mut ln_g, &mut factors);
                     tallies.push((b, BlockTally::of(&thresholds, &ln_g, &factors)));

@@ -66,7 +66,7 @@ impl Method {
     /// Refuses a method that does not hold for `exp`, with the reason.
     pub fn check(self, exp: &Experiment) -> Result<(), ConfigError> {
         let refuse = |why: &str| Err(ConfigError::new("--method", format!("{self}: {why}")));
-        let Some(dist) = exp.source.iid_dist() else {
+        let Some(dist) = exp.source().iid_dist() else {
             return match self {
                 Method::Mc => Ok(()),
                 _ => refuse("holds for iid x only (not for --source network); use mc"),
@@ -74,13 +74,15 @@ impl Method {
         };
         match self {
             Method::Mc => Ok(()),
-            Method::Exact | Method::Is if exp.activation.tanh_params().is_none() => {
+            Method::Exact | Method::Is if exp.activation().tanh_params().is_none() => {
                 refuse("needs --activation tanh or lecun (a·tanh(n·x))")
             }
-            Method::Saddle if crate::methods::saddle::Cgf::new(&exp.activation, dist).is_none() => {
+            Method::Saddle
+                if crate::methods::saddle::Cgf::new(&exp.activation(), dist).is_none() =>
+            {
                 refuse("needs a·tanh(n·x) and a continuous law of x (no point masses)")
             }
-            Method::Clt if iid::ln_derivative_moments(&exp.activation, dist).is_none() => {
+            Method::Clt if iid::ln_derivative_moments(&exp.activation(), dist).is_none() => {
                 refuse("needs finite mean and variance of ln f'(x) (for Student's t, ν ≥ 3)")
             }
             _ => Ok(()),
@@ -113,44 +115,45 @@ pub struct MethodEstimate {
 
 /// The estimate of a (checked) non-MC method for `exp`.
 pub fn estimate(method: Method, exp: &Experiment) -> MethodEstimate {
-    let dist = exp.source.iid_dist().expect("checked: iid");
+    let dist = exp.source().iid_dist().expect("checked: iid");
     let th = exp.thresholds();
     let (vanish, explode) = match method {
         Method::Mc => unreachable!("Monte Carlo is the summary itself"),
         Method::Exact => {
-            let law = FactorLaw::new(&exp.activation, dist).expect("checked: a·tanh");
-            exact_tails(&law, exp.depth, th.ln_vanish, th.ln_explode)
+            let law = FactorLaw::new(&exp.activation(), dist).expect("checked: a·tanh");
+            exact_tails(&law, exp.depth(), th.ln_vanish, th.ln_explode)
         }
         Method::Saddle => {
-            let cgf = crate::methods::saddle::Cgf::new(&exp.activation, dist).expect("checked");
+            let cgf = crate::methods::saddle::Cgf::new(&exp.activation(), dist).expect("checked");
             // Where κ cannot tilt as far as a threshold (x with exponential tails), the
             // approximation does not exist: shown as n/a.
             (
-                cgf.tail(exp.depth, th.ln_vanish, true)
+                cgf.tail(exp.depth(), th.ln_vanish, true)
                     .unwrap_or(Probability::UNAVAILABLE),
-                cgf.tail(exp.depth, th.ln_explode, false)
+                cgf.tail(exp.depth(), th.ln_explode, false)
                     .unwrap_or(Probability::UNAVAILABLE),
             )
         }
         Method::Is => {
-            let cgf = crate::methods::saddle::Cgf::new(&exp.activation, dist).expect("checked");
+            let cgf = crate::methods::saddle::Cgf::new(&exp.activation(), dist).expect("checked");
             let run = |s: f64, lower: bool| {
                 crate::methods::importance::tail(
                     &cgf,
                     dist,
-                    exp.depth,
+                    exp.depth(),
                     s,
                     lower,
-                    exp.samples,
-                    exp.seed,
+                    exp.samples(),
+                    exp.seed(),
                 )
                 .unwrap_or(Probability::UNAVAILABLE)
             };
             (run(th.ln_vanish, true), run(th.ln_explode, false))
         }
         Method::Clt => {
-            let (mu, var, _) = iid::ln_derivative_moments(&exp.activation, dist).expect("checked");
-            let k = f64::from(exp.depth);
+            let (mu, var, _) =
+                iid::ln_derivative_moments(&exp.activation(), dist).expect("checked");
+            let k = f64::from(exp.depth());
             let sum = Normal::new(k * mu, (k * var).sqrt().max(f64::MIN_POSITIVE))
                 .expect("finite moments");
             let below = |s: f64| (sum.cdf(s), sum.sf(s));

@@ -113,7 +113,7 @@ impl<'a> Cgf<'a> {
     pub fn saddlepoint(&self, depth: f64, s: f64) -> Option<(f64, Tilted)> {
         let target = s / depth;
         let centre = self.at(0.0)?;
-        let (mut lo, mut hi) = if target >= centre.mean {
+        let (lo, hi) = if target >= centre.mean {
             let mut hi = 1.0;
             while self.at(hi)?.mean < target {
                 hi *= 2.0;
@@ -148,18 +148,7 @@ impl<'a> Cgf<'a> {
             }
             (lo, 0.0)
         };
-        for _ in 0..200 {
-            let mid = 0.5 * (lo + hi);
-            if mid <= lo || mid >= hi {
-                break;
-            }
-            if self.at(mid)?.mean < target {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
-        }
-        let t = 0.5 * (lo + hi);
+        let t = crate::theory::roots::bisect(lo, hi, |mid| Some(self.at(mid)?.mean < target))?;
         self.at(t).map(|m| (t, m))
     }
 

@@ -29,21 +29,21 @@ pub const BLOCK_SAMPLES: u64 = 4096;
 #[derive(Debug, Clone)]
 pub struct Experiment {
     /// The activation f.
-    pub activation: Activation,
+    activation: Activation,
     /// Where the x_i come from.
-    pub source: Source,
+    source: Source,
     /// K, the number of factors in g.
-    pub depth: u32,
+    depth: u32,
     /// N, the number of samples of g.
-    pub samples: u64,
+    samples: u64,
     /// g below this vanishes.
-    pub vanish_below: f64,
+    vanish_below: f64,
     /// g above this explodes.
-    pub explode_above: f64,
+    explode_above: f64,
     /// The seed of every random stream.
-    pub seed: u64,
+    seed: u64,
     /// The kernel's arithmetic (f64 unless changed with [`Experiment::with_precision`]).
-    pub precision: Precision,
+    precision: Precision,
 }
 
 impl Experiment {
@@ -110,6 +110,61 @@ impl Experiment {
             seed,
             precision: Precision::default(),
         })
+    }
+
+    /// The activation f.
+    pub fn activation(&self) -> Activation {
+        self.activation
+    }
+
+    /// Where the x_i come from.
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    /// K, the number of factors in g.
+    pub fn depth(&self) -> u32 {
+        self.depth
+    }
+
+    /// N, the number of samples of g.
+    pub fn samples(&self) -> u64 {
+        self.samples
+    }
+
+    /// g below this vanishes.
+    pub fn vanish_below(&self) -> f64 {
+        self.vanish_below
+    }
+
+    /// g above this explodes.
+    pub fn explode_above(&self) -> f64 {
+        self.explode_above
+    }
+
+    /// The seed of every random stream.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The kernel's arithmetic.
+    pub fn precision(&self) -> Precision {
+        self.precision
+    }
+
+    /// The same experiment with `samples` samples, validated as [`Experiment::new`] does.
+    pub fn with_samples(self, samples: u64) -> Result<Self, ConfigError> {
+        let precision = self.precision;
+        Experiment::new(
+            self.activation,
+            self.source,
+            self.depth,
+            samples,
+            self.vanish_below,
+            self.explode_above,
+            self.seed,
+        )
+        .map(|e| e.with_precision(precision))
     }
 
     /// The same experiment computed in `precision`.

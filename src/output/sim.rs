@@ -25,10 +25,14 @@ fn source(out: &mut String, r: &SimResults) {
         out.push_str(&l);
         out.push('\n');
     };
-    match &e.source {
+    match &e.source() {
         Source::Iid { dist } => line(format!(
             "g = Π f'(x_i), f = {}, x_i ~ iid {}, K = {}, N = {}, seed {}",
-            e.activation, dist, e.depth, s.samples, e.seed
+            e.activation(),
+            dist,
+            e.depth(),
+            s.samples,
+            e.seed()
         )),
         Source::Network { network, quantity } => {
             let g = match quantity {
@@ -42,17 +46,17 @@ fn source(out: &mut String, r: &SimResults) {
             } else {
                 format!("widths {w:?}")
             };
-            line(format!("g = {g}, f = {}", e.activation));
+            line(format!("g = {g}, f = {}", e.activation()));
             line(format!(
                 "network: K = {} layers, {widths}, {} weights, σ_w = {}, σ_b = {}; input {} × {}; N = {} draws, seed {}",
-                e.depth,
+                e.depth(),
                 network.init,
                 network.sigma_w,
                 network.sigma_b,
                 network.input_dim,
                 network.input,
                 s.samples,
-                e.seed
+                e.seed()
             ));
         }
     }
@@ -71,8 +75,11 @@ fn probabilities(out: &mut String, r: &SimResults) {
         "", "p", "95% Wilson", "95% Clopper-Pearson"
     ));
     for (label, est) in [
-        (format!("P(vanish)  g < {:e}", e.vanish_below), &r.vanish),
-        (format!("P(explode) g > {:e}", e.explode_above), &r.explode),
+        (format!("P(vanish)  g < {:e}", e.vanish_below()), &r.vanish),
+        (
+            format!("P(explode) g > {:e}", e.explode_above()),
+            &r.explode,
+        ),
         ("P(between)".to_string(), &r.between),
     ] {
         let interval = |(lo, hi): (f64, f64)| format!("[{}, {}]", probability(lo), probability(hi));
@@ -156,12 +163,12 @@ fn law(out: &mut String, r: &SimResults) {
         significant(m.std_error(), 2),
         significant(m.variance().sqrt(), 4),
     ));
-    if let Source::Network { network, quantity } = &e.source {
+    if let Source::Network { network, quantity } = &e.source() {
         network_lines(&mut line, r, network, *quantity);
     }
     if let Some(t) = r.theory {
         // ln g is a sum of K iid factors: its mean and variance follow exactly.
-        let k = f64::from(e.depth);
+        let k = f64::from(e.depth());
         line(format!(
             "  theory: mean {}, sd {} (K·E[ln f'], √(K·Var[ln f']), over ln 10)",
             significant(k * t.mean_ln_derivative / std::f64::consts::LN_10, 5),
@@ -227,7 +234,7 @@ fn factors(out: &mut String, r: &SimResults) {
         significant(f.ln_derivative.variance(), 6),
         theory_col(th.map(|t| t.var_ln_derivative))
     ));
-    let (above_label, below_label) = match e.activation.tanh_params() {
+    let (above_label, below_label) = match e.activation().tanh_params() {
         Some((a, n)) => (
             format!(
                 "f' > 1 (|x| < e = {})",
@@ -273,11 +280,11 @@ fn timing(out: &mut String, r: &SimResults, elapsed: f64, threads: usize) {
         out.push('\n');
     };
     line(String::new());
-    line(match e.source {
+    line(match e.source() {
         Source::Iid { .. } => format!(
             "{:.2} s on {threads} threads ({} derivatives/s)",
             elapsed,
-            significant(s.samples as f64 * f64::from(e.depth) / elapsed, 3)
+            significant(s.samples as f64 * f64::from(e.depth()) / elapsed, 3)
         ),
         Source::Network { .. } => format!(
             "{:.2} s on {threads} threads ({} networks/s)",
@@ -294,7 +301,7 @@ fn network_lines(
     network: &crate::nets::network::Network,
     quantity: Quantity,
 ) {
-    let Some(p) = network.prediction(&r.experiment.activation) else {
+    let Some(p) = network.prediction(&r.experiment.activation()) else {
         return;
     };
     let lin = &r.summary.linear;
@@ -311,7 +318,7 @@ fn network_lines(
         )),
     }
     let fp = crate::theory::meanfield::MeanField {
-        activation: r.experiment.activation,
+        activation: r.experiment.activation(),
         sigma_w: network.sigma_w,
         sigma_b: network.sigma_b,
     }

@@ -62,8 +62,10 @@ pub fn compute_cell(grid: &Grid, i: usize, on_block: &(dyn Fn(u64) + Sync)) -> C
 /// The CSV header of every row of `grid`'s table: `cell`, the placeholders, then the
 /// columns of `sim`'s summary.csv (found by summarising one sample of cell 0).
 pub fn header(grid: &Grid) -> Vec<String> {
-    let mut exp = grid.experiment(0).expect("validated with the grid");
-    exp.samples = 1;
+    let exp = grid
+        .experiment(0)
+        .and_then(|e| e.with_samples(1))
+        .expect("validated with the grid");
     let summary = simulate(&exp, 0, &|_| {});
     let (columns, _) = SimResults::new(exp, summary)
         .with_methods(grid.methods())

@@ -60,19 +60,8 @@ pub fn depth_threshold(a: f64, n: f64, depth: u32) -> f64 {
 }
 
 /// The root of a decreasing function on (lo, hi) by bisection, to the last bit.
-fn decreasing_root(h: impl Fn(f64) -> f64, mut lo: f64, mut hi: f64) -> f64 {
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if mid <= lo || mid >= hi {
-            break;
-        }
-        if h(mid) > 0.0 {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    0.5 * (lo + hi)
+fn decreasing_root(h: impl Fn(f64) -> f64, lo: f64, hi: f64) -> f64 {
+    crate::theory::roots::bisect(lo, hi, |x| Some(h(x) > 0.0)).expect("h always answers")
 }
 
 /// The slope n that widens ±t1 the most for amplitude a, and that t1: for a = 1,

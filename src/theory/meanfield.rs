@@ -450,19 +450,8 @@ fn gauss2(activation: &Activation, q: f64, c: f64, h: impl Fn(f64) -> f64) -> f6
 }
 
 /// A root of h in [lo, hi], where h(lo) ≥ 0 ≥ h(hi), to the last bits of the interval.
-fn bisect(h: impl Fn(f64) -> f64, mut lo: f64, mut hi: f64) -> f64 {
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if mid <= lo || mid >= hi {
-            break;
-        }
-        if h(mid) >= 0.0 {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    0.5 * (lo + hi)
+fn bisect(h: impl Fn(f64) -> f64, lo: f64, hi: f64) -> f64 {
+    crate::theory::roots::bisect(lo, hi, |x| Some(h(x) >= 0.0)).expect("h always answers")
 }
 
 #[cfg(test)]

@@ -5,4 +5,5 @@ pub mod iid;
 pub mod meanfield;
 pub mod phase;
 pub mod quadrature;
+pub mod roots;
 pub mod thresholds;

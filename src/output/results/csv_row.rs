@@ -12,18 +12,18 @@ impl SimResults {
     pub fn csv_row(&self) -> (Vec<String>, Vec<String>) {
         let s = &self.summary;
         let e = &self.experiment;
-        let (a, n) = e.activation.tanh_params().unwrap_or((f64::NAN, f64::NAN));
-        let dist = e.source.dist();
+        let (a, n) = e.activation().tanh_params().unwrap_or((f64::NAN, f64::NAN));
+        let dist = e.source().dist();
         let mut cols: Vec<(String, String)> = vec![
-            ("activation".into(), e.activation.to_string()),
+            ("activation".into(), e.activation().to_string()),
             ("a".into(), exact(a)),
             ("n".into(), exact(n)),
             ("dist".into(), dist.to_string()),
-            ("depth".into(), e.depth.to_string()),
+            ("depth".into(), e.depth().to_string()),
             ("samples".into(), s.samples.to_string()),
-            ("seed".into(), e.seed.to_string()),
-            ("vanish_below".into(), exact(e.vanish_below)),
-            ("explode_above".into(), exact(e.explode_above)),
+            ("seed".into(), e.seed().to_string()),
+            ("vanish_below".into(), exact(e.vanish_below())),
+            ("explode_above".into(), exact(e.explode_above())),
         ];
         for (name, est) in [
             (columns::VANISH, &self.vanish),
@@ -68,14 +68,14 @@ impl SimResults {
         cols.push(("fraction_below_inverse_max".into(), exact(below)));
         cols.push(("zero_g".into(), s.zero.to_string()));
         cols.push(("nan".into(), s.not_a_number.to_string()));
-        if let Source::Network { network, quantity } = &e.source {
+        if let Source::Network { network, quantity } = &e.source() {
             let widths: Vec<String> = network.widths.iter().map(|w| w.to_string()).collect();
             let width = if network.widths.iter().all(|&w| w == network.widths[0]) {
                 widths[0].clone()
             } else {
                 widths.join(" ")
             };
-            let p = network.prediction(&e.activation);
+            let p = network.prediction(&e.activation());
             cols.extend([
                 ("source".into(), "network".into()),
                 ("quantity".into(), quantity.name().into()),

@@ -78,13 +78,13 @@ impl SimResults {
             .map(|&m| crate::methods::estimate(m, &self.experiment))
             .collect();
         if methods.contains(&Method::Exact) {
-            let dist = self.experiment.source.iid_dist().expect("checked: iid");
-            let law = crate::methods::law::FactorLaw::new(&self.experiment.activation, dist)
+            let dist = self.experiment.source().iid_dist().expect("checked: iid");
+            let law = crate::methods::law::FactorLaw::new(&self.experiment.activation(), dist)
                 .expect("checked: a·tanh");
             let bins: Vec<(f64, f64)> = self.summary.buckets().iter().map(|b| (b.0, b.1)).collect();
             self.exact_buckets = Some(crate::methods::law::exact_bin_masses(
                 &law,
-                self.experiment.depth,
+                self.experiment.depth(),
                 &bins,
             ));
             let (mut lo, mut hi) = (
@@ -92,7 +92,7 @@ impl SimResults {
                 bins.last().map_or(f64::NEG_INFINITY, |b| b.1),
             );
             if let Some(t) = &self.theory {
-                let k = f64::from(self.experiment.depth);
+                let k = f64::from(self.experiment.depth());
                 let mean = k * t.mean_ln_derivative / LN_10;
                 let sd = (k * t.var_ln_derivative).sqrt() / LN_10;
                 if mean.is_finite() && sd.is_finite() {
@@ -106,7 +106,7 @@ impl SimResults {
                     .map(|i| (lo + i as f64 * w, lo + (i + 1) as f64 * w))
                     .collect();
                 let (masses, _) =
-                    crate::methods::law::exact_bin_masses(&law, self.experiment.depth, &grid);
+                    crate::methods::law::exact_bin_masses(&law, self.experiment.depth(), &grid);
                 self.exact_grid = Some(
                     grid.iter()
                         .zip(masses)
@@ -131,7 +131,7 @@ impl SimResults {
     /// exist for a·tanh and the per-factor sample mean estimates nothing.
     pub fn x_has_finite_mean(&self) -> bool {
         // For a network, a heavy-tailed input carries into the layers' x as well.
-        self.experiment.source.dist().mean().is_some()
+        self.experiment.source().dist().mean().is_some()
     }
 
     /// The widest histogram bucket among those holding the reported quantiles, in decades.

@@ -172,7 +172,7 @@ impl SimResults {
             .collect();
         let (above, below) = self.factor_fractions();
         let f = &s.factors;
-        let k = f64::from(self.experiment.depth);
+        let k = f64::from(self.experiment.depth());
         let theory = self.theory.map_or(Value::Null, |t| {
             json!({
                 "method": t.method,
@@ -283,20 +283,21 @@ impl SimResults {
     /// For a network source: the simulated mean of g beside the mean-field predictions
     /// (E‖Ju‖²/‖u‖² = (W_K/d)·∏χ(q^l), and Σ E[ln φ'] for the path and layer means).
     fn network_json(&self) -> Value {
-        let Source::Network { network, quantity } = &self.experiment.source else {
+        let Source::Network { network, quantity } = &self.experiment.source() else {
             return Value::Null;
         };
         let lin = &self.summary.linear;
-        let prediction = network
-            .prediction(&self.experiment.activation)
-            .map_or(Value::Null, |p| {
-                json!({
-                    "q": p.q.iter().map(|&v| json_number(v)).collect::<Vec<_>>(),
-                    "chi": p.chi.iter().map(|&v| json_number(v)).collect::<Vec<_>>(),
-                    "log10_mean_jacobian_gain": json_number(p.ln_mean_gain / LN_10),
-                    "mean_log10_path": json_number(p.mean_ln_path / LN_10),
-                })
-            });
+        let prediction =
+            network
+                .prediction(&self.experiment.activation())
+                .map_or(Value::Null, |p| {
+                    json!({
+                        "q": p.q.iter().map(|&v| json_number(v)).collect::<Vec<_>>(),
+                        "chi": p.chi.iter().map(|&v| json_number(v)).collect::<Vec<_>>(),
+                        "log10_mean_jacobian_gain": json_number(p.ln_mean_gain / LN_10),
+                        "mean_log10_path": json_number(p.mean_ln_path / LN_10),
+                    })
+                });
         json!({
             "quantity": quantity.name(),
             "log10_mean_g": json_number(lin.ln_mean() / LN_10),
@@ -306,11 +307,11 @@ impl SimResults {
     }
 
     fn thresholds_json(&self) -> Value {
-        match self.experiment.activation {
+        match self.experiment.activation() {
             Activation::ScaledTanh { a, n } => json!({
                 "t1": json_number(iid::vanish_threshold(a, n)),
                 "e": json_number(iid::explode_threshold(a, n)),
-                "depth_threshold": json_number(iid::depth_threshold(a, n, self.experiment.depth)),
+                "depth_threshold": json_number(iid::depth_threshold(a, n, self.experiment.depth())),
             }),
             _ => Value::Null,
         }

@@ -31,8 +31,8 @@ impl FactorTheory {
     /// from the CDF of X at ±e and ±t1. `None` where the moments are not finite or not
     /// implemented (Student's t).
     pub fn for_experiment(exp: &Experiment) -> Option<Self> {
-        let dist = exp.source.iid_dist()?;
-        let act = &exp.activation;
+        let dist = exp.source().iid_dist()?;
+        let act = &exp.activation();
         let (mean, var, err) = iid::ln_derivative_moments(act, dist)?;
         let (above, below) = match act.tanh_params() {
             Some(_) => (

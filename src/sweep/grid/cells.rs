@@ -173,9 +173,9 @@ impl Grid {
 /// What a cell costs: samples·depth derivatives, or for a network, samples times the
 /// normals of one draw.
 pub(super) fn cost(e: &Experiment) -> f64 {
-    match &e.source {
-        Source::Iid { .. } => e.samples as f64 * f64::from(e.depth),
-        Source::Network { network, .. } => e.samples as f64 * network.normals_per_draw() as f64,
+    match &e.source() {
+        Source::Iid { .. } => e.samples() as f64 * f64::from(e.depth()),
+        Source::Network { network, .. } => e.samples() as f64 * network.normals_per_draw() as f64,
     }
 }
 
