@@ -273,7 +273,10 @@ fn shards_merge_into_the_files_of_one_run() {
             .code(2)
             .stderr(predicate::str::starts_with("error: --out"));
     }
-    assert_eq!(std::fs::read(shards[1].join("journal.jsonl")).unwrap(), before);
+    assert_eq!(
+        std::fs::read(shards[1].join("journal.jsonl")).unwrap(),
+        before
+    );
 }
 
 #[test]
