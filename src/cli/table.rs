@@ -196,6 +196,16 @@ pub(super) fn placeholder_flags(args: Vec<String>) -> Vec<String> {
     out
 }
 
+/// An axis from a flag's or a config key's text; errors name where the text came from.
+fn axis(name: &str, (text, from): (String, &str)) -> Result<Axis, ConfigError> {
+    let flag = if from == "--config" {
+        format!("--config (key {name})")
+    } else {
+        format!("--{}", name.replace('_', "-"))
+    };
+    Ok(Axis::new(name, values(&flag, &text)?))
+}
+
 /// The values of a numeric flag: a list or a range (underscores allowed in counts).
 fn values(flag: &str, text: &str) -> Result<Vec<f64>, ConfigError> {
     super::parse_values(flag, &text.replace('_', ""))
@@ -399,14 +409,14 @@ pub(super) fn pivot(
 }
 
 impl TableArgs {
-    fn validate(self) -> Result<TableSettings, ConfigError> {
+    fn validate(mut self) -> Result<TableSettings, ConfigError> {
         let config = Config::load(self.config.as_deref())?;
-        let dist = config.pick(self.dist, "dist", "normal(0,1)")?;
-        let activation = config.pick(self.activation, "activation", "tanh")?;
+        let dist = config.pick(self.dist.take(), "dist", "normal(0,1)")?;
+        let activation = config.pick(self.activation.take(), "activation", "tanh")?;
         let is_tanh = activation.0.trim().eq_ignore_ascii_case("tanh");
         let (n, a) = (
-            config.pick(self.n, "n", "2")?,
-            config.pick(self.a, "a", "1")?,
+            config.pick(self.n.take(), "n", "2")?,
+            config.pick(self.a.take(), "a", "1")?,
         );
         if !is_tanh && (n.1 != "default" || a.1 != "default") {
             let flag = match (n.1, a.1) {
@@ -419,14 +429,6 @@ impl TableArgs {
                 "n and a set a·tanh(n·x) and go with --activation tanh only",
             ));
         }
-        let axis = |name: &str, (text, from): (String, &str)| -> Result<Axis, ConfigError> {
-            let flag = if from == "--config" {
-                format!("--config (key {name})")
-            } else {
-                format!("--{}", name.replace('_', "-"))
-            };
-            Ok(Axis::new(name, values(&flag, &text)?))
-        };
         let source = config.pick(self.source.as_ref().map(value_enum_name), "source", "iid")?;
         let source: SourceKind = parse_value_enum("--source", &source.0)?;
         // A network cell draws whole networks: a thousand of them by default, as `sim`.
@@ -438,99 +440,22 @@ impl TableArgs {
         let mut axes = vec![
             axis("n", n)?,
             axis("a", a)?,
-            axis("depth", config.pick(self.depth, "depth", "50")?)?,
+            axis("depth", config.pick(self.depth.take(), "depth", "50")?)?,
             axis(
                 "samples",
-                config.pick(self.samples, "samples", samples_default)?,
+                config.pick(self.samples.take(), "samples", samples_default)?,
             )?,
             axis(
                 "vanish_below",
-                config.pick(self.vanish_below, "vanish_below", "1e-6")?,
+                config.pick(self.vanish_below.take(), "vanish_below", "1e-6")?,
             )?,
             axis(
                 "explode_above",
-                config.pick(self.explode_above, "explode_above", "1e6")?,
+                config.pick(self.explode_above.take(), "explode_above", "1e6")?,
             )?,
         ];
-        let network = match source {
-            SourceKind::Iid => {
-                let net_flags = [
-                    ("--width", self.width.is_some() || config.has("width")),
-                    (
-                        "--input-dim",
-                        self.input_dim.is_some() || config.has("input_dim"),
-                    ),
-                    ("--sigma-w", self.sigma_w.is_some() || config.has("sigma_w")),
-                    ("--sigma-b", self.sigma_b.is_some() || config.has("sigma_b")),
-                    ("--init", self.init.is_some() || config.has("init")),
-                    (
-                        "--quantity",
-                        self.quantity.is_some() || config.has("quantity"),
-                    ),
-                ];
-                if let Some((flag, _)) = net_flags.iter().find(|f| f.1) {
-                    return Err(ConfigError::new(
-                        *flag,
-                        "sets up a random network and goes with --source network only",
-                    ));
-                }
-                None
-            }
-            SourceKind::Network => {
-                let input_dim = match self.input_dim {
-                    Some(d) => Some(d),
-                    None => config
-                        .get("input_dim")?
-                        .map(|d| {
-                            d.parse::<usize>().map_err(|_| {
-                                ConfigError::new("--config", "key input_dim: a whole number ≥ 1")
-                            })
-                        })
-                        .transpose()?,
-                };
-                if input_dim == Some(0) || input_dim > Some(crate::nets::network::MAX_WIDTH) {
-                    return Err(ConfigError::new(
-                        "--input-dim",
-                        format!("must be from 1 to {}", crate::nets::network::MAX_WIDTH),
-                    ));
-                }
-                for (name, flag) in [
-                    ("width", self.width),
-                    ("sigma_w", self.sigma_w),
-                    ("sigma_b", self.sigma_b),
-                ] {
-                    if flag.is_some() || config.has(name) {
-                        axes.push(axis(name, config.pick(flag, name, "")?)?);
-                    }
-                }
-                let (quantity, init) = (
-                    self.quantity.as_ref().map(value_enum_name),
-                    self.init.as_ref().map(value_enum_name),
-                );
-                Some(NetworkSettings {
-                    quantity: config.pick(quantity, "quantity", "path")?.0.parse()?,
-                    init: config.pick(init, "init", "gaussian")?.0.parse()?,
-                    input_dim,
-                })
-            }
-        };
-        let mut given = Vec::new();
-        for s in &self.set {
-            let (name, text) = s.split_once('=').ok_or_else(|| {
-                ConfigError::new("--set", format!("'{s}': give NAME=VALUES, e.g. s=0.5,1,2"))
-            })?;
-            given.push(name.trim().to_string());
-            axes.push(Axis::new(
-                name.trim(),
-                values(&format!("--{}", name.trim()), text)?,
-            ));
-        }
-        let holes = placeholders(&dist.0);
-        for name in &holes {
-            if !given.contains(name) && config.has(name) {
-                axes.push(axis(name, config.pick(None, name, "")?)?);
-            }
-        }
+        let network = self.network_settings(&config, source, &mut axes)?;
+        let holes = self.placeholder_axes(&config, &dist.0, &mut axes)?;
         let own = config
             .get("dist")?
             .map(|d| placeholders(&d))
@@ -585,6 +510,106 @@ impl TableArgs {
             json: self.json,
             quiet: self.quiet,
         })
+    }
+
+    /// The network's settings (`--source network`), its axes pushed onto `axes`; network
+    /// flags are refused with an iid source.
+    fn network_settings(
+        &self,
+        config: &Config,
+        source: SourceKind,
+        axes: &mut Vec<Axis>,
+    ) -> Result<Option<NetworkSettings>, ConfigError> {
+        Ok(match source {
+            SourceKind::Iid => {
+                let net_flags = [
+                    ("--width", self.width.is_some() || config.has("width")),
+                    (
+                        "--input-dim",
+                        self.input_dim.is_some() || config.has("input_dim"),
+                    ),
+                    ("--sigma-w", self.sigma_w.is_some() || config.has("sigma_w")),
+                    ("--sigma-b", self.sigma_b.is_some() || config.has("sigma_b")),
+                    ("--init", self.init.is_some() || config.has("init")),
+                    (
+                        "--quantity",
+                        self.quantity.is_some() || config.has("quantity"),
+                    ),
+                ];
+                if let Some((flag, _)) = net_flags.iter().find(|f| f.1) {
+                    return Err(ConfigError::new(
+                        *flag,
+                        "sets up a random network and goes with --source network only",
+                    ));
+                }
+                None
+            }
+            SourceKind::Network => {
+                let input_dim = match self.input_dim {
+                    Some(d) => Some(d),
+                    None => config
+                        .get("input_dim")?
+                        .map(|d| {
+                            d.parse::<usize>().map_err(|_| {
+                                ConfigError::new("--config", "key input_dim: a whole number ≥ 1")
+                            })
+                        })
+                        .transpose()?,
+                };
+                if input_dim == Some(0) || input_dim > Some(crate::nets::network::MAX_WIDTH) {
+                    return Err(ConfigError::new(
+                        "--input-dim",
+                        format!("must be from 1 to {}", crate::nets::network::MAX_WIDTH),
+                    ));
+                }
+                for (name, flag) in [
+                    ("width", self.width.clone()),
+                    ("sigma_w", self.sigma_w.clone()),
+                    ("sigma_b", self.sigma_b.clone()),
+                ] {
+                    if flag.is_some() || config.has(name) {
+                        axes.push(axis(name, config.pick(flag, name, "")?)?);
+                    }
+                }
+                let (quantity, init) = (
+                    self.quantity.as_ref().map(value_enum_name),
+                    self.init.as_ref().map(value_enum_name),
+                );
+                Some(NetworkSettings {
+                    quantity: config.pick(quantity, "quantity", "path")?.0.parse()?,
+                    init: config.pick(init, "init", "gaussian")?.0.parse()?,
+                    input_dim,
+                })
+            }
+        })
+    }
+
+    /// The axes of the dist's placeholders (`--set NAME=VALUES`, or keys of the config),
+    /// pushed onto `axes`; returns the placeholders.
+    fn placeholder_axes(
+        &self,
+        config: &Config,
+        dist: &str,
+        axes: &mut Vec<Axis>,
+    ) -> Result<Vec<String>, ConfigError> {
+        let mut given = Vec::new();
+        for s in &self.set {
+            let (name, text) = s.split_once('=').ok_or_else(|| {
+                ConfigError::new("--set", format!("'{s}': give NAME=VALUES, e.g. s=0.5,1,2"))
+            })?;
+            given.push(name.trim().to_string());
+            axes.push(Axis::new(
+                name.trim(),
+                values(&format!("--{}", name.trim()), text)?,
+            ));
+        }
+        let holes = placeholders(dist);
+        for name in &holes {
+            if !given.contains(name) && config.has(name) {
+                axes.push(axis(name, config.pick(None, name, "")?)?);
+            }
+        }
+        Ok(holes)
     }
 }
 
