@@ -89,6 +89,38 @@ pub enum MethodFlag {
     All,
 }
 
+/// The parser of one `--method` value: clap's for [`MethodFlag`] (any case, the values
+/// listed on a bad one and offered to shell completion), after trimming the spaces a list
+/// such as `'exact, clt'` leaves around its items.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MethodParser;
+
+impl clap::builder::TypedValueParser for MethodParser {
+    type Value = MethodFlag;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<MethodFlag, clap::Error> {
+        let trimmed = value
+            .to_str()
+            .map_or(value, |s| std::ffi::OsStr::new(s.trim()));
+        clap::builder::EnumValueParser::<MethodFlag>::new().parse_ref(cmd, arg, trimmed)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let values: Vec<_> = MethodFlag::value_variants()
+            .iter()
+            .filter_map(ValueEnum::to_possible_value)
+            .collect();
+        Some(Box::new(values.into_iter()))
+    }
+}
+
 /// The methods of a `--method` list, as [`Method::parse_list`] orders them (mc first, no
 /// repeats).
 pub(super) fn methods(list: &[MethodFlag]) -> Result<Vec<Method>, ConfigError> {

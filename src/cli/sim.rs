@@ -58,7 +58,7 @@ pub struct SimArgs {
     #[arg(
         short,
         long,
-        value_enum,
+        value_parser = super::common::MethodParser,
         value_delimiter = ',',
         default_value = "mc",
         ignore_case = true

@@ -93,7 +93,13 @@ pub struct TableArgs {
     set: Vec<String>,
     /// Estimates beside Monte Carlo in every cell: one, or a list such as exact,clt
     /// [default: mc].
-    #[arg(short, long, value_enum, value_delimiter = ',', ignore_case = true)]
+    #[arg(
+        short,
+        long,
+        value_parser = super::common::MethodParser,
+        value_delimiter = ',',
+        ignore_case = true
+    )]
     method: Vec<MethodFlag>,
     /// Seed of every random stream [default: 1].
     #[arg(short, long)]

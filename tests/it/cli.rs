@@ -306,3 +306,33 @@ fn methods_appear_in_json_and_csv() {
             .contains("p_explode_exact_error")
     );
 }
+
+#[test]
+fn method_lists_take_any_case_and_spaces_and_refuse_a_bad_item_in_one_line() {
+    let json = |method: &str| {
+        let out = vanish()
+            .args([
+                "sim",
+                "--samples",
+                "5000",
+                "--depth",
+                "5",
+                "--json",
+                "--method",
+                method,
+            ])
+            .assert()
+            .success();
+        String::from_utf8_lossy(&out.get_output().stdout).to_string()
+    };
+    assert_eq!(json("exact, clt"), json("EXACT,clt"));
+    let out = vanish()
+        .args(["sim", "--method", "exact, bogus"])
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert_eq!(
+        err,
+        "error: --method: must be one of mc, exact, saddle, clt, is, all, got 'bogus'\n"
+    );
+}
