@@ -133,7 +133,11 @@ pub fn run<S: Sweep>(sweep: &S, journaling: Option<&Journaling>) -> Result<Optio
         .collect::<Result<Vec<_>>>()?;
     let head = header(sweep, j.shard);
     let (journal, done): (Journal, Vec<S::Record>) = if j.resume {
-        Journal::resume(j.dir, &head)?
+        let resumed = Journal::resume(j.dir, &head)?;
+        // The journal's lock is ours: no other run writes here, so temporary files are
+        // what a killed run left behind.
+        remove_stale_temporaries(j.dir)?;
+        resumed
     } else {
         (Journal::create(j.dir, &head)?, Vec::new())
     };
@@ -208,6 +212,21 @@ pub fn run<S: Sweep>(sweep: &S, journaling: Option<&Journaling>) -> Result<Optio
         )));
     }
     Ok(Some(records))
+}
+
+/// Removes the `.vanish-*.tmp` files an atomic write left when its process was killed.
+fn remove_stale_temporaries(dir: &Path) -> Result<()> {
+    let entries =
+        std::fs::read_dir(dir).map_err(Error::io(format!("reading {}", dir.display())))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(".vanish-") && name.ends_with(".tmp") {
+            std::fs::remove_file(entry.path())
+                .map_err(Error::io(format!("removing {}", entry.path().display())))?;
+        }
+    }
+    Ok(())
 }
 
 /// Checks every folder to be gathered before anything is written (see [`run`]).

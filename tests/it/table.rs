@@ -160,8 +160,15 @@ fn a_run_killed_with_sigkill_resumes_to_the_same_files() {
     let mut text = std::fs::read_to_string(&journal).unwrap();
     text.push_str("{\"cell\": 39, \"hea");
     std::fs::write(&journal, text).unwrap();
+    // So is the temporary file of a write the kill interrupted.
+    let stale = killed.join(".vanish-interrupted.tmp");
+    std::fs::write(&stale, "half a table").unwrap();
     table(&killed, &[&grid[..], &["--resume"]].concat());
     same_tables(&whole, &killed);
+    assert!(
+        !stale.exists(),
+        "--resume removes the temporaries a killed run left"
+    );
 }
 
 #[test]

@@ -775,3 +775,35 @@ fn the_probe_gain_at_step_0_has_the_law_of_the_static_network_jacobian() {
         }
     }
 }
+
+#[test]
+fn a_map_whose_size_overflows_is_refused_not_wrapped() {
+    // 99901 × 99901 × 100001 × 100000 × 10000 × 1000 cells: past 2^64, which a plain
+    // product would wrap to a small map and train.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    crate::util::vanish()
+        .args([
+            "train",
+            "--n",
+            "1:1000:0.01",
+            "--sigma-w",
+            "1:1000:0.01",
+            "--sigma-b",
+            "0:1000:0.01",
+            "--depth",
+            "1:100000:1",
+            "--width",
+            "1:10000:1",
+            "--lr",
+            "0.001:1:0.001",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::starts_with(
+            "error: --sigma-w: a map of 99901 × 99901",
+        ));
+    assert!(!out.exists());
+}
