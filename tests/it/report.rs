@@ -6,14 +6,7 @@ use std::path::Path;
 
 use predicates::prelude::*;
 
-fn run(args: &[&str], out: &Path) {
-    crate::util::vanish()
-        .args(args)
-        .arg("--out")
-        .arg(out)
-        .assert()
-        .success();
-}
+use crate::util::run_out as run;
 
 /// The `<svg>` elements of a file, with a rough count of what they draw.
 fn drawn(svg: &str) -> usize {

@@ -10,14 +10,7 @@ use vanish::output::results::{SimSummary, columns, exact_density_columns, histog
 use vanish::output::schema::{self, SCHEMA, Versioned};
 use vanish::output::training::{MapSummary, TrainSummary};
 
-fn run(args: &[&str], out: &Path) {
-    crate::util::vanish()
-        .args(args)
-        .arg("--out")
-        .arg(out)
-        .assert()
-        .success();
-}
+use crate::util::run_out as run;
 
 /// The figures of `dir`: exactly `expected`, none skipped.
 fn figures(dir: &Path, expected: &[&str]) {

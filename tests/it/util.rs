@@ -77,3 +77,8 @@ pub fn refused(args: &[&str], flag: &str) {
     );
     assert!(!out.exists(), "{args:?} left a folder");
 }
+
+/// Runs `vanish ARGS --out OUT` and asserts that it succeeds.
+pub fn run_out(args: &[&str], out: &std::path::Path) {
+    vanish().args(args).arg("--out").arg(out).assert().success();
+}
