@@ -19,6 +19,10 @@ pub struct OutArgs {
     /// Also draw the run's figures into --out as SVG files (as `vanish plot` does).
     #[arg(long)]
     pub(super) plot: bool,
+    /// Go ahead where vanish would stop to protect your files or your time: write into a
+    /// --out folder that holds other files, start a journal over, run beyond a work limit.
+    #[arg(long)]
+    pub(super) force: bool,
 }
 
 impl OutArgs {

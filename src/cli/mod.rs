@@ -92,6 +92,7 @@ pub fn main() -> ExitCode {
             let output = common::OutArgs {
                 out: args.out.clone(),
                 plot: args.plot,
+                force: args.force,
             };
             plotted(output, || train::run(*args))
         }
@@ -150,7 +151,7 @@ fn plotted(
     output: common::OutArgs,
     run: impl FnOnce() -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let common::OutArgs { out, plot } = output;
+    let common::OutArgs { out, plot, .. } = output;
     plot::check_plot_flag(plot, out.as_deref())?;
     run()?;
     match out {

@@ -119,9 +119,6 @@ pub struct TableArgs {
     shard: Option<String>,
     #[command(flatten)]
     pivot: PivotArgs,
-    /// Run a grid of more than 10^6 cells or 2·10^13 derivatives.
-    #[arg(long)]
-    force: bool,
     /// Print table.json on stdout instead of the Markdown table.
     #[arg(long)]
     json: bool,
@@ -491,7 +488,7 @@ impl TableArgs {
             seed,
             precision,
             methods,
-            self.force,
+            self.output.force,
         )?;
         let header = crate::sweep::table::header(&grid);
         let pivot = pivot(&grid, &header, rows, cols, value)?;
