@@ -8,6 +8,8 @@ use clap::{Args, ValueEnum};
 use crate::error::{ConfigError, value_enum_name};
 use crate::methods::Method;
 use crate::model::activation::Activation;
+use crate::output::files::OutFolder;
+use crate::output::manifest::{Claim, prepare_out};
 
 /// `-o/--out` and `--plot`. Each subcommand says what `--out` holds with
 /// `#[command(mut_arg("out", …))]`.
@@ -26,11 +28,26 @@ pub struct OutArgs {
 }
 
 impl OutArgs {
-    /// The `--out` folder, created if missing and checked to be writable.
-    pub(super) fn prepare(&self) -> Result<Option<PathBuf>, ConfigError> {
+    /// The `--out` folder of a run of `command` (as its manifest names it), checked by the
+    /// output-folder policy (`output::manifest::prepare_out`) and created if missing.
+    pub(super) fn prepare(&self, command: &str) -> Result<Option<OutFolder>, ConfigError> {
+        self.prepare_with(Claim::new(command))
+    }
+
+    /// The same, for a run that keeps a journal in `--out` (`--resume` when `resume`).
+    pub(super) fn prepare_journaled(
+        &self,
+        command: &str,
+        resume: bool,
+    ) -> Result<Option<OutFolder>, ConfigError> {
+        self.prepare_with(Claim::new(command).journaled(resume))
+    }
+
+    fn prepare_with(&self, claim: Claim) -> Result<Option<OutFolder>, ConfigError> {
+        let claim = claim.force(self.force);
         self.out
             .as_deref()
-            .map(crate::output::files::prepare_out_dir)
+            .map(|dir| prepare_out(dir, &claim))
             .transpose()
     }
 }

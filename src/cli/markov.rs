@@ -90,7 +90,7 @@ pub(super) fn run(args: MarkovArgs) -> anyhow::Result<()> {
         args.bins.as_deref(),
     )?;
     let runs = RunSeries::read_csv(&args.file, &rule)?;
-    let out = args.output.prepare()?;
+    let out = args.output.prepare("markov")?;
     let analysis = analyse(&runs, &rule, &settings, args.seed);
     let names = rule.state_names();
     let json = report_json(&analysis, &rule, &names);

@@ -50,7 +50,7 @@ pub(super) fn run(args: MeanFieldArgs) -> anyhow::Result<()> {
         super::parse_values("--sigma-b", &args.sigma_b)?,
     )?;
     let threads = args.threads.count()?;
-    let out = args.output.prepare()?;
+    let out = args.output.prepare("meanfield")?;
     let pool = super::pool(threads)?;
     let started = Instant::now();
     let diagram = pool.install(|| grid.compute());

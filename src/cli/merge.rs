@@ -8,8 +8,7 @@ use clap::Args;
 use serde_json::{Value, json};
 
 use crate::error::ConfigError;
-use crate::output::files::prepare_out_dir;
-use crate::output::manifest::Manifest;
+use crate::output::manifest::{Claim, Manifest, prepare_out};
 use crate::sweep::engine;
 use crate::sweep::grid::Grid;
 use crate::sweep::journal;
@@ -33,6 +32,10 @@ pub struct MergeArgs {
     /// No summary line on stderr.
     #[arg(short, long)]
     quiet: bool,
+    /// Write into an --out folder that holds other files (files of the same names are
+    /// replaced), or the journal of another run (which is replaced).
+    #[arg(long)]
+    force: bool,
 }
 
 pub(super) fn run(args: MergeArgs) -> anyhow::Result<()> {
@@ -74,14 +77,15 @@ pub(super) fn run(args: MergeArgs) -> anyhow::Result<()> {
                             first.display()
                         ))
                     })?;
-            super::train::merge(flags, &args.dirs, args.out, args.quiet)
+            super::train::merge(flags, &args.dirs, args.out, args.quiet, args.force)
         }
         _ => Err(bad(format!("'{}' holds no journal of vanish", first.display())).into()),
     }
 }
 
-/// Refuses an `--out` that is one of the shards or holds the journal of a run (finished,
-/// killed or running): a merge never replaces what a user computed.
+/// Refuses an `--out` that is one of the shards, even with `--force`. What else `--out`
+/// may hold is the output-folder policy's (`output::manifest::prepare_out`): a journal
+/// there is refused unless `--force`, and one that a run is writing always.
 fn check_out(args: &MergeArgs) -> Result<(), ConfigError> {
     let same = |a: &std::path::Path, b: &std::path::Path| match (a.canonicalize(), b.canonicalize())
     {
@@ -94,15 +98,6 @@ fn check_out(args: &MergeArgs) -> Result<(), ConfigError> {
             format!(
                 "'{}' is one of the shards; merge into a new folder",
                 d.display()
-            ),
-        ));
-    }
-    if journal::has_journal(&args.out.join(JOURNAL)) {
-        return Err(ConfigError::new(
-            "--out",
-            format!(
-                "'{}' holds the journal of another run; merge into a new folder",
-                args.out.display()
             ),
         ));
     }
@@ -147,7 +142,10 @@ fn merge_table(args: MergeArgs, header: &Value) -> anyhow::Result<()> {
         args.pivot.cols.or_else(|| recorded("cols")),
         value,
     )?;
-    let out = prepare_out_dir(&args.out)?;
+    let out = prepare_out(
+        &args.out,
+        &Claim::new("table").writes_journal().force(args.force),
+    )?;
     let kernel = crate::mc::simulate::kernel(&grid.experiment(0)?);
     let kernel_name = first
         .as_ref()

@@ -7,7 +7,8 @@ use anyhow::Context;
 use clap::Args;
 
 use crate::error::ConfigError;
-use crate::output::files::{prepare_out_dir, write_atomic};
+use crate::output::manifest::{Claim, Manifest, RunFiles, add_figures, prepare_out};
+use crate::output::plot::Figure;
 
 const PLOT_EXAMPLES: &str = "Examples:
   vanish sim --n 2 --depth 50 --method exact --out runs/sim && vanish plot runs/sim
@@ -26,6 +27,10 @@ pub struct PlotArgs {
     /// Where to write the SVG files [default: the run's folder].
     #[arg(short, long)]
     out: Option<PathBuf>,
+    /// Write into an --out folder that holds other files (files of the same names are
+    /// replaced, the others kept).
+    #[arg(long)]
+    force: bool,
 }
 
 pub(super) fn run(args: PlotArgs) -> anyhow::Result<()> {
@@ -49,11 +54,16 @@ pub(super) fn run(args: PlotArgs) -> anyhow::Result<()> {
     for note in &drawn.skipped {
         eprintln!("note: {note}");
     }
-    let out = match &args.out {
-        Some(o) => prepare_out_dir(o)?,
-        None => args.dir.clone(),
+    let written = match &args.out {
+        Some(o) if !same_folder(o, &args.dir) => {
+            let out = prepare_out(o, &Claim::new("plot").force(args.force))?;
+            let manifest = Manifest::new("plot").with("run", args.dir.display().to_string());
+            let mut paths = figure_files(&drawn.figures).write(&out, manifest)?;
+            paths.pop(); // the manifest
+            paths
+        }
+        _ => add_figures(&args.dir, &svg_files(&drawn.figures))?,
     };
-    let written = crate::output::plot::write_all(&out, &drawn.figures)?;
     let list: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
     super::print_stdout(&format!("{}\n", list.join("\n")))
 }
@@ -72,13 +82,38 @@ pub(super) fn plot_into(dir: &std::path::Path) -> anyhow::Result<()> {
             dir.display()
         );
     }
-    crate::output::plot::write_all(dir, &drawn.figures).with_context(|| {
+    add_figures(dir, &svg_files(&drawn.figures)).with_context(|| {
         format!(
             "--plot: the run's files in '{}' are complete; writing its figures failed",
             dir.display()
         )
     })?;
     Ok(())
+}
+
+/// The figures as files: NAME.svg and the drawing.
+fn svg_files(figures: &[Figure]) -> Vec<(String, String)> {
+    figures
+        .iter()
+        .map(|f| (format!("{}.svg", f.name), f.svg.clone()))
+        .collect()
+}
+
+/// The figures as the files of a run of their own (`plot --out`, `report`).
+fn figure_files(figures: &[Figure]) -> RunFiles {
+    let mut files = RunFiles::new();
+    for (name, svg) in svg_files(figures) {
+        files.add(&name, svg);
+    }
+    files
+}
+
+/// Whether two paths name one folder.
+fn same_folder(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
 }
 
 /// `--plot` needs `--out`.
@@ -125,28 +160,28 @@ pub struct ReportArgs {
     /// The report's folder (index.html and the figures).
     #[arg(short, long)]
     out: PathBuf,
+    /// Write into an --out folder that holds other files (files of the same names are
+    /// replaced, the others kept).
+    #[arg(long)]
+    force: bool,
 }
 
 pub(super) fn report(args: ReportArgs) -> anyhow::Result<()> {
     for d in &args.dirs {
         check_run_folder("DIRS", d)?;
     }
-    let same = |a: &std::path::Path, b: &std::path::Path| match (a.canonicalize(), b.canonicalize())
-    {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    };
-    if args.dirs.iter().any(|d| same(d, &args.out)) {
+    if args.dirs.iter().any(|d| same_folder(d, &args.out)) {
         return Err(ConfigError::new("--out", "give a folder other than the runs'").into());
     }
     // Everything is drawn before the folder is touched: a failure leaves nothing behind.
     let html = crate::output::report::render(&args.dirs)?;
     let figures = crate::output::report::figures(&args.dirs)?;
-    let out = prepare_out_dir(&args.out)?;
-    crate::output::plot::write_all(&out, &figures)?;
+    let out = prepare_out(&args.out, &Claim::new("report").force(args.force))?;
+    let mut files = figure_files(&figures);
+    files.add("index.html", html);
+    let runs: Vec<String> = args.dirs.iter().map(|d| d.display().to_string()).collect();
+    files.write(&out, Manifest::new("report").with("runs", runs))?;
     let index = out.join("index.html");
-    write_atomic(&index, html.as_bytes())
-        .with_context(|| format!("writing {}", index.display()))?;
     super::print_stdout(&format!(
         "{} ({} figures from {} folders)\n",
         index.display(),

@@ -1,6 +1,5 @@
 //! `vanish sim`: flags → validated experiment → summary → table, JSON and files.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
@@ -90,7 +89,7 @@ struct SimSettings {
     experiment: Experiment,
     methods: Vec<Method>,
     threads: usize,
-    out: Option<PathBuf>,
+    out: Option<crate::output::files::OutFolder>,
     json: bool,
     quiet: bool,
 }
@@ -128,7 +127,7 @@ impl SimArgs {
         }
         let threads = self.threads.count()?;
         // Checked last, so that bad flags never leave a folder behind.
-        let out = self.output.prepare()?;
+        let out = self.output.prepare("sim")?;
         Ok(SimSettings {
             experiment,
             methods,

@@ -357,7 +357,7 @@ struct TableSettings {
     header: Vec<String>,
     pivot: Pivot,
     threads: usize,
-    out: Option<PathBuf>,
+    out: Option<crate::output::files::OutFolder>,
     resume: bool,
     shard: Option<(usize, usize)>,
     json: bool,
@@ -501,7 +501,7 @@ impl TableArgs {
             ));
         }
         let threads = self.threads.count()?;
-        let out = self.output.prepare()?;
+        let out = self.output.prepare_journaled("table", self.resume)?;
         Ok(TableSettings {
             grid,
             header,

@@ -39,7 +39,7 @@ pub struct ThresholdsArgs {
 
 pub(super) fn run(args: ThresholdsArgs) -> anyhow::Result<()> {
     let table = ThresholdTable::new(args.a, &super::parse_values("--n", &args.n)?, args.depth)?;
-    let out = args.output.prepare()?;
+    let out = args.output.prepare("thresholds")?;
     let json = pretty_json(&thresholds::thresholds_json(&table));
     if let Some(dir) = out {
         let mut files = RunFiles::new();

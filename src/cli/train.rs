@@ -13,9 +13,8 @@ use crate::dynamics::study::Rule;
 use crate::error::ConfigError;
 use crate::model::activation::Activation;
 use crate::nets::train::{Dataset, Optimizer, Run, RunEntry, Task, TrainSpec};
-use crate::output::files::prepare_out_dir;
 use crate::output::format::pretty_json;
-use crate::output::manifest::{Manifest, RunFiles};
+use crate::output::manifest::{Claim, Manifest, RunFiles, prepare_out};
 use crate::output::training::{
     TrainSummary, map_csv, map_markdown, map_summary_json, map_trajectories_csv, outcome_lines,
     run_config, run_summary, trajectories_csv, varying,
@@ -367,10 +366,14 @@ pub(super) fn merge(
     dirs: &[PathBuf],
     out: PathBuf,
     quiet: bool,
+    force: bool,
 ) -> anyhow::Result<()> {
     let plan = args.plan()?;
     let data = args.dataset(&plan.cells[0].spec)?;
     merge_check(&plan, &data, dirs)?;
+    // Checked as a merge (no --resume); the run below finds the folder ready.
+    let _folder = prepare_out(&out, &Claim::new("train").writes_journal().force(force))?;
+    args.force = force;
     args.shard = None;
     args.resume = false;
     args.gather = dirs.to_vec();
@@ -387,6 +390,17 @@ fn state_rule(args: &TrainArgs) -> Result<Rule, ConfigError> {
     let rule = Rule::parse(&args.state, a.leave, a.converged.as_deref(), None)?;
     check_recorded(&rule)?;
     Ok(rule)
+}
+
+/// `--out`, by the output-folder policy for a journaled run (`--resume`, `--force`).
+fn prepare_train_out(
+    args: &TrainArgs,
+) -> Result<Option<crate::output::files::OutFolder>, ConfigError> {
+    let claim = Claim::new("train").journaled(args.resume).force(args.force);
+    args.out
+        .as_deref()
+        .map(|d| prepare_out(d, &claim))
+        .transpose()
 }
 
 /// Where the runs are journaled: --out with --resume, --shard and --gather.
@@ -434,9 +448,16 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
     let dump = args
         .dump
         .as_deref()
-        .map(|d| prepare_out_dir(d).map_err(|e| ConfigError::new("--dump", e.message)))
+        .map(|d| {
+            prepare_out(
+                d,
+                &Claim::new(crate::output::dump::COMMAND)
+                    .flag("--dump")
+                    .force(args.force),
+            )
+        })
         .transpose()?;
-    let out = args.out.as_deref().map(prepare_out_dir).transpose()?;
+    let out = prepare_train_out(&args)?;
     let pool = super::pool(threads)?;
     let started = Instant::now();
     let Some(runs) = pool.install(|| train_all(&plan, &data, journaling(&args).as_ref()))? else {
@@ -514,7 +535,7 @@ fn run_map(args: &TrainArgs, plan: &TrainPlan, rule: &Rule) -> anyhow::Result<()
     // It and the shards to gather are checked before any folder is made.
     let data = args.dataset(&cells[0].spec)?;
     check_gather(plan, &data, &args.gather)?;
-    let out = args.out.as_deref().map(prepare_out_dir).transpose()?;
+    let out = prepare_train_out(args)?;
     let pool = super::pool(threads)?;
     let started = Instant::now();
     let runs = args.runs as usize;

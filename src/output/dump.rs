@@ -9,19 +9,23 @@
 //! - `spec.json`: the loss, the optimiser, its learning rate(s) and the steps;
 //! - `probe.json`: the run's fixed probe (dataset rows and directions u, one list of d
 //!   values per probe input), on which `probe_gain` is measured;
-//! - `trajectory.csv`: the run's records, with the columns of `trajectories.csv`.
+//! - `trajectory.csv`: the run's records, with the columns of `trajectories.csv`;
+//! - `manifest.json`, last, listing them (command `train --dump`), as every run's folder.
 
 use std::path::Path;
 
-use anyhow::Context;
 use serde_json::json;
 
 use crate::model::activation::Activation;
 use crate::nets::train::{Dataset, Optimizer, Probe, Trace, TrainSpec};
-use crate::output::files::{csv_text, write_atomic};
+use crate::output::files::csv_text;
 use crate::output::format::exact;
+use crate::output::manifest::{Manifest, RunFiles};
 
-/// Writes the files of run 0 into `dir` (prepared by the caller).
+/// The command a dump's manifest names (its folder is re-used by dumps only).
+pub const COMMAND: &str = "train --dump";
+
+/// Writes the files of run 0 into `dir` (prepared by the caller), then its manifest.
 pub fn write(
     dir: &Path,
     spec: &TrainSpec,
@@ -101,6 +105,7 @@ pub fn write(
         "batch": spec.batch,
         "note": "the loss of step s is taken before its update; steps 0…T, updates after 0…T−1",
     });
+    let mut files = RunFiles::new();
     for (name, body) in [
         ("data.csv", csv_text(&header, &rows)),
         ("network.json", crate::output::format::pretty_json(&network)),
@@ -121,9 +126,8 @@ pub fn write(
         ),
         ("trajectory.csv", trajectory),
     ] {
-        let path = dir.join(name);
-        write_atomic(&path, body.as_bytes())
-            .with_context(|| format!("writing {}", path.display()))?;
+        files.add(name, body);
     }
+    files.write(dir, Manifest::new(COMMAND))?;
     Ok(())
 }

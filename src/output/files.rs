@@ -1,7 +1,8 @@
 //! Files: atomic writes, the `--out` folder, CSV and HDR encodings.
 //!
 //! Every file is written to a temporary name in its final folder and renamed into place, so
-//! an interrupted run never leaves a half-written file that looks complete.
+//! an interrupted run never leaves a half-written file that looks complete. What a folder
+//! may hold before a run writes into it is decided in [`crate::output::manifest`].
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -35,29 +36,153 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Checks `--out` before any work: a folder that exists or can be made, and can be written.
-/// Creates it (and only it: a failed check removes what it made).
-pub fn prepare_out_dir(dir: &Path) -> Result<PathBuf, ConfigError> {
-    let bad = |why: String| ConfigError::new("--out", why);
+/// The prefix of every file vanish writes beside a run's own: temporaries (`.vanish-*.tmp`)
+/// and the mark of a run being written. Such files are never a user's: they are no reason
+/// to refuse a folder, and a run that re-uses the folder removes them.
+pub const OWN_PREFIX: &str = ".vanish-";
+
+/// Whether `name` is one of vanish's own files ([`OWN_PREFIX`]).
+pub fn is_own(name: &str) -> bool {
+    name.starts_with(OWN_PREFIX)
+}
+
+/// Whether `name` may name a file of a run: a plain file name in its folder, neither a path
+/// nor `.` or `..` (a manifest read from disk may hold anything; vanish writes and removes
+/// only such names).
+///
+/// ```
+/// use vanish::output::files::is_plain_name;
+/// assert!(is_plain_name("summary.csv"));
+/// assert!(!is_plain_name("../summary.csv"));
+/// assert!(!is_plain_name("a/b.csv"));
+/// assert!(!is_plain_name(".."));
+/// ```
+pub fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name != "."
+        && name != ".."
+        && !name.contains(['/', '\\', '\0'])
+        && Path::new(name).file_name().is_some_and(|f| f == name)
+}
+
+/// The names of the entries of `dir` that are not vanish's own ([`is_own`]), sorted.
+pub fn entries(dir: &Path) -> std::io::Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if !is_own(&name) {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// Removes the `.vanish-*.tmp` files that a killed run left in `dir`.
+pub fn remove_temporaries(dir: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if is_own(&name) && name.ends_with(".tmp") {
+            remove_if_there(&entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes a file; one that is already gone is no error.
+pub fn remove_if_there(path: &Path) -> std::io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// An output folder, checked and ready: created by this run, or an existing one the run may
+/// write into (`output::manifest::prepare_out` decides which). A folder this run created
+/// is removed again when the value is dropped while it holds nothing but vanish's own
+/// files, so a command that fails before its first file leaves no folder behind.
+///
+/// ```
+/// use vanish::output::files::make_out_dir;
+/// let tmp = tempfile::tempdir().unwrap();
+/// let dir = tmp.path().join("run");
+/// let out = make_out_dir("--out", &dir).unwrap();
+/// assert!(out.is_dir());
+/// drop(out); // nothing was written: the folder goes
+/// assert!(!dir.exists());
+/// let out = make_out_dir("--out", &dir).unwrap();
+/// std::fs::write(out.join("a.csv"), "x\n").unwrap();
+/// drop(out);
+/// assert!(dir.join("a.csv").exists());
+/// ```
+#[derive(Debug)]
+pub struct OutFolder {
+    path: PathBuf,
+    created: bool,
+}
+
+impl OutFolder {
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl std::ops::Deref for OutFolder {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl AsRef<Path> for OutFolder {
+    fn as_ref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for OutFolder {
+    fn drop(&mut self) {
+        if !self.created || !entries(&self.path).is_ok_and(|e| e.is_empty()) {
+            return;
+        }
+        if let Ok(list) = std::fs::read_dir(&self.path) {
+            for entry in list.flatten() {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        let _ = std::fs::remove_dir(&self.path);
+    }
+}
+
+/// Makes the folder `dir` if it is missing, and checks that it is a folder this process
+/// can write in; errors name `flag`. Says nothing of what the folder holds (see
+/// `output::manifest::prepare_out`, which decides whether a run may write there). A failed
+/// check removes what it made.
+pub fn make_out_dir(flag: &str, dir: &Path) -> Result<OutFolder, ConfigError> {
+    let bad = |why: String| ConfigError::new(flag, why);
     if dir.exists() && !dir.is_dir() {
         return Err(bad(format!(
             "'{}' is a file; give a folder (it is created if missing)",
             dir.display()
         )));
     }
-    let existed = dir.exists();
+    let created = !dir.exists();
     std::fs::create_dir_all(dir)
         .map_err(|e| bad(format!("cannot create folder '{}': {e}", dir.display())))?;
+    let folder = OutFolder {
+        path: dir.to_path_buf(),
+        created,
+    };
     let probe = tempfile::Builder::new()
         .prefix(".vanish-probe-")
+        .suffix(".tmp")
         .tempfile_in(dir);
     if let Err(e) = probe {
-        if !existed {
-            let _ = std::fs::remove_dir(dir);
-        }
         return Err(bad(format!("cannot write in '{}': {e}", dir.display())));
     }
-    Ok(dir.to_path_buf())
+    Ok(folder)
 }
 
 /// CSV text from a header and rows.
