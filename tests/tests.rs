@@ -8,6 +8,8 @@ mod determinism;
 mod exact;
 #[path = "it/fast.rs"]
 mod fast;
+#[path = "it/folders.rs"]
+mod folders;
 #[path = "it/hmm.rs"]
 mod hmm;
 #[path = "it/markov.rs"]
