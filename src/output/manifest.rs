@@ -503,6 +503,9 @@ pub fn add_figures(dir: &Path, drawn: &[(String, String)]) -> Result<Vec<PathBuf
     let names: Vec<String> = drawn.iter().map(|(n, _)| n.clone()).collect();
     let manifest = Manifest::read(dir).ok().flatten();
     let old = manifest.as_ref().map(figures).unwrap_or_default();
+    if drawn.is_empty() && old.is_empty() {
+        return Ok(Vec::new()); // nothing drawn, nothing to list (a shard)
+    }
     let list = |m: &Manifest, figures: Vec<String>| -> Result<()> {
         let path = dir.join(MANIFEST);
         let text = pretty_json(&m.clone().with("figures", figures));
