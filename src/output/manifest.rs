@@ -36,6 +36,10 @@ pub struct Manifest {
     pub tool: String,
     /// The crate version that wrote the run.
     pub version: String,
+    /// The numbers version of its results ([`crate::mc::rng::NUMBERS`]; 0 in a manifest
+    /// written before it was recorded).
+    #[serde(default)]
+    pub numbers: u32,
     /// The subcommand (`sim`, `table`, `table --shard`, `merge`'s `table`, `train`, …).
     pub command: String,
     /// The files of the run, in the order they were written (the manifest not included).
@@ -52,6 +56,7 @@ impl Manifest {
         Manifest {
             tool: "vanish".into(),
             version: env!("CARGO_PKG_VERSION").into(),
+            numbers: crate::mc::rng::NUMBERS,
             command: command.into(),
             files: Vec::new(),
             details: Map::new(),
