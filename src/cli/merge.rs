@@ -47,7 +47,7 @@ pub(super) fn run(args: MergeArgs) -> anyhow::Result<()> {
         .into());
     }
     check_out(&args)?;
-    let (header, _, _) = journal::read::<Value>(&path)?;
+    let header = journal::read_header(&path)?;
     match header["journal"].as_str() {
         Some("vanish table") => merge_table(args, &header),
         Some("vanish train") => {
@@ -97,11 +97,12 @@ fn check_out(args: &MergeArgs) -> Result<(), ConfigError> {
             ),
         ));
     }
-    if journal::has_journal(&args.out.join(JOURNAL)) {
+    if journal::found(&args.out.join(JOURNAL)) != journal::Found::Nothing {
         return Err(ConfigError::new(
             "--out",
             format!(
-                "'{}' holds the journal of another run; merge into a new folder",
+                "'{}' holds the journal of another run (or a file of that name); merge into a \
+                 new folder",
                 args.out.display()
             ),
         ));
