@@ -12,6 +12,8 @@ mod fast;
 mod folders;
 #[path = "it/hmm.rs"]
 mod hmm;
+#[path = "it/journals.rs"]
+mod journals;
 #[path = "it/markov.rs"]
 mod markov;
 #[path = "it/network.rs"]

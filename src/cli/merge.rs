@@ -50,7 +50,7 @@ pub(super) fn run(args: MergeArgs) -> anyhow::Result<()> {
         .into());
     }
     check_out(&args)?;
-    let (header, _, _) = journal::read::<Value>(&path)?;
+    let header = journal::read_header(&path)?;
     match header["journal"].as_str() {
         Some("vanish table") => merge_table(args, &header),
         Some("vanish train") => {

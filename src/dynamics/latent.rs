@@ -40,7 +40,7 @@ use crate::dynamics::markov::ChainFit;
 use crate::dynamics::states::{StateRule, VANISHED};
 
 /// The stream cell of the posterior-predictive simulations (block = simulated data set).
-pub const PPC_CELL: u32 = 0x8000_0012;
+pub use crate::mc::rng::streams::PPC as PPC_CELL;
 
 /// How much resampling and simulation.
 #[derive(Debug, Clone, PartialEq)]

@@ -34,7 +34,7 @@ pub const DEFAULT_TOLERANCE: f64 = 1e-3;
 /// Runs that must cross the band downward before the escape can be judged.
 pub const MIN_CROSSINGS: usize = 5;
 /// The stream cell of the run-resampling replicates (block = replicate).
-pub const RESAMPLE_CELL: u32 = 0x8000_0011;
+pub use crate::mc::rng::streams::ONE_WAY_RESAMPLE as RESAMPLE_CELL;
 
 /// The three verdicts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

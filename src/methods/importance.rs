@@ -23,8 +23,7 @@ use crate::model::distribution::PreActivation;
 /// Samples per block of the importance sampler (each block has its own stream).
 const BLOCK: u64 = 4096;
 /// Stream cells of the sampler, apart from the Monte Carlo cell 0.
-const CELL_LOWER: u32 = 0x8000_0001;
-const CELL_UPPER: u32 = 0x8000_0002;
+use crate::mc::rng::streams::{IMPORTANCE_LOWER as CELL_LOWER, IMPORTANCE_UPPER as CELL_UPPER};
 /// Proposals per accepted draw beyond which the tilt is judged too costly to sample.
 const MAX_PROPOSALS: u32 = 100_000;
 

@@ -58,7 +58,7 @@ use crate::output::files::{
     write_atomic,
 };
 use crate::output::format::pretty_json;
-use crate::sweep::journal::{JOURNAL, has_journal};
+use crate::sweep::journal::{self, Found, JOURNAL};
 
 /// The file name of every run's manifest.
 pub const MANIFEST: &str = "manifest.json";
@@ -76,6 +76,10 @@ pub struct Manifest {
     pub tool: String,
     /// The crate version that wrote the run.
     pub version: String,
+    /// The numbers version of its results ([`crate::mc::rng::NUMBERS`]; 0 in a manifest
+    /// written before it was recorded).
+    #[serde(default)]
+    pub numbers: u32,
     /// The subcommand (`sim`, `table`, `table --shard`, `merge`'s `table`, `train`, …).
     pub command: String,
     /// The files of the run, in the order they were written (the manifest not included).
@@ -92,6 +96,7 @@ impl Manifest {
         Manifest {
             tool: "vanish".into(),
             version: env!("CARGO_PKG_VERSION").into(),
+            numbers: crate::mc::rng::NUMBERS,
             command: command.into(),
             files: Vec::new(),
             details: Map::new(),
@@ -397,7 +402,7 @@ fn check_holdings(
         match (journal_kind(&journal), claim.journal.is_some()) {
             (Some(k), _) if mine(&k) => runs += 1,
             // A first line cut short: what a journaled run killed at its start leaves.
-            (None, true) if !has_journal(&journal) => runs += 1,
+            (None, true) if journal::found(&journal) == Found::Nothing => runs += 1,
             (Some(k), _) => theirs.push(format!("{JOURNAL} of a `{k}` run")),
             (None, _) => theirs.push(format!("{JOURNAL}, which is not a vanish journal")),
         }
@@ -449,7 +454,7 @@ fn journal_rule(dir: &Path, use_: Journal, claim: &Claim) -> std::result::Result
             dir.display()
         )));
     }
-    if use_ == Journal::Resume || !has_journal(&path) {
+    if use_ == Journal::Resume || journal::found(&path) == Found::Nothing {
         return Ok(());
     }
     if !claim.force {

@@ -5,16 +5,19 @@
 //! resumed and merged alike, and the files of a split run equal those of one that was not.
 //!
 //! ```
+//! use serde::{Deserialize, Serialize};
 //! use serde_json::json;
 //! use vanish::sweep::engine::{self, Journaling, Sweep};
+//! #[derive(Debug, PartialEq, Serialize, Deserialize)]
+//! struct Square { unit: usize, square: u64 }
 //! struct Squares;
 //! impl Sweep for Squares {
-//!     type Record = (usize, u64);
-//!     fn fingerprint(&self) -> serde_json::Value { json!({"journal": "squares"}) }
+//!     type Record = Square;
+//!     fn fingerprint(&self) -> serde_json::Value { json!({"journal": "vanish squares"}) }
 //!     fn units(&self) -> usize { 5 }
 //!     fn cost(&self, _unit: usize) -> f64 { 1.0 }
-//!     fn unit(record: &(usize, u64)) -> usize { record.0 }
-//!     fn compute(&self, unit: usize) -> (usize, u64) { (unit, (unit * unit) as u64) }
+//!     fn unit(record: &Square) -> usize { record.unit }
+//!     fn compute(&self, unit: usize) -> Square { Square { unit, square: (unit * unit) as u64 } }
 //! }
 //! let dir = tempfile::tempdir().unwrap();
 //! let (a, b) = (dir.path().join("a"), dir.path().join("b"));
@@ -24,7 +27,8 @@
 //!     assert!(engine::run(&Squares, Some(&j)).unwrap().is_none()); // a shard only journals
 //! }
 //! let all = engine::merge(&Squares, &[a, b]).unwrap();
-//! assert_eq!(all, [(0, 0), (1, 1), (2, 4), (3, 9), (4, 16)]);
+//! let squares: Vec<u64> = all.iter().map(|s| s.square).collect();
+//! assert_eq!(squares, [0, 1, 4, 9, 16]);
 //! ```
 
 use std::collections::BTreeMap;
@@ -37,8 +41,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::error::{ConfigError, Error, Result};
+use crate::mc::rng::NUMBERS;
 use crate::sweep::grid::balance;
-use crate::sweep::journal::{self, JOURNAL, Journal};
+use crate::sweep::journal::{self, Found, JOURNAL, Journal};
 
 /// A sweep: [`Sweep::units`] units of work, each computed by [`Sweep::compute`] into one
 /// journal record.
@@ -46,9 +51,9 @@ pub trait Sweep: Sync {
     /// One finished unit, as its journal line holds it.
     type Record: Serialize + DeserializeOwned + Send;
 
-    /// What the records depend on (a JSON object naming the sweep in `"journal"`): the
-    /// journal's first line, with the shard added. A journal of another fingerprint is
-    /// refused.
+    /// What the records depend on (a JSON object naming the sweep in `"journal"`, as
+    /// `"vanish NAME"`): the journal's first line, with the numbers version
+    /// ([`NUMBERS`]) and the shard added. A journal of another fingerprint is refused.
     fn fingerprint(&self) -> Value;
 
     /// The number of units.
@@ -67,7 +72,8 @@ pub trait Sweep: Sync {
     fn starting(&self, _pending: &[usize]) {}
 
     /// Checks a record read back from a journal (which may come from another machine or
-    /// be damaged); the reason names what is wrong.
+    /// be damaged) against the rules every record of this sweep keeps; the reason names
+    /// what is wrong.
     fn check(&self, _record: &Self::Record) -> std::result::Result<(), String> {
         Ok(())
     }
@@ -85,10 +91,12 @@ pub struct Journaling<'a> {
     pub gather: &'a [PathBuf],
 }
 
-/// The journal's first line for `sweep` (and shard `shard` of it).
+/// The journal's first line for `sweep` (and shard `shard` of it): its fingerprint with
+/// the numbers version.
 pub fn header<S: Sweep>(sweep: &S, shard: Option<(usize, usize)>) -> Value {
     let mut h = sweep.fingerprint();
     if let Some(m) = h.as_object_mut() {
+        m.insert("numbers".into(), json!(NUMBERS));
         m.insert(
             "shard".into(),
             shard.map_or(Value::Null, |(i, n)| json!([i, n])),
@@ -133,7 +141,7 @@ pub fn run<S: Sweep>(sweep: &S, journaling: Option<&Journaling>) -> Result<Optio
         .collect::<Result<Vec<_>>>()?;
     let head = header(sweep, j.shard);
     let (journal, done): (Journal, Vec<S::Record>) = if j.resume {
-        let resumed = Journal::resume(j.dir, &head)?;
+        let resumed = Journal::resume(j.dir, &head, checker(sweep))?;
         // The journal's lock is ours: no other run writes here, so temporary files are
         // what a killed run left behind.
         remove_stale_temporaries(j.dir)?;
@@ -143,27 +151,12 @@ pub fn run<S: Sweep>(sweep: &S, journaling: Option<&Journaling>) -> Result<Optio
     };
     let mut have: BTreeMap<usize, S::Record> = BTreeMap::new();
     let mut gathered = Vec::new();
-    let sources = done.into_iter().map(|r| (r, j.dir, false)).chain(
-        from_shards
-            .into_iter()
-            .zip(j.gather)
-            .flat_map(|(recs, d)| recs.into_iter().map(move |r| (r, d.as_path(), true))),
-    );
-    for (record, from, is_gathered) in sources {
-        let u = S::unit(&record);
-        if u >= units {
-            return Err(Error::Invalid(format!(
-                "the journal in '{}' holds unit {u} of a sweep of {units}",
-                from.display()
-            )));
-        }
-        sweep
-            .check(&record)
-            .map_err(|e| Error::Invalid(format!("the journal in '{}': {e}", from.display())))?;
-        if let std::collections::btree_map::Entry::Vacant(slot) = have.entry(u) {
-            if is_gathered {
-                gathered.push(u);
-            }
+    for r in done {
+        have.insert(S::unit(&r), r);
+    }
+    for record in from_shards.into_iter().flatten() {
+        if let std::collections::btree_map::Entry::Vacant(slot) = have.entry(S::unit(&record)) {
+            gathered.push(*slot.key());
             slot.insert(record);
         }
     }
@@ -251,24 +244,24 @@ pub fn merge<S: Sweep>(sweep: &S, dirs: &[PathBuf]) -> Result<Vec<S::Record>> {
                 dir.display()
             )));
         }
-        let (i, n) = shard_of(&dir.join(JOURNAL)).ok_or_else(|| {
+        // The header is checked first (checksum, numbers version): a damaged one is
+        // refused with its file and line, not taken for a folder of no shard.
+        let path = dir.join(JOURNAL);
+        if journal::found(&path) == Found::Journal
+            && let Some(what) = other_sweep(sweep, &path)?
+        {
+            return Err(bad(format!(
+                "'{}' is a shard of another grid, other flags, seed or data than '{}': {what}",
+                dir.display(),
+                dirs[0].display()
+            )));
+        }
+        let (i, n) = shard_of(&path).ok_or_else(|| {
             bad(format!(
                 "'{}' is not a shard (made without --shard)",
                 dir.display()
             ))
         })?;
-        if let Ok((mut found, _, _)) = journal::read::<Value>(&dir.join(JOURNAL)) {
-            if let Some(h) = found.as_object_mut() {
-                h.insert("shard".into(), Value::Null);
-            }
-            if found != header(sweep, None) {
-                return Err(bad(format!(
-                    "'{}' is a shard of another grid, other flags, seed or data than '{}'",
-                    dir.display(),
-                    dirs[0].display()
-                )));
-            }
-        }
         if *split.get_or_insert(n) != n {
             return Err(bad(format!(
                 "'{}' is a shard of another split than '{}'",
@@ -315,7 +308,7 @@ pub fn merge<S: Sweep>(sweep: &S, dirs: &[PathBuf]) -> Result<Vec<S::Record>> {
 
 /// The shard (i, n) a journal's header names, if it is a shard's.
 pub fn shard_of(path: &Path) -> Option<(usize, usize)> {
-    let (header, _, _) = journal::read::<Value>(path).ok()?;
+    let header = journal::read_header(path).ok()?;
     let a = header["shard"].as_array().filter(|a| a.len() == 2)?;
     match (a[0].as_u64(), a[1].as_u64()) {
         (Some(i), Some(n)) if i < n && n <= 100_000 => Some((i as usize, n as usize)),
@@ -338,42 +331,58 @@ fn shard_records<S: Sweep>(sweep: &S, dir: &Path, flag: &str) -> Result<Vec<S::R
         )
         .into());
     }
-    if !journal::has_journal(&path) {
-        return Ok(Vec::new());
+    match journal::found(&path) {
+        Found::Nothing => return Ok(Vec::new()),
+        Found::Foreign => {
+            return Err(ConfigError::new(
+                path.display().to_string(),
+                "is not a vanish journal (its first line is no vanish header)",
+            )
+            .into());
+        }
+        Found::Journal => {}
     }
-    let (mut found, records, _) = journal::read::<S::Record>(&path)?;
-    if let Some(h) = found.as_object_mut() {
-        h.insert("shard".into(), Value::Null);
-    }
-    if found != header(sweep, None) {
+    if let Some(what) = other_sweep(sweep, &path)? {
         return Err(ConfigError::new(
             flag,
             format!(
                 "the journal in '{}' is of another grid, other flags, seed or data (or of \
-                 another command); give the flags of its shards",
+                 another command): {what}; give the flags of its shards",
                 dir.display()
             ),
         )
         .into());
     }
+    let (_, records, _) = journal::read(&path, checker(sweep))?;
     let mut by_unit = BTreeMap::new();
     for r in records {
-        let u = S::unit(&r);
-        if u >= sweep.units() {
-            return Err(ConfigError::new(
-                flag,
-                format!(
-                    "the journal in '{}' holds unit {u} of a sweep of {}",
-                    dir.display(),
-                    sweep.units()
-                ),
-            )
-            .into());
-        }
-        sweep.check(&r).map_err(|why| {
-            ConfigError::new(flag, format!("the journal in '{}': {why}", dir.display()))
-        })?;
-        by_unit.entry(u).or_insert(r);
+        by_unit.insert(S::unit(&r), r);
     }
     Ok(by_unit.into_values().collect())
+}
+
+/// What differs between the header of the journal at `path` (any shard) and `sweep`'s,
+/// if anything; the header itself is checked (checksum, numbers version) on the way.
+fn other_sweep<S: Sweep>(sweep: &S, path: &Path) -> Result<Option<String>> {
+    let mut found = journal::read_header(path)?;
+    if let Some(h) = found.as_object_mut() {
+        h.insert("shard".into(), Value::Null);
+    }
+    Ok(journal::first_difference(&found, &header(sweep, None)))
+}
+
+/// The check of every record read back from a journal: its unit is one of the sweep's and
+/// appears once, and the record keeps the sweep's rules ([`Sweep::check`]).
+fn checker<S: Sweep>(sweep: &S) -> impl FnMut(&S::Record) -> std::result::Result<(), String> {
+    let mut seen = std::collections::BTreeSet::new();
+    move |record| {
+        let (u, units) = (S::unit(record), sweep.units());
+        if u >= units {
+            return Err(format!("holds unit {u} of a sweep of {units}"));
+        }
+        if !seen.insert(u) {
+            return Err(format!("holds unit {u} a second time"));
+        }
+        sweep.check(record)
+    }
 }

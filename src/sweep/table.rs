@@ -82,6 +82,8 @@ pub struct TableSweep<'a> {
     grid: &'a Grid,
     on_start: &'a (dyn Fn(&[usize]) + Sync),
     on_block: &'a (dyn Fn(u64) + Sync),
+    /// The table's columns ([`header`]), found when a record is first checked.
+    columns: std::sync::OnceLock<Vec<String>>,
 }
 
 impl<'a> TableSweep<'a> {
@@ -96,6 +98,7 @@ impl<'a> TableSweep<'a> {
             grid,
             on_start,
             on_block,
+            columns: std::sync::OnceLock::new(),
         }
     }
 }
@@ -126,6 +129,81 @@ impl Sweep for TableSweep<'_> {
     fn starting(&self, pending: &[usize]) {
         (self.on_start)(pending)
     }
+
+    /// A cell's row has a value per column; its index, parameters, samples, depth and
+    /// seed are the cell's; its counts are whole numbers of at most its samples.
+    fn check(&self, record: &CellRecord) -> std::result::Result<(), String> {
+        let columns = self.columns.get_or_init(|| header(self.grid));
+        check_row(self.grid, columns, record)
+    }
+}
+
+/// See [`TableSweep`]'s `check`.
+fn check_row(grid: &Grid, columns: &[String], r: &CellRecord) -> std::result::Result<(), String> {
+    let i = r.cell;
+    if r.row.len() != columns.len() {
+        return Err(format!(
+            "cell {i} has a row of {} values; the table has {} columns",
+            r.row.len(),
+            columns.len()
+        ));
+    }
+    let value = |name: &str| {
+        let at = columns
+            .iter()
+            .position(|c| c == name)
+            .expect("a column of every table");
+        r.row[at].as_str()
+    };
+    let exp = grid.experiment(i).map_err(|e| e.to_string())?;
+    let mut own = vec![
+        ("cell".to_string(), i.to_string()),
+        ("samples".into(), exp.samples().to_string()),
+        ("depth".into(), exp.depth().to_string()),
+        ("seed".into(), exp.seed().to_string()),
+    ];
+    own.extend(grid.placeholders().into_iter().map(|h| {
+        let v = exact(grid.value(i, &h));
+        (h, v)
+    }));
+    for (name, want) in own {
+        if value(&name) != want {
+            return Err(format!(
+                "cell {i} has {name} {}; the cell's is {want}",
+                value(&name)
+            ));
+        }
+    }
+    let samples = exp.samples();
+    let mut events = 0u64;
+    for name in [
+        "vanish_count",
+        "explode_count",
+        "between_count",
+        "zero_g",
+        "nan",
+    ] {
+        let count: u64 = value(name)
+            .parse()
+            .map_err(|_| format!("cell {i} has {name} '{}', not a count", value(name)))?;
+        if count > samples {
+            return Err(format!(
+                "cell {i} has {name} {count}, more than its {samples} samples"
+            ));
+        }
+        if name.ends_with("_count") {
+            events += count;
+        }
+    }
+    if events > samples {
+        return Err(format!(
+            "cell {i} counts {events} events in {samples} samples"
+        ));
+    }
+    if !r.summary.get().starts_with('{') {
+        return Err(format!("cell {i} has a summary that is not a JSON object"));
+    }
+    Ok(())
 }
 
 /// The records of `cells`, in cell order, or an error naming what is missing.

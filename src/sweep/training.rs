@@ -151,9 +151,73 @@ impl Sweep for Runs<'_> {
         RunEntry::from(&run)
     }
 
+    /// A run reads back, has the records its cell's spec makes (at steps 0, every
+    /// `record_every` and the last, each of the cell's depth), and is marked diverged
+    /// exactly when its last record is not finite.
     fn check(&self, record: &RunEntry) -> std::result::Result<(), String> {
-        record.to_run().map(|_| ())
+        let cell = &self.plan.cells[record.run / self.plan.runs as usize];
+        check_run(&cell.spec, record).map_err(|why| format!("run {}: {why}", record.run))
     }
+}
+
+/// See [`Runs`]'s `check`.
+fn check_run(spec: &TrainSpec, entry: &RunEntry) -> std::result::Result<(), String> {
+    let run = entry.to_run()?;
+    let fields = 9 + 3 * spec.depth;
+    if let Some(r) = entry
+        .records
+        .iter()
+        .find(|r| r.split(',').count() != fields)
+    {
+        return Err(format!(
+            "a record of {} values, not the {fields} of depth {}: '{r}'",
+            r.split(',').count(),
+            spec.depth
+        ));
+    }
+    let steps: Vec<usize> = run.records.iter().map(|r| r.step).collect();
+    let planned: Vec<usize> = (0..=spec.steps)
+        .filter(|s| s % spec.record_every.max(1) == 0 || *s == spec.steps)
+        .collect();
+    let Some((&last, before)) = steps.split_last() else {
+        return Err("no records (every run records step 0)".into());
+    };
+    let whole = if run.diverged {
+        // A diverged run ends with the step it diverged at.
+        planned.starts_with(before) && before.last().is_none_or(|&b| b < last) && last <= spec.steps
+    } else {
+        steps == planned
+    };
+    if !whole {
+        let list = |v: &[usize]| {
+            v.iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let kind = if run.diverged {
+            "a diverged run records a start of"
+        } else {
+            "it records"
+        };
+        return Err(format!(
+            "records steps {}; with --steps {} --record-every {} {kind} {}",
+            list(&steps),
+            spec.steps,
+            spec.record_every,
+            list(&planned)
+        ));
+    }
+    // A run diverges on a loss or gradient that is not finite, and records that step last.
+    let end = run.records.last().expect("not empty");
+    let finite = end.loss.is_finite() && end.grad_norms.iter().all(|g| g.is_finite());
+    if run.diverged && finite {
+        return Err("is marked diverged but its last record is finite".into());
+    }
+    if !run.diverged && run.records.iter().any(|r| !r.loss.is_finite()) {
+        return Err("has a loss that is not finite but is not marked diverged".into());
+    }
+    Ok(())
 }
 
 /// Every run of every cell, in order (run `i` is run `i % runs` of cell `i / runs`),

@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::util::{tanh_experiment, tanh_kernel, vanish};
 use vanish::mc::fast::Precision;
 use vanish::mc::kernel::Kernel;
-use vanish::mc::rng::block_rng;
+use vanish::mc::rng::{NUMBERS, block_rng};
 use vanish::mc::summary::FactorSums;
 
 /// The runs compared across thread counts: (name, distribution, methods). Both have 269
@@ -94,27 +94,111 @@ fn a_longer_run_extends_a_shorter_one_sample_by_sample() {
 /// Pinned values, per precision: ln g of the first samples of block 0 (seed 42, tanh(2x),
 /// normal(0,1), K = 50) and the counts of a small fixed-seed run. If an upgrade of rand,
 /// rand_distr or rand_chacha, or a change of the fast kernel, changes them, results are no
-/// longer reproducible across versions: bump the tool's version and say so in the commit
-/// and the README before updating these numbers.
+/// longer those of this numbers version: the test fails until `vanish::mc::rng::NUMBERS`
+/// is bumped and the values and [`GOLDEN_MADE_WITH`] are regenerated (its message says
+/// how), with a line under "Numbers changed" in the CHANGELOG.
 #[test]
 fn golden_values_are_stable() {
-    for (precision, ln_g_want, counts_want) in GOLDEN {
-        let exp = tanh_experiment(2.0, "normal(0,1)", 50, 4, 42).with_precision(precision);
-        let mut ln_g = vec![0.0; 4];
-        vanish::mc::simulate::kernel(&exp).fill_block(
-            &mut block_rng(42, 0, 0),
-            &mut ln_g,
-            &mut FactorSums::default(),
-        );
-        let printed: Vec<String> = ln_g.iter().map(|v| format!("{v:.15e}")).collect();
-        assert_eq!(printed, ln_g_want, "{precision}: got {printed:?}");
-
-        let exp = tanh_experiment(2.0, "laplace(0,0.4)", 40, 10_000, 42).with_precision(precision);
-        let s = vanish::mc::simulate::simulate(&exp, 0, &|_| {});
-        let got = (s.vanish, s.explode, s.between);
-        assert_eq!(got, counts_want, "{precision}: got {got:?}");
+    let got: Vec<String> = GOLDEN
+        .iter()
+        .map(|(precision, _, _)| {
+            let exp = tanh_experiment(2.0, "normal(0,1)", 50, 4, 42).with_precision(*precision);
+            let mut ln_g = vec![0.0; 4];
+            vanish::mc::simulate::kernel(&exp).fill_block(
+                &mut block_rng(42, 0, 0),
+                &mut ln_g,
+                &mut FactorSums::default(),
+            );
+            let printed: Vec<String> = ln_g.iter().map(|v| format!("{v:.15e}")).collect();
+            let exp =
+                tanh_experiment(2.0, "laplace(0,0.4)", 40, 10_000, 42).with_precision(*precision);
+            let s = vanish::mc::simulate::simulate(&exp, 0, &|_| {});
+            golden_line(*precision, &printed, (s.vanish, s.explode, s.between))
+        })
+        .collect();
+    let pinned: Vec<String> = GOLDEN
+        .iter()
+        .map(|(p, v, c)| golden_line(*p, &v.map(String::from), *c))
+        .collect();
+    if let Err(what) = numbers_verdict(NUMBERS, GOLDEN_MADE_WITH, &pinned, &got) {
+        panic!("{what}");
     }
 }
+
+/// One precision's golden values as text (what [`GOLDEN_MADE_WITH`] checksums).
+fn golden_line(precision: Precision, ln_g: &[String], counts: (u64, u64, u64)) -> String {
+    format!("{precision} {ln_g:?} {counts:?}")
+}
+
+/// Whether the golden values `got` now, the `pinned` ones, the numbers version `now` and
+/// the version and checksum the pinned ones were `made_with` agree; if not, what to do.
+fn numbers_verdict(
+    now: u32,
+    made_with: (u32, u32),
+    pinned: &[String],
+    got: &[String],
+) -> Result<(), String> {
+    let crc = |lines: &[String]| crc32fast::hash(lines.join("\n").as_bytes());
+    let (version, checksum) = made_with;
+    let record = |v: u32| format!("GOLDEN_MADE_WITH = ({v}, {:#010x})", crc(got));
+    if crc(pinned) != checksum {
+        return Err(format!(
+            "GOLDEN was edited without recording the numbers version it was made with: \
+             regenerate it and set {} (bumping NUMBERS in src/mc/rng.rs if the values changed)",
+            record(now)
+        ));
+    }
+    match (pinned == got, now == version) {
+        (true, true) => Ok(()),
+        (false, true) => Err(format!(
+            "the golden values changed but the numbers version did not: bump NUMBERS in \
+             src/mc/rng.rs to {}, add a line under \"Numbers changed\" in the CHANGELOG, \
+             paste the values\n{}\ninto GOLDEN and set {}",
+            now + 1,
+            got.join("\n"),
+            record(now + 1)
+        )),
+        (same, false) => Err(format!(
+            "the numbers version is {now} but the golden values are of version {version}: \
+             regenerate them ({}) and set {}:\n{}",
+            if same {
+                "they are unchanged"
+            } else {
+                "they changed"
+            },
+            record(now),
+            got.join("\n")
+        )),
+    }
+}
+
+#[test]
+fn the_golden_test_catches_values_and_versions_that_do_not_move_together() {
+    let old = vec!["f64 [\"-6.1e1\"] (1, 2, 3)".to_string()];
+    let new = vec!["f64 [\"-6.2e1\"] (1, 2, 3)".to_string()];
+    let crc = |l: &[String]| crc32fast::hash(l.join("\n").as_bytes());
+    assert_eq!(numbers_verdict(4, (4, crc(&old)), &old, &old), Ok(()));
+    let e = numbers_verdict(4, (4, crc(&old)), &old, &new).unwrap_err();
+    assert!(
+        e.contains("changed but the numbers version did not") && e.contains("to 5"),
+        "{e}"
+    );
+    let e = numbers_verdict(5, (4, crc(&old)), &old, &old).unwrap_err();
+    assert!(
+        e.contains("is 5 but the golden values are of version 4"),
+        "{e}"
+    );
+    let e = numbers_verdict(5, (4, crc(&old)), &old, &new).unwrap_err();
+    assert!(e.contains("they changed"), "{e}");
+    // Values pasted by hand without recording their version.
+    let e = numbers_verdict(4, (4, crc(&old)), &new, &new).unwrap_err();
+    assert!(e.contains("edited without recording"), "{e}");
+    assert_eq!(numbers_verdict(5, (5, crc(&new)), &new, &new), Ok(()));
+}
+
+/// The numbers version the golden values were made with, and the CRC-32 of their text
+/// (one [`golden_line`] per precision, joined by newlines).
+const GOLDEN_MADE_WITH: (u32, u32) = (5, 0x0b52_063e);
 
 type Golden = (Precision, [&'static str; 4], (u64, u64, u64));
 const GOLDEN: [Golden; 3] = [

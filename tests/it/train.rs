@@ -532,12 +532,13 @@ fn a_killed_training_map_resumes_to_the_same_files() {
         );
     }
     // Finished runs are taken from the journal, not trained again: a value planted in
-    // one comes out in the trajectories.
+    // one (its line sealed again) comes out in the trajectories.
     let c = tmp.path().join("c");
     std::fs::create_dir(&c).unwrap();
-    let (first, rest) = lines[1].split_once("\"records\":[\"0,").unwrap();
+    let line = vanish::sweep::journal::unseal(lines[1]).unwrap();
+    let (first, rest) = line.split_once("\"records\":[\"0,").unwrap();
     let (_, tail) = rest.split_once(',').unwrap();
-    let planted = format!("{first}\"records\":[\"0,12345.5,{tail}");
+    let planted = vanish::sweep::journal::seal(&format!("{first}\"records\":[\"0,12345.5,{tail}"));
     std::fs::write(
         c.join("journal.jsonl"),
         format!("{}\n{planted}\n", lines[0]),

@@ -9,7 +9,7 @@ use super::baum_welch::{FitOptions, HmmFit, fit, fit_from_runs, quantile};
 use crate::mc::rng::block_rng;
 
 /// The bootstrap's cell in [`block_rng`] ("HMM").
-const BOOTSTRAP_CELL: u32 = 0x0048_4d4d;
+use crate::mc::rng::streams::HMM_BOOTSTRAP as BOOTSTRAP_CELL;
 
 /// One parameter under run-level resampling.
 #[derive(Debug, Clone, Copy, PartialEq)]

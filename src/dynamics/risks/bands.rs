@@ -10,7 +10,7 @@ use crate::mc::rng::block_rng;
 
 /// Stream cell of the run bootstrap: replicate b resamples runs with
 /// `block_rng(seed, RESAMPLE_CELL, b)`, so the bands are a pure function of the seed.
-pub const RESAMPLE_CELL: u32 = 0x8000_0010;
+pub use crate::mc::rng::streams::RISK_RESAMPLE as RESAMPLE_CELL;
 
 /// A 95 % percentile interval from the bootstrap, with the bootstrap standard deviation.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -41,9 +41,9 @@ pub use record::{Record, Run, RunEntry};
 pub use run::{Trace, train_run, train_run_traced};
 pub use spec::{Task, TrainSpec};
 
-/// The stream cell of the shared dataset.
-pub const DATA_CELL: u32 = 0x8000_0000;
-/// The stream cell of the runs (block = run index).
-pub const RUN_CELL: u32 = 0x8000_0001;
-/// The stream cell of each run's probe set (block = run index).
-pub const PROBE_CELL: u32 = 0x8000_0002;
+/// The stream cells of the shared dataset, of the runs (block = run index) and of each
+/// run's probe set (block = run index), defined with every other in
+/// [`crate::mc::rng::streams`].
+pub use crate::mc::rng::streams::{
+    TRAIN_DATA as DATA_CELL, TRAIN_PROBE as PROBE_CELL, TRAIN_RUN as RUN_CELL,
+};
