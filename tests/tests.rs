@@ -10,6 +10,8 @@ mod exact;
 mod fast;
 #[path = "it/hmm.rs"]
 mod hmm;
+#[path = "it/limits.rs"]
+mod limits;
 #[path = "it/markov.rs"]
 mod markov;
 #[path = "it/network.rs"]

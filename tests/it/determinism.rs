@@ -99,7 +99,9 @@ fn a_longer_run_extends_a_shorter_one_sample_by_sample() {
 #[test]
 fn golden_values_are_stable() {
     for (precision, ln_g_want, counts_want) in GOLDEN {
-        let exp = tanh_experiment(2.0, "normal(0,1)", 50, 4, 42).with_precision(precision);
+        let exp = tanh_experiment(2.0, "normal(0,1)", 50, 4, 42)
+            .with_precision(precision)
+            .unwrap();
         let mut ln_g = vec![0.0; 4];
         vanish::mc::simulate::kernel(&exp).fill_block(
             &mut block_rng(42, 0, 0),
@@ -109,7 +111,9 @@ fn golden_values_are_stable() {
         let printed: Vec<String> = ln_g.iter().map(|v| format!("{v:.15e}")).collect();
         assert_eq!(printed, ln_g_want, "{precision}: got {printed:?}");
 
-        let exp = tanh_experiment(2.0, "laplace(0,0.4)", 40, 10_000, 42).with_precision(precision);
+        let exp = tanh_experiment(2.0, "laplace(0,0.4)", 40, 10_000, 42)
+            .with_precision(precision)
+            .unwrap();
         let s = vanish::mc::simulate::simulate(&exp, 0, &|_| {});
         let got = (s.vanish, s.explode, s.between);
         assert_eq!(got, counts_want, "{precision}: got {got:?}");
