@@ -100,7 +100,7 @@ impl Need {
 /// assert_eq!(vanish::limits::show_bytes(f64::INFINITY), "more than 10^19 bytes");
 /// ```
 pub fn show_bytes(b: f64) -> String {
-    if !(b < 1e19) {
+    if b.is_nan() || b >= 1e19 {
         return "more than 10^19 bytes".into();
     }
     let (v, unit) = [

@@ -479,7 +479,7 @@ pub fn exact_bin_masses(law: &FactorLaw, depth: u32, bins: &[(f64, f64)]) -> (Ve
         .sum();
     let (mean_t, sd_t) = (k * mean, (k * var).sqrt());
     let need = (2.0 * (mean_t + 40.0 * sd_t)).max(1024.0);
-    if !(need <= MAX_FFT_POINTS as f64) {
+    if need.is_nan() || need > MAX_FFT_POINTS as f64 {
         // Past the cap (checked before any work by `check_size`; this guards the rest):
         // no bin is placed, and all the mass is reported as unplaced.
         return (vec![0.0; bins.len()], 1.0);

@@ -140,7 +140,7 @@ impl Grid {
                 }
             }
         };
-        Ok(Experiment::new(
+        Experiment::new(
             activation,
             source,
             depth,
@@ -149,7 +149,7 @@ impl Grid {
             get("explode_above"),
             self.seed,
         )?
-        .with_precision(self.precision)?)
+        .with_precision(self.precision)
     }
 
     /// `n=2, depth=50, s=0.5`: the varying parameters of cell `i`.
