@@ -81,7 +81,8 @@ fn pipeline(c: &mut Criterion) {
             1,
         )
         .unwrap()
-        .with_precision(precision);
+        .with_precision(precision)
+        .unwrap();
         for threads in [1, cores] {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)

@@ -21,6 +21,7 @@
 pub mod cli;
 pub mod dynamics;
 pub mod error;
+pub mod limits;
 pub mod mc;
 pub mod methods;
 pub mod model;

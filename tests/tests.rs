@@ -14,6 +14,8 @@ mod folders;
 mod hmm;
 #[path = "it/journals.rs"]
 mod journals;
+#[path = "it/limits.rs"]
+mod limits;
 #[path = "it/markov.rs"]
 mod markov;
 #[path = "it/network.rs"]

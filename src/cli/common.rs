@@ -56,7 +56,7 @@ impl OutArgs {
 #[derive(Debug, Args)]
 pub struct ThreadsArg {
     /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(short = 'j', long)]
+    #[arg(short = 'j', long, value_parser = super::parse_size)]
     pub(super) threads: Option<usize>,
 }
 

@@ -41,7 +41,7 @@ pub struct MarkovArgs {
     #[command(flatten)]
     analysis: AnalysisArgs,
     /// Seed of the run-level resampling.
-    #[arg(short, long, default_value_t = 1)]
+    #[arg(short, long, default_value_t = 1, value_parser = super::parse_count)]
     seed: u64,
     #[command(flatten)]
     pub(super) output: super::common::OutArgs,

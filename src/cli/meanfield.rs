@@ -49,6 +49,13 @@ pub(super) fn run(args: MeanFieldArgs) -> anyhow::Result<()> {
         super::parse_values("--sigma-w", &args.sigma_w)?,
         super::parse_values("--sigma-b", &args.sigma_b)?,
     )?;
+    crate::limits::check_work(
+        "--sigma-w",
+        grid.evaluations(),
+        crate::limits::MAX_INTEGRAND_EVALUATIONS,
+        "integrand evaluations (more, and finer, as σ_w grows)",
+        args.output.force,
+    )?;
     let threads = args.threads.count()?;
     let out = args.output.prepare("meanfield")?;
     let pool = super::pool(threads)?;

@@ -74,7 +74,10 @@ pub fn main() -> ExitCode {
     } else {
         args
     };
-    let cli = match Cli::try_parse_from(args) {
+    let cli = match command()
+        .try_get_matches_from(args)
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m))
+    {
         Ok(cli) => cli,
         Err(e) => match one_line(&e) {
             Some(line) => {
@@ -111,6 +114,20 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => exit_for(&e),
     }
+}
+
+/// The command line of [`Cli`], where every flag that takes a value also takes a negative
+/// number (`--seed -1`), so that the flag's own check names it and says what is allowed
+/// (clap would take `-1` for an unknown flag).
+fn command() -> clap::Command {
+    fn negative(a: clap::Arg) -> clap::Arg {
+        if a.get_action().takes_values() && !a.is_allow_hyphen_values_set() {
+            a.allow_negative_numbers(true)
+        } else {
+            a
+        }
+    }
+    Cli::command().mut_subcommands(|s| s.mut_args(negative))
 }
 
 /// A bad flag value as the rest of vanish reports bad input: one line naming the flag and
@@ -235,7 +252,8 @@ pub(crate) fn threads(given: Option<usize>) -> Result<usize, ConfigError> {
     }
 }
 
-/// Parses a count such as `1000000`, `1_000_000` or `1e6`: a whole number ≥ 1.
+/// Parses a count such as `1000000`, `1_000_000` or `1e6`: a whole number ≥ 0 (each flag
+/// checks its own range).
 pub(crate) fn parse_count(s: &str) -> Result<u64, String> {
     let t = s.trim().replace('_', "");
     if let Ok(v) = t.parse::<u64>() {
@@ -243,16 +261,23 @@ pub(crate) fn parse_count(s: &str) -> Result<u64, String> {
     }
     match t.parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < 1.8e19 => Ok(v as u64),
+        Ok(v) if v >= 1.8e19 => Err(format!("'{s}' is too large (at most 1.8e19)")),
         _ => Err(format!(
-            "'{s}' is not a whole number (write e.g. 1000000, 1_000_000 or 1e6)"
+            "'{s}' is not a whole number ≥ 0 (write e.g. 1000000, 1_000_000 or 1e6)"
         )),
     }
+}
+
+/// Parses a count that indexes memory (`--threads`, `--input-dim`) like [`parse_count`].
+pub(crate) fn parse_size(s: &str) -> Result<usize, String> {
+    usize::try_from(parse_count(s)?).map_err(|_| format!("'{s}' is too large"))
 }
 
 /// Parses a depth K like a count (`1000`, `1e3`); the range is checked with the config.
 pub(crate) fn parse_depth(s: &str) -> Result<u32, String> {
     let v = parse_count(s)?;
-    u32::try_from(v).map_err(|_| format!("'{s}' is too large (at most 1000000)"))
+    u32::try_from(v)
+        .map_err(|_| format!("'{s}' is too large (at most {})", crate::model::MAX_DEPTH))
 }
 
 /// Parses a finite number.

@@ -21,7 +21,7 @@ pub struct SourceArgs {
     #[arg(long, value_name = "W")]
     width: Option<String>,
     /// Network: the input dimension d [default: the first width].
-    #[arg(long, value_name = "D")]
+    #[arg(long, value_name = "D", value_parser = super::parse_size)]
     input_dim: Option<usize>,
     /// Network: weights N(0, σ_w²/fan_in) (or scaled orthogonal) [default: 1].
     #[arg(long, value_parser = super::parse_finite, allow_negative_numbers = true)]

@@ -10,7 +10,6 @@ use crate::mc::simulate::simulate;
 use crate::methods::Method;
 use crate::model::distribution::PreActivation;
 use crate::model::experiment::Experiment;
-use crate::model::source::Source;
 use crate::output::files::csv_text;
 use crate::output::format::pretty_json;
 use crate::output::manifest::{Manifest, RunFiles};
@@ -64,7 +63,7 @@ pub struct SimArgs {
     )]
     method: Vec<super::common::MethodFlag>,
     /// Seed of every random stream: the same seed gives the same numbers on any machine.
-    #[arg(short, long, default_value_t = 1)]
+    #[arg(short, long, default_value_t = 1, value_parser = super::parse_count)]
     seed: u64,
     /// Kernel arithmetic: f64 (vectorised), f32 (vectorised, 2–3× faster), reference (the
     /// scalar oracle). Each gives its own, reproducible numbers.
@@ -105,12 +104,6 @@ impl SimArgs {
         };
         let precision = self.precision;
         let source = self.source.to_source(dist, self.depth)?;
-        if matches!(source, Source::Network { .. }) && precision != Precision::F64 {
-            return Err(ConfigError::new(
-                "--precision",
-                "network sources run in f64 only",
-            ));
-        }
         let experiment = Experiment::new(
             activation,
             source,
@@ -120,7 +113,18 @@ impl SimArgs {
             self.explode_above,
             self.seed,
         )?
-        .with_precision(precision);
+        .with_precision(precision)?;
+        crate::limits::check_work(
+            "--samples",
+            experiment.work(),
+            crate::limits::MAX_DERIVATIVES,
+            if experiment.source().iid_dist().is_some() {
+                "derivatives (--samples × --depth)"
+            } else {
+                "normals (--samples × the network's weights)"
+            },
+            self.output.force,
+        )?;
         let methods = super::common::methods(&self.method)?;
         for m in &methods {
             m.check(&experiment)?;

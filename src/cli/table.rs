@@ -74,7 +74,7 @@ pub struct TableArgs {
     #[arg(long)]
     width: Option<String>,
     /// Network input dimension d [default: the cell's width].
-    #[arg(long)]
+    #[arg(long, value_parser = super::parse_size)]
     input_dim: Option<usize>,
     /// Network σ_w values [default: 1].
     #[arg(long, allow_negative_numbers = true)]
@@ -102,7 +102,7 @@ pub struct TableArgs {
     )]
     method: Vec<MethodFlag>,
     /// Seed of every random stream [default: 1].
-    #[arg(short, long)]
+    #[arg(short, long, value_parser = super::parse_count)]
     seed: Option<u64>,
     /// Kernel arithmetic: f64, f32 or reference (as for `sim`) [default: f64].
     #[arg(long, value_enum, ignore_case = true)]

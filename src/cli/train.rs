@@ -150,7 +150,7 @@ pub struct TrainArgs {
     #[arg(long, default_value = "10", value_parser = super::parse_count)]
     record_every: u64,
     /// Seed of every random stream.
-    #[arg(short, long, default_value_t = 1)]
+    #[arg(short, long, default_value_t = 1, value_parser = super::parse_count)]
     pub(super) seed: u64,
     /// The rule for [g∼0] in the summary and the fit: COLUMN < VALUE (as `vanish markov`).
     #[arg(long, default_value = "probe_gain < 1e-6")]
@@ -161,7 +161,7 @@ pub struct TrainArgs {
     #[arg(long)]
     pub(super) fit: bool,
     /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(short = 'j', long)]
+    #[arg(short = 'j', long, value_parser = super::parse_size)]
     pub(super) threads: Option<usize>,
     /// Folder for trajectories.csv, summary.json, manifest.json and the journal of finished
     /// runs (journal.jsonl, for --resume).
@@ -330,6 +330,38 @@ impl TrainArgs {
     }
 }
 
+/// Refuses, before any work, a map whose memory would not fit in this machine: the
+/// dataset, the networks of the worker threads, and every run's records, held until the
+/// files are written (see [`crate::limits::training_memory`]). Its work is capped by the
+/// training sweep ([`crate::sweep::training::MAX_WORK`]).
+fn check_memory(args: &TrainArgs, plan: &TrainPlan, threads: usize) -> Result<(), ConfigError> {
+    use crate::limits::{Need, memory_limit, training_memory};
+    let runs = args.runs as f64 * plan.cells.len() as f64;
+    let mut needs = Vec::new();
+    for cell in &plan.cells {
+        let s = &cell.spec;
+        let outputs = match s.task {
+            Task::Teacher { .. } => 1.0,
+            Task::Blobs { classes } | Task::Csv { classes } => classes.max(1) as f64,
+        };
+        needs.extend(training_memory(
+            s.examples as f64,
+            s.input_dim as f64,
+            outputs,
+            s.depth as f64,
+            s.width as f64,
+            s.batch as f64,
+            threads as f64,
+            runs,
+            (s.steps / s.record_every) as f64 + 2.0,
+        ));
+    }
+    match Need::largest(needs) {
+        Some(need) => crate::limits::check_memory(&need, memory_limit()),
+        None => Ok(()),
+    }
+}
+
 /// `--shard I/N`.
 fn parse_shard_flag(text: &str) -> Result<(usize, usize), String> {
     super::table::parse_shard(text).map_err(|e| e.message)
@@ -417,6 +449,7 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
     let settings = args.analysis.settings()?;
     let rule = state_rule(&args)?;
     let mut plan = args.plan()?;
+    check_memory(&args, &plan, super::threads(args.threads)?)?;
     if plan.cells.len() > 1 && args.dump.is_some() {
         return Err(
             ConfigError::new("--dump", "dumps one run: give one --sigma-w and one --n").into(),

@@ -14,6 +14,48 @@ use rustfft::num_complex::Complex;
 use crate::model::activation::{Activation, ln_sech2};
 use crate::model::distribution::PreActivation;
 
+/// Most points of one FFT of the exact law: 2^26 complex numbers, 1 GiB. A law that needs
+/// more (a steep slope n, a great depth K) is refused before any work ([`check_size`]).
+pub const MAX_FFT_POINTS: usize = 1 << 26;
+
+/// The FFT points [`exact_bin_masses`] needs for K = `depth`, estimated from the moments
+/// of Y = ln f'(X) (the window 2·(mean_T + 40·sd_T) of the lattice sum T = Σ (c − Y_i)/h,
+/// rounded up to a power of two), or `None` when the moments are not finite.
+///
+/// ```
+/// use vanish::{model::activation::Activation, methods::law::{FactorLaw, fft_points}};
+/// let d = "normal(0,1)".parse().unwrap();
+/// let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
+/// assert!(fft_points(&FactorLaw::new(&f, &d).unwrap(), 50).unwrap() < 1e7);
+/// let steep = Activation::scaled_tanh(1.0, 1e6).unwrap();
+/// assert!(fft_points(&FactorLaw::new(&steep, &d).unwrap(), 50).unwrap() > 1e9);
+/// ```
+pub fn fft_points(law: &FactorLaw, depth: u32) -> Option<f64> {
+    let (mean_y, var_y) = law.moments()?;
+    let h = law.step(depth);
+    let k = f64::from(depth);
+    let (mean_t, sd_t) = (k * (law.cap - mean_y) / h, (k * var_y).sqrt() / h);
+    let need = (2.0 * (mean_t + 40.0 * sd_t)).max(1024.0);
+    need.is_finite().then(|| need.log2().ceil().exp2())
+}
+
+/// Refuses an exact law whose FFT would pass [`MAX_FFT_POINTS`] (naming `--method`, the
+/// estimate and the cap).
+pub fn check_size(law: &FactorLaw, depth: u32) -> Result<(), crate::error::ConfigError> {
+    match fft_points(law, depth) {
+        Some(points) if points > MAX_FFT_POINTS as f64 => Err(crate::error::ConfigError::new(
+            "--method",
+            format!(
+                "exact: the law of ln g needs an FFT of {points:.2e} points ({}) here, more \
+                 than 2^26 ({}); lower --n or --depth, or leave exact out",
+                crate::limits::show_bytes(16.0 * points),
+                crate::limits::show_bytes(16.0 * MAX_FFT_POINTS as f64)
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The law of one factor Y = ln f'(X) for f = a·tanh(n·x).
 #[derive(Debug, Clone)]
 pub struct FactorLaw<'a> {
@@ -95,16 +137,21 @@ impl<'a> FactorLaw<'a> {
         }
     }
 
-    /// The lattice step for a K-fold sum: fine enough that the sum's sd spans ~10⁴ steps.
-    fn step(&self, depth: u32) -> f64 {
-        let sd_y = crate::theory::iid::ln_derivative_moments(
+    /// The mean and variance of Y, where finite.
+    fn moments(&self) -> Option<(f64, f64)> {
+        crate::theory::iid::ln_derivative_moments(
             &Activation::ScaledTanh {
                 a: self.cap.exp() / self.n,
                 n: self.n,
             },
             self.dist,
         )
-        .map_or(1.0, |m| m.1.sqrt());
+        .map(|m| (m.0, m.1))
+    }
+
+    /// The lattice step for a K-fold sum: fine enough that the sum's sd spans ~10⁴ steps.
+    fn step(&self, depth: u32) -> f64 {
+        let sd_y = self.moments().map_or(1.0, |m| m.1.sqrt());
         // No lower clamp: a law of ln g narrower than the step would fall into one cell.
         // A point mass (sd 0) gets a step of 1e-4 of its distance below the cap.
         let h = (sd_y * f64::from(depth).sqrt() / 1e4).min(0.05);
@@ -431,7 +478,13 @@ pub fn exact_bin_masses(law: &FactorLaw, depth: u32, bins: &[(f64, f64)]) -> (Ve
         .map(|(j, m)| (j as f64 - mean).powi(2) * m)
         .sum();
     let (mean_t, sd_t) = (k * mean, (k * var).sqrt());
-    let size = ((2.0 * (mean_t + 40.0 * sd_t)).max(1024.0) as usize).next_power_of_two();
+    let need = (2.0 * (mean_t + 40.0 * sd_t)).max(1024.0);
+    if need.is_nan() || need > MAX_FFT_POINTS as f64 {
+        // Past the cap (checked before any work by `check_size`; this guards the rest):
+        // no bin is placed, and all the mass is reported as unplaced.
+        return (vec![0.0; bins.len()], 1.0);
+    }
+    let size = (need as usize).next_power_of_two();
     let mut buf = vec![Complex::new(0.0, 0.0); size];
     let mut dropped = 0.0;
     for (j, &m) in p.iter().enumerate() {

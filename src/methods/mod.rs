@@ -77,6 +77,10 @@ impl Method {
             Method::Exact | Method::Is if exp.activation().tanh_params().is_none() => {
                 refuse("needs --activation tanh or lecun (a·tanh(n·x))")
             }
+            Method::Exact => crate::methods::law::FactorLaw::new(&exp.activation(), dist)
+                .map_or(Ok(()), |law| {
+                    crate::methods::law::check_size(&law, exp.depth())
+                }),
             Method::Saddle
                 if crate::methods::saddle::Cgf::new(&exp.activation(), dist).is_none() =>
             {

@@ -60,6 +60,8 @@ pub enum PreActivation {
 pub struct Mixture {
     components: Vec<(f64, PreActivation)>,
     cumulative: Vec<f64>,
+    /// The weights as given, for the printed spec.
+    given: Vec<f64>,
 }
 
 impl Mixture {
@@ -143,29 +145,51 @@ impl PreActivation {
         })
     }
 
-    /// A mixture; weights must be positive and are normalised to sum to 1.
+    /// A mixture; weights must be positive and are normalised to sum to 1 (divided by
+    /// the largest first, so that weights near `f64::MAX` do not overflow their sum). The
+    /// weights as given are kept for the printed spec, which parses back to the same
+    /// mixture.
+    ///
+    /// ```
+    /// use vanish::model::distribution::PreActivation;
+    /// let d = PreActivation::mixture(vec![
+    ///     (1e308, PreActivation::normal(0.0, 1.0).unwrap()),
+    ///     (1e308, PreActivation::point(1.0).unwrap()),
+    /// ]).unwrap();
+    /// let PreActivation::Mixture(m) = &d else { unreachable!() };
+    /// assert_eq!(m.components()[0].0, 0.5);
+    /// assert_eq!(d.to_string().parse::<PreActivation>().unwrap().to_string(), d.to_string());
+    /// ```
     pub fn mixture(parts: Vec<(f64, PreActivation)>) -> Result<Self, String> {
         if parts.is_empty() {
             return Err("mix needs at least one component".into());
         }
-        let total: f64 = parts.iter().map(|(w, _)| *w).sum();
         for (w, _) in &parts {
             positive("a mixture weight", *w)?;
         }
+        let largest = parts.iter().map(|(w, _)| *w).fold(0.0, f64::max);
+        let total: f64 = parts.iter().map(|(w, _)| w / largest).sum();
+        let given: Vec<f64> = parts.iter().map(|(w, _)| *w).collect();
         let mut acc = 0.0;
         let mut cumulative = Vec::with_capacity(parts.len());
-        let components: Vec<_> = parts
-            .into_iter()
-            .map(|(w, d)| {
-                acc += w / total;
-                cumulative.push(acc);
-                (w / total, d)
-            })
-            .collect();
+        let mut components = Vec::with_capacity(parts.len());
+        for (w, d) in parts {
+            let share = w / largest / total;
+            if share == 0.0 {
+                return Err(format!(
+                    "a mixture weight {w:e} is too small beside the largest, {largest:e} \
+                     (its share underflows to 0)"
+                ));
+            }
+            acc += share;
+            cumulative.push(acc);
+            components.push((share, d));
+        }
         *cumulative.last_mut().expect("non-empty") = 1.0;
         Ok(PreActivation::Mixture(Mixture {
             components,
             cumulative,
+            given,
         }))
     }
 
@@ -419,11 +443,17 @@ impl fmt::Display for PreActivation {
             PreActivation::Point { x0 } => write!(f, "point({x0})"),
             PreActivation::Mixture(m) => {
                 write!(f, "mix(")?;
-                for (i, (w, d)) in m.components.iter().enumerate() {
+                for (i, (w, (_, d))) in m.given.iter().zip(&m.components).enumerate() {
                     if i > 0 {
                         write!(f, ", ")?;
                     }
-                    write!(f, "{w}*{d}")?;
+                    // Extreme weights in exponent form (1e308, not 309 digits); both
+                    // forms are the shortest that read back to the same bits.
+                    if (1e-5..1e16).contains(w) {
+                        write!(f, "{w}*{d}")?;
+                    } else {
+                        write!(f, "{w:e}*{d}")?;
+                    }
                 }
                 write!(f, ")")
             }

@@ -164,12 +164,42 @@ impl Experiment {
             self.explode_above,
             self.seed,
         )
-        .map(|e| e.with_precision(precision))
+        .and_then(|e| e.with_precision(precision))
     }
 
-    /// The same experiment computed in `precision`.
-    pub fn with_precision(self, precision: Precision) -> Self {
-        Experiment { precision, ..self }
+    /// The same experiment computed in `precision`: the one rule for every command. A
+    /// network source runs in f64 only (its kernel has no f32 path), so any other precision
+    /// is refused there rather than recorded and not honoured.
+    ///
+    /// ```
+    /// use vanish::mc::fast::Precision;
+    /// use vanish::model::{activation::Activation, experiment::Experiment, source::Source};
+    /// let e = Experiment::new(Activation::scaled_tanh(1.0, 2.0).unwrap(),
+    ///     Source::Iid { dist: "normal(0,1)".parse().unwrap() }, 50, 10, 1e-6, 1e6, 1).unwrap();
+    /// assert_eq!(e.with_precision(Precision::F32).unwrap().precision(), Precision::F32);
+    /// ```
+    pub fn with_precision(self, precision: Precision) -> Result<Self, ConfigError> {
+        if matches!(self.source, Source::Network { .. }) && precision != Precision::F64 {
+            return Err(ConfigError::new(
+                "--precision",
+                format!(
+                    "network sources run in f64 only, got {}; drop --precision or give f64",
+                    precision.name()
+                ),
+            ));
+        }
+        Ok(Experiment { precision, ..self })
+    }
+
+    /// The work of one run of the experiment: samples·depth derivatives, or for a network
+    /// source, samples times the normals of one draw (in `f64`: it cannot wrap).
+    pub fn work(&self) -> f64 {
+        match &self.source {
+            Source::Iid { .. } => self.samples as f64 * f64::from(self.depth),
+            Source::Network { network, .. } => {
+                self.samples as f64 * network.normals_per_draw() as f64
+            }
+        }
     }
 
     /// The thresholds in the log domain, with the cap K·ln max f'.

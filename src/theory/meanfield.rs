@@ -219,6 +219,33 @@ impl MeanField {
         self.vw() * e
     }
 
+    /// The integrand evaluations [`MeanField::fixed_point`] may take: for smooth φ the
+    /// trapezoid steps shrink as 1/(n·√q) (the poles of tanh(n·√q·z) near the real axis),
+    /// so at q ≤ q_max = σ_w²·sup φ² + σ_b² about 200 one-dimensional rules of 20/dz₁
+    /// nodes (the length map's bisection) and 150 two-dimensional ones of (17/dz₂)² (the
+    /// correlation map's Newton steps and bisection). Closed forms (ReLU-like φ) cost 1.
+    pub fn evaluations(&self) -> f64 {
+        if linear_pieces(&self.activation).is_some() {
+            return 1.0;
+        }
+        let two = 17.0 / step(&self.activation, self.largest_q(), 0.3) + 1.0;
+        self.chi1_evaluations() + 150.0 * two * two
+    }
+
+    /// The integrand evaluations of [`MeanField::chi1`]: the 200 one-dimensional rules of
+    /// [`MeanField::evaluations`].
+    pub fn chi1_evaluations(&self) -> f64 {
+        if linear_pieces(&self.activation).is_some() {
+            return 1.0;
+        }
+        200.0 * (20.0 / step(&self.activation, self.largest_q(), 0.15) + 1.0)
+    }
+
+    /// The largest q the maps visit: σ_w²·sup φ² + σ_b².
+    fn largest_q(&self) -> f64 {
+        self.vw() * sup_square(&self.activation) + self.vb()
+    }
+
     /// χ1 at the fixed point q* (cheaper than [`MeanField::fixed_point`]).
     pub fn chi1(&self) -> f64 {
         self.chi(self.length_fixed_point())

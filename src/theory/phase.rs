@@ -79,6 +79,36 @@ impl PhaseGrid {
         })
     }
 
+    /// The integrand evaluations of [`PhaseGrid::compute`]: Σ over the cells of
+    /// [`MeanField::evaluations`], and per σ_b the boundary's bisection (about 60 values
+    /// of χ1 at σ_w up to [`MAX_SIGMA`](super::meanfield::MAX_SIGMA)). Measured here at
+    /// ~2·10^7 evaluations a second per core.
+    ///
+    /// ```
+    /// use vanish::{model::activation::Activation, theory::phase::PhaseGrid};
+    /// let tanh = Activation::scaled_tanh(1.0, 1.0).unwrap();
+    /// let small = PhaseGrid::new(tanh, vec![1.5], vec![0.0]).unwrap().evaluations();
+    /// let wide = PhaseGrid::new(tanh, vec![100.0], vec![0.0]).unwrap().evaluations();
+    /// assert!(wide > 10.0 * small);
+    /// ```
+    pub fn evaluations(&self) -> f64 {
+        let cells: f64 = self
+            .sigma_b
+            .iter()
+            .flat_map(|&b| self.sigma_w.iter().map(move |&w| (w, b)))
+            .map(|(w, b)| MeanField::new(self.activation, w, b).map_or(0.0, |m| m.evaluations()))
+            .sum();
+        let boundary: f64 = self
+            .sigma_b
+            .iter()
+            .map(|&b| {
+                MeanField::new(self.activation, super::meanfield::MAX_SIGMA, b)
+                    .map_or(0.0, |m| 60.0 * m.chi1_evaluations())
+            })
+            .sum();
+        cells + boundary
+    }
+
     /// The diagram, computed in parallel on the current rayon pool (the numbers do not
     /// depend on it).
     pub fn compute(&self) -> PhaseDiagram {

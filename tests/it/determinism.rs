@@ -102,7 +102,9 @@ fn golden_values_are_stable() {
     let got: Vec<String> = GOLDEN
         .iter()
         .map(|(precision, _, _)| {
-            let exp = tanh_experiment(2.0, "normal(0,1)", 50, 4, 42).with_precision(*precision);
+            let exp = tanh_experiment(2.0, "normal(0,1)", 50, 4, 42)
+                .with_precision(*precision)
+                .unwrap();
             let mut ln_g = vec![0.0; 4];
             vanish::mc::simulate::kernel(&exp).fill_block(
                 &mut block_rng(42, 0, 0),
@@ -110,8 +112,9 @@ fn golden_values_are_stable() {
                 &mut FactorSums::default(),
             );
             let printed: Vec<String> = ln_g.iter().map(|v| format!("{v:.15e}")).collect();
-            let exp =
-                tanh_experiment(2.0, "laplace(0,0.4)", 40, 10_000, 42).with_precision(*precision);
+            let exp = tanh_experiment(2.0, "laplace(0,0.4)", 40, 10_000, 42)
+                .with_precision(*precision)
+                .unwrap();
             let s = vanish::mc::simulate::simulate(&exp, 0, &|_| {});
             golden_line(*precision, &printed, (s.vanish, s.explode, s.between))
         })

@@ -414,7 +414,9 @@ fn each_precision_agrees_with_exact_theory_and_the_reference() {
         let (exact, _) = exact_tails(&law, depth, ln_threshold, 1e300f64.ln());
         let mut estimates = Vec::new();
         for p in [Precision::F32, Precision::F64, Precision::Reference] {
-            let exp = experiment(f, spec, depth, samples, ln_threshold.exp()).with_precision(p);
+            let exp = experiment(f, spec, depth, samples, ln_threshold.exp())
+                .with_precision(p)
+                .unwrap();
             let s = simulate(&exp, 0, &|_| {});
             let n = s.samples as f64;
             let pv = s.vanish as f64 / n;
@@ -462,7 +464,8 @@ fn fast_kernels_are_thread_count_invariant() {
             300_000,
             4,
         )
-        .with_precision(p);
+        .with_precision(p)
+        .unwrap();
         let run = |threads| {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)

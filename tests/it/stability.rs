@@ -454,7 +454,9 @@ const KERNELS: [(&str, Precision, &str, [f64; 4]); 6] = [
 fn kernels_are_stable() {
     let block = BLOCK_SAMPLES as usize;
     for (spec, precision, name, want) in KERNELS {
-        let exp = tanh_experiment(2.0, spec, 50, BLOCK_SAMPLES, SEED).with_precision(precision);
+        let exp = tanh_experiment(2.0, spec, 50, BLOCK_SAMPLES, SEED)
+            .with_precision(precision)
+            .unwrap();
         let kernel = vanish::mc::simulate::kernel(&exp);
         assert!(
             kernel.name().starts_with(name),

@@ -213,6 +213,52 @@ mod tests {
         assert!(parse("  Normal( 1e-3 , 2E0 ) ").is_ok());
     }
 
+    /// Every printed spec parses back to the same distribution (the same fields, bit for
+    /// bit, compared through `Debug`), extremes and mixtures of any weights included.
+    #[test]
+    fn every_printed_spec_parses_back_to_the_same_distribution() {
+        let mut specs: Vec<String> = [
+            "normal(1e308,1e-308)",
+            "normal(-0,5e-324)",
+            "uniform(-1e300,1e300)",
+            "laplace(0.1,0.30000000000000004)",
+            "student-t(1e-3,1e300)",
+            "logistic(-7,1e-10)",
+            "point(1.7976931348623157e308)",
+            "mix(1e308*normal(0,1), 1e308*normal(0,1))",
+            "mix(1.7976931348623157e308*point(1), 1.7976931348623157e308*point(2))",
+            "mix(1e-300*normal(0,1), 1*point(2))",
+            "mix(3*normal(0,1), 1*uniform(-1,1), 0.1*laplace(0,1))",
+            "mix(1*mix(1e308*point(1), 1*point(2)), 2*mix(0.1*normal(0,1), 0.2*point(0)))",
+        ]
+        .map(String::from)
+        .to_vec();
+        for k in 0..40 {
+            let w = [0.1, 1.0, 3.0, 1e-200, 1e200, 7e307][k % 6];
+            let v = 1.0 + k as f64 / 7.0;
+            specs.push(format!(
+                "mix({w}*normal({v},{v}), {v}*uniform(-{v},{}), {}*student-t({v},2))",
+                v + 1.0,
+                w * 0.5
+            ));
+        }
+        for spec in &specs {
+            let d = parse(spec).unwrap_or_else(|e| panic!("{spec}: {}", e.message));
+            let printed = d.to_string();
+            let again = parse(&printed).unwrap_or_else(|e| panic!("{printed}: {}", e.message));
+            assert_eq!(format!("{d:?}"), format!("{again:?}"), "{spec} → {printed}");
+            if let PreActivation::Mixture(m) = &d {
+                let sum: f64 = m.components().iter().map(|c| c.0).sum();
+                assert!(
+                    (sum - 1.0).abs() < 1e-12 && sum.is_finite(),
+                    "{spec}: {sum}"
+                );
+            }
+        }
+        // Shares that underflow beside the largest weight are refused, not set to 0.
+        assert!(parse("mix(1e308*point(1), 5e-324*point(2))").is_err());
+    }
+
     #[test]
     fn errors_point_at_the_bad_token() {
         assert_eq!(err_at("normal(0 1)"), 9);

@@ -78,17 +78,29 @@ impl Axis {
     }
 }
 
-/// The `{name}` placeholders of a distribution template, in order of first appearance.
+/// The `{name}` placeholders of a distribution template, in order of first appearance. A
+/// name is the letters, digits, `_` and `-` after a `{`, closed or not: `{s)` gives `s`, so
+/// that its flag `--s` is taken as the placeholder's and the template is refused as such
+/// (the grid checks that every `{` is closed).
+///
+/// ```
+/// use vanish::sweep::grid::placeholders;
+/// assert_eq!(placeholders("normal({mu},{s})"), ["mu", "s"]);
+/// assert_eq!(placeholders("normal(0,{s)"), ["s"]);
+/// ```
 pub fn placeholders(template: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut rest = template;
     while let Some(i) = rest.find('{') {
-        let Some(j) = rest[i..].find('}') else { break };
-        let name = rest[i + 1..i + j].to_string();
-        if !out.contains(&name) {
+        let tail = &rest[i + 1..];
+        let len = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            .unwrap_or(tail.len());
+        let name = tail[..len].to_string();
+        if !name.is_empty() && !out.contains(&name) {
             out.push(name);
         }
-        rest = &rest[i + j + 1..];
+        rest = &tail[len..];
     }
     out
 }

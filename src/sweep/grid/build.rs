@@ -12,8 +12,10 @@ use crate::output::format::exact;
 /// Most cells a grid may have without `--force`.
 pub const MAX_CELLS: usize = 1_000_000;
 /// Most derivatives (Σ samples·depth) a grid may cost without `--force`: about a day of
-/// this tool on one 2-core machine.
-pub const MAX_WORK: f64 = 2e13;
+/// this tool on one 2-core machine ([`crate::limits::MAX_DERIVATIVES`]).
+pub const MAX_WORK: f64 = crate::limits::MAX_DERIVATIVES;
+/// Most cells of any grid, even with `--force`.
+pub const MAX_ANY_CELLS: usize = 100 * MAX_CELLS;
 
 impl Grid {
     /// Builds a grid from `axes` (parameters left out take the `sim` defaults; every
@@ -46,6 +48,7 @@ impl Grid {
         methods: Vec<Method>,
         force: bool,
     ) -> Result<Self, ConfigError> {
+        check_braces(dist)?;
         let holes = placeholders(dist);
         for h in &holes {
             let valid = !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
@@ -99,13 +102,11 @@ impl Grid {
             if values.is_empty() {
                 return Err(ConfigError::new(flag(name), "needs at least one value"));
             }
-            for (k, v) in values.iter().enumerate() {
-                if values[..k].contains(v) {
-                    return Err(ConfigError::new(
-                        flag(name),
-                        format!("has the value {} twice", exact(*v)),
-                    ));
-                }
+            if let Some(v) = repeated(&values) {
+                return Err(ConfigError::new(
+                    flag(name),
+                    format!("has the value {} twice", exact(v)),
+                ));
             }
             ordered.push(Axis::new(name, values));
         }
@@ -120,6 +121,12 @@ impl Grid {
         let cells = ordered
             .iter()
             .try_fold(1usize, |n, a| n.checked_mul(a.values.len()));
+        if cells.is_none_or(|n| n > MAX_ANY_CELLS) {
+            return Err(too_many_cells(&ordered));
+        }
+        for axis in &ordered {
+            check_whole(axis)?;
+        }
         let mut grid = Grid {
             activation: activation.to_string(),
             dist: dist.to_string(),
@@ -130,15 +137,6 @@ impl Grid {
             methods,
             costs: Vec::new(),
         };
-        match cells {
-            Some(n) if n <= 100 * MAX_CELLS => {}
-            _ => {
-                return Err(ConfigError::new(
-                    "--n",
-                    "the grid has more than 10^8 cells; no table is that large",
-                ));
-            }
-        }
         if !force {
             grid.check_size()?;
         }
@@ -197,10 +195,115 @@ impl Grid {
     }
 }
 
+/// The first value given twice, found in O(n log n) (a sorted copy), so that a list of a
+/// million values is checked at once.
+fn repeated(values: &[f64]) -> Option<f64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let twice: Vec<f64> = sorted
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0])
+        .collect();
+    // The first repeated value in the order given, as the message has always named.
+    values.iter().copied().find(|v| twice.contains(v))
+}
+
+/// A grid past [`MAX_ANY_CELLS`] (or past 2^64 cells), refused naming its longest axis, and
+/// every varying axis with its length.
+fn too_many_cells(axes: &[Axis]) -> ConfigError {
+    let varying: Vec<&Axis> = axes.iter().filter(|a| a.values.len() > 1).collect();
+    // The first of the longest axes.
+    let longest = varying
+        .iter()
+        .rev()
+        .max_by_key(|a| a.values.len())
+        .map_or("n", |a| a.name.as_str());
+    let names: Vec<&str> = varying.iter().map(|a| a.name.as_str()).collect();
+    let lengths: Vec<String> = varying.iter().map(|a| a.values.len().to_string()).collect();
+    let total: f64 = varying.iter().map(|a| a.values.len() as f64).product();
+    ConfigError::new(
+        flag(longest),
+        format!(
+            "the grid {} = {} has {total:.3e} cells, more than 10^8 (no table is that \
+             large, even with --force); give fewer values",
+            names.join(" × "),
+            lengths.join(" × ")
+        ),
+    )
+}
+
+/// The whole-numbered axes (depth, samples, width) checked against their ranges before the
+/// grid's size, so that a value no cell could take is refused as such, not as a cost that
+/// `--force` would not make possible.
+fn check_whole(axis: &Axis) -> Result<(), ConfigError> {
+    let max = match axis.name.as_str() {
+        "depth" => f64::from(crate::model::MAX_DEPTH),
+        "samples" => crate::model::experiment::MAX_SAMPLES as f64,
+        "width" => crate::nets::network::MAX_WIDTH as f64,
+        _ => return Ok(()),
+    };
+    match axis
+        .values
+        .iter()
+        .find(|v| v.fract() != 0.0 || !(1.0..=max).contains(*v))
+    {
+        Some(&v) => Err(ConfigError::new(
+            flag(&axis.name),
+            format!("needs whole numbers from 1 to {max:e}, got {}", exact(v)),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Every `{` of a distribution template opens a placeholder `{name}` that is closed (so
+/// `normal(0,{s)` is refused as such, not as an unknown flag `--s`).
+fn check_braces(dist: &str) -> Result<(), ConfigError> {
+    let mut rest = dist;
+    let mut at = 0;
+    while let Some(i) = rest.find(['{', '}']) {
+        let tail = &rest[i..];
+        let name_len = tail[1..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            .unwrap_or(tail.len() - 1);
+        if tail.starts_with('}') || name_len == 0 || !tail[1 + name_len..].starts_with('}') {
+            let shown: String = tail.chars().take(12).collect();
+            return Err(ConfigError::new(
+                "--dist",
+                format!(
+                    "'{shown}' at byte {}: a placeholder is {{name}}, a name of letters, \
+                     digits and _ closed by '}}'",
+                    at + i
+                ),
+            ));
+        }
+        at += i + name_len + 2;
+        rest = &tail[name_len + 2..];
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::sweep::grid::tests::grid;
+    #[test]
+    fn repeats_and_braces_are_found() {
+        assert_eq!(repeated(&[3.0, 1.0, 2.0, 1.0, 3.0]), Some(3.0));
+        assert_eq!(repeated(&[1.0, 2.0]), None);
+        let million: Vec<f64> = (0..1_000_000).map(f64::from).collect();
+        assert_eq!(repeated(&million), None);
+        assert!(check_braces("normal({mu},{s})").is_ok());
+        for bad in [
+            "normal(0,{s)",
+            "normal(0,{})",
+            "normal(0,s})",
+            "normal(0,{a b})",
+        ] {
+            assert!(check_braces(bad).is_err(), "{bad}");
+        }
+    }
+
     #[test]
     fn bad_grids_name_their_flag() {
         let err = |axes| grid(axes).unwrap_err().to_string();

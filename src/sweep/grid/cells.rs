@@ -140,7 +140,7 @@ impl Grid {
                 }
             }
         };
-        Ok(Experiment::new(
+        Experiment::new(
             activation,
             source,
             depth,
@@ -149,7 +149,7 @@ impl Grid {
             get("explode_above"),
             self.seed,
         )?
-        .with_precision(self.precision))
+        .with_precision(self.precision)
     }
 
     /// `n=2, depth=50, s=0.5`: the varying parameters of cell `i`.
@@ -171,12 +171,9 @@ impl Grid {
 }
 
 /// What a cell costs: samples·depth derivatives, or for a network, samples times the
-/// normals of one draw.
+/// normals of one draw ([`Experiment::work`]).
 pub(super) fn cost(e: &Experiment) -> f64 {
-    match &e.source() {
-        Source::Iid { .. } => e.samples() as f64 * f64::from(e.depth()),
-        Source::Network { network, .. } => e.samples() as f64 * network.normals_per_draw() as f64,
-    }
+    e.work()
 }
 
 #[cfg(test)]
