@@ -8,6 +8,8 @@ mod determinism;
 mod exact;
 #[path = "it/fast.rs"]
 mod fast;
+#[path = "it/fuzz_replay.rs"]
+mod fuzz_replay;
 #[path = "it/hmm.rs"]
 mod hmm;
 #[path = "it/markov.rs"]
