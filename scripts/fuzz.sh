@@ -40,7 +40,7 @@ for t in "${targets[@]}"; do
   fresh="$(mktemp -d)"
   mkdir -p "artifacts/$t"
   if cargo +nightly fuzz run -s none -a "$t" "$fresh" "corpus/$t" -- \
-      "${limit[@]}" -timeout=10 -rss_limit_mb=4096 -jobs=1 -seed=1 \
+      "${limit[@]}" -timeout=10 -rss_limit_mb=4096 -seed=1 \
       -artifact_prefix="artifacts/$t/" -print_final_stats=1 2>"$fresh.log"; then
     echo "$t: $(grep -E 'stat::number_of_executed_units|stat::average_exec_per_sec' "$fresh.log" | tr -s ' ' | tr '\n' ' ')"
   elif grep -q "^$t/" regressions/KNOWN 2>/dev/null; then
