@@ -10,6 +10,8 @@ mod exact;
 mod fast;
 #[path = "it/folders.rs"]
 mod folders;
+#[path = "it/fuzz_replay.rs"]
+mod fuzz_replay;
 #[path = "it/hmm.rs"]
 mod hmm;
 #[path = "it/journals.rs"]
