@@ -8,6 +8,7 @@ use clap::Args;
 
 use crate::error::ConfigError;
 use crate::output::files::{prepare_out_dir, write_atomic};
+use crate::output::plot::RunFolder;
 
 const PLOT_EXAMPLES: &str = "Examples:
   vanish sim --n 2 --depth 50 --method exact --out runs/sim && vanish plot runs/sim
@@ -29,8 +30,8 @@ pub struct PlotArgs {
 }
 
 pub(super) fn run(args: PlotArgs) -> anyhow::Result<()> {
-    check_run_folder("DIR", &args.dir)?;
-    let drawn = crate::output::plot::figures_for(&args.dir);
+    let run = check_run_folder("DIR", &args.dir)?;
+    let drawn = crate::output::plot::figures_of(&run);
     if drawn.figures.is_empty() {
         let why = if drawn.skipped.is_empty() {
             String::new()
@@ -53,7 +54,14 @@ pub(super) fn run(args: PlotArgs) -> anyhow::Result<()> {
         Some(o) => prepare_out_dir(o)?,
         None => args.dir.clone(),
     };
-    let written = crate::output::plot::write_all(&out, &drawn.figures)?;
+    let written = crate::output::plot::write_all(&out, &drawn.figures).map_err(|e| {
+        // One line naming the folder (a read-only run folder, a full disk).
+        anyhow::anyhow!(
+            "cannot write the figures into '{}': {}",
+            out.display(),
+            e.root_cause()
+        )
+    })?;
     let list: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
     super::print_stdout(&format!("{}\n", list.join("\n")))
 }
@@ -95,17 +103,10 @@ pub(super) fn check_plot_flag(
     Ok(())
 }
 
-fn check_run_folder(flag: &str, dir: &std::path::Path) -> Result<(), ConfigError> {
-    if !dir.is_dir() {
-        return Err(ConfigError::new(
-            flag,
-            format!(
-                "'{}' is not a folder (give a run's --out folder)",
-                dir.display()
-            ),
-        ));
-    }
-    Ok(())
+/// The run in `dir`; bad input (exit 2, one line naming `flag` and the folder) when it is
+/// not a folder of a finished vanish run.
+fn check_run_folder(flag: &str, dir: &std::path::Path) -> Result<RunFolder, ConfigError> {
+    RunFolder::open(dir).map_err(|e| ConfigError::new(flag, format!("{e:#}")))
 }
 
 const REPORT_EXAMPLES: &str = "Examples:
@@ -140,8 +141,14 @@ pub(super) fn report(args: ReportArgs) -> anyhow::Result<()> {
         return Err(ConfigError::new("--out", "give a folder other than the runs'").into());
     }
     // Everything is drawn before the folder is touched: a failure leaves nothing behind.
-    let html = crate::output::report::render(&args.dirs)?;
-    let figures = crate::output::report::figures(&args.dirs)?;
+    let report = crate::output::report::build(&args.dirs)?;
+    for note in &report.notes {
+        eprintln!("note: {note}");
+    }
+    let (html, figures) = (report.html, report.figures);
+    for f in &figures {
+        crate::output::plot::check_name(&f.name)?;
+    }
     let out = prepare_out_dir(&args.out)?;
     crate::output::plot::write_all(&out, &figures)?;
     let index = out.join("index.html");
