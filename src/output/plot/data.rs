@@ -97,7 +97,7 @@ impl CsvTable {
     /// that is not one is refused, naming its line.
     pub fn finite(&self, name: &str) -> anyhow::Result<Vec<f64>> {
         let values = self.numbers(name)?;
-        if let Some(i) = values.iter().position(|v| !(v.abs() <= LIMIT)) {
+        if let Some(i) = values.iter().position(|v| v.is_nan() || v.abs() > LIMIT) {
             bail!(
                 "{}: {name} is '{}'; a number from -1e15 to 1e15 is needed",
                 self.line(i),
