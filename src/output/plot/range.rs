@@ -82,6 +82,7 @@ pub fn decades(lo: f64, hi: f64) -> (f64, f64) {
     if !(lo > 0.0 && hi.is_finite() && hi > 0.0 && lo.is_finite()) {
         return (1e-6, 1.0);
     }
+    let (lo, hi) = (lo.min(hi), lo.max(hi));
     let (a, b) = (
         lo.log10().floor().clamp(-300.0, 300.0),
         hi.log10().ceil().clamp(-300.0, 300.0),
