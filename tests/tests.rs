@@ -34,6 +34,8 @@ mod reference;
 mod report;
 #[path = "it/risks.rs"]
 mod risks;
+#[path = "it/robust.rs"]
+mod robust;
 #[path = "it/schema.rs"]
 mod schema;
 #[path = "it/snapshots.rs"]

@@ -8,7 +8,7 @@ use clap::Args;
 
 use crate::error::ConfigError;
 use crate::output::manifest::{Claim, Manifest, RunFiles, add_figures, prepare_out};
-use crate::output::plot::Figure;
+use crate::output::plot::{Figure, RunFolder};
 
 const PLOT_EXAMPLES: &str = "Examples:
   vanish sim --n 2 --depth 50 --method exact --out runs/sim && vanish plot runs/sim
@@ -34,8 +34,8 @@ pub struct PlotArgs {
 }
 
 pub(super) fn run(args: PlotArgs) -> anyhow::Result<()> {
-    check_run_folder("DIR", &args.dir)?;
-    let drawn = crate::output::plot::figures_for(&args.dir);
+    let run = check_run_folder("DIR", &args.dir)?;
+    let drawn = crate::output::plot::figures_of(&run);
     if drawn.figures.is_empty() {
         let why = if drawn.skipped.is_empty() {
             String::new()
@@ -54,18 +54,34 @@ pub(super) fn run(args: PlotArgs) -> anyhow::Result<()> {
     for note in &drawn.skipped {
         eprintln!("note: {note}");
     }
+    for f in &drawn.figures {
+        crate::output::plot::check_name(&f.name)?;
+    }
     let written = match &args.out {
         Some(o) if !same_folder(o, &args.dir) => {
             let out = prepare_out(o, &Claim::new("plot").force(args.force))?;
             let manifest = Manifest::new("plot").with("run", args.dir.display().to_string());
-            let mut paths = figure_files(&drawn.figures).write(&out, manifest)?;
+            let mut paths = figure_files(&drawn.figures)
+                .write(&out, manifest)
+                .map_err(|e| cannot_write(&out, e.into()))?;
             paths.pop(); // the manifest
             paths
         }
-        _ => add_figures(&args.dir, &svg_files(&drawn.figures))?,
+        _ => add_figures(&args.dir, &svg_files(&drawn.figures))
+            .map_err(|e| cannot_write(&args.dir, e.into()))?,
     };
     let list: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
     super::print_stdout(&format!("{}\n", list.join("\n")))
+}
+
+/// One line naming the folder the figures could not be written into (a read-only run
+/// folder, a full disk).
+fn cannot_write(dir: &std::path::Path, e: anyhow::Error) -> anyhow::Error {
+    anyhow::anyhow!(
+        "cannot write the figures into '{}': {}",
+        dir.display(),
+        e.root_cause()
+    )
 }
 
 /// Draws the figures of a run's `--out` folder after it was written (`--plot`). The run's
@@ -130,17 +146,10 @@ pub(super) fn check_plot_flag(
     Ok(())
 }
 
-fn check_run_folder(flag: &str, dir: &std::path::Path) -> Result<(), ConfigError> {
-    if !dir.is_dir() {
-        return Err(ConfigError::new(
-            flag,
-            format!(
-                "'{}' is not a folder (give a run's --out folder)",
-                dir.display()
-            ),
-        ));
-    }
-    Ok(())
+/// The run in `dir`; bad input (exit 2, one line naming `flag` and the folder) when it is
+/// not a folder of a finished vanish run.
+fn check_run_folder(flag: &str, dir: &std::path::Path) -> Result<RunFolder, ConfigError> {
+    RunFolder::open(dir).map_err(|e| ConfigError::new(flag, format!("{e:#}")))
 }
 
 const REPORT_EXAMPLES: &str = "Examples:
@@ -174,8 +183,14 @@ pub(super) fn report(args: ReportArgs) -> anyhow::Result<()> {
         return Err(ConfigError::new("--out", "give a folder other than the runs'").into());
     }
     // Everything is drawn before the folder is touched: a failure leaves nothing behind.
-    let html = crate::output::report::render(&args.dirs)?;
-    let figures = crate::output::report::figures(&args.dirs)?;
+    let report = crate::output::report::build(&args.dirs)?;
+    for note in &report.notes {
+        eprintln!("note: {note}");
+    }
+    let (html, figures) = (report.html, report.figures);
+    for f in &figures {
+        crate::output::plot::check_name(&f.name)?;
+    }
     let out = prepare_out(&args.out, &Claim::new("report").force(args.force))?;
     let mut files = figure_files(&figures);
     files.add("index.html", html);

@@ -5,22 +5,27 @@
 //! The page is made from the folders' files only, and holds no time stamp: the same
 //! folders give the same bytes.
 //!
+//! Only vanish runs are read (a folder with a vanish manifest.json), and of each only the
+//! files its manifest lists; a listed file that is malformed is a note on the page (and
+//! in [`Report::notes`]), not a failure.
+//!
 //! ```
 //! let dir = tempfile::tempdir().unwrap();
 //! std::fs::write(dir.path().join("thresholds.csv"), "n,a,t1\n1,1,0\n2,1,0.658\n").unwrap();
+//! let manifest = r#"{"tool": "vanish", "version": "0.1.0", "command": "thresholds",
+//!                    "files": ["thresholds.csv"]}"#;
+//! std::fs::write(dir.path().join("manifest.json"), manifest).unwrap();
 //! let html = vanish::output::report::render(&[dir.path().to_path_buf()]).unwrap();
 //! assert!(html.starts_with("<!doctype html>") && html.contains("<svg"));
 //! assert!(!html.contains("<script"));
 //! ```
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::Context;
 use serde_json::Value;
 
-use crate::output::manifest::Manifest;
-use crate::output::plot::{self, CsvTable, Figure};
-use crate::output::schema;
+use crate::output::plot::{self, CsvTable, Figure, RunFolder};
+use crate::output::schema::{self, Versioned};
 use crate::output::training::TrainSummary;
 
 /// CSV files with at most this many rows are shown whole; larger ones are summarised.
@@ -29,11 +34,42 @@ pub const MAX_ROWS: usize = 40;
 /// (transposed into name / value pairs).
 pub const MAX_COLUMNS: usize = 14;
 
-/// The HTML of a report on `dirs`.
+/// A report: the page, its figures, and a note for each figure or file it could not show.
+#[derive(Debug)]
+pub struct Report {
+    /// The HTML page.
+    pub html: String,
+    /// The figures, named after their folder when there are several (`2-histogram`).
+    pub figures: Vec<Figure>,
+    /// What could not be shown, and why (one line each, naming the file).
+    pub notes: Vec<String>,
+}
+
+/// The HTML of a report on `dirs` (see [`build`]).
 pub fn render(dirs: &[PathBuf]) -> anyhow::Result<String> {
+    Ok(build(dirs)?.html)
+}
+
+/// The report on `dirs`: an error when one of them is not a vanish run
+/// ([`plot::RunFolder::open`]).
+pub fn build(dirs: &[PathBuf]) -> anyhow::Result<Report> {
+    let runs = dirs
+        .iter()
+        .map(|d| RunFolder::open(d))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let mut sections = Vec::new();
-    for (i, dir) in dirs.iter().enumerate() {
-        sections.push(section(i, dir)?);
+    let mut figures = Vec::new();
+    let mut notes = Vec::new();
+    for (i, run) in runs.iter().enumerate() {
+        let (section, drawn) = section(i, run);
+        for mut f in drawn.figures {
+            if dirs.len() > 1 {
+                f.name = format!("{}-{}", i + 1, f.name);
+            }
+            figures.push(f);
+        }
+        notes.extend(section.notes.iter().cloned());
+        sections.push(section);
     }
     let mut html = String::from(
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -60,26 +96,17 @@ pub fn render(dirs: &[PathBuf]) -> anyhow::Result<String> {
         html.push_str(&s.html);
     }
     html.push_str("</main>\n</body>\n</html>\n");
-    Ok(html)
-}
-
-/// The figures of `dirs`, named after their folder when there are several.
-pub fn figures(dirs: &[PathBuf]) -> anyhow::Result<Vec<Figure>> {
-    let mut out = Vec::new();
-    for (i, dir) in dirs.iter().enumerate() {
-        for mut f in plot::figures_for(dir).figures {
-            if dirs.len() > 1 {
-                f.name = format!("{}-{}", i + 1, f.name);
-            }
-            out.push(f);
-        }
-    }
-    Ok(out)
+    Ok(Report {
+        html,
+        figures,
+        notes,
+    })
 }
 
 struct Section {
     title: String,
     html: String,
+    notes: Vec<String>,
 }
 
 const CSS: &str = "\
@@ -107,93 +134,93 @@ dl.config dd { margin: 0; overflow-wrap: anywhere; min-width: 0; }
   dl.config { grid-template-columns: 1fr; } dl.config dd { margin-bottom: 6px; } }
 ";
 
-/// One folder's section: heading, configuration, tables, figures.
-fn section(i: usize, dir: &Path) -> anyhow::Result<Section> {
-    if !dir.is_dir() {
-        anyhow::bail!("'{}' is not a folder", dir.display());
-    }
-    let manifest = read_json(&dir.join("manifest.json"));
-    let command = Manifest::read(dir)
-        .ok()
-        .flatten()
-        .map_or_else(|| guess_command(dir), |m| m.command);
+/// One run's section (heading, figures, tables, configuration) and its figures.
+fn section(i: usize, run: &RunFolder) -> (Section, plot::Drawn) {
+    let dir = run.dir.as_path();
+    let command = run.command().to_string();
     let name = dir
         .file_name()
         .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into());
     let title = format!("{command}: {name}");
     let mut html = format!("<section id=\"run-{i}\">\n<h2>{}</h2>\n", escape(&title));
+    let mut notes = Vec::new();
     // Figures first (people would rather look than read), then tables, then settings.
-    let drawn = plot::figures_for(dir);
+    let drawn = plot::figures_of(run);
     for (k, f) in drawn.figures.iter().enumerate() {
         html.push_str(&figure_html(f, &format!("fig-{i}-{k}")));
     }
     for note in &drawn.skipped {
         html.push_str(&format!("<p class=\"note\">{}</p>\n", escape(note)));
+        notes.push(format!("{}: {note}", dir.display()));
     }
-    for md in ["table.md", "map.md"] {
-        if let Ok(text) = std::fs::read_to_string(dir.join(md)) {
-            html.push_str(&format!("<h3>{md}</h3>\n"));
-            html.push_str(&markdown_tables(&text));
+    let mut note = |html: &mut String, text: String| {
+        html.push_str(&format!("<p class=\"note\">{}</p>\n", escape(&text)));
+        notes.push(text);
+    };
+    for md in ["table.md", "map.md"].into_iter().filter(|f| run.has(f)) {
+        match std::fs::read_to_string(dir.join(md)) {
+            Ok(text) => {
+                html.push_str(&format!("<h3>{md}</h3>\n"));
+                html.push_str(&markdown_tables(&text));
+            }
+            Err(e) => note(&mut html, format!("{}: {e}", dir.join(md).display())),
         }
     }
     // A single training run's outcome (a map's cells are in map.md), and the chain.
-    let outcome = schema::read::<TrainSummary>(dir, "summary.json")
-        .ok()
-        .map(|s| serde_json::to_value(s.summary).expect("summaries serialise"));
-    let mut markov = read_json(&dir.join("markov.json"));
-    if let Some(Value::Object(m)) = &mut markov {
-        m.remove("schema");
-    }
-    for (file, v) in [("summary.json", outcome), ("markov.json", markov)] {
-        if let Some(v) = v.filter(|v| v.is_object() && command != "sim") {
+    for file in ["summary.json", "markov.json"] {
+        if !run.has(file) || command == "sim" {
+            continue;
+        }
+        let v = match schema::read::<Versioned<Value>>(dir, file) {
+            Ok(v) => v.body,
+            Err(e) => {
+                note(&mut html, format!("{e:#}"));
+                continue;
+            }
+        };
+        let shown = if file == "summary.json" {
+            // A map's summary is not shown here; a single run's is its outcome.
+            serde_json::from_value::<TrainSummary>(with_schema(v))
+                .ok()
+                .and_then(|s| serde_json::to_value(s.summary).ok())
+        } else {
+            Some(v)
+        };
+        if let Some(v) = shown.filter(Value::is_object) {
             html.push_str(&format!("<h3>{}</h3>\n", escape(file)));
             html.push_str(&definition_list(&v));
         }
     }
-    let mut csvs: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+    let mut csvs: Vec<&str> = run
+        .files()
+        .into_iter()
+        .filter(|f| f.ends_with(".csv"))
+        .filter(|f| *f != "histogram.csv" && *f != "trajectories.csv") // shown as figures
         .collect();
     csvs.sort();
-    for path in csvs {
-        let file = path
-            .file_name()
-            .expect("a file")
-            .to_string_lossy()
-            .to_string();
-        if file == "histogram.csv" || file == "trajectories.csv" {
-            continue; // shown as figures
+    for file in csvs {
+        match CsvTable::read(&dir.join(file)) {
+            Ok(t) => {
+                html.push_str(&format!("<h3>{}</h3>\n", escape(file)));
+                html.push_str(&csv_table(&t, file));
+            }
+            Err(e) => note(&mut html, format!("{e:#}")),
         }
-        let t = CsvTable::read(&path)?;
-        html.push_str(&format!("<h3>{}</h3>\n", escape(&file)));
-        html.push_str(&csv_table(&t, &file));
     }
-    if let Some(m) = &manifest {
-        html.push_str("<h3>Configuration</h3>\n");
-        html.push_str(&definition_list(m));
-    }
+    html.push_str("<h3>Configuration</h3>\n");
+    html.push_str(&definition_list(
+        &serde_json::to_value(&run.manifest).unwrap_or(Value::Null),
+    ));
     html.push_str("</section>\n");
-    Ok(Section { title, html })
+    (Section { title, html, notes }, drawn)
 }
 
-/// What a folder without a manifest holds, from its files.
-fn guess_command(dir: &Path) -> String {
-    let has = |f: &str| dir.join(f).is_file();
-    if has("thresholds.csv") {
-        "thresholds"
-    } else if has("survival.csv") {
-        "markov"
-    } else if has("phase.csv") {
-        "meanfield"
-    } else {
-        "output"
+/// A versioned file's fields with its schema put back (for the typed form that reads it).
+fn with_schema(mut v: Value) -> Value {
+    if let Value::Object(m) = &mut v {
+        m.insert("schema".into(), schema::SCHEMA.into());
     }
-    .into()
-}
-
-fn read_json(path: &Path) -> Option<Value> {
-    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+    v
 }
 
 /// A figure: its title, the inline SVG (scaled to the page) and its caption.

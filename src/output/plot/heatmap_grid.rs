@@ -6,9 +6,13 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::labels::distinct;
+use super::range::view;
 use super::{DrawResult, FONT, draw, finite_range, padded};
 use crate::output::format::caption;
 use crate::output::format::label;
+
+/// The most cells a heatmap draws (a 1000 × 1000 grid).
+const MAX_CELLS: usize = 1_000_000;
 
 /// A heatmap over the distinct values of `r` (down, first at the bottom) and `c`
 /// (across), coloured by `v` (0…1 for probabilities, else its range), with a colour bar.
@@ -31,22 +35,23 @@ pub(crate) fn grid_heatmap(
         (0.0, 1.0)
     } else {
         let (l, h) = finite_range(v.iter().copied());
-        if h > l { (l, h) } else { padded(l, h) }
+        if h > l { view(l, h) } else { padded(l, h) }
     };
     let (nr, nc) = (rv.len(), cv.len());
     if nr < 2 || nc < 2 {
         bail!("a heatmap needs two values or more along each axis");
     }
+    if nr.saturating_mul(nc) > MAX_CELLS {
+        bail!("a heatmap of {nr} × {nc} cells is more than a figure can show ({MAX_CELLS})");
+    }
     let mut cells = vec![f64::NAN; nr * nc];
-    for i in 0..v.len() {
-        let ri = rv
-            .iter()
-            .position(|x| x.total_cmp(&r[i]).is_eq())
-            .expect("a row");
-        let ci = cv
-            .iter()
-            .position(|x| x.total_cmp(&c[i]).is_eq())
-            .expect("a column");
+    for i in 0..v.len().min(r.len()).min(c.len()) {
+        let (Ok(ri), Ok(ci)) = (
+            rv.binary_search_by(|x| x.total_cmp(&r[i])),
+            cv.binary_search_by(|x| x.total_cmp(&c[i])),
+        ) else {
+            continue; // not reached: rv and cv hold every value
+        };
         cells[ri * nc + ci] = v[i];
     }
     let labelled = nr <= 14 && nc <= 12;
@@ -133,7 +138,7 @@ where
         .margin_right(8)
         .y_label_area_size(52)
         .caption(name, (FONT, 12))
-        .build_cartesian_2d(0.0..1.0, lo..hi)?;
+        .build_cartesian_2d(0.0..1.0, view(lo, hi).0..view(lo, hi).1)?;
     chart
         .configure_mesh()
         .disable_mesh()

@@ -24,11 +24,11 @@ where
 
 /// The distinct values of a column, in order of first appearance.
 pub(super) fn distinct(values: &[f64]) -> Vec<f64> {
-    let mut out: Vec<f64> = Vec::new();
-    for &v in values {
-        if !out.iter().any(|&x| x.total_cmp(&v).is_eq()) {
-            out.push(v);
-        }
-    }
-    out
+    // By bits: total_cmp's equality (every NaN payload its own value, −0 apart from 0).
+    let mut seen = std::collections::HashSet::new();
+    values
+        .iter()
+        .copied()
+        .filter(|v| seen.insert(v.to_bits()))
+        .collect()
 }

@@ -6,29 +6,30 @@ use std::path::Path;
 use anyhow::bail;
 use plotters::prelude::*;
 
+use super::input::{PhasePoints, critical_table, phase_table};
 use super::labels::{distinct, legend};
+use super::range::{Clamped, view};
 use super::{CsvTable, FONT, Figure, colour, draw, finite_range, padded};
 use crate::output::format::label;
-use crate::output::meanfield::{critical_columns as cc, phase_columns as pc};
 
 /// The mean-field phase diagram of a `meanfield` grid: log χ1 over (σ_w, σ_b) — blue
 /// where gradients vanish with depth (ordered), red where they explode (chaotic) — with
 /// the critical line χ1 = 1 from critical.csv. A grid with one σ_b shows χ1 against σ_w.
-pub fn phase_diagram(dir: &Path) -> anyhow::Result<Figure> {
-    let t = CsvTable::read(&dir.join("phase.csv"))?;
-    let (sw, sb, chi) = (
-        t.numbers(pc::SIGMA_W)?,
-        t.numbers(pc::SIGMA_B)?,
-        t.numbers(pc::CHI1)?,
-    );
+pub fn phase_diagram(dir: &Path, with_critical: bool) -> anyhow::Result<Figure> {
+    let PhasePoints {
+        activation: act,
+        sigma_w: sw,
+        sigma_b: sb,
+        chi1: chi,
+    } = phase_table(&CsvTable::read(&dir.join("phase.csv"))?)?;
     if sw.is_empty() {
         bail!("phase.csv holds no points");
     }
-    let act = t
-        .text(pc::ACTIVATION)?
-        .first()
-        .map_or(String::new(), |s| s.to_string());
-    let critical = CsvTable::read(&dir.join("critical.csv")).ok();
+    let critical = if with_critical {
+        Some(critical_table(&CsvTable::read(&dir.join("critical.csv"))?)?)
+    } else {
+        None
+    };
     let mut ws = distinct(&sw);
     let mut bs = distinct(&sb);
     ws.sort_by(f64::total_cmp);
@@ -47,6 +48,8 @@ pub fn phase_diagram(dir: &Path) -> anyhow::Result<Figure> {
     let reach = finite_range(log_chi.iter().map(|v| v.abs()))
         .1
         .clamp(0.1, 3.0);
+    // The axes a figure can show, whatever the σ (a σ_w of 1e308 is off the chart).
+    let (x, y) = (view(we[0], we[we.len() - 1]), view(be[0], be[be.len() - 1]));
     let svg = draw(|root| {
         if bs.len() == 1 {
             let (lo, hi) = finite_range(log_chi.iter().copied());
@@ -54,7 +57,7 @@ pub fn phase_diagram(dir: &Path) -> anyhow::Result<Figure> {
             let mut chart = super::linear_chart(
                 root,
                 &format!("χ1 against σ_w: {act}, σ_b = {}", label(bs[0])),
-                (we[0]..we[we.len() - 1], lo..hi),
+                (x.0..x.1, lo..hi),
                 ("σ_w", "log10 χ1"),
                 (10, &super::tick),
             )?;
@@ -76,7 +79,7 @@ pub fn phase_diagram(dir: &Path) -> anyhow::Result<Figure> {
             .margin(12)
             .x_label_area_size(44)
             .y_label_area_size(56)
-            .build_cartesian_2d(we[0]..we[we.len() - 1], be[0]..be[be.len() - 1])?;
+            .build_cartesian_2d(Clamped::new(x.0, x.1), Clamped::new(y.0, y.1))?;
         chart
             .configure_mesh()
             .disable_mesh()
@@ -85,14 +88,12 @@ pub fn phase_diagram(dir: &Path) -> anyhow::Result<Figure> {
             .label_style((FONT, 15))
             .draw()?;
         for i in 0..sw.len() {
-            let wi = ws
-                .iter()
-                .position(|x| x.total_cmp(&sw[i]).is_eq())
-                .expect("σ_w");
-            let bi = bs
-                .iter()
-                .position(|x| x.total_cmp(&sb[i]).is_eq())
-                .expect("σ_b");
+            let (Ok(wi), Ok(bi)) = (
+                ws.binary_search_by(|x| x.total_cmp(&sw[i])),
+                bs.binary_search_by(|x| x.total_cmp(&sb[i])),
+            ) else {
+                continue; // not reached: ws and bs hold every σ
+            };
             let fill = if log_chi[i].is_finite() {
                 diverging(log_chi[i] / reach)
             } else {
@@ -104,13 +105,11 @@ pub fn phase_diagram(dir: &Path) -> anyhow::Result<Figure> {
             )])?;
         }
         if let Some(c) = &critical {
-            let (cb, cw) = (c.numbers(cc::SIGMA_B)?, c.numbers(cc::CRITICAL_SIGMA_W)?);
             // Sorted by σ_b, and only where it lies inside the plotted σ_w.
-            let mut line: Vec<(f64, f64)> = cw
+            let mut line: Vec<(f64, f64)> = c
                 .iter()
-                .zip(&cb)
-                .filter(|(w, _)| w.is_finite() && **w >= we[0] && **w <= we[we.len() - 1])
-                .map(|(&w, &b)| (w, b))
+                .copied()
+                .filter(|(w, _)| *w >= we[0] && *w <= we[we.len() - 1])
                 .collect();
             line.sort_by(|a, b| a.1.total_cmp(&b.1));
             chart

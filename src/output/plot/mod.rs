@@ -26,8 +26,11 @@ mod data;
 mod dynamics;
 mod figures;
 mod heatmap_grid;
+pub mod input;
 mod labels;
 mod meanfield;
+pub mod range;
+mod run;
 mod sim;
 mod table;
 mod theory;
@@ -36,16 +39,16 @@ mod training;
 pub use data::CsvTable;
 pub use dynamics::{posterior_check, risks};
 pub use figures::{heatmap, histogram, phase_diagram, probability_vs, thresholds};
+pub(crate) use range::{decades, finite_range, padded};
+pub use run::{RunFolder, check_name};
 pub use training::{gain_trajectories, survival, train_map};
 
 use std::path::Path;
 
 use plotters::coord::Shift;
-use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::output::results::columns;
-use crate::output::thresholds::threshold_columns;
 
 /// One figure: a file stem, a title and a caption for the report, and the SVG text.
 #[derive(Debug, Clone, PartialEq)]
@@ -135,18 +138,21 @@ pub(crate) fn linear_chart<'a, DB: DrawingBackend + 'a>(
     (x_desc, y_desc): (&str, &str),
     y_ticks: (usize, &dyn Fn(&f64) -> String),
 ) -> Result<
-    ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    ChartContext<'a, DB, Cartesian2d<range::Clamped, range::Clamped>>,
     Box<dyn std::error::Error>,
 >
 where
     DB::ErrorType: 'static,
 {
+    // Whatever the data, axes plotters can draw (finite, ordered, not too wide), and
+    // values far beyond them drawn at their edge.
+    let (x, y) = ((x.start, x.end), (y.start, y.end));
     let mut chart = ChartBuilder::on(area)
         .caption(title, (FONT, 19))
         .margin(12)
         .x_label_area_size(44)
         .y_label_area_size(64)
-        .build_cartesian_2d(x, y)?;
+        .build_cartesian_2d(range::Clamped::new(x.0, x.1), range::Clamped::new(y.0, y.1))?;
     chart
         .configure_mesh()
         .bold_line_style(BLACK.mix(0.12))
@@ -162,21 +168,31 @@ where
 }
 
 /// Every figure that the output folder `dir` holds the data for: those of the command
-/// its manifest names (every kind whose files are there when it has none). A figure that
-/// cannot be drawn is noted in [`Drawn::skipped`]; the others are still drawn.
+/// its manifest names, from the files the manifest lists. A folder that is not a vanish
+/// run gives no figure and one note; a figure that cannot be drawn (its file is malformed,
+/// or its data has nothing to show) is noted in [`Drawn::skipped`]; the others are still
+/// drawn.
 pub fn figures_for(dir: &Path) -> Drawn {
-    let command = crate::output::manifest::Manifest::read(dir)
-        .ok()
-        .flatten()
-        .map(|m| m.command);
-    let made_by = |commands: &[&str]| command.as_deref().is_none_or(|c| commands.contains(&c));
-    let has = |name: &str| dir.join(name).is_file();
+    match RunFolder::open(dir) {
+        Ok(run) => figures_of(&run),
+        Err(e) => Drawn {
+            figures: Vec::new(),
+            skipped: vec![format!("no figure: {e:#}")],
+        },
+    }
+}
+
+/// The figures of a run folder (see [`figures_for`]).
+pub fn figures_of(run: &RunFolder) -> Drawn {
+    let dir = run.dir.as_path();
+    let made_by = |commands: &[&str]| commands.contains(&run.command());
+    let has = |name: &str| run.has(name);
     let mut out = Drawn::default();
     if has("histogram.csv") && made_by(&["sim"]) {
-        out.add("histogram", histogram(dir));
+        out.add("histogram", histogram(dir, has("exact_density.csv")));
     }
     if has("table.csv") && made_by(&["table", "merge"]) {
-        match table_axes(dir) {
+        match table_axes(dir, has("table.json")) {
             Ok(axes) => match axes.as_slice() {
                 [x] => out.add("probability", probability_vs(dir, x, None)),
                 [a, b] => {
@@ -196,13 +212,13 @@ pub fn figures_for(dir: &Path) -> Drawn {
         }
     }
     if has("phase.csv") && made_by(&["meanfield"]) {
-        out.add("phase diagram", phase_diagram(dir));
+        out.add("phase diagram", phase_diagram(dir, has("critical.csv")));
     }
     if has("thresholds.csv") && made_by(&["thresholds"]) {
         out.add("thresholds", thresholds_of(dir));
     }
     if has("trajectories.csv") && made_by(&["train"]) {
-        out.add("gain", gain_trajectories(dir));
+        out.add("gain", gain_trajectories(dir, has("summary.json")));
     }
     if has("survival.csv") && made_by(&["train", "markov"]) {
         out.add("survival", survival(dir));
@@ -221,34 +237,29 @@ pub fn figures_for(dir: &Path) -> Drawn {
 
 /// The thresholds figure over the n of thresholds.csv (at least 1/a to 4/a).
 fn thresholds_of(dir: &Path) -> anyhow::Result<Figure> {
-    let t = CsvTable::read(&dir.join("thresholds.csv"))?;
-    let a = t
-        .numbers(threshold_columns::A)?
-        .first()
-        .copied()
-        .filter(|a| *a > 0.0)
-        .unwrap_or(1.0);
-    let (lo, hi) = finite_range(t.numbers(threshold_columns::N)?);
-    // f' exceeds 1 only for a·n > 1: the figure starts there.
-    let lo = lo.max(1.0 / a);
+    let (a, lo, hi) = input::threshold_table(&CsvTable::read(&dir.join("thresholds.csv"))?)?;
+    // f' exceeds 1 only for a·n > 1: the figure starts there, and ends where it can show.
+    let lo = lo.max(1.0 / a).min(range::LIMIT / 4.0);
     let hi = if hi > lo * 1.5 { hi } else { 4.0 * lo };
-    thresholds(a, lo, hi)
+    thresholds(a, lo, hi.min(range::LIMIT))
 }
 
 /// The parameters that vary over a table's cells, in grid order: the axes of table.json
-/// with more than one value, or else the numeric columns of table.csv (before the counts)
-/// that are not all equal.
-pub fn table_axes(dir: &Path) -> anyhow::Result<Vec<String>> {
+/// (when the run wrote one) with more than one value, or else the numeric columns of
+/// table.csv (before the counts) that are not all equal. Every name is a parameter's name
+/// ([`input::is_identifier`]: it becomes part of a file name).
+pub fn table_axes(dir: &Path, with_json: bool) -> anyhow::Result<Vec<String>> {
     let table = CsvTable::read(&dir.join("table.csv"))?;
-    let json: Option<serde_json::Value> = std::fs::read_to_string(dir.join("table.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok());
-    if let Some(axes) = json.as_ref().and_then(|j| j["grid"]["axes"].as_array()) {
+    if with_json {
+        let path = dir.join("table.json");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+        let axes =
+            input::grid_axes(&text).map_err(|e| anyhow::anyhow!("{}: {e:#}", dir.display()))?;
         return Ok(axes
-            .iter()
-            .filter(|a| a["values"].as_array().is_some_and(|v| v.len() > 1))
-            .filter_map(|a| a["name"].as_str().map(String::from))
-            .filter(|name| table.column_index(name).is_some())
+            .into_iter()
+            .filter(|(name, values)| *values > 1 && table.column_index(name).is_some())
+            .map(|(name, _)| name)
             .collect());
     }
     let stop = table
@@ -257,16 +268,21 @@ pub fn table_axes(dir: &Path) -> anyhow::Result<Vec<String>> {
     Ok((1..stop)
         .filter(|&c| {
             let first = table.rows.first().map(|r| r[c].as_str());
-            table.rows.iter().all(|r| r[c].parse::<f64>().is_ok())
+            input::is_identifier(&table.header[c])
+                && table.rows.iter().all(|r| r[c].parse::<f64>().is_ok())
                 && table.rows.iter().any(|r| Some(r[c].as_str()) != first)
         })
         .map(|c| table.header[c].clone())
         .collect())
 }
 
-/// Writes each figure as NAME.svg into `dir` (atomically).
+/// Writes each figure as NAME.svg into `dir` (atomically); a name that is not a plain
+/// file stem ([`check_name`]) is refused before anything is written.
 pub fn write_all(dir: &Path, figures: &[Figure]) -> anyhow::Result<Vec<std::path::PathBuf>> {
     use anyhow::Context;
+    for f in figures {
+        check_name(&f.name)?;
+    }
     figures
         .iter()
         .map(|f| {
@@ -276,39 +292,6 @@ pub fn write_all(dir: &Path, figures: &[Figure]) -> anyhow::Result<Vec<std::path
             Ok(path)
         })
         .collect()
-}
-
-/// Nice bounds for data from `lo` to `hi`, with a little room (and a width when flat).
-pub(crate) fn padded(lo: f64, hi: f64) -> (f64, f64) {
-    if !(lo.is_finite() && hi.is_finite()) {
-        return (0.0, 1.0);
-    }
-    if hi <= lo {
-        let d = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
-        return (lo - d, hi + d);
-    }
-    let pad = (hi - lo) * 0.04;
-    (lo - pad, hi + pad)
-}
-
-/// The smallest and largest finite values.
-pub(crate) fn finite_range(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
-    values
-        .into_iter()
-        .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
-            (l.min(v), h.max(v))
-        })
-}
-
-/// Decade bounds around positive data from `lo` to `hi` (for log axes).
-pub(crate) fn decades(lo: f64, hi: f64) -> (f64, f64) {
-    if !(lo > 0.0 && hi.is_finite() && hi > 0.0) {
-        return (1e-6, 1.0);
-    }
-    let l = 10f64.powf(lo.log10().floor());
-    let h = 10f64.powf(hi.log10().ceil());
-    if h > l { (l, h) } else { (l / 10.0, h * 10.0) }
 }
 
 /// A label for a linear axis tick: at most 6 decimals, trailing zeros and "-0" dropped.
@@ -343,11 +326,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn decades_cover_the_data() {
-        assert_eq!(decades(0.03, 2.0), (0.01, 10.0));
-        assert_eq!(decades(1.0, 1.0), (0.1, 10.0));
+    fn ticks_are_short() {
         assert_eq!(log_tick(&1e-6), "1e-6");
-        assert_eq!(padded(1.0, 1.0), (0.9, 1.1));
         assert_eq!(
             (tick(&-0.0), tick(&0.35), tick(&50.0)),
             ("0".into(), "0.35".into(), "50".into())

@@ -7,38 +7,38 @@ use anyhow::bail;
 use plotters::prelude::*;
 use serde_json::Value;
 
+use super::input::{Bins, bins};
 use super::labels::legend;
-use super::{CsvTable, Figure, colour, draw, padded};
+use super::range::{self, view};
+use super::{CsvTable, Figure, colour, draw, finite_range, padded};
 use crate::output::format::caption;
 use crate::output::results::{SimSummary, exact_density_columns as ex, histogram_columns as hc};
 
 /// The histogram of log10 g of a `sim` run (histogram.csv, regrouped into 120 bars), the
 /// exact density over it when the run computed it (exact_density.csv, `--method exact`),
 /// and the vanish and explode thresholds.
-pub fn histogram(dir: &Path) -> anyhow::Result<Figure> {
+pub fn histogram(dir: &Path, with_exact: bool) -> anyhow::Result<Figure> {
     let t = CsvTable::read(&dir.join("histogram.csv"))?;
+    let Bins { lo, hi, mass: frac } = bins(&t, hc::LOG10_G_LO, hc::LOG10_G_HI, hc::FRACTION)?;
     let summary: SimSummary = crate::output::schema::read(dir, "summary.json")?;
-    let (lo, hi, frac) = (
-        t.numbers(hc::LOG10_G_LO)?,
-        t.numbers(hc::LOG10_G_HI)?,
-        t.numbers(hc::FRACTION)?,
-    );
     if lo.is_empty() {
         bail!("no finite g > 0 to draw (every sample was 0 or out of range)");
     }
-    let exact = match CsvTable::read(&dir.join("exact_density.csv")) {
-        Ok(e) => Some((
-            e.numbers(ex::LOG10_G_LO)?,
-            e.numbers(ex::LOG10_G_HI)?,
-            e.numbers(ex::EXACT_FRACTION)?,
-        )),
-        Err(_) => None,
+    let exact = if with_exact {
+        let e = CsvTable::read(&dir.join("exact_density.csv"))?;
+        let b = bins(&e, ex::LOG10_G_LO, ex::LOG10_G_HI, ex::EXACT_FRACTION)?;
+        Some((b.lo, b.hi, b.mass))
+    } else {
+        None
     };
     let config = &summary.config;
     let vanish = config.vanish_below.log10();
     let explode = config.explode_above.log10();
     // The bars span the samples and, where it has visible mass, the exact law.
-    let (mut x_lo, mut x_hi) = (lo[0], hi[hi.len() - 1]);
+    let (mut x_lo, mut x_hi) = (
+        finite_range(lo.iter().copied()).0,
+        finite_range(hi.iter().copied()).1,
+    );
     if let Some((el, eh, em)) = &exact {
         let top = em.iter().copied().fold(0.0, f64::max);
         for i in 0..el.len() {
@@ -48,6 +48,8 @@ pub fn histogram(dir: &Path) -> anyhow::Result<Figure> {
             }
         }
     }
+    // Bars only where a figure can show them (a bin at ±1e308 is off the chart).
+    let (x_lo, x_hi) = view(x_lo, x_hi);
     let bars = 120usize;
     let width = ((x_hi - x_lo) / bars as f64).max(1e-9);
     let mc = regroup(&lo, &hi, &frac, x_lo, width, bars);
@@ -63,7 +65,10 @@ pub fn histogram(dir: &Path) -> anyhow::Result<Figure> {
         .chain(exact_density.iter().flatten())
         .fold(0.0, |m: f64, &v| m.max(v))
         * 1.12;
-    let (view_lo, view_hi) = padded(x_lo.min(vanish), x_hi.max(explode));
+    let (view_lo, view_hi) = padded(
+        x_lo.min(vanish.max(-range::LIMIT)),
+        x_hi.max(explode.min(range::LIMIT)),
+    );
     let nf = &summary.non_finite;
     let uncounted = nf.zero_g + nf.unbinned_below + nf.unbinned_above + nf.nan;
     let probabilities = &summary.probabilities;

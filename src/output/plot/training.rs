@@ -8,8 +8,9 @@ use anyhow::bail;
 use plotters::prelude::*;
 
 use super::figures::{grid_heatmap, legend};
+use super::input::{SurvivalCurve, survival_table};
+use super::range::view;
 use super::{CsvTable, Figure, colour, decades, draw, finite_range, padded};
-use crate::output::dynamics::survival_columns as sc;
 use crate::output::format::caption;
 use crate::output::schema;
 use crate::output::training::{
@@ -18,13 +19,14 @@ use crate::output::training::{
 
 /// The state rule of a single-cell training folder (summary.json's `state_rule`, e.g.
 /// `probe_gain < 1e-6, leave above 0.001`): its column, enter threshold and leave threshold.
-/// None without a summary.json, for a map's, and for a rule that is not a threshold; an
+/// None without a summary.json (`with_summary` false: the run wrote none), for a map's, and for a rule that is not a threshold; an
 /// error when summary.json does not read as [`TrainSummary`].
 #[allow(clippy::type_complexity)]
-fn state_rule(dir: &Path) -> anyhow::Result<Option<(String, f64, Option<f64>)>> {
-    if !dir.join("summary.json").is_file()
-        || schema::read::<MapSummary>(dir, "summary.json").is_ok()
-    {
+fn state_rule(
+    dir: &Path,
+    with_summary: bool,
+) -> anyhow::Result<Option<(String, f64, Option<f64>)>> {
+    if !with_summary || schema::read::<MapSummary>(dir, "summary.json").is_ok() {
         return Ok(None);
     }
     let summary: TrainSummary = schema::read(dir, "summary.json")?;
@@ -82,10 +84,10 @@ fn bands(steps: &[f64], log_gain: &[f64], rows: &[usize]) -> Vec<(f64, f64, f64,
 /// The backward gain ‖∂L/∂h_1‖/‖∂L/∂h_K‖ of `train`'s runs against the step, on a log
 /// axis: up to 20 runs as thin lines, the median over runs and its 10–90 % band, and the
 /// state threshold. A map shows each cell's median instead (up to 7 cells).
-pub fn gain_trajectories(dir: &Path) -> anyhow::Result<Figure> {
+pub fn gain_trajectories(dir: &Path, with_summary: bool) -> anyhow::Result<Figure> {
     let t = CsvTable::read(&dir.join("trajectories.csv"))?;
     // The state rule's column when it is a gain in the file (probe_gain by default).
-    let rule = state_rule(dir)?
+    let rule = state_rule(dir, with_summary)?
         .filter(|(c, _, _)| (c == tc::GAIN || c == tc::PROBE_GAIN) && t.column_index(c).is_some());
     let column = rule.as_ref().map_or(tc::GAIN, |r| r.0.as_str());
     let (run, step, gain) = (
@@ -280,33 +282,31 @@ pub fn gain_trajectories(dir: &Path) -> anyhow::Result<Figure> {
 /// The Kaplan–Meier survival of the time to first vanish against the fitted chain's
 /// geometric law (survival.csv of `markov` or `train --fit`).
 pub fn survival(dir: &Path) -> anyhow::Result<Figure> {
-    let t = CsvTable::read(&dir.join("survival.csv"))?;
-    let (time, km, geo) = (
-        t.numbers(sc::T)?,
-        t.numbers(sc::KM_SURVIVAL)?,
-        t.numbers(sc::GEOMETRIC_SURVIVAL)?,
-    );
+    let SurvivalCurve {
+        t: time,
+        km,
+        geometric: geo,
+    } = survival_table(&CsvTable::read(&dir.join("survival.csv"))?)?;
     if time.is_empty() {
         bail!("no run started in [g≫0], so there is no time to the first vanish");
     }
-    let t_hi = finite_range(time.iter().copied()).1;
-    // The chain's survival is (1 − p01)^t: its rate from any listed time, drawn at every t.
+    let t_hi = view(0.0, finite_range(time.iter().copied()).1.max(1.0)).1;
+    // The chain's survival is (1 − p01)^t: its rate from any listed time, drawn at every t
+    // (at most GEOMETRIC_POINTS of them, evenly spread, on a long axis).
     let q = time
         .iter()
         .zip(&geo)
         .find(|(t, g)| **t > 0.0 && g.is_finite())
         .map(|(t, g)| g.powf(1.0 / t));
     let geometric: Vec<(f64, f64)> = match q {
-        Some(q) => (0..=t_hi.max(1.0) as u64)
-            .map(|t| (t as f64, q.powi(t as i32)))
-            .collect(),
+        Some(q) => geometric_times(t_hi).map(|t| (t, q.powf(t))).collect(),
         None => Vec::new(),
     };
     let svg = draw(|root| {
         let mut chart = super::linear_chart(
             root,
             "Survival of [g≫0]: time to the first vanish",
-            (0.0..t_hi.max(1.0), 0.0..1.02),
+            (0.0..t_hi, 0.0..1.02),
             ("records since the start", "P(not yet vanished)"),
             (10, &super::tick),
         )?;
@@ -339,6 +339,21 @@ pub fn survival(dir: &Path) -> anyhow::Result<Figure> {
             .into(),
         svg,
     })
+}
+
+/// The most points of the chain's survival curve.
+const GEOMETRIC_POINTS: u64 = 2000;
+
+/// The times the chain's survival is drawn at: every whole t from 0 to `t_hi`, or
+/// [`GEOMETRIC_POINTS`] + 1 evenly spread when there are more (however long the axis).
+fn geometric_times(t_hi: f64) -> impl Iterator<Item = f64> {
+    let last = t_hi.max(0.0).min(GEOMETRIC_POINTS as f64) as u64;
+    let step = if t_hi > GEOMETRIC_POINTS as f64 {
+        t_hi / GEOMETRIC_POINTS as f64
+    } else {
+        1.0
+    };
+    (0..=last).map(move |i| i as f64 * step)
 }
 
 /// The map from initialisation to outcome (`train`'s map.csv): the fraction of runs that
@@ -443,5 +458,16 @@ mod tests {
         let b = bands(&steps, &g, &(0..7).collect::<Vec<_>>());
         assert_eq!(b, [(0.0, 0.4, 2.0, 3.6), (10.0, -1.0, -1.0, -1.0)]);
         assert_eq!(quantile(&[1.0, 2.0], 0.5), 1.5);
+    }
+
+    #[test]
+    fn the_chain_is_drawn_at_a_bounded_number_of_times() {
+        assert_eq!(
+            geometric_times(3.0).collect::<Vec<_>>(),
+            [0.0, 1.0, 2.0, 3.0]
+        );
+        let long: Vec<f64> = geometric_times(1e15).collect();
+        assert_eq!(long.len() as u64, GEOMETRIC_POINTS + 1);
+        assert_eq!(long[long.len() - 1], 1e15);
     }
 }
