@@ -189,7 +189,7 @@ fn journal_folder(data: &[u8]) -> tempfile::TempDir {
 }
 
 fn read_table_journal(dir: &Path) -> vanish::error::Result<(Value, Vec<CellRecord>, u64)> {
-    journal::read(&dir.join(JOURNAL))
+    journal::read(&dir.join(JOURNAL), |_: &CellRecord| Ok(()))
 }
 
 /// A table's journal.jsonl, then what `--resume` and `merge` make of its records: the
@@ -222,7 +222,7 @@ pub fn table_journal(data: &[u8]) {
 }
 
 fn read_train_journal(dir: &Path) -> vanish::error::Result<(Value, Vec<Run>, u64)> {
-    let (header, entries, good) = journal::read::<RunEntry>(&dir.join(JOURNAL))?;
+    let (header, entries, good) = journal::read::<RunEntry>(&dir.join(JOURNAL), |_| Ok(()))?;
     let runs = entries
         .iter()
         .map(RunEntry::to_run)
