@@ -375,3 +375,25 @@ fn messages_name_the_real_fault() {
         assert!(!err.contains("--force"), "{err}");
     }
 }
+
+/// student-t with a huge ν: its CDF drifts (0.34 off at 1e15) and turns NaN (1e180), which
+/// gave a wrong theory column with exit 0 and a panic of `--method exact` (found by the
+/// `dist` fuzz target): ν is capped at 1e6, where the law is normal to 1e-7.
+#[test]
+fn student_t_beyond_its_accurate_range_is_refused() {
+    for nu in ["1e300", "1e15", "1000001"] {
+        let dist = format!("student-t({nu},1)");
+        refused(&["sim", "--dist", &dist, "--method", "exact"], "--dist");
+    }
+    vanish()
+        .args([
+            "sim",
+            "--dist",
+            "student-t(1e6,1)",
+            "--samples",
+            "1000",
+            "--quiet",
+        ])
+        .assert()
+        .success();
+}
