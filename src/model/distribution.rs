@@ -21,12 +21,12 @@ use crate::error::ConfigError;
 
 mod parse;
 
-/// What the grammar allows, shown with every parse error.
 /// The largest ν of `student-t`. Its CDF (statrs) agrees with the normal one to the
 /// expected 1/ν up to here (1.4e-7 at 1e6) and drifts from both beyond 1e8 (7e-4 at 1e12,
 /// 0.34 at 1e15, NaN at 1e180), so larger ν would give wrong theory columns.
 pub const MAX_NU: f64 = 1e6;
 
+/// What the grammar allows, shown with every parse error.
 pub const GRAMMAR: &str = "normal(μ,σ), uniform(lo,hi), laplace(μ,b), student-t(ν,scale), \
 logistic(μ,s), point(x0), mix(w1*D1, w2*D2, …)";
 
