@@ -276,24 +276,6 @@ pub fn table_axes(dir: &Path, with_json: bool) -> anyhow::Result<Vec<String>> {
         .collect())
 }
 
-/// Writes each figure as NAME.svg into `dir` (atomically); a name that is not a plain
-/// file stem ([`check_name`]) is refused before anything is written.
-pub fn write_all(dir: &Path, figures: &[Figure]) -> anyhow::Result<Vec<std::path::PathBuf>> {
-    use anyhow::Context;
-    for f in figures {
-        check_name(&f.name)?;
-    }
-    figures
-        .iter()
-        .map(|f| {
-            let path = dir.join(format!("{}.svg", f.name));
-            crate::output::files::write_atomic(&path, f.svg.as_bytes())
-                .with_context(|| format!("writing {}", path.display()))?;
-            Ok(path)
-        })
-        .collect()
-}
-
 /// A label for a linear axis tick: at most 6 decimals, trailing zeros and "-0" dropped.
 pub(crate) fn tick(v: &f64) -> String {
     if v.abs() < 1e-12 {
