@@ -114,7 +114,7 @@ fn merge_table(args: MergeArgs, header: &Value) -> anyhow::Result<()> {
     let mut elapsed = 0.0;
     let mut first: Option<Value> = None;
     for dir in &args.dirs {
-        if let Ok(text) = std::fs::read_to_string(dir.join("manifest.json"))
+        if let Ok(text) = crate::output::files::read_text(&dir.join("manifest.json"))
             && let Ok(m) = serde_json::from_str::<Value>(&text)
         {
             elapsed += m["elapsed_s"].as_f64().unwrap_or(0.0);

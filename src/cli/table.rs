@@ -166,7 +166,7 @@ pub(super) fn placeholder_flags(args: Vec<String>) -> Vec<String> {
                     a.strip_prefix("--config=").map(str::to_string)
                 }
             })?;
-            let text = std::fs::read_to_string(file).ok()?;
+            let text = crate::output::files::read_text(std::path::Path::new(&file)).ok()?;
             let table: toml::Table = toml::from_str(&text).ok()?;
             table.get("dist")?.as_str().map(str::to_string)
         })
@@ -257,7 +257,7 @@ impl Config {
             });
         };
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path)
+        let text = crate::output::files::read_text(path)
             .map_err(|e| ConfigError::new("--config", format!("cannot read '{shown}': {e}")))?;
         let raw: toml::Table = toml::from_str(&text).map_err(|e| {
             let first = e.to_string().lines().next().unwrap_or_default().to_string();

@@ -21,6 +21,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     };
     let mut tmp = tempfile::Builder::new()
         .prefix(".vanish-")
+        .rand_bytes(6)
         .suffix(".tmp")
         .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
@@ -36,14 +37,82 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The largest file `plot`, `report` and the readers of a run's files take: far above what
+/// a run writes for its figures, far below what would exhaust memory.
+pub const MAX_READ: u64 = 512 << 20;
+
+/// The text of the run file `path`, refused unless it is a regular file (not a FIFO, which
+/// would block, nor a device such as /dev/zero, which never ends) of at most [`MAX_READ`]
+/// bytes. A missing file is `NotFound`, as for `std::fs::read_to_string`.
+///
+/// ```
+/// use vanish::output::files::read_text;
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::write(dir.path().join("a.csv"), "x\n1\n").unwrap();
+/// assert_eq!(read_text(&dir.path().join("a.csv")).unwrap(), "x\n1\n");
+/// assert!(read_text(dir.path()).is_err()); // a folder
+/// # #[cfg(unix)]
+/// assert!(read_text(std::path::Path::new("/dev/zero")).is_err());
+/// ```
+pub fn read_text(path: &Path) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind, Read};
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(Error::new(
+            ErrorKind::InvalidData,
+            "not a regular file (a run writes only regular files)",
+        ));
+    }
+    let too_big = || {
+        Error::new(
+            ErrorKind::InvalidData,
+            format!("larger than {} MiB, more than a run writes", MAX_READ >> 20),
+        )
+    };
+    if meta.len() > MAX_READ {
+        return Err(too_big());
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_READ + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_READ {
+        return Err(too_big());
+    }
+    Ok(text)
+}
+
 /// The prefix of every file vanish writes beside a run's own: temporaries (`.vanish-*.tmp`)
 /// and the mark of a run being written. Such files are never a user's: they are no reason
 /// to refuse a folder, and a run that re-uses the folder removes them.
 pub const OWN_PREFIX: &str = ".vanish-";
 
-/// Whether `name` is one of vanish's own files ([`OWN_PREFIX`]).
+/// Whether `name` is one of vanish's own files: a temporary ([`is_temporary`]) or the mark
+/// of a run being written (`.vanish-writing.json`, `output::manifest::WRITING`). A user's
+/// `.vanish-notes.tmp` is not.
+///
+/// ```
+/// use vanish::output::files::is_own;
+/// assert!(is_own(".vanish-a1B2c3.tmp"));
+/// assert!(is_own(".vanish-writing.json"));
+/// assert!(!is_own(".vanish-notes.tmp"));
+/// ```
 pub fn is_own(name: &str) -> bool {
-    name.starts_with(OWN_PREFIX)
+    name == ".vanish-writing.json" || is_temporary(name)
+}
+
+/// Whether `name` is a temporary of [`write_atomic`] (`.vanish-XXXXXX.tmp`) or of the
+/// `--out` probe (`.vanish-probe-XXXXXX.tmp`): six random letters or digits, as the
+/// `tempfile` crate makes them.
+pub fn is_temporary(name: &str) -> bool {
+    let Some(middle) = name
+        .strip_prefix(OWN_PREFIX)
+        .and_then(|n| n.strip_suffix(".tmp"))
+    else {
+        return false;
+    };
+    let random = middle.strip_prefix("probe-").unwrap_or(middle);
+    random.len() == 6 && random.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 /// Whether `name` may name a file of a run: a plain file name in its folder, neither a path
@@ -83,7 +152,7 @@ pub fn remove_temporaries(dir: &Path) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if is_own(&name) && name.ends_with(".tmp") {
+        if is_temporary(&name) {
             remove_if_there(&entry.path())?;
         }
     }
@@ -177,6 +246,7 @@ pub fn make_out_dir(flag: &str, dir: &Path) -> Result<OutFolder, ConfigError> {
     };
     let probe = tempfile::Builder::new()
         .prefix(".vanish-probe-")
+        .rand_bytes(6)
         .suffix(".tmp")
         .tempfile_in(dir);
     if let Err(e) = probe {

@@ -129,7 +129,7 @@ impl Manifest {
 
 /// The manifest in the file `path`: `None` when there is none.
 fn read_at(path: &Path) -> Result<Option<Manifest>> {
-    let text = match std::fs::read_to_string(path) {
+    let text = match crate::output::files::read_text(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::io(format!("reading {}", path.display()))(e)),

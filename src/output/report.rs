@@ -158,7 +158,7 @@ fn section(i: usize, run: &RunFolder) -> (Section, plot::Drawn) {
         notes.push(text);
     };
     for md in ["table.md", "map.md"].into_iter().filter(|f| run.has(f)) {
-        match std::fs::read_to_string(dir.join(md)) {
+        match crate::output::files::read_text(&dir.join(md)) {
             Ok(text) => {
                 html.push_str(&format!("<h3>{md}</h3>\n"));
                 html.push_str(&markdown_tables(&text));

@@ -67,8 +67,8 @@ impl<T> HasSchema for Versioned<T> {
 /// this build's.
 pub fn read<T: DeserializeOwned + HasSchema>(dir: &Path, name: &str) -> anyhow::Result<T> {
     let path = dir.join(name);
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let text = crate::output::files::read_text(&path)
+        .with_context(|| format!("reading {}", path.display()))?;
     let v: T =
         serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))?;
     if v.schema() > SCHEMA {

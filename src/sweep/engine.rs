@@ -214,7 +214,7 @@ fn remove_stale_temporaries(dir: &Path) -> Result<()> {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if name.starts_with(".vanish-") && name.ends_with(".tmp") {
+        if crate::output::files::is_temporary(&name) {
             std::fs::remove_file(entry.path())
                 .map_err(Error::io(format!("removing {}", entry.path().display())))?;
         }

@@ -221,9 +221,66 @@ fn a_folder_of_vanish_temporaries_alone_is_empty() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("s");
     std::fs::create_dir(&dir).unwrap();
-    std::fs::write(dir.join(".vanish-abc.tmp"), "half").unwrap();
+    std::fs::write(dir.join(".vanish-a1B2c3.tmp"), "half").unwrap();
+    std::fs::write(dir.join(".vanish-probe-Zz9y8X.tmp"), "").unwrap();
     ok(THRESHOLDS, &dir, &[]);
     holds_only_its_run(&dir, &[]);
+}
+
+/// Only vanish's exact temporary pattern is its own: a user's `.vanish-notes.tmp` makes the
+/// folder a user's (refused, the file kept), and `--force` writes beside it.
+#[test]
+fn a_users_file_that_looks_like_a_temporary_is_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("s");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join(".vanish-notes.tmp"), "precious").unwrap();
+    let (code, err) = attempt(THRESHOLDS, &dir);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains(".vanish-notes.tmp"), "{err}");
+    ok(THRESHOLDS, &dir, &["--force"]);
+    assert_eq!(
+        std::fs::read_to_string(dir.join(".vanish-notes.tmp")).unwrap(),
+        "precious"
+    );
+}
+
+/// `plot` and `report` read a run's files only when they are regular files of a bounded
+/// size: a manifest that is /dev/zero or a FIFO, or a listed file that is a device, is
+/// refused in one line at once (it exhausted memory, or hung).
+#[cfg(unix)]
+#[test]
+fn plot_and_report_refuse_files_that_are_no_regular_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("t");
+    ok(THRESHOLDS, &dir, &[]);
+    std::fs::remove_file(dir.join("thresholds.csv")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.join("thresholds.csv")).unwrap();
+    let plot = vanish()
+        .arg("plot")
+        .arg(&dir)
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&plot.stderr);
+    assert_eq!(plot.status.code(), Some(2), "{err}");
+    std::fs::remove_file(dir.join("manifest.json")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.join("manifest.json")).unwrap();
+    for args in [vec!["plot"], vec!["report", "--out"]] {
+        let mut cmd = vanish();
+        cmd.args(&args);
+        if args.len() == 2 {
+            cmd.arg(tmp.path().join("r"));
+        }
+        let out = cmd
+            .arg(&dir)
+            .timeout(std::time::Duration::from_secs(30))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
 }
 
 #[test]

@@ -34,8 +34,8 @@ pub struct CsvTable {
 impl CsvTable {
     /// Reads `path` (an error names it, and the line at fault).
     pub fn read(path: &Path) -> anyhow::Result<Self> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text = crate::output::files::read_text(path)
+            .with_context(|| format!("reading {}", path.display()))?;
         let mut t = Self::parse(&text).with_context(|| format!("reading {}", path.display()))?;
         t.file = path.display().to_string();
         Ok(t)

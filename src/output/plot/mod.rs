@@ -252,7 +252,7 @@ pub fn table_axes(dir: &Path, with_json: bool) -> anyhow::Result<Vec<String>> {
     let table = CsvTable::read(&dir.join("table.csv"))?;
     if with_json {
         let path = dir.join("table.json");
-        let text = std::fs::read_to_string(&path)
+        let text = crate::output::files::read_text(&path)
             .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
         let axes =
             input::grid_axes(&text).map_err(|e| anyhow::anyhow!("{}: {e:#}", dir.display()))?;

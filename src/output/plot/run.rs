@@ -42,7 +42,7 @@ impl RunFolder {
             );
         }
         let path = dir.join(MANIFEST);
-        let text = match std::fs::read_to_string(&path) {
+        let text = match crate::output::files::read_text(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
                 "'{}' is not a vanish run: it has no {MANIFEST} (give a run's --out folder)",
