@@ -161,7 +161,7 @@ fn a_run_killed_with_sigkill_resumes_to_the_same_files() {
     text.push_str("{\"cell\": 39, \"hea");
     std::fs::write(&journal, text).unwrap();
     // So is the temporary file of a write the kill interrupted.
-    let stale = killed.join(".vanish-interrupted.tmp");
+    let stale = killed.join(".vanish-Xy12zq.tmp");
     std::fs::write(&stale, "half a table").unwrap();
     table(&killed, &[&grid[..], &["--resume"]].concat());
     same_tables(&whole, &killed);
@@ -356,7 +356,9 @@ fn placeholders_become_axes_and_columns() {
         ])
         .assert()
         .code(2)
-        .stderr(predicate::str::starts_with("error: --force"));
+        // The flags that set the size are named, and --force offered.
+        .stderr(predicate::str::starts_with("error: --n: the grid costs"))
+        .stderr(predicate::str::contains("add --force"));
     vanish()
         .args(["table", "--shard", "3/3", "--out"])
         .arg(tmp.path().join("x"))

@@ -152,12 +152,28 @@ impl Grid {
         Ok(grid)
     }
 
+    /// The flags that set the grid's size, to name in a refusal: its axes of more than one
+    /// value (`--n, --depth`), else `--samples`.
+    fn size_flags(&self) -> String {
+        let flags: Vec<String> = self
+            .axes
+            .iter()
+            .filter(|a| a.values.len() > 1)
+            .map(|a| flag(&a.name))
+            .collect();
+        if flags.is_empty() {
+            "--samples".into()
+        } else {
+            flags.join(", ")
+        }
+    }
+
     /// Refuses a grid of more than [`MAX_CELLS`] cells or [`MAX_WORK`] derivatives.
     pub fn check_size(&self) -> Result<(), ConfigError> {
         let cells = self.cells();
         if cells > MAX_CELLS {
             return Err(ConfigError::new(
-                "--force",
+                self.size_flags(),
                 format!(
                     "the grid has {cells} cells (more than {MAX_CELLS}); add --force to run it"
                 ),
@@ -184,7 +200,7 @@ impl Grid {
         let work = sum("samples") * sum("depth") * per_layer * others;
         if work > MAX_WORK {
             return Err(ConfigError::new(
-                "--force",
+                self.size_flags(),
                 format!(
                     "the grid costs {work:.2e} derivatives (Σ samples·depth; more than \
                      {MAX_WORK:.0e}, about a day here); add --force to run it"
@@ -328,7 +344,7 @@ mod tests {
             big.check_size()
                 .unwrap_err()
                 .to_string()
-                .starts_with("--force")
+                .starts_with("--samples: the grid costs 1.00e15 derivatives")
         );
     }
 }
