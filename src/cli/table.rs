@@ -736,6 +736,17 @@ mod tests {
         args: TableArgs,
     }
 
+    #[test]
+    fn a_config_text_reads_as_flag_texts() {
+        let values =
+            parse_config("sigma-w = [1, 1.5]\nn = \"0.5:1:0.5\"\nx = []\ny = true\n").unwrap();
+        assert_eq!(values["sigma_w"], Ok("1,1.5".to_string()));
+        assert_eq!(values["n"], Ok("0.5:1:0.5".to_string()));
+        assert_eq!(values["x"], Err("an empty array".to_string()));
+        assert!(values["y"].is_err());
+        assert!(parse_config("n = [").is_err());
+    }
+
     fn validate_config(toml: &str) -> Result<TableSettings, ConfigError> {
         use clap::Parser as _;
         let dir = tempfile::tempdir().unwrap();
