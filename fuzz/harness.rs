@@ -8,36 +8,41 @@
 //! parses to the same value, a grid has no duplicate values, a CSV row is as long as its
 //! header, a figure's name is a plain file name.
 //!
-//! Two readers are not reachable from the public API and have no target here: the values
-//! of a table's axes (`cli::parse_values`, `pub(crate)`: `table --n 0.5:4:0.5`) and the
-//! TOML of `table --config` (`cli/table.rs`, private). The property test of
-//! `tests/it/fuzz_replay.rs` gives them random text through the binary instead.
+//! Every target but `run_folder` calls pure readers of text: no temporary file, no
+//! simulation, no drawing (so they reach 10^7 executions in minutes). `run_folder` writes
+//! a folder and draws its figures, as `plot` and `report` do: slow (about 170 executions
+//! a second), kept for the drawing; it is not expected to reach 10^7 executions.
 
 #![allow(dead_code)]
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use vanish::dynamics::study::{AnalysisSettings, Rule, RunSeries, analyse};
+use vanish::dynamics::study::{Rule, RunSeries};
 use vanish::model::distribution::PreActivation;
 use vanish::nets::train::{Run, RunEntry};
-use vanish::output::plot::{CsvTable, Drawn, figures_for};
+use vanish::output::plot::range::{axis_range, decades, finite_range, padded, ticks, view};
+use vanish::output::plot::{CsvTable, Drawn, check_name, figures_for, input};
+use vanish::sweep::engine::checker;
 use vanish::sweep::grid::Grid;
 use vanish::sweep::journal::{self, JOURNAL};
-use vanish::sweep::table::{self, CellRecord, Pivot};
+use vanish::sweep::table::{CellRecord, TableSweep};
 
 /// A target: its name (the folder of its corpus) and its function.
 pub type Target = (&'static str, fn(&[u8]));
 
 /// Every target.
-pub const TARGETS: [Target; 9] = [
+pub const TARGETS: [Target; 11] = [
     ("dist", dist),
     ("grid", grid),
+    ("grid_values", grid_values),
+    ("config", config),
     ("rule", rule),
     ("table_journal", table_journal),
     ("train_journal", train_journal),
     ("trajectories", trajectories),
-    ("csv_table", csv_table),
+    ("plot_input", plot_input),
     ("summary_json", summary_json),
     ("run_folder", run_folder),
 ];
@@ -179,96 +184,117 @@ pub fn rule(data: &[u8]) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Journals
+// The values of a grid's flag (`table --n 0.5:4:0.5`) and `table --config`
 
-/// A folder holding `data` as its journal.
-fn journal_folder(data: &[u8]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    std::fs::write(dir.path().join(JOURNAL), data).expect("writing the journal");
-    dir
-}
-
-fn read_table_journal(dir: &Path) -> vanish::error::Result<(Value, Vec<CellRecord>, u64)> {
-    journal::read(&dir.join(JOURNAL), |_: &CellRecord| Ok(()))
-}
-
-/// A table's journal.jsonl, then what `--resume` and `merge` make of its records: the
-/// grid of its header, the records of every cell, the table's texts.
-pub fn table_journal(data: &[u8]) {
-    let dir = journal_folder(data);
-    let Ok((header, records, good)) = read_table_journal(dir.path()) else {
+/// A flag's values as `table` reads them (underscores dropped): finite, at most 10^6.
+pub fn grid_values(data: &[u8]) {
+    let Some(flag) = text(data) else { return };
+    let Ok(values) = vanish::sweep::grid::parse_values("--n", &flag.replace('_', "")) else {
         return;
     };
-    assert!(good as usize <= data.len());
+    assert!(
+        !values.is_empty() && values.len() <= 1_000_001,
+        "{} values",
+        values.len()
+    );
+    assert!(values.iter().all(|v| v.is_finite()), "{flag:?}: {values:?}");
+}
+
+/// A `--config` TOML text as `table` reads it; every value that is read is then read as a
+/// grid flag's values, as an axis key's would be.
+pub fn config(data: &[u8]) {
+    let Some(toml) = text(data) else { return };
+    let Ok(values) = vanish::cli::parse_config(toml) else {
+        return;
+    };
+    for (key, value) in &values {
+        assert!(!key.contains('-'), "key {key:?}");
+        if let Ok(v) = value {
+            grid_values(v.as_bytes());
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Journals (read from memory: `journal::read_from` is the code path of `journal::read`)
+
+/// A table's journal.jsonl as `--resume` reads it: the header, its grid, then every record
+/// through the engine's check of a table's records (whose columns come from one sample of
+/// cell 0, so a grid of a costly cell 0 is read with no check of its rows). Every line
+/// that unseals seals back to a line that unseals to the same object.
+pub fn table_journal(data: &[u8]) {
+    let path = Path::new(JOURNAL);
+    for line in data.split(|&b| b == b'\n').filter_map(|l| text(l)) {
+        if let Ok(object) = journal::unseal(line)
+            && object.starts_with('{')
+            && object.len() > 2
+        {
+            assert_eq!(
+                journal::unseal(&journal::seal(&object)).as_deref(),
+                Ok(&*object)
+            );
+        }
+    }
+    let Ok(header) = journal::read_header_from(data, path) else {
+        return;
+    };
     let Ok(grid) = Grid::from_json(&header["grid"]) else {
         return;
     };
     check_grid(&grid);
-    let Ok(records) = table::complete(records, grid.cells()) else {
-        return;
+    let cheap = grid.cells() > 0 && grid.cost(0) <= 1e6;
+    let (no_start, no_block) = (|_: &[usize]| {}, |_: u64| {});
+    let sweep = TableSweep::new(&grid, &no_start, &no_block);
+    let read = if cheap {
+        journal::read_from::<CellRecord>(data, path, checker(&sweep))
+    } else {
+        journal::read_from::<CellRecord>(data, path, |_| Ok(()))
     };
-    let columns = table::header(&grid);
-    let rows: Vec<Vec<String>> = records.iter().map(|r| r.row.clone()).collect();
-    let _ = vanish::output::files::csv_text(&columns, &rows);
-    let _ = table::table_json(&grid, &records, true);
-    let axes = grid.varying();
-    let name = |k: usize| axes.get(k).or(axes.first()).map_or("n", |a| &a.name);
-    let pivot = Pivot {
-        rows: name(0).to_string(),
-        cols: name(1).to_string(),
-        value: "p_vanish".into(),
-    };
-    let _ = table::markdown(&grid, &columns, &records, &pivot);
+    let Ok((_, records, good)) = read else { return };
+    assert!(good as usize <= data.len());
+    if cheap {
+        let cells: BTreeSet<usize> = records.iter().map(|r| r.cell).collect();
+        assert_eq!(cells.len(), records.len(), "a cell twice");
+        assert!(records.iter().all(|r| r.cell < grid.cells()));
+    }
 }
 
-fn read_train_journal(dir: &Path) -> vanish::error::Result<(Value, Vec<Run>, u64)> {
-    let (header, entries, good) = journal::read::<RunEntry>(&dir.join(JOURNAL), |_| Ok(()))?;
-    let runs = entries
-        .iter()
-        .map(RunEntry::to_run)
-        .collect::<Result<Vec<Run>, String>>()
-        .map_err(vanish::error::Error::Invalid)?;
-    Ok((header, runs, good))
-}
-
-/// A training journal.jsonl: a run that is read writes as an entry that reads back to the
-/// same entry, and its trajectories and chain are made as `train` makes them.
+/// A training journal.jsonl as `--resume` reads it (every run once): a run that is read
+/// writes as an entry that reads back to the same entry.
 pub fn train_journal(data: &[u8]) {
-    let dir = journal_folder(data);
-    let Ok((_, runs, good)) = read_train_journal(dir.path()) else {
+    let mut seen = BTreeSet::new();
+    let unique = |e: &RunEntry| {
+        if seen.insert(e.run) {
+            Ok(())
+        } else {
+            Err(format!("holds run {} a second time", e.run))
+        }
+    };
+    let Ok((_, entries, good)) = journal::read_from::<RunEntry>(data, Path::new(JOURNAL), unique)
+    else {
         return;
     };
     assert!(good as usize <= data.len());
+    let Ok(runs) = entries
+        .iter()
+        .map(RunEntry::to_run)
+        .collect::<Result<Vec<Run>, _>>()
+    else {
+        return;
+    };
     for run in &runs {
         let entry = RunEntry::from(run);
         let again = entry.to_run().expect("a written entry reads back");
         assert_eq!(RunEntry::from(&again), entry);
-    }
-    let layers = runs
-        .iter()
-        .flat_map(|r| &r.records)
-        .map(|r| r.grad_norms.len())
-        .max()
-        .unwrap_or(1);
-    let _ = vanish::output::training::trajectories_csv(&runs, layers);
-    if let Ok(rule) = Rule::parse("gain < 1e-6", None, None, None) {
-        let _ = vanish::dynamics::runs::chain_fit(&runs, &rule);
     }
 }
 
 // ---------------------------------------------------------------------------------------
 // trajectories.csv, as `markov` reads it
 
-fn read_trajectories(
-    path: &Path,
-    rule: &Rule,
-) -> Result<Vec<RunSeries>, vanish::error::ConfigError> {
-    RunSeries::read_csv(path, rule)
-}
-
-/// The file of `vanish markov FILE`, and its analysis (100 replicates, no latent models).
-/// A first line `rule: FLAGS` sets `--state` (or `--bins` when FLAGS holds a ':'); the
-/// default is `--state 'probe_gain < 1e-6'`.
+/// The file of `vanish markov FILE` (read, not analysed). A first line `rule: FLAGS` sets
+/// `--state` (or `--bins` when FLAGS holds a ':'); the default is
+/// `--state 'probe_gain < 1e-6'`.
 pub fn trajectories(data: &[u8]) {
     let Some(all) = text(data) else { return };
     let (rule, csv) = match all.strip_prefix("rule: ") {
@@ -287,10 +313,7 @@ pub fn trajectories(data: &[u8]) {
             all,
         ),
     };
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    let path = dir.path().join("trajectories.csv");
-    std::fs::write(&path, csv).expect("writing the file");
-    let Ok(runs) = read_trajectories(&path, &rule) else {
+    let Ok(runs) = RunSeries::parse_csv(csv.as_bytes(), "trajectories.csv", &rule) else {
         return;
     };
     for r in &runs {
@@ -299,41 +322,173 @@ pub fn trajectories(data: &[u8]) {
             r.steps.windows(2).all(|w| w[0] < w[1]),
             "steps out of order"
         );
+        let seq = rule.sequence(&r.values, r.converge.as_deref());
+        assert!(seq.states.iter().all(|&s| s <= rule.states()));
     }
-    let settings = AnalysisSettings::new(1e-3, 100, 0).expect("valid settings");
-    let analysis = analyse(&runs, &rule, &settings, 1);
-    let _ = vanish::output::dynamics::report_json(&analysis, &rule, &rule.state_names());
 }
 
 // ---------------------------------------------------------------------------------------
 // The files of a run folder, as `plot` and `report` read them
 
-fn read_csv_table(text: &str) -> anyhow::Result<CsvTable> {
-    CsvTable::parse(text)
-}
-
-/// Any CSV file a figure reads: every row is as long as the header, and every column
-/// reads as numbers.
-pub fn csv_table(data: &[u8]) {
-    let Some(csv) = text(data) else { return };
-    let Ok(t) = read_csv_table(csv) else { return };
-    for row in &t.rows {
-        assert_eq!(row.len(), t.header.len(), "a row of another length");
-    }
-    for name in &t.header {
-        let _ = t.numbers(name);
-    }
-}
-
-fn read_summary(dir: &Path) -> anyhow::Result<vanish::output::results::SimSummary> {
-    vanish::output::schema::read(dir, "summary.json")
-}
-
 /// `sim`'s summary.json as `plot` and `report` read it (through its schema).
 pub fn summary_json(data: &[u8]) {
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    std::fs::write(dir.path().join("summary.json"), data).expect("writing the file");
-    let _ = read_summary(dir.path());
+    let Some(json) = text(data) else { return };
+    let _ =
+        vanish::output::schema::parse::<vanish::output::results::SimSummary>(json, "summary.json");
+}
+
+/// The axis of `values` as a figure draws it: finite ends in order, and few finite
+/// ticks (the tick search once never ended on an infinite or 1e308-wide range).
+fn check_axis(values: &[f64]) {
+    let (lo, hi) = finite_range(values.iter().copied());
+    for (a, b) in [axis_range(values), padded(lo, hi), view(lo, hi)] {
+        assert!(
+            a.is_finite() && b.is_finite() && a < b,
+            "{a}..{b} of {lo}..{hi}"
+        );
+        let t = ticks((a, b), 10);
+        assert!(t.len() <= 101, "{} ticks on {a}..{b}", t.len());
+        assert!(t.iter().all(|v| v.is_finite()), "{t:?} on {a}..{b}");
+    }
+    let (a, b) = decades(lo.abs(), hi.abs());
+    assert!(
+        a > 0.0 && b.is_finite() && a < b,
+        "decades {a}..{b} of {lo}..{hi}"
+    );
+    let t = ticks((a.log10(), b.log10()), 10);
+    assert!(t.len() <= 101 && t.iter().all(|v| v.is_finite()), "{t:?}");
+}
+
+/// The parsers of [`plot_input`], by file name.
+const PLOT_FILES: [&str; 10] = [
+    "table.csv",
+    "histogram.csv",
+    "exact_density.csv",
+    "phase.csv",
+    "critical.csv",
+    "thresholds.csv",
+    "survival.csv",
+    "table.json",
+    "manifest.json",
+    "name",
+];
+
+/// One file of a run folder through the parser `plot` and `report` give it, then the axes
+/// of what it holds.
+fn plot_file(which: usize, text: &str) {
+    match which {
+        0 => {
+            let Ok(t) = CsvTable::parse(text) else { return };
+            for row in &t.rows {
+                assert_eq!(row.len(), t.header.len(), "a row of another length");
+            }
+            for name in &t.header {
+                if let Ok(v) = t.numbers(name) {
+                    check_axis(&v);
+                }
+                if let Ok(v) = t.finite(name) {
+                    assert!(v.iter().all(|x| x.is_finite()));
+                    check_axis(&v);
+                }
+            }
+        }
+        1 | 2 => {
+            let read = if which == 1 {
+                input::histogram_bins(text)
+            } else {
+                input::exact_bins(text)
+            };
+            let Ok(b) = read else { return };
+            assert!(b.lo.len() == b.hi.len() && b.hi.len() == b.mass.len());
+            for i in 0..b.lo.len() {
+                assert!(b.lo[i] <= b.hi[i] && b.mass[i] >= 0.0 && b.mass[i].is_finite());
+            }
+            check_axis(&[b.lo, b.hi].concat());
+            check_axis(&b.mass);
+        }
+        3 => {
+            let Ok(p) = input::phase_points(text) else {
+                return;
+            };
+            check_axis(&p.sigma_w);
+            check_axis(&p.sigma_b);
+            check_axis(&p.chi1);
+        }
+        4 => {
+            let Ok(line) = input::critical_line(text) else {
+                return;
+            };
+            let (x, y): (Vec<f64>, Vec<f64>) = line.into_iter().unzip();
+            check_axis(&x);
+            check_axis(&y);
+        }
+        5 => {
+            let Ok((a, lo, hi)) = input::threshold_span(text) else {
+                return;
+            };
+            check_axis(&[a, lo, hi]);
+        }
+        6 => {
+            let Ok(s) = input::survival_curve(text) else {
+                return;
+            };
+            check_axis(&s.t);
+            check_axis(&s.km);
+            check_axis(&s.geometric);
+        }
+        7 => {
+            let Ok(axes) = input::grid_axes(text) else {
+                return;
+            };
+            assert!(axes.iter().all(|(name, _)| input::is_identifier(name)));
+        }
+        8 => {
+            let Ok(m) = input::run_manifest(text) else {
+                return;
+            };
+            for f in &m.files {
+                assert!(
+                    !f.is_empty() && !f.contains('/') && f != "..",
+                    "lists {f:?}"
+                );
+            }
+        }
+        _ => {
+            if check_name(text).is_ok() {
+                assert!(
+                    !text.contains(['/', '\\', '.']) && !text.is_empty(),
+                    "{text:?}"
+                );
+            }
+            if input::is_identifier(text) {
+                assert!(text.len() <= 64 && !text.contains(['/', '.']));
+            }
+        }
+    }
+}
+
+/// The readers of a run's files for `plot` and `report`, and the ranges and ticks of what
+/// they read. The input is a run folder packed as [`unpack`] reads it (when it starts
+/// with `=== `: each file to its parser, [`PLOT_FILES`], another `.csv` to the CSV
+/// table), else one file whose first byte picks the parser (its index in [`PLOT_FILES`],
+/// modulo their number).
+pub fn plot_input(data: &[u8]) {
+    if data.starts_with(b"=== ") {
+        for (name, bytes) in unpack(data) {
+            let Some(text) = text(&bytes) else { continue };
+            match PLOT_FILES.iter().position(|f| *f == name) {
+                Some(which) => plot_file(which, text),
+                None if name.ends_with(".csv") => plot_file(0, text),
+                None => {}
+            }
+        }
+        return;
+    }
+    let Some((&first, rest)) = data.split_first() else {
+        return;
+    };
+    let Some(text) = text(rest) else { return };
+    plot_file(usize::from(first) % PLOT_FILES.len(), text);
 }
 
 /// The files a run folder may hold for `plot` and `report`.

@@ -218,7 +218,38 @@ fn values(flag: &str, text: &str) -> Result<Vec<f64>, ConfigError> {
 /// numbers or arrays of numbers.
 struct Config {
     path: String,
-    table: toml::Table,
+    /// [`parse_config`] of its text.
+    values: ConfigValues,
+}
+
+/// The keys of a `--config` text (`-` read as `_`), each with its value as the text its
+/// flag would hold (an array's items joined with `,`) or why that value is refused.
+pub type ConfigValues = std::collections::BTreeMap<String, Result<String, String>>;
+
+/// Reads the TOML text of `table --config` as `table` does (see [`ConfigValues`]); the
+/// error is the first line of the TOML parser's.
+pub fn parse_config(text: &str) -> Result<ConfigValues, String> {
+    let raw: toml::Table = toml::from_str(text)
+        .map_err(|e| e.to_string().lines().next().unwrap_or_default().to_string())?;
+    let scalar = |v: &toml::Value| match v {
+        toml::Value::String(s) => Ok(s.clone()),
+        toml::Value::Integer(i) => Ok(i.to_string()),
+        toml::Value::Float(f) => Ok(f.to_string()),
+        _ => Err("give a string, a number or an array of numbers".to_string()),
+    };
+    let text_of = |v: &toml::Value| match v {
+        toml::Value::Array(items) if items.is_empty() => Err("an empty array".to_string()),
+        toml::Value::Array(items) => Ok(items
+            .iter()
+            .map(scalar)
+            .collect::<Result<Vec<String>, String>>()?
+            .join(",")),
+        v => scalar(v),
+    };
+    Ok(raw
+        .iter()
+        .map(|(k, v)| (k.replace('-', "_"), text_of(v)))
+        .collect())
 }
 
 /// Every flag of `vanish table` as a placeholder or a config key names it (`_` for `-`),
@@ -253,46 +284,34 @@ impl Config {
         let Some(path) = path else {
             return Ok(Config {
                 path: String::new(),
-                table: toml::Table::new(),
+                values: ConfigValues::new(),
             });
         };
         let shown = path.display().to_string();
         let text = crate::output::files::read_text(path)
             .map_err(|e| ConfigError::new("--config", format!("cannot read '{shown}': {e}")))?;
-        let raw: toml::Table = toml::from_str(&text).map_err(|e| {
-            let first = e.to_string().lines().next().unwrap_or_default().to_string();
+        let values = parse_config(&text).map_err(|first| {
             ConfigError::new("--config", format!("'{shown}' is not valid TOML: {first}"))
         })?;
-        let table = raw
-            .into_iter()
-            .map(|(k, v)| (k.replace('-', "_"), v))
-            .collect();
-        Ok(Config { path: shown, table })
+        Ok(Config {
+            path: shown,
+            values,
+        })
     }
 
     fn has(&self, key: &str) -> bool {
-        self.table.contains_key(key)
+        self.values.contains_key(key)
     }
 
     /// The key's value as the text a flag would hold, if present.
     fn get(&self, key: &str) -> Result<Option<String>, ConfigError> {
-        let bad = |what: &str| {
-            ConfigError::new("--config", format!("'{}', key {key}: {what}", self.path))
-        };
-        let scalar = |v: &toml::Value| match v {
-            toml::Value::String(s) => Ok(s.clone()),
-            toml::Value::Integer(i) => Ok(i.to_string()),
-            toml::Value::Float(f) => Ok(f.to_string()),
-            _ => Err(bad("give a string, a number or an array of numbers")),
-        };
-        match self.table.get(key) {
+        match self.values.get(key) {
             None => Ok(None),
-            Some(toml::Value::Array(items)) if !items.is_empty() => {
-                let parts: Result<Vec<String>, ConfigError> = items.iter().map(scalar).collect();
-                Ok(Some(parts?.join(",")))
-            }
-            Some(toml::Value::Array(_)) => Err(bad("an empty array")),
-            Some(v) => scalar(v).map(Some),
+            Some(Ok(v)) => Ok(Some(v.clone())),
+            Some(Err(what)) => Err(ConfigError::new(
+                "--config",
+                format!("'{}', key {key}: {what}", self.path),
+            )),
         }
     }
 
@@ -317,7 +336,7 @@ impl Config {
     fn check_keys(&self, holes: &[String]) -> Result<(), ConfigError> {
         let keys = config_keys();
         match self
-            .table
+            .values
             .keys()
             .find(|k| !keys.contains(k) && !holes.contains(k))
         {
@@ -715,6 +734,17 @@ mod tests {
     struct Table {
         #[command(flatten)]
         args: TableArgs,
+    }
+
+    #[test]
+    fn a_config_text_reads_as_flag_texts() {
+        let values =
+            parse_config("sigma-w = [1, 1.5]\nn = \"0.5:1:0.5\"\nx = []\ny = true\n").unwrap();
+        assert_eq!(values["sigma_w"], Ok("1,1.5".to_string()));
+        assert_eq!(values["n"], Ok("0.5:1:0.5".to_string()));
+        assert_eq!(values["x"], Err("an empty array".to_string()));
+        assert!(values["y"].is_err());
+        assert!(parse_config("n = [").is_err());
     }
 
     fn validate_config(toml: &str) -> Result<TableSettings, ConfigError> {

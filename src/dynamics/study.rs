@@ -142,9 +142,19 @@ impl RunSeries {
     /// row.
     pub fn read_csv(path: &Path, rule: &Rule) -> Result<Vec<RunSeries>, ConfigError> {
         let shown = path.display().to_string();
+        let file = std::fs::File::open(path)
+            .map_err(|e| ConfigError::new("FILE", format!("'{shown}': cannot read: {e}")))?;
+        Self::parse_csv(file, &shown, rule)
+    }
+
+    /// [`RunSeries::read_csv`] of a CSV text (`input`, named `shown` in errors).
+    pub fn parse_csv(
+        input: impl std::io::Read,
+        shown: &str,
+        rule: &Rule,
+    ) -> Result<Vec<RunSeries>, ConfigError> {
         let bad = |m: String| ConfigError::new("FILE", format!("'{shown}': {m}"));
-        let mut reader =
-            csv::Reader::from_path(path).map_err(|e| bad(format!("cannot read: {e}")))?;
+        let mut reader = csv::Reader::from_reader(input);
         let headers = reader
             .headers()
             .map_err(|e| bad(format!("no CSV header: {e}")))?

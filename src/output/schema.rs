@@ -69,12 +69,15 @@ pub fn read<T: DeserializeOwned + HasSchema>(dir: &Path, name: &str) -> anyhow::
     let path = dir.join(name);
     let text = crate::output::files::read_text(&path)
         .with_context(|| format!("reading {}", path.display()))?;
-    let v: T =
-        serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))?;
+    parse(&text, &path.display().to_string())
+}
+
+/// [`read`] of a JSON text (named `shown` in errors).
+pub fn parse<T: DeserializeOwned + HasSchema>(text: &str, shown: &str) -> anyhow::Result<T> {
+    let v: T = serde_json::from_str(text).with_context(|| format!("reading {shown}"))?;
     if v.schema() > SCHEMA {
         bail!(
-            "{} has schema {}; this vanish reads up to {SCHEMA}",
-            path.display(),
+            "{shown} has schema {}; this vanish reads up to {SCHEMA}",
             v.schema()
         );
     }

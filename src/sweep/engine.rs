@@ -373,7 +373,7 @@ fn other_sweep<S: Sweep>(sweep: &S, path: &Path) -> Result<Option<String>> {
 
 /// The check of every record read back from a journal: its unit is one of the sweep's and
 /// appears once, and the record keeps the sweep's rules ([`Sweep::check`]).
-fn checker<S: Sweep>(sweep: &S) -> impl FnMut(&S::Record) -> std::result::Result<(), String> {
+pub fn checker<S: Sweep>(sweep: &S) -> impl FnMut(&S::Record) -> std::result::Result<(), String> {
     let mut seen = std::collections::BTreeSet::new();
     move |record| {
         let (u, units) = (S::unit(record), sweep.units());

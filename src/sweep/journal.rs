@@ -305,7 +305,12 @@ fn next_line(lines: &mut impl BufRead, path: &Path, n: usize) -> Result<Option<(
 /// checksum matches. Every failure names the file (exit 2).
 pub fn read_header(path: &Path) -> Result<Value> {
     let file = File::open(path).map_err(Error::io(format!("opening {}", path.display())))?;
-    header_of(&mut BufReader::new(file), path).map(|(h, _)| h)
+    read_header_from(BufReader::new(file), path)
+}
+
+/// [`read_header`] of a journal's text (`lines`, named `path` in errors).
+pub fn read_header_from(mut lines: impl BufRead, path: &Path) -> Result<Value> {
+    header_of(&mut lines, path).map(|(h, _)| h)
 }
 
 fn header_of(lines: &mut impl BufRead, path: &Path) -> Result<(Value, u64)> {
@@ -342,10 +347,18 @@ fn header_of(lines: &mut impl BufRead, path: &Path) -> Result<(Value, u64)> {
 /// line without its newline (a kill in the middle of its write) is dropped.
 pub fn read<R: DeserializeOwned + Serialize>(
     path: &Path,
-    mut check: impl FnMut(&R) -> std::result::Result<(), String>,
+    check: impl FnMut(&R) -> std::result::Result<(), String>,
 ) -> Result<(Value, Vec<R>, u64)> {
     let file = File::open(path).map_err(Error::io(format!("opening {}", path.display())))?;
-    let mut lines = BufReader::new(file);
+    read_from(BufReader::new(file), path, check)
+}
+
+/// [`read`] of a journal's text (`lines`, named `path` in errors).
+pub fn read_from<R: DeserializeOwned + Serialize>(
+    mut lines: impl BufRead,
+    path: &Path,
+    mut check: impl FnMut(&R) -> std::result::Result<(), String>,
+) -> Result<(Value, Vec<R>, u64)> {
     let (header, mut good_len) = header_of(&mut lines, path)?;
     let mut records = Vec::new();
     for n in 2.. {

@@ -21,10 +21,12 @@ mod build;
 mod cells;
 mod fingerprint;
 mod shards;
+mod values;
 
 pub use axes::{Axis, NETWORK_PARAMETERS, PARAMETERS, RESERVED, placeholders};
 pub use build::{MAX_CELLS, MAX_WORK};
 pub use shards::balance;
+pub use values::{parse_finite, parse_values};
 
 use crate::mc::fast::Precision;
 use crate::methods::Method;
