@@ -582,6 +582,18 @@ fn results_of_another_numbers_version_are_refused() {
     }
 }
 
+/// Runs `ARGS --resume --out DIR` and asserts exit 2 with stderr starting `start`.
+fn resume_refused(args: &[&str], dir: &Path, start: &str) {
+    vanish()
+        .args(args)
+        .arg("--resume")
+        .arg("--out")
+        .arg(dir)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::starts_with(start));
+}
+
 #[test]
 fn a_refused_resume_names_the_setting_that_differs() {
     let tmp = tempfile::tempdir().unwrap();
@@ -589,40 +601,25 @@ fn a_refused_resume_names_the_setting_that_differs() {
     run_ok(&TABLE, &dir, &[]);
     let mut other = TABLE.to_vec();
     other[4] = "10,30";
-    vanish()
-        .args(&other)
-        .arg("--resume")
-        .arg("--out")
-        .arg(&dir)
-        .assert()
-        .code(2)
-        .stderr(predicates::str::starts_with(
-            "error: --resume: --depth differs: the journal has 10, 20, the command 10, 30 (",
-        ));
+    resume_refused(
+        &other,
+        &dir,
+        "error: --resume: --depth differs: the journal has 10, 20, the command 10, 30 (",
+    );
     let mut seed = TABLE.to_vec();
     seed.extend(["--seed", "9"]);
-    vanish()
-        .args(&seed)
-        .arg("--resume")
-        .arg("--out")
-        .arg(&dir)
-        .assert()
-        .code(2)
-        .stderr(predicates::str::starts_with(
-            "error: --resume: --seed differs: the journal has 1, the command 9 (",
-        ));
+    resume_refused(
+        &seed,
+        &dir,
+        "error: --resume: --seed differs: the journal has 1, the command 9 (",
+    );
     let map = tmp.path().join("m");
     run_ok(&TRAIN, &map, &[]);
     let mut wider = TRAIN.to_vec();
     wider[6] = "6";
-    vanish()
-        .args(&wider)
-        .arg("--resume")
-        .arg("--out")
-        .arg(&map)
-        .assert()
-        .code(2)
-        .stderr(predicates::str::starts_with(
-            "error: --resume: --width differs: the journal has 4, the command 6 (",
-        ));
+    resume_refused(
+        &wider,
+        &map,
+        "error: --resume: --width differs: the journal has 4, the command 6 (",
+    );
 }
