@@ -26,6 +26,8 @@ mod network;
 mod outcome;
 #[path = "it/pipeline.rs"]
 mod pipeline;
+#[path = "it/progress.rs"]
+mod progress;
 #[path = "it/recorder.rs"]
 mod recorder;
 #[path = "it/reference.rs"]

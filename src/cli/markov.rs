@@ -10,6 +10,8 @@ use crate::output::dynamics::{add_files, report_json, report_table};
 use crate::output::format::pretty_json;
 use crate::output::manifest::{Manifest, RunFiles};
 
+use super::progress::Stage;
+
 const EXAMPLES: &str = "Examples:
   vanish markov runs/trajectories.csv
   vanish markov runs/trajectories.csv --state 'gain < 1e-8' --out runs/chain
@@ -48,6 +50,9 @@ pub struct MarkovArgs {
     /// Print the JSON on stdout instead of the table.
     #[arg(long)]
     json: bool,
+    /// No progress and no table (files and --json still written).
+    #[arg(short, long)]
+    pub(super) quiet: bool,
 }
 
 /// The analysis flags shared by `markov` and `train --fit`.
@@ -91,7 +96,10 @@ pub(super) fn run(args: MarkovArgs) -> anyhow::Result<()> {
     )?;
     let runs = RunSeries::read_csv(&args.file, &rule)?;
     let out = args.output.prepare("markov")?;
-    let analysis = analyse(&runs, &rule, &settings, args.seed);
+    let analysis = {
+        let _working = Stage::working("markov: fitting and resampling the runs", args.quiet);
+        analyse(&runs, &rule, &settings, args.seed)
+    };
     let names = rule.state_names();
     let json = report_json(&analysis, &rule, &names);
     let pretty = pretty_json(&json);
@@ -109,6 +117,9 @@ pub(super) fn run(args: MarkovArgs) -> anyhow::Result<()> {
     }
     if args.json {
         return super::print_stdout(&pretty);
+    }
+    if args.quiet {
+        return Ok(());
     }
     super::print_stdout(&report_table(&analysis, &rule, &names, &args.file))
 }

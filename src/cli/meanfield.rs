@@ -1,14 +1,14 @@
 //! `vanish meanfield`: the mean-field theory of wide random networks, at one (σ_w, σ_b) or
 //! over a grid of them (the phase diagram), with the order/chaos boundary.
 
-use std::time::Instant;
-
 use clap::Args;
 
 use crate::output::format::pretty_json;
 use crate::output::manifest::{Manifest, RunFiles};
 use crate::output::meanfield;
 use crate::theory::phase::PhaseGrid;
+
+use super::progress::{Stage, Timings};
 
 const EXAMPLES: &str = "Examples:
   vanish meanfield --sigma-w 1.5 --sigma-b 0.05
@@ -40,6 +40,9 @@ pub struct MeanFieldArgs {
     /// Print JSON on stdout instead of the table.
     #[arg(long)]
     json: bool,
+    /// No progress bar and no table (files and --json still written).
+    #[arg(short, long)]
+    pub(super) quiet: bool,
 }
 
 pub(super) fn run(args: MeanFieldArgs) -> anyhow::Result<()> {
@@ -59,9 +62,16 @@ pub(super) fn run(args: MeanFieldArgs) -> anyhow::Result<()> {
     let threads = args.threads.count()?;
     let out = args.output.prepare("meanfield")?;
     let pool = super::pool(threads)?;
-    let started = Instant::now();
-    let diagram = pool.install(|| grid.compute());
-    let elapsed = started.elapsed().as_secs_f64();
+    let time = Timings::start();
+    let diagram = {
+        let bar = Stage::new(
+            "meanfield: phase diagram",
+            grid.pieces(),
+            "pieces",
+            args.quiet,
+        );
+        pool.install(|| grid.compute_observed(&|n| bar.inc(n)))
+    };
     let pretty = pretty_json(&meanfield::phase_json(&diagram));
     if let Some(dir) = out {
         let mut files = RunFiles::new();
@@ -73,11 +83,14 @@ pub(super) fn run(args: MeanFieldArgs) -> anyhow::Result<()> {
             .with("sigma_w", &args.sigma_w)
             .with("sigma_b", &args.sigma_b)
             .with("threads", threads)
-            .with("elapsed_s", elapsed);
+            .with("elapsed_s", time.whole());
         files.write(&dir, manifest)?;
     }
     if args.json {
         return super::print_stdout(&pretty);
+    }
+    if args.quiet {
+        return Ok(());
     }
     super::print_stdout(&meanfield::table(&diagram))
 }

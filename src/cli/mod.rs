@@ -14,6 +14,7 @@ mod meanfield;
 mod merge;
 mod network_args;
 mod plot;
+mod progress;
 mod sim;
 mod table;
 mod thresholds;
@@ -88,19 +89,23 @@ pub fn main() -> ExitCode {
         },
     };
     let result = match cli.command {
-        Command::Sim(args) => plotted(args.output.clone(), || sim::run(*args)),
-        Command::Meanfield(args) => plotted(args.output.clone(), || meanfield::run(args)),
-        Command::Markov(args) => plotted(args.output.clone(), || markov::run(args)),
+        Command::Sim(args) => plotted(args.output.clone(), args.quiet, || sim::run(*args)),
+        Command::Meanfield(args) => {
+            plotted(args.output.clone(), args.quiet, || meanfield::run(args))
+        }
+        Command::Markov(args) => plotted(args.output.clone(), args.quiet, || markov::run(args)),
         Command::Train(args) => {
             let output = common::OutArgs {
                 out: args.out.clone(),
                 plot: args.plot,
                 force: args.force,
             };
-            plotted(output, || train::run(*args))
+            plotted(output, args.quiet, || train::run(*args))
         }
-        Command::Thresholds(args) => plotted(args.output.clone(), || thresholds::run(args)),
-        Command::Table(args) => plotted(args.output.clone(), || table::run(*args)),
+        Command::Thresholds(args) => {
+            plotted(args.output.clone(), args.quiet, || thresholds::run(args))
+        }
+        Command::Table(args) => plotted(args.output.clone(), args.quiet, || table::run(*args)),
         Command::Merge(args) => merge::run(args),
         Command::Plot(args) => plot::run(args),
         Command::Report(args) => plot::report(args),
@@ -162,17 +167,18 @@ fn one_line(e: &clap::Error) -> Option<String> {
     }
 }
 
-/// Runs a subcommand, then (with `--plot`) draws the figures of its `--out` folder;
-/// `--plot` without `--out` is refused before any work.
+/// Runs a subcommand, then (with `--plot`) draws the figures of its `--out` folder, with
+/// notes unless `quiet`; `--plot` without `--out` is refused before any work.
 fn plotted(
     output: common::OutArgs,
+    quiet: bool,
     run: impl FnOnce() -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let common::OutArgs { out, plot, .. } = output;
     plot::check_plot_flag(plot, out.as_deref())?;
     run()?;
     match out {
-        Some(dir) if plot => plot::plot_into(&dir),
+        Some(dir) if plot => plot::plot_into(&dir, quiet),
         _ => Ok(()),
     }
 }
@@ -221,23 +227,6 @@ pub(crate) fn pool(threads: usize) -> anyhow::Result<rayon::ThreadPool> {
         .num_threads(threads)
         .build()
         .context("starting the worker threads")
-}
-
-/// A progress bar over `samples` on stderr, for runs of 3·10⁷ derivatives or more when
-/// stderr is a terminal (hidden otherwise, and with `--quiet`).
-pub(crate) fn progress_bar(samples: u64, work: f64, quiet: bool) -> indicatif::ProgressBar {
-    use std::io::IsTerminal;
-    if quiet || !io::stderr().is_terminal() || work < 3e7 {
-        return indicatif::ProgressBar::hidden();
-    }
-    let b = indicatif::ProgressBar::new(samples);
-    b.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} samples, ETA {eta}",
-        )
-        .expect("valid template"),
-    );
-    b
 }
 
 /// The worker threads of `--threads` (default: every core).

@@ -31,6 +31,9 @@ pub struct PlotArgs {
     /// replaced, the others kept).
     #[arg(long)]
     force: bool,
+    /// No notes and no list of the files written (errors only).
+    #[arg(short, long)]
+    quiet: bool,
 }
 
 pub(super) fn run(args: PlotArgs) -> anyhow::Result<()> {
@@ -51,9 +54,7 @@ pub(super) fn run(args: PlotArgs) -> anyhow::Result<()> {
         )
         .into());
     }
-    for note in &drawn.skipped {
-        eprintln!("note: {note}");
-    }
+    notes(&drawn.skipped, args.quiet);
     for f in &drawn.figures {
         crate::output::plot::check_name(&f.name)?;
     }
@@ -70,8 +71,20 @@ pub(super) fn run(args: PlotArgs) -> anyhow::Result<()> {
         _ => add_figures(&args.dir, &svg_files(&drawn.figures))
             .map_err(|e| cannot_write(&args.dir, e.into()))?,
     };
+    if args.quiet {
+        return Ok(());
+    }
     let list: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
     super::print_stdout(&format!("{}\n", list.join("\n")))
+}
+
+/// Prints each note on stderr as `note: …`, unless `quiet`.
+fn notes(notes: &[String], quiet: bool) {
+    if !quiet {
+        for note in notes {
+            eprintln!("note: {note}");
+        }
+    }
 }
 
 /// One line naming the folder the figures could not be written into (a read-only run
@@ -86,13 +99,11 @@ fn cannot_write(dir: &std::path::Path, e: anyhow::Error) -> anyhow::Error {
 
 /// Draws the figures of a run's `--out` folder after it was written (`--plot`). The run's
 /// files are complete before this starts; a figure that cannot be drawn is a note on
-/// stderr, not a failure.
-pub(super) fn plot_into(dir: &std::path::Path) -> anyhow::Result<()> {
+/// stderr (unless `quiet`), not a failure.
+pub(super) fn plot_into(dir: &std::path::Path, quiet: bool) -> anyhow::Result<()> {
     let drawn = crate::output::plot::figures_for(dir);
-    for note in &drawn.skipped {
-        eprintln!("note: {note}");
-    }
-    if drawn.figures.is_empty() && drawn.skipped.is_empty() {
+    notes(&drawn.skipped, quiet);
+    if drawn.figures.is_empty() && drawn.skipped.is_empty() && !quiet {
         eprintln!(
             "note: --plot: nothing to draw in '{}' (a shard or a k-state fit has no figure)",
             dir.display()
@@ -173,6 +184,9 @@ pub struct ReportArgs {
     /// replaced, the others kept).
     #[arg(long)]
     force: bool,
+    /// No notes and no line naming the page (errors only).
+    #[arg(short, long)]
+    quiet: bool,
 }
 
 pub(super) fn report(args: ReportArgs) -> anyhow::Result<()> {
@@ -184,9 +198,7 @@ pub(super) fn report(args: ReportArgs) -> anyhow::Result<()> {
     }
     // Everything is drawn before the folder is touched: a failure leaves nothing behind.
     let report = crate::output::report::build(&args.dirs)?;
-    for note in &report.notes {
-        eprintln!("note: {note}");
-    }
+    notes(&report.notes, args.quiet);
     let (html, figures) = (report.html, report.figures);
     for f in &figures {
         crate::output::plot::check_name(&f.name)?;
@@ -196,6 +208,9 @@ pub(super) fn report(args: ReportArgs) -> anyhow::Result<()> {
     files.add("index.html", html);
     let runs: Vec<String> = args.dirs.iter().map(|d| d.display().to_string()).collect();
     files.write(&out, Manifest::new("report").with("runs", runs))?;
+    if args.quiet {
+        return Ok(());
+    }
     let index = out.join("index.html");
     super::print_stdout(&format!(
         "{} ({} figures from {} folders)\n",

@@ -1,7 +1,5 @@
 //! `vanish sim`: flags → validated experiment → summary → table, JSON and files.
 
-use std::time::Instant;
-
 use clap::Args;
 
 use crate::error::ConfigError;
@@ -10,10 +8,13 @@ use crate::mc::simulate::simulate;
 use crate::methods::Method;
 use crate::model::distribution::PreActivation;
 use crate::model::experiment::Experiment;
+use crate::model::source::Source;
 use crate::output::files::csv_text;
 use crate::output::format::pretty_json;
 use crate::output::manifest::{Manifest, RunFiles};
 use crate::output::results::{SimResults, exact_density_csv, histogram_csv};
+
+use super::progress::{Stage, Timings};
 
 const EXAMPLES: &str = "Examples:
   vanish sim
@@ -80,7 +81,7 @@ pub struct SimArgs {
     source: super::network_args::SourceArgs,
     /// No progress bar and no table (files and --json still written).
     #[arg(short, long)]
-    quiet: bool,
+    pub(super) quiet: bool,
 }
 
 /// Validated settings of a `sim` run.
@@ -147,25 +148,30 @@ pub(super) fn run(args: SimArgs) -> anyhow::Result<()> {
     let s = args.validate()?;
     let exp = &s.experiment;
     let pool = super::pool(s.threads)?;
-    let work = exp.samples() as f64 * f64::from(exp.depth());
-    let bar = super::progress_bar(exp.samples(), work, s.quiet);
-    let started = Instant::now();
-    let summary = pool.install(|| simulate(exp, 0, &|n| bar.inc(n)));
-    let elapsed = started.elapsed().as_secs_f64();
-    bar.finish_and_clear();
-    let results = SimResults::new(exp.clone(), summary).with_methods(&s.methods);
+    let mut time = Timings::start();
+    let summary = time.part("monte carlo", || {
+        let (what, unit) = match exp.source() {
+            Source::Iid { .. } => ("sim", "samples"),
+            Source::Network { .. } => ("sim --source network", "networks"),
+        };
+        let bar = Stage::new(what, exp.samples(), unit, s.quiet);
+        pool.install(|| simulate(exp, 0, &|n| bar.inc(n)))
+    });
+    let mut results = SimResults::new(exp.clone(), summary);
+    for &m in &s.methods {
+        if m == Method::Mc {
+            continue;
+        }
+        results = time.part(method_part(m), || {
+            let steps = results.method_steps(m);
+            let bar = Stage::new(method_label(m), steps, unit(m), s.quiet);
+            pool.install(|| results.with_method(m, &|n| bar.inc(n)))
+        });
+    }
     let summary_json = results.to_json();
 
-    if let Some(dir) = &s.out {
+    let elapsed = if let Some(dir) = &s.out {
         let kernel = crate::mc::simulate::kernel(exp);
-        let manifest = Manifest::new("sim")
-            .with("config", exp.to_json())
-            .with("seed", exp.seed())
-            .with("rng", crate::mc::rng::RNG_NAME)
-            .with("kernel", kernel.name())
-            .with("kernel_note", kernel.note())
-            .with("threads", s.threads)
-            .with("elapsed_s", elapsed);
         let (header, row) = results.csv_row();
         let mut files = RunFiles::new();
         files.add("summary.json", pretty_json(&summary_json));
@@ -174,12 +180,61 @@ pub(super) fn run(args: SimArgs) -> anyhow::Result<()> {
         if let Some(grid) = &results.exact_grid {
             files.add("exact_density.csv", exact_density_csv(grid));
         }
+        let elapsed = time.whole();
+        let manifest = Manifest::new("sim")
+            .with("config", exp.to_json())
+            .with("seed", exp.seed())
+            .with("rng", crate::mc::rng::RNG_NAME)
+            .with("kernel", kernel.name())
+            .with("kernel_note", kernel.note())
+            .with("threads", s.threads)
+            .with("elapsed_s", elapsed)
+            .with("timings_s", time.json());
         files.write(dir, manifest)?;
-    }
+        elapsed
+    } else {
+        time.whole()
+    };
     if s.json {
         super::print_stdout(&pretty_json(&summary_json))?;
     } else if !s.quiet {
-        super::print_stdout(&crate::output::sim::table(&results, elapsed, s.threads))?;
+        let monte_carlo = time.of("monte carlo");
+        let mut table = crate::output::sim::table(&results, monte_carlo, s.threads);
+        if s.methods.iter().any(|&m| m != Method::Mc) {
+            table.push_str(&time.line(elapsed));
+            table.push('\n');
+        }
+        super::print_stdout(&table)?;
     }
     Ok(())
+}
+
+/// A method's name as a part of the run's time and as its progress bar says it.
+fn method_part(m: Method) -> &'static str {
+    match m {
+        Method::Mc => "monte carlo",
+        Method::Exact => "exact",
+        Method::Clt => "clt",
+        Method::Saddle => "saddle",
+        Method::Is => "is",
+    }
+}
+
+/// What a method's progress bar says is running.
+fn method_label(m: Method) -> &'static str {
+    match m {
+        Method::Mc => "monte carlo",
+        Method::Exact => "exact (FFT)",
+        Method::Clt => "clt",
+        Method::Saddle => "saddlepoint",
+        Method::Is => "importance sampling (both tails)",
+    }
+}
+
+/// What a method's progress counts.
+fn unit(m: Method) -> &'static str {
+    match m {
+        Method::Is => "samples",
+        _ => "steps",
+    }
 }

@@ -17,6 +17,7 @@ use crate::sweep::grid::{Axis, Grid, NetworkSettings, placeholders};
 use crate::sweep::table::{self, JOURNAL, Pivot, TableSweep};
 
 use super::common::{MethodFlag, SourceKind, method_text};
+use super::progress::Stage;
 
 const EXAMPLES: &str = "Examples:
   vanish table --n 1,1.5,2,3 --depth 10,50,100 --samples 1e5
@@ -124,7 +125,7 @@ pub struct TableArgs {
     json: bool,
     /// No progress bar and no table on stdout.
     #[arg(short, long)]
-    quiet: bool,
+    pub(super) quiet: bool,
 }
 
 /// The Markdown pivot's flags, shared by `table` and `merge`.
@@ -641,7 +642,13 @@ pub(super) fn run(args: TableArgs) -> anyhow::Result<()> {
     let pool = super::pool(s.threads)?;
     let bar = std::sync::OnceLock::new();
     let on_start = |pending: &[usize]| {
-        let _ = bar.set(progress(grid, pending, s.quiet));
+        let samples = pending.iter().map(|&i| grid.value(i, "samples") as u64);
+        let unit = if grid.is_network() {
+            "networks"
+        } else {
+            "samples"
+        };
+        let _ = bar.set(Stage::new("table", samples.sum(), unit, s.quiet));
     };
     let on_block = |n: u64| {
         if let Some(b) = bar.get() {
@@ -661,9 +668,7 @@ pub(super) fn run(args: TableArgs) -> anyhow::Result<()> {
     };
     let started = Instant::now();
     let records = pool.install(|| engine::run(&sweep, journaling.as_ref()))?;
-    if let Some(b) = bar.get() {
-        b.finish_and_clear();
-    }
+    drop(bar); // clears the bar before anything is printed
     let elapsed = started.elapsed().as_secs_f64();
     let kernel = crate::mc::simulate::kernel(&grid.experiment(0)?);
     let run_fields = json!({
@@ -717,12 +722,6 @@ pub(super) fn run(args: TableArgs) -> anyhow::Result<()> {
         ))?;
     }
     Ok(())
-}
-
-fn progress(grid: &Grid, cells: &[usize], quiet: bool) -> indicatif::ProgressBar {
-    let samples: u64 = cells.iter().map(|&i| grid.value(i, "samples") as u64).sum();
-    let work: f64 = cells.iter().map(|&i| grid.cost(i)).sum();
-    super::progress_bar(samples, work, quiet)
 }
 
 #[cfg(test)]

@@ -35,6 +35,9 @@ pub struct ThresholdsArgs {
     json: bool,
     #[command(flatten)]
     pub(super) output: super::common::OutArgs,
+    /// No table (files and --json still written).
+    #[arg(short, long)]
+    pub(super) quiet: bool,
 }
 
 pub(super) fn run(args: ThresholdsArgs) -> anyhow::Result<()> {
@@ -53,6 +56,9 @@ pub(super) fn run(args: ThresholdsArgs) -> anyhow::Result<()> {
     }
     if args.json {
         return super::print_stdout(&json);
+    }
+    if args.quiet {
+        return Ok(());
     }
     super::print_stdout(&thresholds::table(&table))
 }

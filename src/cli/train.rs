@@ -2,7 +2,6 @@
 //! and (with `--fit`) the seed's Markov chain fitted to them.
 
 use std::path::PathBuf;
-use std::time::Instant;
 
 use clap::Args;
 use serde::{Deserialize, Serialize};
@@ -20,7 +19,11 @@ use crate::output::training::{
     run_config, run_summary, trajectories_csv, varying,
 };
 use crate::sweep::journal::JOURNAL;
-use crate::sweep::training::{Cell, Journaling, TrainPlan, check_gather, merge_check, train_all};
+use crate::sweep::training::{
+    Cell, Journaling, RunProgress, TrainPlan, check_gather, merge_check, train_all,
+};
+
+use super::progress::{Stage, Timings};
 
 const EXAMPLES: &str = "Examples:
   vanish train --runs 64 --depth 30 --width 32 --sigma-w 1.5 --steps 500 --out runs/tr
@@ -492,29 +495,39 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
         .transpose()?;
     let out = prepare_train_out(&args)?;
     let pool = super::pool(threads)?;
-    let started = Instant::now();
-    let Some(runs) = pool.install(|| train_all(&plan, &data, journaling(&args).as_ref()))? else {
+    let mut time = Timings::start();
+    let trained = time.part("runs", || {
+        pool.install(|| trained(&plan, &data, &args, "train"))
+    })?;
+    let Some(runs) = trained else {
         return shard_done(&args);
     };
     let Cell { spec, act, .. } = plan.cells.pop().expect("one cell");
-    let elapsed = started.elapsed().as_secs_f64();
     if let Some(dir) = &dump {
-        let (again, trace) = crate::nets::train::train_run_traced(&spec, &act, &data, args.seed, 0);
-        // (Compared as journal text: NaN records, such as ReLU's saturation, are not == .)
-        debug_assert_eq!(RunEntry::from(&again), RunEntry::from(&runs[0]));
-        let probe =
-            crate::nets::train::Probe::draw(&data, spec.input_dim, spec.probe, args.seed, 0);
-        let trajectory = trajectories_csv(&runs[..1], spec.depth + 1);
-        crate::output::dump::write(dir, &spec, &act, &data, &trace, &probe, trajectory)?;
+        time.part("dump", || {
+            let (again, trace) =
+                crate::nets::train::train_run_traced(&spec, &act, &data, args.seed, 0);
+            // (Compared as journal text: NaN records, such as ReLU's saturation, are not == .)
+            debug_assert_eq!(RunEntry::from(&again), RunEntry::from(&runs[0]));
+            let probe =
+                crate::nets::train::Probe::draw(&data, spec.input_dim, spec.probe, args.seed, 0);
+            let trajectory = trajectories_csv(&runs[..1], spec.depth + 1);
+            crate::output::dump::write(dir, &spec, &act, &data, &trace, &probe, trajectory)
+        })?;
     }
     let csv = trajectories_csv(&runs, spec.depth + 1);
     let o = Outcome::of(&runs, &rule);
     let config = run_config(&spec, &act, data.examples, runs.len(), args.seed);
     let fit = args.fit.then(|| {
-        let series: Vec<_> = runs.iter().map(|r| series(r, &rule)).collect();
-        crate::dynamics::study::analyse(&series, &rule, &settings, args.seed)
+        time.part("fit", || {
+            let series: Vec<_> = runs.iter().map(|r| series(r, &rule)).collect();
+            let fit = crate::dynamics::study::analyse(&series, &rule, &settings, args.seed);
+            let outcomes = predict_outcomes(&runs, &fit);
+            (fit, outcomes)
+        })
     });
-    let outcomes = fit.as_ref().map(|f| predict_outcomes(&runs, f));
+    let (fit, outcomes) = fit.unzip();
+    let mut elapsed = time.whole();
     if let Some(dir) = &out {
         let mut files = RunFiles::new();
         files.add("trajectories.csv", csv);
@@ -533,11 +546,13 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
             );
         }
         files.list(crate::sweep::journal::JOURNAL);
+        elapsed = time.whole();
         let manifest = Manifest::new("train")
             .with("config", config)
             .with("rng", crate::mc::rng::RNG_NAME)
             .with("threads", threads)
-            .with("elapsed_s", elapsed);
+            .with("elapsed_s", elapsed)
+            .with("timings_s", time.json());
         files.write(dir, manifest)?;
     }
     if args.quiet {
@@ -556,7 +571,10 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
     if let Some(o) = &outcomes {
         t.push_str(&outcome_lines(o));
     }
-    t.push_str(&format!("\n{elapsed:.2} s on {threads} threads\n"));
+    t.push_str(&format!(
+        "\n{} (on {threads} threads)\n",
+        time.line(elapsed)
+    ));
     super::print_stdout(&t)
 }
 
@@ -570,29 +588,28 @@ fn run_map(args: &TrainArgs, plan: &TrainPlan, rule: &Rule) -> anyhow::Result<()
     check_gather(plan, &data, &args.gather)?;
     let out = prepare_train_out(args)?;
     let pool = super::pool(threads)?;
-    let started = Instant::now();
+    let mut time = Timings::start();
     let runs = args.runs as usize;
-    let Some(trained) = pool.install(|| train_all(plan, &data, journaling(args).as_ref()))? else {
+    let what = format!("train map ({} cells)", cells.len());
+    let trained = time.part("runs", || {
+        pool.install(|| trained(plan, &data, args, &what))
+    })?;
+    let Some(trained) = trained else {
         return shard_done(args);
     };
-    let elapsed = started.elapsed().as_secs_f64();
     let per_cell: Vec<&[Run]> = trained.chunks(runs).collect();
     let outcomes: Vec<Outcome> = per_cell.iter().map(|r| Outcome::of(r, rule)).collect();
-    let fits: Vec<Option<ChainFit>> = per_cell
-        .iter()
-        .map(|r| args.fit.then(|| chain_fit(r, rule)))
-        .collect();
+    let fit = |r: &&[Run]| args.fit.then(|| chain_fit(r, rule));
+    let fits: Vec<Option<ChainFit>> = if args.fit {
+        time.part("fit", || per_cell.iter().map(fit).collect())
+    } else {
+        per_cell.iter().map(fit).collect()
+    };
 
     let varying = varying(cells);
     let markdown = map_markdown(cells, &outcomes, rule, &varying);
+    let mut elapsed = time.whole();
     if let Some(dir) = &out {
-        let manifest = Manifest::new("train")
-            .with("cells", cells.len())
-            .with("runs_per_cell", runs)
-            .with("seed", args.seed)
-            .with("rng", crate::mc::rng::RNG_NAME)
-            .with("threads", threads)
-            .with("elapsed_s", elapsed);
         let mut files = RunFiles::new();
         files.add(
             "trajectories.csv",
@@ -605,13 +622,47 @@ fn run_map(args: &TrainArgs, plan: &TrainPlan, rule: &Rule) -> anyhow::Result<()
             pretty_json(&map_summary_json(cells, &outcomes, rule)),
         );
         files.list(crate::sweep::journal::JOURNAL);
+        elapsed = time.whole();
+        let manifest = Manifest::new("train")
+            .with("cells", cells.len())
+            .with("runs_per_cell", runs)
+            .with("seed", args.seed)
+            .with("rng", crate::mc::rng::RNG_NAME)
+            .with("threads", threads)
+            .with("elapsed_s", elapsed)
+            .with("timings_s", time.json());
         files.write(dir, manifest)?;
     }
     if !args.quiet {
         super::print_stdout(&format!(
-            "{markdown}\n{} cells × {runs} runs in {elapsed:.2} s on {threads} threads\n",
-            cells.len()
+            "{markdown}\n{} cells × {runs} runs; {} (on {threads} threads)\n",
+            cells.len(),
+            time.line(elapsed)
         ))?;
     }
     Ok(())
+}
+
+/// Trains the plan's runs ([`train_all`]), with a progress bar named `what` over the runs
+/// still to train.
+fn trained(
+    plan: &TrainPlan,
+    data: &Dataset,
+    args: &TrainArgs,
+    what: &str,
+) -> crate::error::Result<Option<Vec<Run>>> {
+    let bar = std::sync::OnceLock::new();
+    let starting = |runs: u64| {
+        let _ = bar.set(Stage::new(what, runs, "runs", args.quiet));
+    };
+    let finished = |n: u64| {
+        if let Some(b) = bar.get() {
+            b.inc(n);
+        }
+    };
+    let progress = RunProgress {
+        starting: &starting,
+        finished: &finished,
+    };
+    train_all(plan, data, journaling(args).as_ref(), Some(&progress))
 }

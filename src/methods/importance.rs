@@ -93,15 +93,52 @@ pub fn tail(
     samples: u64,
     seed: u64,
 ) -> Option<Probability> {
+    tail_observed(cgf, dist, depth, s, lower, samples, seed, &|_| {})
+}
+
+/// [`tail`], telling `on_block` the samples of each finished block (for a progress bar;
+/// all `samples` at once when nothing is sampled). The numbers are those of [`tail`].
+#[allow(clippy::too_many_arguments)]
+pub fn tail_observed(
+    cgf: &Cgf,
+    dist: &PreActivation,
+    depth: u32,
+    s: f64,
+    lower: bool,
+    samples: u64,
+    seed: u64,
+    on_block: &(dyn Fn(u64) + Sync),
+) -> Option<Probability> {
+    let sampled = sampled_tail(cgf, dist, depth, s, lower, samples, seed, on_block);
+    if sampled.is_none_or(|(_, drew)| !drew) {
+        on_block(samples);
+    }
+    sampled.map(|(p, _)| p)
+}
+
+/// [`tail_observed`]'s work: the probability, and whether it was sampled (not known
+/// beforehand); `on_block` is told only of sampled blocks.
+#[allow(clippy::too_many_arguments)]
+fn sampled_tail(
+    cgf: &Cgf,
+    dist: &PreActivation,
+    depth: u32,
+    s: f64,
+    lower: bool,
+    samples: u64,
+    seed: u64,
+    on_block: &(dyn Fn(u64) + Sync),
+) -> Option<(Probability, bool)> {
     let k = f64::from(depth);
     let (n, cap) = cgf.slope_and_cap();
     if s >= k * cap {
         let (p, complement) = if lower { (1.0, 0.0) } else { (0.0, 1.0) };
-        return Some(Probability {
+        let known = Probability {
             p,
             complement,
             error: 0.0,
-        });
+        };
+        return Some((known, false));
     }
     let (theta, m) = cgf.saddlepoint(k, s)?;
     // The tilt puts the threshold at the centre: the event and its complement are about
@@ -157,6 +194,7 @@ pub fn tail(
                     s2 += w * w;
                 }
             }
+            on_block(len);
             Some((s1, s2))
         })
         .collect();
@@ -177,9 +215,10 @@ pub fn tail(
     } else {
         (1.0 - rare, rare)
     };
-    Some(Probability {
+    let sampled = Probability {
         p,
         complement,
         error: se,
-    })
+    };
+    Some((sampled, true))
 }

@@ -119,6 +119,48 @@ pub struct MethodEstimate {
 
 /// The estimate of a (checked) non-MC method for `exp`.
 pub fn estimate(method: Method, exp: &Experiment) -> MethodEstimate {
+    estimate_observed(method, exp, &|_| {})
+}
+
+/// [`estimate`], telling `on_step` of its progress: importance sampling counts its samples
+/// (2·N, both tails), every other method one step when done. The numbers are those of
+/// [`estimate`].
+///
+/// ```
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use vanish::methods::{Method, estimate_observed};
+/// use vanish::model::{activation::Activation, experiment::Experiment, source::Source};
+/// let e = Experiment::new(Activation::scaled_tanh(1.0, 2.0).unwrap(),
+///     Source::Iid { dist: "normal(0,1)".parse().unwrap() }, 20, 5000, 1e-6, 1e6, 1).unwrap();
+/// let done = AtomicU64::new(0);
+/// estimate_observed(Method::Is, &e, &|n| { done.fetch_add(n, Ordering::Relaxed); });
+/// assert_eq!(done.into_inner(), 2 * 5000);
+/// ```
+pub fn estimate_observed(
+    method: Method,
+    exp: &Experiment,
+    on_step: &(dyn Fn(u64) + Sync),
+) -> MethodEstimate {
+    let estimate = estimate_steps(method, exp, on_step);
+    if method != Method::Is {
+        on_step(1);
+    }
+    estimate
+}
+
+/// The steps [`estimate_observed`] reports for `method` on `exp`.
+pub fn steps(method: Method, exp: &Experiment) -> u64 {
+    match method {
+        Method::Is => 2 * exp.samples(),
+        _ => 1,
+    }
+}
+
+fn estimate_steps(
+    method: Method,
+    exp: &Experiment,
+    on_step: &(dyn Fn(u64) + Sync),
+) -> MethodEstimate {
     let dist = exp.source().iid_dist().expect("checked: iid");
     let th = exp.thresholds();
     let (vanish, explode) = match method {
@@ -141,7 +183,7 @@ pub fn estimate(method: Method, exp: &Experiment) -> MethodEstimate {
         Method::Is => {
             let cgf = crate::methods::saddle::Cgf::new(&exp.activation(), dist).expect("checked");
             let run = |s: f64, lower: bool| {
-                crate::methods::importance::tail(
+                crate::methods::importance::tail_observed(
                     &cgf,
                     dist,
                     exp.depth(),
@@ -149,6 +191,7 @@ pub fn estimate(method: Method, exp: &Experiment) -> MethodEstimate {
                     lower,
                     exp.samples(),
                     exp.seed(),
+                    on_step,
                 )
                 .unwrap_or(Probability::UNAVAILABLE)
             };

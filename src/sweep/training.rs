@@ -108,6 +108,16 @@ impl TrainPlan {
 struct Runs<'a> {
     plan: &'a TrainPlan,
     data: &'a Dataset,
+    progress: Option<&'a RunProgress<'a>>,
+}
+
+/// What [`train_all`] tells of its progress (for a progress bar; it counts, never changes
+/// a run).
+pub struct RunProgress<'a> {
+    /// Told the number of runs about to be trained (those not in a journal), before any is.
+    pub starting: &'a (dyn Fn(u64) + Sync),
+    /// Told 1 as each run finishes, from any thread.
+    pub finished: &'a (dyn Fn(u64) + Sync),
 }
 
 impl Sweep for Runs<'_> {
@@ -137,6 +147,12 @@ impl Sweep for Runs<'_> {
         record.run
     }
 
+    fn starting(&self, pending: &[usize]) {
+        if let Some(p) = self.progress {
+            (p.starting)(pending.len() as u64);
+        }
+    }
+
     fn compute(&self, unit: usize) -> RunEntry {
         let runs = self.plan.runs as usize;
         let cell = &self.plan.cells[unit / runs];
@@ -148,6 +164,9 @@ impl Sweep for Runs<'_> {
             unit % runs,
         );
         run.run = unit; // unique across a map, for `vanish markov`
+        if let Some(p) = self.progress {
+            (p.finished)(1);
+        }
         RunEntry::from(&run)
     }
 
@@ -222,13 +241,20 @@ fn check_run(spec: &TrainSpec, entry: &RunEntry) -> std::result::Result<(), Stri
 
 /// Every run of every cell, in order (run `i` is run `i % runs` of cell `i / runs`),
 /// trained on the current pool through the [sweep engine](crate::sweep::engine): journaled
-/// with `journaling`; `None` for a shard, whose runs are only journaled.
+/// with `journaling`; `None` for a shard, whose runs are only journaled. `progress`, if
+/// given, is told of the runs as they are trained.
 pub fn train_all(
     plan: &TrainPlan,
     data: &Dataset,
     journaling: Option<&Journaling>,
+    progress: Option<&RunProgress>,
 ) -> Result<Option<Vec<Run>>> {
-    let Some(entries) = engine::run(&Runs { plan, data }, journaling)? else {
+    let runs = Runs {
+        plan,
+        data,
+        progress,
+    };
+    let Some(entries) = engine::run(&runs, journaling)? else {
         return Ok(None);
     };
     let runs = entries
@@ -244,11 +270,24 @@ pub fn train_all(
 /// Checks that `dirs` are every shard of one split of this plan, each finished (for
 /// `vanish merge`).
 pub fn merge_check(plan: &TrainPlan, data: &Dataset, dirs: &[PathBuf]) -> Result<()> {
-    engine::merge(&Runs { plan, data }, dirs).map(|_| ())
+    engine::merge(
+        &Runs {
+            plan,
+            data,
+            progress: None,
+        },
+        dirs,
+    )
+    .map(|_| ())
 }
 
 /// Checks every `--gather` folder (a journal of a shard of this plan, whose runs read
 /// back) before the run makes its own folder.
 pub fn check_gather(plan: &TrainPlan, data: &Dataset, gather: &[PathBuf]) -> Result<()> {
-    engine::check_shards(&Runs { plan, data }, gather, "--gather")
+    let runs = Runs {
+        plan,
+        data,
+        progress: None,
+    };
+    engine::check_shards(&runs, gather, "--gather")
 }

@@ -112,6 +112,26 @@ impl PhaseGrid {
     /// The diagram, computed in parallel on the current rayon pool (the numbers do not
     /// depend on it).
     pub fn compute(&self) -> PhaseDiagram {
+        self.compute_observed(&|_| {})
+    }
+
+    /// The pieces of work [`PhaseGrid::compute_observed`] reports: one per cell and one per
+    /// σ_b (its critical σ_w).
+    ///
+    /// ```
+    /// use vanish::model::activation::Activation;
+    /// use vanish::theory::phase::PhaseGrid;
+    /// let tanh = Activation::scaled_tanh(1.0, 1.0).unwrap();
+    /// let grid = PhaseGrid::new(tanh, vec![1.0, 1.5, 2.0], vec![0.0, 0.1]).unwrap();
+    /// assert_eq!(grid.pieces(), 3 * 2 + 2);
+    /// ```
+    pub fn pieces(&self) -> u64 {
+        ((self.sigma_w.len() + 1) * self.sigma_b.len()) as u64
+    }
+
+    /// [`PhaseGrid::compute`], telling `on_piece` 1 as each cell and each critical σ_w is
+    /// done (for a progress bar; the numbers are those of [`PhaseGrid::compute`]).
+    pub fn compute_observed(&self, on_piece: &(dyn Fn(u64) + Sync)) -> PhaseDiagram {
         let activation = self.activation;
         let cells: Vec<(f64, f64)> = self
             .sigma_b
@@ -123,16 +143,22 @@ impl PhaseGrid {
                 cells
                     .par_iter()
                     .map(|&(w, b)| {
-                        MeanField::new(activation, w, b)
+                        let point = MeanField::new(activation, w, b)
                             .expect("checked")
-                            .fixed_point()
+                            .fixed_point();
+                        on_piece(1);
+                        point
                     })
                     .collect()
             },
             || {
                 self.sigma_b
                     .par_iter()
-                    .map(|&b| critical_sigma_w(activation, b))
+                    .map(|&b| {
+                        let critical = critical_sigma_w(activation, b);
+                        on_piece(1);
+                        critical
+                    })
                     .collect()
             },
         );

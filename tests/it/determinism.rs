@@ -44,6 +44,7 @@ fn manifest_without_timing(dir: &Path) -> serde_json::Value {
     let mut m = crate::util::manifest(dir);
     let obj = m.as_object_mut().unwrap();
     obj.remove("elapsed_s");
+    obj.remove("timings_s");
     obj.remove("threads");
     m
 }

@@ -88,7 +88,38 @@ fn normalise(text: &str, out: Option<&Path>) -> String {
     let text = text
         .replace("-avx2\"", "-<isa>\"")
         .replace("-portable\"", "-<isa>\"");
+    let text = mask_object_values(&text, "timings_s");
     mask_numbers(&mask_json_values(&text, &["elapsed_s", "threads"]))
+}
+
+/// Every value of the object under `"key": {` → `"<masked>"` on lines of pretty-printed
+/// JSON (the parts of `timings_s`).
+fn mask_object_values(text: &str, key: &str) -> String {
+    let opening = format!("\"{key}\": {{");
+    let mut inside = false;
+    text.split_inclusive('\n')
+        .map(|line| {
+            if line.contains(&opening) {
+                inside = true;
+                return line.to_string();
+            }
+            if inside && line.trim_start().starts_with('}') {
+                inside = false;
+            }
+            match line.find("\": ") {
+                Some(i) if inside => {
+                    let end = if line.trim_end().ends_with(',') {
+                        ","
+                    } else {
+                        ""
+                    };
+                    let newline = if line.ends_with('\n') { "\n" } else { "" };
+                    format!("{}\"<masked>\"{end}{newline}", &line[..i + 3])
+                }
+                _ => line.to_string(),
+            }
+        })
+        .collect()
 }
 
 /// `"key": value` → `"key": "<masked>"` on lines of pretty-printed JSON.
@@ -192,6 +223,14 @@ fn the_normaliser_masks_timings_and_keeps_numbers() {
             None
         ),
         "{\n  \"elapsed_s\": \"<masked>\",\n  \"kernel\": \"fast-f64-<isa>\",\n  \"threads\": \"<masked>\"\n}\n"
+    );
+    // The parts of the time, and nothing after their object.
+    assert_eq!(
+        normalise(
+            "{\n  \"timings_s\": {\n    \"exact\": 1.1,\n    \"is\": 16\n  },\n  \"tool\": 2\n}\n",
+            None
+        ),
+        "{\n  \"timings_s\": {\n    \"exact\": \"<masked>\",\n    \"is\": \"<masked>\"\n  },\n  \"tool\": 2\n}\n"
     );
     let out = Path::new("/tmp/x/out");
     assert_eq!(

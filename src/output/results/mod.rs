@@ -71,51 +71,75 @@ impl SimResults {
     }
 
     /// Adds the estimates of `methods` (each already checked with [`Method::check`]).
-    pub fn with_methods(mut self, methods: &[Method]) -> Self {
-        self.methods = methods
-            .iter()
-            .filter(|&&m| m != Method::Mc)
-            .map(|&m| crate::methods::estimate(m, &self.experiment))
-            .collect();
-        if methods.contains(&Method::Exact) {
-            let dist = self.experiment.source().iid_dist().expect("checked: iid");
-            let law = crate::methods::law::FactorLaw::new(&self.experiment.activation(), dist)
-                .expect("checked: a·tanh");
-            let bins: Vec<(f64, f64)> = self.summary.buckets().iter().map(|b| (b.0, b.1)).collect();
-            self.exact_buckets = Some(crate::methods::law::exact_bin_masses(
-                &law,
-                self.experiment.depth(),
-                &bins,
-            ));
-            let (mut lo, mut hi) = (
-                bins.first().map_or(f64::INFINITY, |b| b.0),
-                bins.last().map_or(f64::NEG_INFINITY, |b| b.1),
-            );
-            if let Some(t) = &self.theory {
-                let k = f64::from(self.experiment.depth());
-                let mean = k * t.mean_ln_derivative / LN_10;
-                let sd = (k * t.var_ln_derivative).sqrt() / LN_10;
-                if mean.is_finite() && sd.is_finite() {
-                    lo = lo.min(mean - 8.0 * sd);
-                    hi = hi.max(mean + 8.0 * sd);
-                }
-            }
-            if lo.is_finite() && hi > lo {
-                let w = (hi - lo) / EXACT_GRID_BINS as f64;
-                let grid: Vec<(f64, f64)> = (0..EXACT_GRID_BINS)
-                    .map(|i| (lo + i as f64 * w, lo + (i + 1) as f64 * w))
-                    .collect();
-                let (masses, _) =
-                    crate::methods::law::exact_bin_masses(&law, self.experiment.depth(), &grid);
-                self.exact_grid = Some(
-                    grid.iter()
-                        .zip(masses)
-                        .map(|(&(a, b), m)| (a, b, m))
-                        .collect(),
-                );
-            }
+    pub fn with_methods(self, methods: &[Method]) -> Self {
+        methods.iter().fold(self, |r, &m| r.with_method(m, &|_| {}))
+    }
+
+    /// Adds the estimate of one method (checked with [`Method::check`]; `mc` adds
+    /// nothing), telling `on_step` of its progress out of [`SimResults::method_steps`].
+    /// Adding the methods one by one gives what [`SimResults::with_methods`] gives.
+    pub fn with_method(mut self, method: Method, on_step: &(dyn Fn(u64) + Sync)) -> Self {
+        if method == Method::Mc {
+            return self;
+        }
+        let estimate = crate::methods::estimate_observed(method, &self.experiment, on_step);
+        self.methods.push(estimate);
+        if method == Method::Exact {
+            self.add_exact_density(on_step);
         }
         self
+    }
+
+    /// The steps [`SimResults::with_method`] reports for `method`: the method's own, and
+    /// for `exact` the histogram's and the density grid's bin masses.
+    pub fn method_steps(&self, method: Method) -> u64 {
+        match method {
+            Method::Mc => 0,
+            Method::Exact => crate::methods::steps(method, &self.experiment) + 2,
+            _ => crate::methods::steps(method, &self.experiment),
+        }
+    }
+
+    /// The exact probability of each histogram bucket and of the density grid's bins.
+    fn add_exact_density(&mut self, on_step: &(dyn Fn(u64) + Sync)) {
+        let dist = self.experiment.source().iid_dist().expect("checked: iid");
+        let law = crate::methods::law::FactorLaw::new(&self.experiment.activation(), dist)
+            .expect("checked: a·tanh");
+        let bins: Vec<(f64, f64)> = self.summary.buckets().iter().map(|b| (b.0, b.1)).collect();
+        self.exact_buckets = Some(crate::methods::law::exact_bin_masses(
+            &law,
+            self.experiment.depth(),
+            &bins,
+        ));
+        on_step(1);
+        let (mut lo, mut hi) = (
+            bins.first().map_or(f64::INFINITY, |b| b.0),
+            bins.last().map_or(f64::NEG_INFINITY, |b| b.1),
+        );
+        if let Some(t) = &self.theory {
+            let k = f64::from(self.experiment.depth());
+            let mean = k * t.mean_ln_derivative / LN_10;
+            let sd = (k * t.var_ln_derivative).sqrt() / LN_10;
+            if mean.is_finite() && sd.is_finite() {
+                lo = lo.min(mean - 8.0 * sd);
+                hi = hi.max(mean + 8.0 * sd);
+            }
+        }
+        if lo.is_finite() && hi > lo {
+            let w = (hi - lo) / EXACT_GRID_BINS as f64;
+            let grid: Vec<(f64, f64)> = (0..EXACT_GRID_BINS)
+                .map(|i| (lo + i as f64 * w, lo + (i + 1) as f64 * w))
+                .collect();
+            let (masses, _) =
+                crate::methods::law::exact_bin_masses(&law, self.experiment.depth(), &grid);
+            self.exact_grid = Some(
+                grid.iter()
+                    .zip(masses)
+                    .map(|(&(a, b), m)| (a, b, m))
+                    .collect(),
+            );
+        }
+        on_step(1);
     }
 
     /// How far MC is from a method, in standard errors: (vanish, explode).
