@@ -104,7 +104,11 @@ fn style(unit: &str) -> ProgressStyle {
         let _ = write!(w, "{}", rate(s.per_sec()));
     })
     .with_key("eta_s", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
-        let _ = write!(w, "{} s", s.eta().as_secs());
+        // Nothing done yet: no rate to extrapolate from.
+        let _ = match s.pos() {
+            0 => write!(w, "? s"),
+            _ => write!(w, "{} s", s.eta().as_secs()),
+        };
     })
 }
 
