@@ -70,6 +70,8 @@ fn long_work_shows_a_bar_on_a_terminal() {
     shows_bar(&train, "train", "runs");
     let map = on_terminal(&format!("{} --sigma-w 1,2", TRAIN.join(" "))).unwrap();
     shows_bar(&map, "train map (2 cells)", "runs");
+    let table = on_terminal("table --n 1,2 --samples 200000").unwrap();
+    shows_bar(&table, "table", "samples");
     let meanfield = on_terminal("meanfield --sigma-w 0.5:3:0.5 --sigma-b 0,0.1").unwrap();
     shows_bar(&meanfield, "meanfield: phase diagram", "pieces");
 }
