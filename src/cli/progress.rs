@@ -36,36 +36,42 @@ impl Stage {
     /// A stage named `what` (e.g. `"importance sampling"`) of `total` `unit`s (e.g.
     /// `"samples"`), drawn on a terminal after [`DELAY`] unless `quiet`.
     pub(crate) fn new(what: &str, total: u64, unit: &str, quiet: bool) -> Stage {
+        Stage::styled(what, total, style(unit), quiet)
+    }
+
+    /// A stage named `what` whose work is not counted (one computation): its bar shows
+    /// what is running and for how long.
+    pub(crate) fn working(what: &str, quiet: bool) -> Stage {
+        let spinner = ProgressStyle::with_template("{spinner} {prefix}: {elapsed}")
+            .expect("a valid template");
+        Stage::styled(what, 1, spinner, quiet)
+    }
+
+    /// A stage of `total` units drawn in `style`.
+    fn styled(what: &str, total: u64, style: ProgressStyle, quiet: bool) -> Stage {
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
         if quiet || !io::stderr().is_terminal() {
             return Stage { bar, reveal: None };
         }
-        bar.set_style(style(unit));
+        bar.set_style(style);
         bar.set_prefix(what.to_string());
+        let delay = delay();
+        if delay.is_zero() {
+            show(&bar);
+            return Stage { bar, reveal: None };
+        }
         let (tx, rx) = mpsc::channel::<()>();
         let shown = bar.clone();
         let thread = std::thread::spawn(move || {
             // A message never comes: the sender's drop (the stage ended) wakes this early.
-            if rx.recv_timeout(delay()) == Err(mpsc::RecvTimeoutError::Timeout) {
-                shown.set_draw_target(ProgressDrawTarget::stderr());
-                shown.enable_steady_tick(REDRAW);
+            if rx.recv_timeout(delay) == Err(mpsc::RecvTimeoutError::Timeout) {
+                show(&shown);
             }
         });
         Stage {
             bar,
             reveal: Some((tx, thread)),
         }
-    }
-
-    /// A stage named `what` whose work is not counted (one computation): its bar shows
-    /// what is running and for how long.
-    pub(crate) fn working(what: &str, quiet: bool) -> Stage {
-        let stage = Stage::new(what, 1, "", quiet);
-        stage.bar.set_style(
-            ProgressStyle::with_template("{spinner} {prefix}: {elapsed}")
-                .expect("a valid template"),
-        );
-        stage
     }
 
     /// Counts `n` more units done (called once per block, from any thread).
@@ -84,6 +90,13 @@ impl Drop for Stage {
         }
         self.bar.finish_and_clear();
     }
+}
+
+/// Draws `bar` on stderr now and every [`REDRAW`] until it is cleared.
+fn show(bar: &ProgressBar) {
+    bar.set_draw_target(ProgressDrawTarget::stderr());
+    bar.tick();
+    bar.enable_steady_tick(REDRAW);
 }
 
 /// [`DELAY`], or `VANISH_PROGRESS_DELAY_MS` when set.
