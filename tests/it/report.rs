@@ -256,7 +256,8 @@ fn a_figure_without_data_is_a_note_and_the_rest_are_drawn() {
             "--sigma-w",
             "0.2",
         ])
-        .args(["--steps", "20", "--fit", "--quiet", "--plot", "--out"])
+        // (Not --quiet, which silences notes.)
+        .args(["--steps", "20", "--fit", "--plot", "--out"])
         .arg(&dir)
         .assert()
         .success()
