@@ -259,9 +259,8 @@ fn sim_and_train_share_their_defaults() {
                 .find(&format!("{flag} <"))
                 .unwrap_or_else(|| panic!("{c}: {flag}"));
             let rest = &text[at..];
-            let d = rest.find("[default: ").unwrap();
-            rest[d + 10..d + 10 + rest[d + 10..].find(|ch| ch == ']' || ch == ',').unwrap()]
-                .to_string()
+            let value = &rest[rest.find("[default: ").unwrap() + "[default: ".len()..];
+            value[..value.find([']', ',']).unwrap()].to_string()
         };
         (pick("--n"), pick("--depth"))
     };
