@@ -19,7 +19,9 @@ const EXAMPLES: &str = "Examples:
 Weights N(0, σ_w²/fan_in), biases N(0, σ_b²). q* is the fixed point of the length map
 q ↦ σ_w²·E[φ(√q·z)²] + σ_b²; χ1 = σ_w²·E[φ'(√q*·z)²] is the gain of E‖Ju‖² per layer:
 χ1 < 1 ordered (gradients vanish), χ1 > 1 chaotic (they explode). c* is the stable fixed
-point of the correlation map and ξ_q, ξ_c the depth scales (Schoenholz et al. 2017).";
+point of the correlation map (two inputs' correlation, layer to layer), χ_c its slope there:
+below 1 the correlation settles at c* within ξ_c = −1/|ln χ_c| layers; ξ_q is the same depth
+scale for q (Schoenholz et al. 2017).";
 
 /// The raw flags of `vanish meanfield`.
 #[derive(Debug, Args)]
