@@ -26,7 +26,8 @@ const EXAMPLES: &str = "Examples:
   vanish train                     # 32 runs of tanh(2x), K = 20, W = 32, σ_w = 1, σ_b = 0
   vanish train --runs 64 --depth 30 --width 32 --sigma-w 1.5 --steps 500 --out runs/tr
   vanish train --runs 64 --depth 30 --width 32 --sigma-w 1.5 --steps 500 --out runs/tr --resume
-  vanish train --n 2 --sigma-w 0.5 --optimizer adam --lr 1e-3 --task blobs --classes 4
+                                   # (the same flags and --resume, after a kill)
+  vanish train --n 3 --sigma-w 0.33 --optimizer adam --lr 1e-3 --task blobs --classes 4
   vanish train --runs 200 --steps 300 --out runs/fit --fit --state 'gain < 1e-6' --converged 'loss < 0.01'
   vanish train --task csv --data data.csv --target y --loss mse --out runs/csv
   vanish train --sigma-w 0.5:1.5:0.25 --n 1,2 --runs 24 --steps 200 --out runs/map
