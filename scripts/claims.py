@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The claims of the seed's question and answers against the runs of scripts/reproduce.sh.
+"""The claims of the question and its answers against the runs of scripts/reproduce.sh.
 
 Usage: scripts/claims.py RESULTS_DIR  (prints a Markdown table; standard library only)
 
@@ -60,13 +60,13 @@ th = js("thresholds/thresholds.json")
 by_n = {r["n"]: r for r in th["rows"]}
 t2 = by_n[2.0]
 wt, we = th["widest_t1"], th["widest_e"]
-claim("answer 1", "for n = 2, f' < 1/2 outside [−0.658, 0.658]; the widest such interval is at n = 2",
+claim("thresholds answer (Esmailian)", "for n = 2, f' < 1/2 outside [−0.658, 0.658]; the widest such interval is at n = 2",
       "vanish thresholds --n 2",
       f"t1(2) = {t2['t1']:.4f}; but the widest is t1 = {wt['t1']:.4f} at n = {wt['n']:.4f} "
       f"(the answer's note on continuous n), not at n = 2")
-claim("answer 1", "for n = 2, f' > 1 only inside [−0.441, 0.441]", "vanish thresholds --n 2",
+claim("thresholds answer (Esmailian)", "for n = 2, f' > 1 only inside [−0.441, 0.441]", "vanish thresholds --n 2",
       f"e(2) = {t2['e']:.4f}; widest e = {we['e']:.4f} at n = {we['n']:.4f}")
-claim("answer 1", "K = 50, n = 2: one x outside [−9.0, 9.0] cancels 49 maximal factors",
+claim("thresholds answer (Esmailian)", "K = 50, n = 2: one x outside [−9.0, 9.0] cancels 49 maximal factors",
       "vanish thresholds --n 2 --depth 50", f"depth threshold = {t2['depth_threshold']:.4f}")
 
 # tanh(x) against tanh(2x) at K = 50.
@@ -93,7 +93,7 @@ claim("question", "with n > 1 the product of K derivatives need not vanish",
 # P against depth for several n.
 d = rows("depth/table.csv")
 k20 = {float(r["n"]): float(r["p_vanish"]) for r in d if float(r["depth"]) == 20}
-claim("answer 4", "a bigger n makes vanishing worse (sech² decays faster than n grows)",
+claim("sech² answer", "a bigger n makes vanishing worse (sech² decays faster than n grows)",
       "vanish table --n 1,1.5,1.81,2,3 --depth 5:100:5 --samples 100000 --method exact",
       "x ~ N(0,1), K = 20: P(vanish) = " + ", ".join(f"{g(v)} (n = {g(n)})" for n, v in sorted(k20.items()))
       + (": at a fixed input scale, yes" if all(a <= b for a, b in zip(
@@ -113,7 +113,7 @@ s_zero = crossing(s, mean_ln, 0.0)
 s_pv = crossing(s, pv, 0.5)
 s_e_half = crossing(s, small_e, 0.5)
 s_pe = crossing(s, pe, 0.5)
-claim("answer 1", "to prevent vanishing, about half or more of the x's must lie inside [−0.658, 0.658]",
+claim("thresholds answer (Esmailian)", "to prevent vanishing, about half or more of the x's must lie inside [−0.658, 0.658]",
       "vanish table --n 2 --dist 'normal(0,{s})' --s 0.3:1.5:0.05 --depth 50 --samples 100000 --method exact",
       f"tanh(2x), x ~ N(0, s²), K = 50: where half the x's are inside (s = {g(s_half, 3)}), "
       f"P(vanish) = {g(at(s, pv, s_half), 3)}. P(vanish) falls to 1/2 only at s = {g(s_pv, 3)}, "
@@ -122,7 +122,7 @@ claim("answer 1", "to prevent vanishing, about half or more of the x's must lie 
       + ("Half inside is far from enough" if at(s, pv, s_half) > 0.9 else
          "Half inside is about what it takes" if abs(at(s, pv, s_half) - 0.5) < 0.2 else
          "Half inside is more than it takes"))
-claim("answer 1", "to avoid exploding, about half or more of the x's must lie outside [−0.441, 0.441]",
+claim("thresholds answer (Esmailian)", "to avoid exploding, about half or more of the x's must lie outside [−0.441, 0.441]",
       "(the same table as the row above)",
       f"where half the x's are inside ±e (s = {g(s_e_half, 3)}), P(explode) = {g(at(s, pe, s_e_half), 3)}; "
       f"P(explode) reaches 1/2 at s = {g(s_pe, 3)}, with {g(at(s, small_e, s_pe), 2)} of the x's inside ±e")
@@ -133,16 +133,16 @@ diff = na["log10_g"]["mean"] - nb["log10_g"]["mean"]
 k_net = na["config"]["depth"]
 n_net = na["config"]["activation"]["n"] / nb["config"]["activation"]["n"]
 expected = k_net * math.log10(n_net)
-claim("answer 5 (zephyr)", "tanh(n·x) only rescales the weights and biases",
-      "vanish sim --source network --width 128 --n 2 --sigma-w 0.6 --sigma-b 0.05 -N 1000 --quantity path; the same with --n 1 --sigma-w 1.2 --sigma-b 0.1",
-      f"the same networks draw for draw: mean log10 g (the seed's path product) differs by "
+claim("rescaling answer (zephyr)", "tanh(n·x) only rescales the weights and biases",
+      "vanish sim --source network --depth 50 --width 128 --n 2 --sigma-w 0.6 --sigma-b 0.05 -N 1000 --quantity path; the same with --n 1 --sigma-w 1.2 --sigma-b 0.1",
+      f"the same networks draw for draw: mean log10 g (the question's path product) differs by "
       f"{diff:.4f}, and K·log10 n = {k_net}·log10 {g(n_net)} = {expected:.4f}; P(vanish) {g(na['probabilities']['vanish']['p'])} "
-      f"against {g(nb['probabilities']['vanish']['p'])}. The network is the same; the seed's g is not a "
+      f"against {g(nb['probabilities']['vanish']['p'])}. The network is the same; the question's g is not a "
       f"property of it")
 
 # Training.
 resc = (R / "rescaling.txt").read_text().splitlines()
-claim("comment (Tuyen)", "…except that the learning rate must be rescaled too",
+claim("Tuyen's comments on the rescaling answer", "…except that the learning rate must be rescaled too",
       "scripts/rescaling.sh",
       "largest relative difference of the loss trajectories, tanh(2x) against tanh(x) with "
       "2× the hidden weights: " +
@@ -157,8 +157,8 @@ def verdict_text(m):
 
 
 m = js("train/markov.json")
-claim("answer 1", "training is a one-way street: once in [g∼0] it never comes back (the first study's regime)",
-      "vanish train --runs 48 --depth 30 --width 16 --sigma-w 0.65 --steps 400 --lr 0.05 --fit",
+claim("thresholds answer (Esmailian)", "training is a one-way street: once in [g∼0] it never comes back (the first study's regime)",
+      "vanish train --n 1 --runs 48 --depth 30 --width 16 --sigma-w 0.65 --steps 400 --lr 0.05 --fit",
       f"state by {m['rule']}: " + verdict_text(m))
 
 # The study where the gain moves: one folder per regime (scripts/dynamics.sh).
@@ -192,7 +192,7 @@ if regimes:
             " per record. Held-out log-likelihood picks " +
             ", ".join(f"{k} in {v}" for k, v in sorted(wins.items(), key=lambda kv: -kv[1])) +
             f" of {len(regimes)} regimes")
-    claim("answer 1", "training is a one-way street [g≫0] → [g∼0], unless convergence comes first",
+    claim("thresholds answer (Esmailian)", "training is a one-way street [g≫0] → [g∼0], unless convergence comes first",
           "scripts/dynamics.sh results/dynamics", says)
     lines = ["| regime | runs | started vanished | vanished first | converged first | neither | escapes / records in [g∼0] | p10 95% | verdict | best latent model (held-out LL margin ± se) |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |"]
@@ -208,7 +208,7 @@ if regimes:
     (R / "dynamics.md").write_text("\n".join(lines) + "\n")
 mp = rows("train-map/map.csv")
 cells = ", ".join(f"σ_w {r['sigma_w']}, n {r['n']}: {g(float(r['fraction_vanished']), 3)}" for r in mp)
-claim("answer 1", "a map of which initial weights lead to vanishing", "vanish train --runs 24 --depth 30 --width 16 --sigma-w 0.5:1.5:0.25 --n 1,2 --steps 200 --lr 0.05",
+claim("thresholds answer (Esmailian)", "a map of which initial weights lead to vanishing", "vanish train --runs 24 --depth 30 --width 16 --sigma-w 0.5:1.5:0.25 --n 1,2 --steps 200 --lr 0.05",
       "fraction of runs vanished by T = 200: " + cells)
 
 print("| who | claim | command | what the runs say |")
@@ -243,7 +243,7 @@ if regimes:
     chaos_van = [share(count(n, 3, "0.1", "vanished")) for n in ns]
     ordered = [share(count(n, 0.5, "0.01", "started_vanished")) for n in ns]
     para = (
-        "**Why not use tanh(n·x) with n > 1?** At a fixed input scale it makes the seed's product vanish "
+        "**Why not use tanh(n·x) with n > 1?** At a fixed input scale it makes the question's product vanish "
         + ("more often, not less" if all(a < b for a, b in zip(k20s, k20s[1:])) else "about as often")
         + " (K = 20, x ~ N(0,1): "
         + ", ".join(f"P(vanish) {g(v, 3)} at n = {g(n)}" for n, v in sorted(k20.items()) if n in (1.0, 2.0, 3.0))

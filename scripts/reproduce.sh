@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates every number and figure of the seed's analysis (the question "why not use
+# Regenerates every number and figure of the analysis of the question and its answers (the question "why not use
 # tanh(n·x)?" and its answers) into one folder, with an HTML report and a table of claims.
 #
 #   scripts/reproduce.sh [OUT]        # OUT defaults to results/ (it must not exist yet)
@@ -67,13 +67,13 @@ meanfield() {
 }
 step meanfield meanfield
 networks() {
-  "$V" sim --source network --width 128 --n 2 --sigma-w 0.6 --sigma-b 0.05 -N 1000 \
+  "$V" sim --source network --depth 50 --width 128 --n 2 --sigma-w 0.6 --sigma-b 0.05 -N 1000 \
     --quantity path --quiet --out "$OUT/network-tanh-2x" --plot
-  "$V" sim --source network --width 128 --n 1 --sigma-w 1.2 --sigma-b 0.1 -N 1000 \
+  "$V" sim --source network --depth 50 --width 128 --n 1 --sigma-w 1.2 --sigma-b 0.1 -N 1000 \
     --quantity path --quiet --out "$OUT/network-tanh-x" --plot
 }
 step networks networks
-step train "$V" train --runs 48 --depth 30 --width 16 --sigma-w 0.65 --steps 400 --lr 0.05 \
+step train "$V" train --n 1 --runs 48 --depth 30 --width 16 --sigma-w 0.65 --steps 400 --lr 0.05 \
   --fit --quiet --out "$OUT/train" --plot
 # The one-way street where the gain moves (scripts/dynamics.sh: 24 regimes).
 dynamics() { VANISH="$V" scripts/dynamics.sh "$OUT/dynamics"; }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The rescaling experiment of the seed's comments, measured: does tanh(n·x) "only rescale
+# The rescaling experiment of the rescaling answer and Tuyen's comments on it, measured: does tanh(n·x) "only rescale
 # the weights"?
 #
 #   A: tanh(n·x), hidden weights and biases (σ_w, σ_b), learning rate δ

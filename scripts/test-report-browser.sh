@@ -40,7 +40,7 @@ if [[ $# -eq 0 ]]; then
   "$V" table --n 1,2,3 --depth 5:50:5 --samples 1e4 --method exact --quiet --out "$runs/table"
   "$V" meanfield --activation tanh --sigma-w 0.5:2.5:0.25 --sigma-b 0:0.3:0.1 \
     --out "$runs/meanfield" >/dev/null
-  "$V" train --runs 16 --depth 12 --width 8 --steps 100 --fit --quiet --out "$runs/train"
+  "$V" train --n 1 --runs 16 --depth 12 --width 8 --steps 100 --fit --quiet --out "$runs/train"
   "$V" train --runs 8 --depth 12 --width 8 --steps 60 --sigma-w 0.5,1,1.5 --n 1,2 --quiet \
     --out "$runs/map"
   "$V" report "$runs/thresholds" "$runs/sim" "$runs/table" "$runs/meanfield" "$runs/train" \

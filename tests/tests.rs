@@ -22,6 +22,8 @@ mod limits;
 mod markov;
 #[path = "it/network.rs"]
 mod network;
+#[path = "it/newcomer.rs"]
+mod newcomer;
 #[path = "it/outcome.rs"]
 mod outcome;
 #[path = "it/pipeline.rs"]

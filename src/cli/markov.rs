@@ -13,9 +13,11 @@ use crate::output::manifest::{Manifest, RunFiles};
 use super::progress::Stage;
 
 const EXAMPLES: &str = "Examples:
-  vanish markov runs/trajectories.csv
-  vanish markov runs/trajectories.csv --state 'gain < 1e-8' --out runs/chain
-  vanish markov runs/trajectories.csv --bins 'gain: 1e-12, 1e-6, 1' --json
+  vanish markov runs/tr/trajectories.csv
+  vanish markov runs/tr/trajectories.csv --state 'gain < 1e-8' --leave 1e-5 --out runs/chain
+  vanish markov runs/tr/trajectories.csv --bins 'gain: 1e-12, 1e-6, 1' --json
+  vanish markov runs/tr/trajectories.csv --converged plateau --tolerance 0.01 --seed 2
+  vanish markov runs/tr/trajectories.csv --replicates 500 --latent-replicates 0 --out results --plot --force
 
 The file is a tidy CSV with a `run` and a `step` column and one column per recorded
 quantity (`vanish train` writes one; any tool can). Rows may come in any order; each run's

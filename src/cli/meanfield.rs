@@ -12,13 +12,16 @@ use super::progress::{Stage, Timings};
 
 const EXAMPLES: &str = "Examples:
   vanish meanfield --sigma-w 1.5 --sigma-b 0.05
-  vanish meanfield --n 2 --sigma-w 0.5:3:0.25 --sigma-b 0,0.1,0.3 --out runs/phase
-  vanish meanfield --activation relu --sigma-w 1,1.414,2 --sigma-b 0.1 --json
+  vanish meanfield --n 2 --sigma-w 0.5:3:0.25 --sigma-b 0,0.1,0.3 --out runs/phase --plot
+  vanish meanfield --activation relu --sigma-w 1,1.414,2 --sigma-b 0.1 --json --threads 1
+  vanish meanfield --n 0.6667 --a 1.7159 --sigma-w 0.5:2:0.1 --out results --force
 
 Weights N(0, σ_w²/fan_in), biases N(0, σ_b²). q* is the fixed point of the length map
 q ↦ σ_w²·E[φ(√q·z)²] + σ_b²; χ1 = σ_w²·E[φ'(√q*·z)²] is the gain of E‖Ju‖² per layer:
 χ1 < 1 ordered (gradients vanish), χ1 > 1 chaotic (they explode). c* is the stable fixed
-point of the correlation map and ξ_q, ξ_c the depth scales (Schoenholz et al. 2017).";
+point of the correlation map (two inputs' correlation, layer to layer), χ_c its slope there:
+below 1 the correlation settles at c* within ξ_c = −1/|ln χ_c| layers; ξ_q is the same depth
+scale for q (Schoenholz et al. 2017).";
 
 /// The raw flags of `vanish meanfield`.
 #[derive(Debug, Args)]

@@ -17,7 +17,7 @@ use crate::sweep::table::{self, JOURNAL, TableSweep};
 /// The raw flags of `vanish merge`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  vanish merge runs/s0 runs/s1 runs/s2 runs/s3 --out runs/t\n  vanish merge runs/m0 runs/m1 runs/m2 --out runs/map"
+    after_help = "Examples (the shards of `vanish table --shard I/4` and `vanish train --shard I/2`):\n  vanish merge runs/s0 runs/s1 runs/s2 runs/s3 --out runs/pivoted --rows depth --cols n\n  vanish merge runs/m0 runs/m1 --out runs/merged --quiet"
 )]
 pub struct MergeArgs {
     /// The shard folders, each written by `vanish table --shard I/N --out DIR` or

@@ -20,10 +20,20 @@ mod table;
 mod thresholds;
 mod train;
 
+/// The top-level help's closing lines: where each command's help is, and the question and
+/// answer the help texts cite by name.
+const ABOUT_THE_QUESTION: &str = "\
+`vanish help COMMAND` (or `vanish COMMAND --help`) lists a command's flags with examples.
+
+The question: \"Can the vanishing gradient problem be solved by multiplying the input of
+tanh with a coefficient?\" (Data Science Stack Exchange, question 51545, by zephyr). The
+thresholds answer (Esmailian's) derives t1(n), e(n) and the depth threshold and models
+training as a two-state Markov chain, a \"one-way street\". See the README.";
+
 /// Monte Carlo of vanishing and exploding gradients: products of activation derivatives
 /// g = f'(x_1)·…·f'(x_K), computed in the log domain.
 #[derive(Debug, Parser)]
-#[command(name = "vanish", version, about, long_about = None)]
+#[command(name = "vanish", version, about, long_about = None, after_help = ABOUT_THE_QUESTION)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -39,17 +49,18 @@ enum Command {
     /// Merge the shards of a table or of a training run into the files of one unsharded
     /// run.
     Merge(merge::MergeArgs),
-    /// Fit the seed's two-state Markov chain ([g≫0] → [g∼0]), or k states, to
-    /// trajectories: transition probabilities with exact intervals, escape from [g∼0],
-    /// survival against the geometric law, order and homogeneity tests.
-    Markov(markov::MarkovArgs),
-    /// Train many small MLPs from independent initialisations and record the backward
-    /// gain, the derivative product and the loss along the way (trajectories.csv).
-    Train(Box<train::TrainArgs>),
     /// Mean-field theory of wide random networks: q*, χ1, c*, depth scales, and the phase
     /// diagram over (σ_w, σ_b) with the order/chaos boundary.
     Meanfield(meanfield::MeanFieldArgs),
-    /// The seed's thresholds t1(n), e(n), the depth threshold and their maximisers.
+    /// Train many small MLPs from independent initialisations and record the backward
+    /// gain, the derivative product and the loss along the way (trajectories.csv).
+    Train(Box<train::TrainArgs>),
+    /// Fit the thresholds answer's two-state Markov chain ([g≫0] → [g∼0], its "one-way
+    /// street"), or k states, to trajectories: transition probabilities with exact
+    /// intervals, escape from [g∼0], survival against the geometric law, order and
+    /// homogeneity tests.
+    Markov(markov::MarkovArgs),
+    /// The thresholds answer's t1(n), e(n), the depth threshold and their maximisers.
     Thresholds(thresholds::ThresholdsArgs),
     /// Draw the figures of a run's output folder as SVG files.
     Plot(plot::PlotArgs),

@@ -33,7 +33,7 @@ pub struct SourceArgs {
     #[arg(long, value_enum, ignore_case = true)]
     init: Option<Init>,
     /// Network: the log-gain reported as ln g: path (ln ∏ f' along a random path of units,
-    /// the seed's g), layer (Σ_l mean_units ln f'), jacobian (ln ‖J·u‖²/‖u‖², weights
+    /// the question's g), layer (Σ_l mean_units ln f'), jacobian (ln ‖J·u‖²/‖u‖², weights
     /// included) [default: path].
     #[arg(long, value_enum, ignore_case = true)]
     quantity: Option<Quantity>,

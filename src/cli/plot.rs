@@ -12,7 +12,8 @@ use crate::output::plot::{Figure, RunFolder};
 
 const PLOT_EXAMPLES: &str = "Examples:
   vanish sim --n 2 --depth 50 --method exact --out runs/sim && vanish plot runs/sim
-  vanish plot runs/table --out figures/
+  vanish plot runs/t --out figures/
+  vanish plot runs/tr --out figures/ --force     # into a folder that holds other files
 
 Draws every figure the folder holds the data for: the histogram of log10 g (sim), P(vanish)
 and P(explode) against depth and a heatmap (table), the phase diagram (meanfield), the
@@ -164,8 +165,9 @@ fn check_run_folder(flag: &str, dir: &std::path::Path) -> Result<RunFolder, Conf
 }
 
 const REPORT_EXAMPLES: &str = "Examples:
-  vanish report runs/sim runs/table runs/train --out report/
+  vanish report runs/sim runs/t runs/tr --out report/
   chromium report/index.html
+  vanish report runs/phase runs/thresholds --out results --force
 
 Writes index.html (inline SVG and CSS: no network access and no JavaScript needed) and
 each figure as an SVG file beside it.";

@@ -20,7 +20,12 @@ const EXAMPLES: &str = "Examples:
   vanish sim
   vanish sim --n 1.5 --depth 100 --dist 'laplace(0,0.7)' --samples 5e6 --out runs/a
   vanish sim --activation lecun --dist 'mix(0.8*normal(0,0.5), 0.2*uniform(-4,4))' --json
-  vanish sim --method all          # exact, saddlepoint and CLT beside Monte Carlo
+  vanish sim --method all          # exact, saddlepoint, CLT and importance sampling too
+  vanish sim --vanish-below 1e-10 --explode-above 1e10 --seed 7 --quiet --out runs/sim --plot
+  vanish sim --precision f32 --threads 2    # f32 kernel: own numbers; --threads changes none
+  vanish sim --source network --width 128 --sigma-w 1.5 --sigma-b 0.1 -N 2000
+  vanish sim --source network --width 64 --input-dim 16 --init orthogonal --quantity jacobian
+  vanish sim --n 2 --a 1.7159 --out results --force   # results/ holds other files: kept
 
 Distributions (--dist): normal(μ,σ), uniform(lo,hi), laplace(μ,b), student-t(ν,scale),
   logistic(μ,s), point(x0), mix(w1*D1, w2*D2, …)
@@ -34,8 +39,9 @@ Activations (--activation): tanh (a·tanh(n·x), with --n and --a), lecun (1.715
     "Write manifest.json, summary.json, summary.csv and histogram.csv into this folder"
 )))]
 pub struct SimArgs {
-    /// K: the number of derivative factors in g (network depth; accepts 1e3).
-    #[arg(short = 'k', long, default_value = "50", value_parser = super::parse_depth)]
+    /// K: the number of derivative factors in g (network depth; accepts 1e3). The default
+    /// is `train`'s, so that `sim` and `train` at their defaults study the same model.
+    #[arg(short = 'k', long, default_value = "20", value_parser = super::parse_depth)]
     depth: u32,
     /// N: the number of samples of g (accepts 1e6, 1_000_000) [default: 1e6; 1000 networks
     /// with --source network].
@@ -48,10 +54,10 @@ pub struct SimArgs {
     #[command(flatten)]
     activation: super::common::ActivationArgs,
     /// g below this counts as vanished.
-    #[arg(long, default_value_t = 1e-6, value_parser = super::parse_finite, allow_negative_numbers = true)]
+    #[arg(long, default_value = "1e-6", value_parser = super::parse_finite, allow_negative_numbers = true)]
     vanish_below: f64,
     /// g above this counts as exploded.
-    #[arg(long, default_value_t = 1e6, value_parser = super::parse_finite, allow_negative_numbers = true)]
+    #[arg(long, default_value = "1e6", value_parser = super::parse_finite, allow_negative_numbers = true)]
     explode_above: f64,
     /// Estimates beside Monte Carlo (iid sources only): one, or a list such as exact,clt.
     #[arg(

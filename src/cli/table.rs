@@ -22,10 +22,19 @@ use super::progress::Stage;
 const EXAMPLES: &str = "Examples:
   vanish table --n 1,1.5,2,3 --depth 10,50,100 --samples 1e5
   vanish table --dist 'normal(0,{s})' --s 0.25,0.5,1,2 --n 1:3:0.5 --rows n --cols s
+  vanish table --dist 'laplace(0,{b})' --set b=0.5,1 --value p_explode --method exact,clt
+  vanish table --config sweep.toml --samples 1e4     # flags override the file
+  vanish table --source network --width 64,128 --sigma-w 1,1.5 -N 500 --quantity layer --json
   vanish table --n 1:3:0.25 --depth 10:100:10 --out runs/t          # journaled
   vanish table --n 1:3:0.25 --depth 10:100:10 --out runs/t --resume # after a kill
-  vanish table … --shard 0/4 --out runs/s0   (…  1/4, 2/4, 3/4), then
-  vanish merge runs/s0 runs/s1 runs/s2 runs/s3 --out runs/t
+  for i in 0 1 2 3; do vanish table --n 1:3:0.25 --depth 10:100:10 --shard $i/4 --out runs/s$i; done
+  vanish merge runs/s0 runs/s1 runs/s2 runs/s3 --out runs/t4
+  vanish table --n 1,2 --vanish-below 1e-3,1e-6 --explode-above 1e6 --out results --force
+
+A sweep.toml holds keys as the flags, e.g.
+  n = \"1:3:0.5\"
+  depth = [10, 50]
+--force writes into a folder that holds other files, or beyond a work limit.
 
 Every numeric parameter takes one value, a list (1,1.5,2) or an inclusive range
 (start:stop:step). A --dist placeholder {name} takes its values from --name (or
@@ -43,7 +52,7 @@ pub struct TableArgs {
     /// dist = "normal(0,{s})", s = [0.5, 1], …); flags given here override it.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// K values (list or range) [default: 50].
+    /// K values (list or range) [default: 20].
     #[arg(short = 'k', long)]
     depth: Option<String>,
     /// N values, samples per cell (list or range; 1e5 and 100_000 accepted) [default: 1e6].
@@ -463,7 +472,7 @@ impl TableArgs {
         let mut axes = vec![
             axis("n", n)?,
             axis("a", a)?,
-            axis("depth", config.pick(self.depth.take(), "depth", "50")?)?,
+            axis("depth", config.pick(self.depth.take(), "depth", "20")?)?,
             axis(
                 "samples",
                 config.pick(self.samples.take(), "samples", samples_default)?,

@@ -8,8 +8,10 @@ use crate::output::thresholds;
 use crate::theory::thresholds::ThresholdTable;
 
 const EXAMPLES: &str = "Examples:
-  vanish thresholds --n 1,1.5,1.81,2,3 --depth 50
+  vanish thresholds --n 1,1.5,1.81,2,3 --depth 50    # the thresholds answer's K = 50
   vanish thresholds --n 1:4:0.5 --a 1.7159 --json
+  vanish thresholds --out runs/thresholds --plot
+  vanish thresholds --n 2 --out results --force    # results/ holds other files
 
 For f(x) = a·tanh(n·x), f' peaks at a·n:
   t1    = acosh(a·n)/n           beyond ±t1, f'(x) < 1/(a·n)  (cancels one maximal factor)
@@ -27,8 +29,8 @@ pub struct ThresholdsArgs {
     /// Amplitude a of a·tanh(n·x).
     #[arg(short, long, default_value_t = 1.0, value_parser = super::parse_finite, allow_negative_numbers = true)]
     a: f64,
-    /// K, for the depth threshold.
-    #[arg(short = 'k', long, default_value = "50", value_parser = super::parse_depth)]
+    /// K, for the depth threshold (the thresholds answer's example is K = 50).
+    #[arg(short = 'k', long, default_value = "20", value_parser = super::parse_depth)]
     depth: u32,
     /// Print JSON on stdout instead of the table.
     #[arg(long)]

@@ -26,9 +26,17 @@ use crate::sweep::training::{
 use super::progress::{Stage, Timings};
 
 const EXAMPLES: &str = "Examples:
+  vanish train                     # 32 runs of tanh(2x), K = 20, W = 32, σ_w = 1, σ_b = 0
   vanish train --runs 64 --depth 30 --width 32 --sigma-w 1.5 --steps 500 --out runs/tr
-  vanish train --n 2 --sigma-w 0.5 --optimizer adam --lr 1e-3 --task blobs --classes 4
-  vanish train --runs 200 --steps 300 --out runs/tr --fit --state 'gain < 1e-6'
+  vanish train --runs 64 --depth 30 --width 32 --sigma-w 1.5 --steps 500 --out runs/tr --resume
+                                   # (the same flags and --resume, after a kill)
+  vanish train --n 3 --sigma-w 0.33 --optimizer adam --lr 1e-3 --task blobs --classes 4
+  vanish train --runs 200 --steps 300 --out runs/fit --fit --state 'gain < 1e-6' --converged 'loss < 0.01'
+  vanish train --task csv --data data.csv --target y --loss mse --out runs/csv
+  vanish train --sigma-w 0.5:1.5:0.25 --n 1,2 --runs 24 --steps 200 --out runs/map
+  for i in 0 1; do vanish train --sigma-w 0.5:1.5:0.25 --n 1,2 --shard $i/2 --out runs/m$i; done
+  vanish train --sigma-w 0.5:1.5:0.25 --n 1,2 --gather runs/m0 runs/m1 --out runs/gathered
+  vanish train --runs 1 --steps 100 --dump runs/dump   # then: scripts/replay_torch.py runs/dump
 
 Writes trajectories.csv (run, step, loss, gain, ln_derivative_product, saturated,
 probe_gain, probe_ln_derivative_product, diverged, grad_norm_1…, weight_norm_1…,
@@ -89,7 +97,7 @@ pub struct TrainArgs {
     #[arg(long, default_value = "tanh")]
     activation: String,
     /// Slope n of a·tanh(n·x), or several (a list or start:stop:step: the map from
-    /// initialisation to outcome) [default: 1].
+    /// initialisation to outcome) [default: 2, as in sim, table and meanfield].
     #[arg(short, long, allow_hyphen_values = true)]
     n: Option<String>,
     /// Amplitude a of a·tanh(n·x) [default: 1].
@@ -204,7 +212,7 @@ impl TrainArgs {
         let is_tanh = super::tanh_flags_fit(&self.activation, self.n.is_some(), self.a.is_some())?;
         let ns = match &self.n {
             Some(text) => super::parse_values("--n", text)?,
-            None => vec![if is_tanh { 1.0 } else { f64::NAN }],
+            None => vec![if is_tanh { 2.0 } else { f64::NAN }],
         };
         let lists = [
             ns,

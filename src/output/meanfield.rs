@@ -109,6 +109,7 @@ pub fn table(d: &PhaseDiagram) -> String {
             p.phase()
         ));
     }
+    t.push_str("\nχ_c: slope of the correlation map at c*; two inputs' correlation nears c* over ξ_c = −1/|ln χ_c| layers\n");
     t.push_str("\norder/chaos boundary (χ1 = 1):\n");
     for (&b, c) in sigma_b.iter().zip(critical) {
         t.push_str(&format!(

@@ -350,7 +350,12 @@ fn runs_that_would_take_days_ask_for_force() {
 /// check for repeated values).
 #[test]
 fn a_million_values_are_refused_at_once() {
-    let err = refused_in_one_line(&["table", "--n", "0.001:1000:0.001"], "--n", 30);
+    // K = 50: 5·10¹³ derivatives (at the default K = 20 the grid is exactly the 2·10¹³ cap).
+    let err = refused_in_one_line(
+        &["table", "--n", "0.001:1000:0.001", "--depth", "50"],
+        "--n",
+        30,
+    );
     assert!(err.contains("derivatives"), "{err}");
     refused(&["table", "--n", "1,2,3,2"], "--n");
 }

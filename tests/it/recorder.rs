@@ -44,7 +44,7 @@ fn replays_dumped_runs_column_for_column() {
         let dump = tmp.path().join(name);
         crate::util::vanish()
             .args([
-                "train", "--runs", "1", "--depth", "6", "--width", "8", "--steps", "50",
+                "train", "--n", "1", "--runs", "1", "--depth", "6", "--width", "8", "--steps", "50",
             ])
             .args(["--record-every", "5", "--n", "2", "--quiet"])
             .args(extra)

@@ -85,8 +85,8 @@ fn every_subcommand_draws_its_figures_with_plot() {
         (
             "train",
             &[
-                "train", "--runs", "6", "--depth", "8", "--width", "8", "--steps", "40", "--fit",
-                "--quiet",
+                "train", "--n", "1", "--runs", "6", "--depth", "8", "--width", "8", "--steps",
+                "40", "--fit", "--quiet",
             ],
             // (6 runs are too few for the latent models' 5 folds: no posterior check.)
             &["gain_trajectories", "survival", "risks"],
@@ -247,6 +247,8 @@ fn a_figure_without_data_is_a_note_and_the_rest_are_drawn() {
     crate::util::vanish()
         .args([
             "train",
+            "--n",
+            "1",
             "--runs",
             "4",
             "--depth",

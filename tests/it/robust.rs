@@ -55,8 +55,8 @@ fn real_run(tmp: &Path, family: &str) -> PathBuf {
         ],
         "thresholds" => &["thresholds"],
         "train" => &[
-            "train", "--runs", "4", "--depth", "6", "--width", "8", "--steps", "20", "--fit",
-            "--quiet",
+            "train", "--n", "1", "--runs", "4", "--depth", "6", "--width", "8", "--steps", "20",
+            "--fit", "--quiet",
         ],
         other => panic!("no family {other}"),
     };

@@ -170,6 +170,8 @@ fn every_file_a_figure_reads_has_the_fields_it_reads() {
     run(
         &[
             "train",
+            "--n",
+            "1",
             "--runs",
             "6",
             "--depth",
@@ -224,6 +226,8 @@ fn every_file_a_figure_reads_has_the_fields_it_reads() {
     run(
         &[
             "train",
+            "--n",
+            "1",
             "--runs",
             "3",
             "--depth",

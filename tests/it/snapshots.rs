@@ -261,7 +261,7 @@ fn file(out: &Path, name: &str) -> String {
 fn thresholds_table() {
     let by_threads: Vec<String> = THREADS
         .iter()
-        .map(|t| stdout(&["thresholds", "--n", "2"], t, None))
+        .map(|t| stdout(&["thresholds", "--n", "2", "--depth", "50"], t, None))
         .collect();
     assert_snapshots("thresholds", &by_threads);
 }

@@ -143,6 +143,8 @@ fn train_writes_the_same_files_for_any_thread_count() {
         crate::util::vanish()
             .args([
                 "train",
+                "--n",
+                "1",
                 "--runs",
                 "6",
                 "--depth",
@@ -186,6 +188,8 @@ fn train_writes_the_same_files_for_any_thread_count() {
     crate::util::vanish()
         .args([
             "train",
+            "--n",
+            "1",
             "--runs",
             "3",
             "--depth",
@@ -335,7 +339,9 @@ fn train_learns_from_a_csv_file() {
     for (target, loss) in [("y", "mse"), ("cls", "ce")] {
         let out = tmp.path().join(target);
         crate::util::vanish()
-            .args(["train", "--task", "csv", "--target", target, "--loss", loss])
+            .args([
+                "train", "--n", "1", "--task", "csv", "--target", target, "--loss", loss,
+            ])
             .args([
                 "--runs", "2", "--depth", "3", "--width", "16", "--steps", "400",
             ])
@@ -446,7 +452,8 @@ fn a_map_over_depth_and_learning_rate_pads_shallower_runs() {
     let rows: Vec<&str> = map.lines().collect();
     assert_eq!(rows.len(), 1 + 4);
     assert!(rows[0].starts_with("n,sigma_w,sigma_b,depth,width,lr,runs,"));
-    assert!(rows[1].starts_with("1,1,0,2,8,0.01,2,") && rows[4].starts_with("1,1,0,4,8,0.1,2,"));
+    // n = 2: the default shared with sim, table and meanfield.
+    assert!(rows[1].starts_with("2,1,0,2,8,0.01,2,") && rows[4].starts_with("2,1,0,4,8,0.1,2,"));
     let traj = std::fs::read_to_string(out.join("trajectories.csv")).unwrap();
     let header = traj.lines().next().unwrap();
     assert!(
@@ -467,6 +474,8 @@ fn a_killed_training_map_resumes_to_the_same_files() {
     // journal too.
     let flags = [
         "train",
+        "--n",
+        "1",
         "--runs",
         "4",
         "--depth",

@@ -68,7 +68,7 @@ pub fn thresholds(a: f64, n_lo: f64, n_hi: f64) -> anyhow::Result<Figure> {
     })?;
     Ok(Figure {
         name: "thresholds".into(),
-        title: "The seed's thresholds against n".into(),
+        title: "The thresholds answer's t1(n) and e(n) against n".into(),
         caption: format!(
             "Beyond ±t1(n) one factor f'(x) < 1/(a·n) cancels a maximal one; inside ±e(n) \
              f'(x) > 1. The dots mark the widest t1 = {vt:.4} (n = {vn:.4}) and the widest \
