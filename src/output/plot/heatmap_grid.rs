@@ -15,13 +15,13 @@ use crate::output::format::label;
 const MAX_CELLS: usize = 1_000_000;
 
 /// A heatmap over the distinct values of `r` (down, first at the bottom) and `c`
-/// (across), coloured by `v` (0…1 for probabilities, else its range), with a colour bar.
+/// (across), coloured by `v` (0…1 for probabilities, else its range), with a colour bar
+/// (unnamed: `title` names the value).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn grid_heatmap(
     title: &str,
     rows: &str,
     cols: &str,
-    value: &str,
     r: &[f64],
     c: &[f64],
     v: &[f64],

@@ -257,16 +257,7 @@ pub fn heatmap(dir: &Path, rows: &str, cols: &str, value: &str) -> anyhow::Resul
     let t = CsvTable::read(&dir.join("table.csv"))?;
     let (r, c, v) = (t.numbers(rows)?, t.numbers(cols)?, t.numbers(value)?);
     let title = format!("{value} over {rows} and {cols}");
-    let svg = grid_heatmap(
-        &title,
-        rows,
-        cols,
-        value,
-        &r,
-        &c,
-        &v,
-        probability_like(value),
-    )?;
+    let svg = grid_heatmap(&title, rows, cols, &r, &c, &v, probability_like(value))?;
     Ok(Figure {
         name: format!("heatmap_{value}"),
         title,

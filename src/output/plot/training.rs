@@ -384,7 +384,7 @@ pub fn train_map(dir: &Path) -> anyhow::Result<Figure> {
         match varying.as_slice() {
             [a, b] => {
                 let (va, vb) = (t.numbers(a)?, t.numbers(b)?);
-                grid_heatmap(&title, b, a, "fraction vanished", &vb, &va, &f, true)?
+                grid_heatmap(&title, b, a, &vb, &va, &f, true)?
             }
             [a] => {
                 // Sorted by the parameter (a map may list its cells in any order).
