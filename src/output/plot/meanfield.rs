@@ -278,3 +278,30 @@ fn diverging(t: f64) -> RGBColor {
     let (a, b) = (STOPS[k], STOPS[k + 1]);
     RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scale_is_white_at_chi1_one_and_full_at_each_extreme() {
+        let scale = Scale::new(-0.9, 0.3);
+        assert_eq!(scale.colour(0.0), RGBColor(247, 247, 247));
+        // Each side reaches its darkest colour at its own extreme (the scale is not
+        // washed out on the shorter side), and beyond it stays there.
+        assert_eq!(scale.colour(-0.9), RGBColor(5, 48, 97));
+        assert_eq!(scale.colour(0.3), RGBColor(103, 0, 31));
+        assert_eq!(scale.colour(2.0), RGBColor(103, 0, 31));
+    }
+
+    #[test]
+    fn cells_of_one_colour_side_by_side_become_one_rectangle() {
+        let (ws, bs) = ([1.0, 2.0, 3.0], [0.0, 1.0]);
+        let sw = [1.0, 2.0, 3.0, 1.0, 2.0, 3.0];
+        let sb = [0.0, 0.0, 0.0, 1.0, 1.0, 1.0];
+        let chi = [0.0, 0.0, 0.3, -0.9, 0.0, 0.0];
+        let rects = merged_cells(&ws, &bs, &sw, &sb, &chi, &Scale::new(-0.9, 0.3));
+        let spans: Vec<(usize, usize, usize)> = rects.iter().map(|r| (r.0, r.1, r.2)).collect();
+        assert_eq!(spans, [(0, 1, 0), (2, 2, 0), (0, 0, 1), (1, 2, 1)]);
+    }
+}
