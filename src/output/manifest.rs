@@ -24,7 +24,10 @@
 //! (finished: its manifest says so; or unfinished: its journal or the mark below says so).
 //! Anything else (a user's files, another command's run, a manifest that does not read) is
 //! refused, and nothing is touched, unless the claim is forced (`--force`): then files of
-//! the same names are replaced and the others kept. vanish's own `.vanish-*` files are
+//! the same names are replaced and the others kept — but for the drawings of a vanish run
+//! of another command that the new manifest replaces (its listed figures, every SVG and
+//! HTML file of a `plot` or `report` run), which are removed rather than left listed by
+//! no manifest. vanish's own `.vanish-*` files are
 //! never a reason to refuse. A folder with a journal also follows the journal's rule:
 //! `--resume` goes on with it, `--force` starts over, anything else is refused.
 //!
