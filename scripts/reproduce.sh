@@ -11,7 +11,8 @@
 #   half-inside  "half or more of the x's need to be inside [−0.658, 0.658]": tanh(2x),
 #                x ~ N(0, s²) over s, where the fraction inside crosses 1/2 and where g
 #                stops vanishing
-#   meanfield    the phase diagram of tanh(2x) networks over (σ_w, σ_b)
+#   meanfield    the phase diagram of tanh(2x) networks over (σ_w, σ_b), a 111 × 31 grid
+#                (the critical line root-found at each of the 31 σ_b)
 #   networks     the rescaling claim at initialisation: tanh(2x) at (0.6, 0.05) against
 #                tanh(x) at (1.2, 0.1), the same networks draw for draw
 #   train        the one-way street in the regime of the first study: 48 training runs
@@ -62,7 +63,7 @@ step depth "$V" table --n 1,1.5,1.81,2,3 --depth 5:100:5 --samples 100000 --meth
 step half-inside "$V" table --n 2 --dist 'normal(0,{s})' --s 0.3:1.5:0.05 --depth 50 \
   --samples 100000 --method exact --quiet --out "$OUT/half-inside" --plot
 meanfield() {
-  "$V" meanfield --activation tanh --n 2 --sigma-w 0.2:2.4:0.1 --sigma-b 0:0.3:0.05 \
+  "$V" meanfield --activation tanh --n 2 --sigma-w 0.2:2.4:0.02 --sigma-b 0:0.3:0.01 \
     --out "$OUT/meanfield" --plot > /dev/null
 }
 step meanfield meanfield

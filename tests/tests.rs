@@ -8,6 +8,8 @@ mod determinism;
 mod exact;
 #[path = "it/fast.rs"]
 mod fast;
+#[path = "it/figures.rs"]
+mod figures;
 #[path = "it/folders.rs"]
 mod folders;
 #[path = "it/fuzz_replay.rs"]

@@ -24,7 +24,10 @@
 //! (finished: its manifest says so; or unfinished: its journal or the mark below says so).
 //! Anything else (a user's files, another command's run, a manifest that does not read) is
 //! refused, and nothing is touched, unless the claim is forced (`--force`): then files of
-//! the same names are replaced and the others kept. vanish's own `.vanish-*` files are
+//! the same names are replaced and the others kept — but for the drawings of a vanish run
+//! of another command that the new manifest replaces (its listed figures, every SVG and
+//! HTML file of a `plot` or `report` run), which are removed rather than left listed by
+//! no manifest. vanish's own `.vanish-*` files are
 //! never a reason to refuse. A folder with a journal also follows the journal's rule:
 //! `--resume` goes on with it, `--force` starts over, anything else is refused.
 //!
@@ -237,15 +240,23 @@ pub fn figures(m: &Manifest) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The files an earlier run of the kind of `command` left in `dir`: those its manifest and
-/// its mark of writing list (a run of another kind leaves its files to the user).
+/// The files an earlier run left in `dir` that a run of `command` replaces: those the
+/// manifest and the mark of writing of a run of its kind list; of a run of another kind
+/// (written over with `--force`) only what was drawn from other files — its figures, and
+/// every file of a `plot` or `report` run — which would otherwise stay behind, listed by no
+/// manifest, to be read as the new run's. Other files are left to the user.
 fn earlier_files(dir: &Path, command: &str) -> Vec<String> {
     let mut names = Vec::new();
     for path in [dir.join(MANIFEST), dir.join(WRITING)] {
-        if let Ok(Some(m)) = read_at(&path)
-            && kind(&m.command) == kind(command)
-        {
-            for name in listed(&m) {
+        if let Ok(Some(m)) = read_at(&path) {
+            let replaced = if kind(&m.command) == kind(command) {
+                listed(&m)
+            } else if ["plot", "report"].contains(&m.command.as_str()) {
+                listed(&m).into_iter().filter(|n| is_drawing(n)).collect()
+            } else {
+                figures(&m).into_iter().filter(|n| is_drawing(n)).collect()
+            };
+            for name in replaced {
                 if !names.contains(&name) {
                     names.push(name);
                 }
@@ -253,6 +264,11 @@ fn earlier_files(dir: &Path, command: &str) -> Vec<String> {
         }
     }
     names
+}
+
+/// Whether a file name is one of the drawings `plot` and `report` write (SVG and HTML).
+fn is_drawing(name: &str) -> bool {
+    is_plain_name(name) && (name.ends_with(".svg") || name.ends_with(".html"))
 }
 
 /// States 1 and 2 of the module: marks `dir` as a run of `command` being written, whose

@@ -239,13 +239,18 @@ fn figure_html(f: &Figure, id: &str) -> String {
     )
 }
 
-/// Removes the `width` and `height` attributes of the root `<svg>` element.
+/// Removes the `width`, `height` and `style` attributes of the root `<svg>` element: the
+/// page's CSS sizes its figures.
 fn strip_size(svg: &str) -> String {
     let end = svg.find('>').unwrap_or(0);
     let (head, rest) = svg.split_at(end);
     let head: Vec<&str> = head
         .split(' ')
-        .filter(|a| !a.starts_with("width=\"") && !a.starts_with("height=\""))
+        .filter(|a| {
+            !["width=\"", "height=\"", "style=\""]
+                .iter()
+                .any(|p| a.starts_with(p))
+        })
         .collect();
     format!("{}{rest}", head.join(" "))
 }
@@ -433,6 +438,10 @@ mod tests {
         assert_eq!(
             strip_size("<svg width=\"7\" height=\"4\" viewBox=\"0 0 7 4\">x"),
             "<svg viewBox=\"0 0 7 4\">x"
+        );
+        assert_eq!(
+            strip_size("<svg width=\"100%\" style=\"max-width:9px\" viewBox=\"0 0 6 4\">x"),
+            "<svg viewBox=\"0 0 6 4\">x"
         );
     }
 }

@@ -6,8 +6,8 @@ use std::path::Path;
 use anyhow::bail;
 use plotters::prelude::*;
 
-use super::figures::legend;
-use super::{CsvTable, Figure, colour, draw, finite_range};
+use super::labels::{Entries, Swatch};
+use super::{CsvTable, Figure, colour, finite_range};
 use crate::dynamics::risks::risk_columns as rc;
 use crate::dynamics::study::CAUSES;
 use crate::output::dynamics::ppc_columns as pc;
@@ -44,7 +44,29 @@ pub fn risks(dir: &Path) -> anyhow::Result<Figure> {
         bail!("no run started in [g≫0]");
     }
     let (x_lo, x_hi) = finite_range(x.iter().copied());
-    let svg = draw(|root| {
+    // The causes that happened, with their curves and bands.
+    let mut shown = Vec::new();
+    for (j, cause) in CAUSES.iter().enumerate() {
+        if let (Ok(cif), Ok(lo), Ok(hi)) = (
+            t.numbers(&rc::of_cause(cause, rc::CIF)),
+            t.numbers(&rc::of_cause(cause, rc::LOWER)),
+            t.numbers(&rc::of_cause(cause, rc::UPPER)),
+        ) && cif.iter().any(|&v| v != 0.0)
+        {
+            shown.push((colour(j), cause, cif, lo, hi));
+        }
+    }
+    let none = t.numbers(rc::SURVIVAL)?;
+    let grey = BLACK.mix(0.6);
+    let mut entries: Entries = shown
+        .iter()
+        .map(|(c, cause, ..)| (format!("{cause} first"), Swatch::Line(*c, 3)))
+        .collect();
+    entries.push((
+        "none of them yet".into(),
+        Swatch::Dashed(RGBColor(100, 100, 100)),
+    ));
+    let svg = super::draw_legended(&entries, |root| {
         let mut chart = super::linear_chart(
             root,
             "What happens first to runs that start with a live gradient",
@@ -52,39 +74,17 @@ pub fn risks(dir: &Path) -> anyhow::Result<Figure> {
             ("training step", "cumulative incidence"),
             (6, &super::tick),
         )?;
-        for (j, cause) in CAUSES.iter().enumerate() {
-            let (Ok(cif), Ok(lo), Ok(hi)) = (
-                t.numbers(&rc::of_cause(cause, rc::CIF)),
-                t.numbers(&rc::of_cause(cause, rc::LOWER)),
-                t.numbers(&rc::of_cause(cause, rc::UPPER)),
-            ) else {
-                continue;
-            };
-            if cif.iter().all(|&v| v == 0.0) {
-                continue;
-            }
-            let c = colour(j);
-            chart.draw_series([Polygon::new(
-                band_polygon(&x, &lo, &hi),
-                c.mix(0.15).filled(),
-            )])?;
-            chart
-                .draw_series(LineSeries::new(steps(&x, &cif), c.stroke_width(3)))?
-                .label(format!("{cause} first"))
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], c.stroke_width(3)));
+        for (c, _, cif, lo, hi) in &shown {
+            chart.draw_series([Polygon::new(band_polygon(&x, lo, hi), c.mix(0.15).filled())])?;
+            chart.draw_series(LineSeries::new(steps(&x, cif), c.stroke_width(3)))?;
         }
-        let none = t.numbers(rc::SURVIVAL)?;
-        let c = BLACK.mix(0.6);
-        chart
-            .draw_series(DashedLineSeries::new(
-                steps(&x, &none),
-                6,
-                4,
-                c.stroke_width(2),
-            ))?
-            .label("none of them yet")
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], c.stroke_width(2)));
-        legend(&mut chart)
+        chart.draw_series(DashedLineSeries::new(
+            steps(&x, &none),
+            6,
+            4,
+            grey.stroke_width(2),
+        ))?;
+        Ok(())
     })?;
     Ok(Figure {
         name: "risks".into(),
@@ -109,7 +109,25 @@ pub fn posterior_check(dir: &Path) -> anyhow::Result<Figure> {
     }
     let observed = t.numbers(pc::OBSERVED_OCCUPANCY)?;
     let (x_lo, x_hi) = finite_range(x.iter().copied());
-    let svg = draw(|root| {
+    let models = [
+        (
+            pc::HMM_OCCUPANCY_LOWER,
+            pc::HMM_OCCUPANCY_UPPER,
+            "two-state hidden Markov model, 95 % of simulated sets",
+        ),
+        (
+            pc::CHAIN_OCCUPANCY_LOWER,
+            pc::CHAIN_OCCUPANCY_UPPER,
+            "observed-state chain, 95 % of simulated sets",
+        ),
+    ];
+    let mut entries: Entries = models
+        .iter()
+        .enumerate()
+        .map(|(k, m)| (m.2.to_string(), Swatch::Band(colour(k + 1).mix(0.2))))
+        .collect();
+    entries.push(("the runs".into(), Swatch::Line(colour(0), 3)));
+    let svg = super::draw_legended(&entries, |root| {
         let mut chart = super::linear_chart(
             root,
             "Share of runs in [g∼0]: the runs against the fitted models",
@@ -117,44 +135,21 @@ pub fn posterior_check(dir: &Path) -> anyhow::Result<Figure> {
             ("record", "share of runs in [g∼0]"),
             (6, &super::tick),
         )?;
-        for (k, (lower, upper, label)) in [
-            (
-                pc::HMM_OCCUPANCY_LOWER,
-                pc::HMM_OCCUPANCY_UPPER,
-                "two-state hidden Markov model, 95 % of simulated sets",
-            ),
-            (
-                pc::CHAIN_OCCUPANCY_LOWER,
-                pc::CHAIN_OCCUPANCY_UPPER,
-                "observed-state chain, 95 % of simulated sets",
-            ),
-        ]
-        .into_iter()
-        .enumerate()
-        {
+        for (k, (lower, upper, _)) in models.into_iter().enumerate() {
             let lo = t.numbers(lower)?;
             let hi = t.numbers(upper)?;
             let c = colour(k + 1);
-            chart
-                .draw_series([Polygon::new(
-                    band_polygon(&x, &lo, &hi),
-                    c.mix(0.2).filled(),
-                )])?
-                .label(label)
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 20, y + 5)], c.mix(0.2).filled())
-                });
+            chart.draw_series([Polygon::new(
+                band_polygon(&x, &lo, &hi),
+                c.mix(0.2).filled(),
+            )])?;
         }
         let pts: Vec<(f64, f64)> = (0..x.len())
             .filter(|&i| observed[i].is_finite())
             .map(|i| (x[i], observed[i]))
             .collect();
-        let c = colour(0);
-        chart
-            .draw_series(LineSeries::new(pts, c.stroke_width(3)))?
-            .label("the runs")
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], c.stroke_width(3)));
-        legend(&mut chart)
+        chart.draw_series(LineSeries::new(pts, colour(0).stroke_width(3)))?;
+        Ok(())
     })?;
     Ok(Figure {
         name: "posterior_check".into(),

@@ -8,4 +8,3 @@ pub use super::table::{heatmap, probability_vs};
 pub use super::theory::thresholds;
 
 pub(crate) use super::heatmap_grid::grid_heatmap;
-pub(crate) use super::labels::legend;

@@ -7,7 +7,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::labels::distinct;
 use super::range::view;
-use super::{DrawResult, FONT, draw, finite_range, padded};
+use super::{DrawResult, FONT, TEXT, TITLE, draw, finite_range, padded};
 use crate::output::format::caption;
 use crate::output::format::label;
 
@@ -15,13 +15,13 @@ use crate::output::format::label;
 const MAX_CELLS: usize = 1_000_000;
 
 /// A heatmap over the distinct values of `r` (down, first at the bottom) and `c`
-/// (across), coloured by `v` (0…1 for probabilities, else its range), with a colour bar.
+/// (across), coloured by `v` (0…1 for probabilities, else its range), with a colour bar
+/// (unnamed: `title` names the value).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn grid_heatmap(
     title: &str,
     rows: &str,
     cols: &str,
-    value: &str,
     r: &[f64],
     c: &[f64],
     v: &[f64],
@@ -54,11 +54,12 @@ pub(crate) fn grid_heatmap(
         };
         cells[ri * nc + ci] = v[i];
     }
-    let labelled = nr <= 14 && nc <= 12;
+    // Labels of about 6 characters fit cells at least 60 units wide and 20 high.
+    let labelled = nr <= 14 && nc <= 7;
     draw(|root| {
-        let (main, bar) = root.split_horizontally(super::SIZE.0 - 96);
+        let (main, bar) = root.split_horizontally(super::SIZE.0 - 90);
         let mut chart = ChartBuilder::on(&main)
-            .caption(title, (FONT, 19))
+            .caption(title, (FONT, TITLE))
             .margin(12)
             .x_label_area_size(44)
             .y_label_area_size(64)
@@ -76,11 +77,11 @@ pub(crate) fn grid_heatmap(
             .disable_mesh()
             .x_desc(cols)
             .y_desc(rows)
-            .x_labels(nc.min(16))
-            .y_labels(nr.min(16))
+            .x_labels(nc.min(10))
+            .y_labels(nr.min(12))
             .x_label_formatter(&col_label)
             .y_label_formatter(&row_label)
-            .label_style((FONT, 15))
+            .label_style((FONT, TEXT))
             .draw()?;
         for ri in 0..nr {
             for ci in 0..nc {
@@ -104,7 +105,7 @@ pub(crate) fn grid_heatmap(
                     chart.draw_series([Text::new(
                         caption(x),
                         (SegmentValue::CenterOf(ci), SegmentValue::CenterOf(ri)),
-                        (FONT, 12)
+                        (FONT, TEXT)
                             .into_font()
                             .color(&ink)
                             .pos(Pos::new(HPos::Center, VPos::Center)),
@@ -112,8 +113,9 @@ pub(crate) fn grid_heatmap(
                 }
             }
         }
-        colour_bar(&bar, value, v_lo, v_hi)
+        colour_bar(&bar, v_lo, v_hi)
     })
+    .map(super::crisp_cells)
 }
 
 /// Viridis, from 0 (dark blue) to 1 (yellow); values outside are clamped.
@@ -125,7 +127,6 @@ pub(crate) fn scale_colour(t: f64) -> RGBColor {
 /// A vertical colour bar from `lo` to `hi`.
 pub(crate) fn colour_bar<DB: DrawingBackend>(
     area: &DrawingArea<DB, plotters::coord::Shift>,
-    name: &str,
     lo: f64,
     hi: f64,
 ) -> DrawResult
@@ -133,18 +134,18 @@ where
     DB::ErrorType: 'static,
 {
     let mut chart = ChartBuilder::on(area)
-        .margin_top(48)
+        // No caption: the figure's title names the value (a long name did not fit).
+        .margin_top(40)
         .margin_bottom(56)
-        .margin_right(8)
-        .y_label_area_size(52)
-        .caption(name, (FONT, 12))
+        .margin_right(10)
+        .y_label_area_size(60)
         .build_cartesian_2d(0.0..1.0, view(lo, hi).0..view(lo, hi).1)?;
     chart
         .configure_mesh()
         .disable_mesh()
         .disable_x_axis()
         .y_labels(6)
-        .label_style((FONT, 12))
+        .label_style((FONT, TEXT))
         .draw()?;
     let steps = 100;
     chart.draw_series((0..steps).map(|i| {

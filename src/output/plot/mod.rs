@@ -63,8 +63,23 @@ pub struct Figure {
     pub svg: String,
 }
 
-/// The drawing area every figure gets, in CSS pixels (scaled down on a phone).
-pub const SIZE: (u32, u32) = (760, 460);
+/// The drawing area every figure gets: its viewBox. The file has no fixed size (its width
+/// is 100 % of where it is shown), so these units scale: at a phone's 360 px a unit is
+/// 0.6 px, and [`TEXT`] stays about 10 px high.
+pub const SIZE: (u32, u32) = (600, 400);
+
+/// The smallest text a figure may hold, in px at a rendering [`PHONE`] px wide.
+pub const MIN_PHONE_TEXT: f64 = 9.0;
+
+/// The width of a phone's screen in CSS px.
+pub const PHONE: f64 = 360.0;
+
+/// The size of titles, in plotters' font units (the SVG's font-size is this / 1.24).
+pub(crate) const TITLE: f64 = 23.0;
+
+/// The size of every other label: axes, ticks, legends, annotations (16 units in the SVG,
+/// 9.7 px at [`PHONE`]).
+pub(crate) const TEXT: f64 = 20.0;
 
 /// Okabe–Ito colours, distinguishable with any colour vision.
 pub const PALETTE: [RGBColor; 7] = [
@@ -93,6 +108,21 @@ pub(crate) fn draw(f: impl FnOnce(&Area<'_>) -> DrawResult) -> anyhow::Result<St
     draw_sized(SIZE, f)
 }
 
+/// [`draw`] with a legend of `entries` below the chart (so it never hides data): the
+/// closure draws the chart into the area of [`SIZE`] above it.
+pub(crate) fn draw_legended(
+    entries: &[(String, labels::Swatch)],
+    f: impl FnOnce(&Area<'_>) -> DrawResult,
+) -> anyhow::Result<String> {
+    let rows = labels::legend_rows(entries, SIZE.0 as i32) as u32;
+    let below = labels::LEGEND_ROW as u32 * rows + 8;
+    draw_sized((SIZE.0, SIZE.1 + below), |root| {
+        let (chart, strip) = root.split_vertically(SIZE.1);
+        f(&chart)?;
+        labels::legend_strip(&strip, entries)
+    })
+}
+
 /// [`draw`] with another size.
 pub(crate) fn draw_sized(
     size: (u32, u32),
@@ -107,7 +137,30 @@ pub(crate) fn draw_sized(
         root.present()
             .map_err(|e| anyhow::anyhow!("drawing: {e}"))?;
     }
-    Ok(svg)
+    Ok(scalable(&svg, size))
+}
+
+/// The SVG with the root's fixed `width` and `height` replaced by a width of 100 % (up to
+/// 1.5 × its size): it scales to the page, a phone's included, keeping its aspect.
+///
+/// ```
+/// # use vanish::output::plot::scalable;
+/// let svg = r#"<svg width="600" height="400" viewBox="0 0 600 400" xmlns="x"><g/></svg>"#;
+/// assert_eq!(
+///     scalable(svg, (600, 400)),
+///     r#"<svg width="100%" style="max-width:900px" viewBox="0 0 600 400" xmlns="x"><g/></svg>"#
+/// );
+/// ```
+pub fn scalable(svg: &str, (w, h): (u32, u32)) -> String {
+    let fixed = format!("<svg width=\"{w}\" height=\"{h}\" ");
+    let fluid = format!("<svg width=\"100%\" style=\"max-width:{}px\" ", w * 3 / 2);
+    svg.replacen(&fixed, &fluid, 1)
+}
+
+/// The SVG with its rectangles drawn with crisp edges: the cells of a heatmap meet without
+/// the hairline seams anti-aliasing leaves between them.
+pub(crate) fn crisp_cells(svg: String) -> String {
+    svg.replace("<rect ", "<rect shape-rendering=\"crispEdges\" ")
 }
 
 /// The figures of an output folder, and a note for each that could not be drawn.
@@ -148,21 +201,24 @@ where
     // values far beyond them drawn at their edge.
     let (x, y) = ((x.start, x.end), (y.start, y.end));
     let mut chart = ChartBuilder::on(area)
-        .caption(title, (FONT, 19))
-        .margin(12)
-        .x_label_area_size(44)
-        .y_label_area_size(64)
+        .caption(title, (FONT, TITLE))
+        .margin(10)
+        .margin_right(18)
+        .x_label_area_size(50)
+        .y_label_area_size(82)
         .build_cartesian_2d(range::Clamped::new(x.0, x.1), range::Clamped::new(y.0, y.1))?;
     chart
         .configure_mesh()
         .bold_line_style(BLACK.mix(0.12))
         .light_line_style(TRANSPARENT)
+        .x_labels(6)
         .x_label_formatter(&tick)
         .y_labels(y_ticks.0)
         .y_label_formatter(y_ticks.1)
         .x_desc(x_desc)
         .y_desc(y_desc)
-        .label_style((FONT, 15))
+        .label_style((FONT, TEXT))
+        .axis_desc_style((FONT, TEXT))
         .draw()?;
     Ok(chart)
 }

@@ -8,9 +8,9 @@ use plotters::prelude::*;
 use serde_json::Value;
 
 use super::input::{Bins, bins};
-use super::labels::legend;
+use super::labels::{Entries, Swatch};
 use super::range::{self, view};
-use super::{CsvTable, Figure, colour, draw, finite_range, padded};
+use super::{CsvTable, Figure, colour, finite_range, padded};
 use crate::output::format::caption;
 use crate::output::results::{SimSummary, exact_density_columns as ex, histogram_columns as hc};
 
@@ -90,60 +90,60 @@ pub fn histogram(dir: &Path, with_exact: bool) -> anyhow::Result<Figure> {
             config.activation_label, config.depth, config.dist
         ),
     };
-    let svg =
-        draw(|root| {
-            let mut chart = super::linear_chart(
-                root,
-                &format!("log10 g: {what}"),
-                (view_lo..view_hi, 0.0..top.max(1e-300)),
-                ("log10 g", "density per unit of log10 g"),
-                (10, &super::tick),
-            )?;
-            let bar = colour(0).mix(0.55).filled();
-            chart
-                .draw_series(density.iter().enumerate().filter(|(_, d)| **d > 0.0).map(
-                    |(b, &d)| {
-                        let x0 = x_lo + b as f64 * width;
-                        Rectangle::new([(x0, 0.0), (x0 + width, d)], bar)
-                    },
-                ))?
-                .label(if uncounted > 0 {
-                    format!(
-                        "Monte Carlo ({} samples; {uncounted} with g = 0 or beyond the histogram \
-                     not shown)",
-                        summary.samples
-                    )
-                } else {
-                    format!("Monte Carlo ({} samples)", summary.samples)
-                })
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], bar));
-            if let Some(e) = &exact_density {
-                let pts = e
-                    .iter()
-                    .enumerate()
-                    .map(|(b, &d)| (x_lo + (b as f64 + 0.5) * width, d));
-                let style = BLACK.stroke_width(2);
-                chart
-                    .draw_series(LineSeries::new(pts, style))?
-                    .label("exact density")
-                    .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
-            }
-            for (x, name, c, prob) in [
-                (vanish, "vanish", colour(1), probabilities.vanish.p),
-                (explode, "explode", colour(2), probabilities.explode.p),
-            ] {
-                let style = c.stroke_width(2);
-                chart
-                    .draw_series(DashedLineSeries::new([(x, 0.0), (x, top)], 6, 4, style))?
-                    .label(format!(
-                        "{name}: log10 g {} {x}, P = {}",
-                        if name == "vanish" { "<" } else { ">" },
-                        caption(prob)
-                    ))
-                    .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
-            }
-            legend(&mut chart)
-        })?;
+    let bar = colour(0).mix(0.55);
+    let mut entries: Entries = vec![(
+        if uncounted > 0 {
+            format!(
+                "Monte Carlo ({} samples; {uncounted} with g = 0 or beyond the histogram not \
+                 shown)",
+                summary.samples
+            )
+        } else {
+            format!("Monte Carlo ({} samples)", summary.samples)
+        },
+        Swatch::Band(bar),
+    )];
+    if exact_density.is_some() {
+        entries.push(("exact density".into(), Swatch::Line(BLACK, 2)));
+    }
+    let thresholds = [
+        (vanish, "vanish", colour(1), probabilities.vanish.p),
+        (explode, "explode", colour(2), probabilities.explode.p),
+    ];
+    for (x, name, c, prob) in thresholds {
+        let sign = if name == "vanish" { "<" } else { ">" };
+        entries.push((
+            format!("{name}: log10 g {sign} {x}, P = {}", caption(prob)),
+            Swatch::Dashed(c),
+        ));
+    }
+    let svg = super::draw_legended(&entries, |root| {
+        let mut chart = super::linear_chart(
+            root,
+            &format!("log10 g: {what}"),
+            (view_lo..view_hi, 0.0..top.max(1e-300)),
+            ("log10 g", "density per unit of log10 g"),
+            (8, &super::tick),
+        )?;
+        chart.draw_series(density.iter().enumerate().filter(|(_, d)| **d > 0.0).map(
+            |(b, &d)| {
+                let x0 = x_lo + b as f64 * width;
+                Rectangle::new([(x0, 0.0), (x0 + width, d)], bar.filled())
+            },
+        ))?;
+        if let Some(e) = &exact_density {
+            let pts = e
+                .iter()
+                .enumerate()
+                .map(|(b, &d)| (x_lo + (b as f64 + 0.5) * width, d));
+            chart.draw_series(LineSeries::new(pts, BLACK.stroke_width(2)))?;
+        }
+        for (x, _, c, _) in thresholds {
+            let style = c.stroke_width(2);
+            chart.draw_series(DashedLineSeries::new([(x, 0.0), (x, top)], 6, 4, style))?;
+        }
+        Ok(())
+    })?;
     Ok(Figure {
         name: "histogram".into(),
         title: format!("The distribution of log10 g ({what})"),

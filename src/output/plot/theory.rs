@@ -2,8 +2,9 @@
 
 use anyhow::bail;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{FONT, Figure, colour, draw};
+use super::{FONT, Figure, TEXT, colour, draw};
 use crate::theory::iid::{
     explode_threshold, vanish_threshold, widest_explode_threshold,
     widest_vanish_threshold as widest_vanish,
@@ -50,17 +51,22 @@ pub fn thresholds(a: f64, n_lo: f64, n_hi: f64) -> anyhow::Result<Figure> {
                     Circle::new((n, t), 5, colour(i).filled()),
                     Circle::new((n, -t), 5, colour(i).filled()),
                 ])?;
+                // Above the marker (its bottom edge there), clear of the flat curve.
+                let font = (FONT, TEXT)
+                    .into_font()
+                    .color(&colour(i))
+                    .pos(Pos::new(HPos::Center, VPos::Bottom));
                 chart.draw_series([Text::new(
                     format!("widest {name} = {t:.4} at n = {n:.4}"),
-                    (n, t + top * 0.06),
-                    (FONT, 15).into_font().color(&colour(i)),
+                    (n, t + top * 0.04),
+                    font,
                 )])?;
             }
         }
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::MiddleRight)
-            .label_font((FONT, 15))
+            .label_font((FONT, TEXT))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.4))
             .draw()?;

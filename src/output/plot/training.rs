@@ -7,10 +7,11 @@ use std::path::Path;
 use anyhow::bail;
 use plotters::prelude::*;
 
-use super::figures::{grid_heatmap, legend};
+use super::figures::grid_heatmap;
 use super::input::{SurvivalCurve, survival_table};
+use super::labels::{Entries, Swatch};
 use super::range::view;
-use super::{CsvTable, Figure, colour, decades, draw, finite_range, padded};
+use super::{CsvTable, Figure, colour, decades, finite_range, padded};
 use crate::output::format::caption;
 use crate::output::schema;
 use crate::output::training::{
@@ -141,7 +142,38 @@ pub fn gain_trajectories(dir: &Path, with_summary: bool) -> anyhow::Result<Figur
     };
     let map = cells.len() > 1;
     let names = t.header[..params].join(", ");
-    let svg = draw(|root| {
+    let mut entries: Entries = if map {
+        cells
+            .iter()
+            .take(7)
+            .enumerate()
+            .map(|(ci, cell)| (format!("{names} = {cell}"), Swatch::Line(colour(ci), 2)))
+            .collect()
+    } else {
+        vec![
+            ("10–90 % of runs".into(), Swatch::Band(colour(0).mix(0.2))),
+            (
+                format!(
+                    "median of {runs_total} runs ({} drawn in grey)",
+                    runs_total.min(20)
+                ),
+                Swatch::Line(colour(0), 3),
+            ),
+        ]
+    };
+    if let Some(th) = threshold {
+        entries.push((
+            format!("[g∼0] below {column} {th:e}"),
+            Swatch::Dashed(colour(1)),
+        ));
+    }
+    if let Some(up) = leave {
+        entries.push((
+            format!("back to [g≫0] above {up:e}"),
+            Swatch::Dashed(colour(2)),
+        ));
+    }
+    let svg = super::draw_legended(&entries, |root| {
         let decades_shown = ((y_hi - y_lo).round() as usize + 1).min(13);
         let fmt_y = |v: &f64| {
             if (v - v.round()).abs() < 1e-9 {
@@ -172,15 +204,10 @@ pub fn gain_trajectories(dir: &Path, with_summary: bool) -> anyhow::Result<Figur
                         .collect::<Vec<_>>(),
                     c.mix(0.12).filled(),
                 )])?;
-                chart
-                    .draw_series(LineSeries::new(
-                        b.iter().map(|p| (p.0, p.2)),
-                        c.stroke_width(2),
-                    ))?
-                    .label(format!("{names} = {cell}"))
-                    .legend(move |(x, y)| {
-                        PathElement::new([(x, y), (x + 20, y)], c.stroke_width(2))
-                    });
+                chart.draw_series(LineSeries::new(
+                    b.iter().map(|p| (p.0, p.2)),
+                    c.stroke_width(2),
+                ))?;
             }
         } else {
             let all: Vec<usize> = (0..run.len()).collect();
@@ -200,53 +227,37 @@ pub fn gain_trajectories(dir: &Path, with_summary: bool) -> anyhow::Result<Figur
             }
             let b = bands(&step, &log_gain, &all);
             let c = colour(0);
-            chart
-                .draw_series([Polygon::new(
-                    b.iter()
-                        .map(|p| (p.0, p.3))
-                        .chain(b.iter().rev().map(|p| (p.0, p.1)))
-                        .collect::<Vec<_>>(),
-                    c.mix(0.2).filled(),
-                )])?
-                .label("10–90 % of runs")
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 20, y + 5)], c.mix(0.2).filled())
-                });
-            chart
-                .draw_series(LineSeries::new(
-                    b.iter().map(|p| (p.0, p.2)),
-                    c.stroke_width(3),
-                ))?
-                .label(format!(
-                    "median of {runs_total} runs ({shown} drawn in grey)"
-                ))
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], c.stroke_width(3)));
+            chart.draw_series([Polygon::new(
+                b.iter()
+                    .map(|p| (p.0, p.3))
+                    .chain(b.iter().rev().map(|p| (p.0, p.1)))
+                    .collect::<Vec<_>>(),
+                c.mix(0.2).filled(),
+            )])?;
+            chart.draw_series(LineSeries::new(
+                b.iter().map(|p| (p.0, p.2)),
+                c.stroke_width(3),
+            ))?;
         }
         if let Some(th) = threshold {
             let style = colour(1).stroke_width(2);
-            chart
-                .draw_series(DashedLineSeries::new(
-                    [(s_lo, th.log10()), (s_hi, th.log10())],
-                    6,
-                    4,
-                    style,
-                ))?
-                .label(format!("[g∼0] below {column} {th:e}"))
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
+            chart.draw_series(DashedLineSeries::new(
+                [(s_lo, th.log10()), (s_hi, th.log10())],
+                6,
+                4,
+                style,
+            ))?;
         }
         if let Some(up) = leave {
             let style = colour(2).stroke_width(2);
-            chart
-                .draw_series(DashedLineSeries::new(
-                    [(s_lo, up.log10()), (s_hi, up.log10())],
-                    6,
-                    4,
-                    style,
-                ))?
-                .label(format!("back to [g≫0] above {up:e}"))
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
+            chart.draw_series(DashedLineSeries::new(
+                [(s_lo, up.log10()), (s_hi, up.log10())],
+                6,
+                4,
+                style,
+            ))?;
         }
-        legend(&mut chart)
+        Ok(())
     })?;
     Ok(Figure {
         name: "gain_trajectories".into(),
@@ -302,7 +313,14 @@ pub fn survival(dir: &Path) -> anyhow::Result<Figure> {
         Some(q) => geometric_times(t_hi).map(|t| (t, q.powf(t))).collect(),
         None => Vec::new(),
     };
-    let svg = draw(|root| {
+    let entries: Entries = vec![
+        ("Kaplan–Meier (the runs)".into(), Swatch::Line(colour(0), 3)),
+        (
+            "geometric (the fitted two-state chain)".into(),
+            Swatch::Dashed(colour(1)),
+        ),
+    ];
+    let svg = super::draw_legended(&entries, |root| {
         let mut chart = super::linear_chart(
             root,
             "Survival of [g≫0]: time to the first vanish",
@@ -318,16 +336,10 @@ pub fn survival(dir: &Path) -> anyhow::Result<Figure> {
             steps.push((time[i], km[i]));
         }
         let c0 = colour(0).stroke_width(3);
-        chart
-            .draw_series(LineSeries::new(steps, c0))?
-            .label("Kaplan–Meier (the runs)")
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], c0));
+        chart.draw_series(LineSeries::new(steps, c0))?;
         let c1 = colour(1).stroke_width(2);
-        chart
-            .draw_series(DashedLineSeries::new(geometric, 6, 4, c1))?
-            .label("geometric (the fitted two-state chain)")
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], c1));
-        legend(&mut chart)
+        chart.draw_series(DashedLineSeries::new(geometric, 6, 4, c1))?;
+        Ok(())
     })?;
     Ok(Figure {
         name: "survival".into(),
@@ -372,7 +384,7 @@ pub fn train_map(dir: &Path) -> anyhow::Result<Figure> {
         match varying.as_slice() {
             [a, b] => {
                 let (va, vb) = (t.numbers(a)?, t.numbers(b)?);
-                grid_heatmap(&title, b, a, "fraction vanished", &vb, &va, &f, true)?
+                grid_heatmap(&title, b, a, &vb, &va, &f, true)?
             }
             [a] => {
                 // Sorted by the parameter (a map may list its cells in any order).
@@ -386,7 +398,11 @@ pub fn train_map(dir: &Path) -> anyhow::Result<Figure> {
                 let pick = |v: &[f64]| order.iter().map(|&i| v[i]).collect::<Vec<f64>>();
                 let (x, lo, hi, f) = (pick(&x0), pick(&lo0), pick(&hi0), pick(&f));
                 let (x_lo, x_hi) = finite_range(x.iter().copied());
-                draw(|root| {
+                let entries: Entries = vec![(
+                    "fraction vanished, 95 % Clopper–Pearson bars".into(),
+                    Swatch::LineDot(colour(0)),
+                )];
+                super::draw_legended(&entries, |root| {
                     let mut chart = super::linear_chart(
                         root,
                         &title,
@@ -398,21 +414,16 @@ pub fn train_map(dir: &Path) -> anyhow::Result<Figure> {
                     chart.draw_series(x.iter().zip(lo.iter().zip(&hi)).map(|(&x, (&l, &h))| {
                         PathElement::new([(x, l), (x, h)], c.stroke_width(2))
                     }))?;
-                    chart
-                        .draw_series(LineSeries::new(
-                            x.iter().copied().zip(f.iter().copied()),
-                            c.stroke_width(2),
-                        ))?
-                        .label("fraction vanished, 95 % Clopper–Pearson bars")
-                        .legend(move |(x, y)| {
-                            PathElement::new([(x, y), (x + 20, y)], c.stroke_width(2))
-                        });
+                    chart.draw_series(LineSeries::new(
+                        x.iter().copied().zip(f.iter().copied()),
+                        c.stroke_width(2),
+                    ))?;
                     chart.draw_series(
                         x.iter()
                             .zip(&f)
                             .map(|(&x, &y)| Circle::new((x, y), 4, c.filled())),
                     )?;
-                    legend(&mut chart)
+                    Ok(())
                 })?
             }
             _ => bail!(
