@@ -80,6 +80,21 @@ impl Tilted<'_> {
     }
 }
 
+/// An importance-sampling tail with the log of its rare side: the estimate is
+/// e^{Kκ(θ) − θs}·mean(w), so its log10 is known even where the probability is below the
+/// range of f64 (P(explode) at K = 10⁴ is near 10^-1000).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LogTail {
+    /// The probability as f64 (`error` is its standard error).
+    pub probability: Probability,
+    /// log10 of the rare side's estimate (−∞ when no sample hit it).
+    pub log10_rare: f64,
+    /// Whether the rare side is the complement (1 − p) rather than p.
+    pub rare_is_complement: bool,
+    /// The rare side's standard error over its estimate (NaN when it is 0).
+    pub relative_error: f64,
+}
+
 /// P(Σ Y < s) (lower) or P(Σ Y > s) by importance sampling with `samples` samples of
 /// `depth` factors; `None` where the tilt cannot be sampled. The result's `error` is the
 /// standard error. Deterministic: blocks of 4096 samples with their own streams, summed
@@ -93,14 +108,34 @@ pub fn tail(
     samples: u64,
     seed: u64,
 ) -> Option<Probability> {
+    log_tail(cgf, dist, depth, s, lower, samples, seed).map(|t| t.probability)
+}
+
+/// [`tail`] with log10 of its rare side ([`LogTail`]), for probabilities below the
+/// range of f64.
+pub fn log_tail(
+    cgf: &Cgf,
+    dist: &PreActivation,
+    depth: u32,
+    s: f64,
+    lower: bool,
+    samples: u64,
+    seed: u64,
+) -> Option<LogTail> {
     let k = f64::from(depth);
     let (n, cap) = cgf.slope_and_cap();
     if s >= k * cap {
+        // Beyond the cap: certain (lower) or impossible, exactly.
         let (p, complement) = if lower { (1.0, 0.0) } else { (0.0, 1.0) };
-        return Some(Probability {
-            p,
-            complement,
-            error: 0.0,
+        return Some(LogTail {
+            probability: Probability {
+                p,
+                complement,
+                error: 0.0,
+            },
+            log10_rare: f64::NEG_INFINITY,
+            rare_is_complement: lower,
+            relative_error: f64::NAN,
         });
     }
     let (theta, m) = cgf.saddlepoint(k, s)?;
@@ -167,7 +202,8 @@ pub fn tail(
         s2 += b;
     }
     let nf = samples as f64;
-    let scale = (k * m.kappa - theta * s).exp();
+    let ln_scale = k * m.kappa - theta * s;
+    let scale = ln_scale.exp();
     let mean_w = s1 / nf;
     let var_w = (s2 / nf - mean_w * mean_w).max(0.0);
     let rare = scale * mean_w;
@@ -177,9 +213,14 @@ pub fn tail(
     } else {
         (1.0 - rare, rare)
     };
-    Some(Probability {
-        p,
-        complement,
-        error: se,
+    Some(LogTail {
+        probability: Probability {
+            p,
+            complement,
+            error: se,
+        },
+        log10_rare: (ln_scale + mean_w.ln()) / std::f64::consts::LN_10,
+        rare_is_complement: rare_is_lower != lower,
+        relative_error: (var_w / nf).sqrt() / mean_w,
     })
 }
