@@ -296,7 +296,7 @@ pub fn markdown(
         .filter(|n| *n != rows.name && *n != cols.name)
         .collect();
     // One table per combination of the other parameters, in numeric order (10 before 100).
-    let mut groups: Vec<(Vec<f64>, BTreeMap<(usize, usize), String>)> = Vec::new();
+    let mut groups: Vec<(Vec<f64>, Cells)> = Vec::new();
     for r in records {
         let key: Vec<f64> = others.iter().map(|o| grid.value(r.cell, o)).collect();
         let ri = grid.index(r.cell, &rows.name);
@@ -353,6 +353,9 @@ pub fn markdown(
     ));
     Ok(out)
 }
+
+/// The shown cells of one Markdown table, by (row index, column index).
+type Cells = BTreeMap<(usize, usize), String>;
 
 /// Parameter values compared as numbers, the first that differs deciding (NaN last).
 ///

@@ -415,3 +415,20 @@ fn markov_says_why_it_cannot_estimate_or_test() {
     assert_eq!(m["order_test"]["p_value"], Value::Null);
     assert!(m["order_test"]["na"].is_string());
 }
+
+#[test]
+fn meanfield_says_why_c_star_has_no_value_at_q_star_zero() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("mf");
+    let printed = stdout(&["meanfield", "--sigma-w", "0.5,1", "--sigma-b", "0"], &out);
+    assert!(!printed.contains("nan"), "{printed}");
+    assert!(
+        printed.contains("c* n/a: c* is undefined at q* = 0"),
+        "{printed}"
+    );
+    let points = &json(&out.join("phase.json"))["points"];
+    assert_eq!(points[0]["c_star"], Value::Null);
+    assert!(points[0]["c_star_na"].is_string());
+    assert!(points[1]["c_star"].is_number() && points[1].get("c_star_na").is_none());
+    assert_eq!(csv_cell(&out.join("phase.csv"), "c_star"), "");
+}
