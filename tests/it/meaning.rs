@@ -432,3 +432,28 @@ fn meanfield_says_why_c_star_has_no_value_at_q_star_zero() {
     assert!(points[1]["c_star"].is_number() && points[1].get("c_star_na").is_none());
     assert_eq!(csv_cell(&out.join("phase.csv"), "c_star"), "");
 }
+
+#[test]
+fn an_impossible_event_is_said_to_be_beyond_the_cap() {
+    // K = 10: g ≤ 2^10 < 1e6, so P(explode) is exactly 0, not an estimate ± 0.
+    let tmp = tempfile::tempdir().unwrap();
+    let printed = stdout(
+        &[
+            "sim",
+            "--depth",
+            "10",
+            "--method",
+            "exact,is",
+            "--samples",
+            "2000",
+        ],
+        &tmp.path().join("cap"),
+    );
+    for m in ["exact", "is "] {
+        let row = printed.lines().find(|l| l.starts_with(m)).unwrap();
+        assert!(
+            row.contains("0 (beyond the cap)") && !row.contains("±0"),
+            "{row}"
+        );
+    }
+}
