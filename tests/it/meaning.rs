@@ -457,3 +457,61 @@ fn an_impossible_event_is_said_to_be_beyond_the_cap() {
         );
     }
 }
+
+#[test]
+fn journals_of_earlier_builds_with_unescaped_symbols_still_merge() {
+    use vanish::sweep::journal::{seal, unseal};
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let shard = |i: usize, dir: &Path| {
+        let s = format!("{i}/2");
+        let args = [
+            "table",
+            "--depth",
+            "10,20",
+            "--n",
+            "1,2",
+            "--samples",
+            "300",
+            "--shard",
+            &s,
+            "--quiet",
+        ];
+        run_out(&args, dir);
+    };
+    let dirs: Vec<PathBuf> = (0..2).map(|i| t.join(format!("s{i}"))).collect();
+    for (i, d) in dirs.iter().enumerate() {
+        shard(i, d);
+    }
+    run_out(
+        &[
+            "merge",
+            dirs[0].to_str().unwrap(),
+            dirs[1].to_str().unwrap(),
+            "--quiet",
+        ],
+        &t.join("now"),
+    );
+    // Rewrite the journals as earlier builds wrote them: `·` unescaped, sealed again.
+    for d in &dirs {
+        let path = d.join("journal.jsonl");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.is_ascii() && text.contains("\\u00b7"));
+        let old: String = text
+            .lines()
+            .map(|l| format!("{}\n", seal(&unseal(l).unwrap().replace("\\u00b7", "·"))))
+            .collect();
+        std::fs::write(&path, old).unwrap();
+    }
+    run_out(
+        &[
+            "merge",
+            dirs[0].to_str().unwrap(),
+            dirs[1].to_str().unwrap(),
+            "--quiet",
+        ],
+        &t.join("old"),
+    );
+    let read = |d: &str| std::fs::read_to_string(t.join(d).join("table.csv")).unwrap();
+    assert_eq!(read("old"), read("now"));
+}
