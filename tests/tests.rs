@@ -22,6 +22,8 @@ mod journals;
 mod limits;
 #[path = "it/markov.rs"]
 mod markov;
+#[path = "it/meaning.rs"]
+mod meaning;
 #[path = "it/network.rs"]
 mod network;
 #[path = "it/newcomer.rs"]

@@ -80,6 +80,21 @@ impl Tilted<'_> {
     }
 }
 
+/// An importance-sampling tail with the log of its rare side: the estimate is
+/// e^{Kκ(θ) − θs}·mean(w), so its log10 is known even where the probability is below the
+/// range of f64 (P(explode) at K = 10⁴ is near 10^-1000).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LogTail {
+    /// The probability as f64 (`error` is its standard error).
+    pub probability: Probability,
+    /// log10 of the rare side's estimate (−∞ when no sample hit it).
+    pub log10_rare: f64,
+    /// Whether the rare side is the complement (1 − p) rather than p.
+    pub rare_is_complement: bool,
+    /// The rare side's standard error over its estimate (NaN when it is 0).
+    pub relative_error: f64,
+}
+
 /// P(Σ Y < s) (lower) or P(Σ Y > s) by importance sampling with `samples` samples of
 /// `depth` factors; `None` where the tilt cannot be sampled. The result's `error` is the
 /// standard error. Deterministic: blocks of 4096 samples with their own streams, summed
@@ -93,13 +108,14 @@ pub fn tail(
     samples: u64,
     seed: u64,
 ) -> Option<Probability> {
-    tail_observed(cgf, dist, depth, s, lower, samples, seed, &|_| {})
+    log_tail(cgf, dist, depth, s, lower, samples, seed, &|_| {}).map(|t| t.probability)
 }
 
-/// [`tail`], telling `on_block` the samples of each finished block (for a progress bar;
-/// all `samples` at once when nothing is sampled). The numbers are those of [`tail`].
+/// [`tail`] with log10 of its rare side ([`LogTail`]), for probabilities below the
+/// range of f64, telling `on_block` the samples of each finished block (for a progress
+/// bar; all `samples` at once when nothing is sampled). The numbers are those of [`tail`].
 #[allow(clippy::too_many_arguments)]
-pub fn tail_observed(
+pub fn log_tail(
     cgf: &Cgf,
     dist: &PreActivation,
     depth: u32,
@@ -108,16 +124,16 @@ pub fn tail_observed(
     samples: u64,
     seed: u64,
     on_block: &(dyn Fn(u64) + Sync),
-) -> Option<Probability> {
+) -> Option<LogTail> {
     let sampled = sampled_tail(cgf, dist, depth, s, lower, samples, seed, on_block);
     if sampled.is_none_or(|(_, drew)| !drew) {
         on_block(samples);
     }
-    sampled.map(|(p, _)| p)
+    sampled.map(|(t, _)| t)
 }
 
-/// [`tail_observed`]'s work: the probability, and whether it was sampled (not known
-/// beforehand); `on_block` is told only of sampled blocks.
+/// [`log_tail`]'s work: the tail, and whether it was sampled (not known beforehand);
+/// `on_block` is told only of sampled blocks.
 #[allow(clippy::too_many_arguments)]
 fn sampled_tail(
     cgf: &Cgf,
@@ -128,17 +144,25 @@ fn sampled_tail(
     samples: u64,
     seed: u64,
     on_block: &(dyn Fn(u64) + Sync),
-) -> Option<(Probability, bool)> {
+) -> Option<(LogTail, bool)> {
     let k = f64::from(depth);
     let (n, cap) = cgf.slope_and_cap();
     if s >= k * cap {
+        // Beyond the cap: certain (lower) or impossible, exactly.
         let (p, complement) = if lower { (1.0, 0.0) } else { (0.0, 1.0) };
-        let known = Probability {
-            p,
-            complement,
-            error: 0.0,
-        };
-        return Some((known, false));
+        return Some((
+            LogTail {
+                probability: Probability {
+                    p,
+                    complement,
+                    error: 0.0,
+                },
+                log10_rare: f64::NEG_INFINITY,
+                rare_is_complement: lower,
+                relative_error: f64::NAN,
+            },
+            false,
+        ));
     }
     let (theta, m) = cgf.saddlepoint(k, s)?;
     // The tilt puts the threshold at the centre: the event and its complement are about
@@ -205,7 +229,8 @@ fn sampled_tail(
         s2 += b;
     }
     let nf = samples as f64;
-    let scale = (k * m.kappa - theta * s).exp();
+    let ln_scale = k * m.kappa - theta * s;
+    let scale = ln_scale.exp();
     let mean_w = s1 / nf;
     let var_w = (s2 / nf - mean_w * mean_w).max(0.0);
     let rare = scale * mean_w;
@@ -215,10 +240,17 @@ fn sampled_tail(
     } else {
         (1.0 - rare, rare)
     };
-    let sampled = Probability {
-        p,
-        complement,
-        error: se,
-    };
-    Some((sampled, true))
+    Some((
+        LogTail {
+            probability: Probability {
+                p,
+                complement,
+                error: se,
+            },
+            log10_rare: (ln_scale + mean_w.ln()) / std::f64::consts::LN_10,
+            rare_is_complement: rare_is_lower != lower,
+            relative_error: (var_w / nf).sqrt() / mean_w,
+        },
+        true,
+    ))
 }

@@ -115,6 +115,11 @@ pub struct MethodEstimate {
     pub vanish: Probability,
     /// P(g > explode threshold).
     pub explode: Probability,
+    /// Importance sampling: P(vanish) with log10 of its rare side, which holds where the
+    /// probability leaves the range of f64 (`None` for the other methods).
+    pub vanish_log: Option<importance::LogTail>,
+    /// The same for P(explode).
+    pub explode_log: Option<importance::LogTail>,
 }
 
 /// The estimate of a (checked) non-MC method for `exp`.
@@ -163,6 +168,7 @@ fn estimate_steps(
 ) -> MethodEstimate {
     let dist = exp.source().iid_dist().expect("checked: iid");
     let th = exp.thresholds();
+    let (mut vanish_log, mut explode_log) = (None, None);
     let (vanish, explode) = match method {
         Method::Mc => unreachable!("Monte Carlo is the summary itself"),
         Method::Exact => {
@@ -183,7 +189,7 @@ fn estimate_steps(
         Method::Is => {
             let cgf = crate::methods::saddle::Cgf::new(&exp.activation(), dist).expect("checked");
             let run = |s: f64, lower: bool| {
-                crate::methods::importance::tail_observed(
+                importance::log_tail(
                     &cgf,
                     dist,
                     exp.depth(),
@@ -193,9 +199,12 @@ fn estimate_steps(
                     exp.seed(),
                     on_step,
                 )
-                .unwrap_or(Probability::UNAVAILABLE)
             };
-            (run(th.ln_vanish, true), run(th.ln_explode, false))
+            (vanish_log, explode_log) = (run(th.ln_vanish, true), run(th.ln_explode, false));
+            let p = |t: Option<importance::LogTail>| {
+                t.map_or(Probability::UNAVAILABLE, |t| t.probability)
+            };
+            (p(vanish_log), p(explode_log))
         }
         Method::Clt => {
             let (mu, var, _) =
@@ -233,6 +242,8 @@ fn estimate_steps(
         method,
         vanish,
         explode,
+        vanish_log,
+        explode_log,
     }
 }
 

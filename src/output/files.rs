@@ -255,12 +255,16 @@ pub fn make_out_dir(flag: &str, dir: &Path) -> Result<OutFolder, ConfigError> {
     Ok(folder)
 }
 
-/// CSV text from a header and rows.
+/// CSV text from a header and rows: pure ASCII ([`crate::output::format::ascii`] spells
+/// symbols such as `·` and `σ` in ASCII), so that spreadsheets and pandas read every file.
 pub fn csv_text(header: &[String], rows: &[Vec<String>]) -> String {
+    use crate::output::format::ascii;
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(header).expect("in-memory write");
+    w.write_record(header.iter().map(|h| ascii(h)))
+        .expect("in-memory write");
     for r in rows {
-        w.write_record(r).expect("in-memory write");
+        w.write_record(r.iter().map(|c| ascii(c)))
+            .expect("in-memory write");
     }
     String::from_utf8(w.into_inner().expect("in-memory flush")).expect("UTF-8 input")
 }

@@ -182,11 +182,96 @@ pub fn report_cell(text: &str) -> String {
 /// Pretty JSON with a final newline: the form of every JSON file vanish writes. Keys come
 /// out sorted (through serde_json's map), whether the value was built with `json!` or
 /// derived.
+///
+/// The text is pure ASCII: characters beyond it (`·` in `tanh(2·x)`, `σ`, `∼`) are written
+/// as JSON escapes (`\u00b7`), which every JSON reader turns back into the same string.
 pub fn pretty_json<T: Serialize + ?Sized>(v: &T) -> String {
     let value = serde_json::to_value(v).expect("JSON values serialise");
-    let mut s = serde_json::to_string_pretty(&value).expect("JSON values serialise");
+    let mut s =
+        escape_non_ascii(&serde_json::to_string_pretty(&value).expect("JSON values serialise"));
     s.push('\n');
     s
+}
+
+/// Compact JSON on one line, pure ASCII as [`pretty_json`]: the form of a journal's records.
+///
+/// ```
+/// use vanish::output::format::ascii_json;
+/// assert_eq!(ascii_json(&serde_json::json!({"f": "tanh(2·x)"})).unwrap(), r#"{"f":"tanh(2\u00b7x)"}"#);
+/// ```
+pub fn ascii_json<T: Serialize + ?Sized>(v: &T) -> serde_json::Result<String> {
+    serde_json::to_string(v).map(|s| escape_non_ascii(&s))
+}
+
+/// JSON text with every character beyond ASCII written as a `\uXXXX` escape (a pair of
+/// them beyond U+FFFF). Outside strings JSON is ASCII already, so only strings change.
+fn escape_non_ascii(json: &str) -> String {
+    if json.is_ascii() {
+        return json.to_string();
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{u:04x}"));
+            }
+        }
+    }
+    out
+}
+
+/// Text for a CSV cell or header: pure ASCII, with the symbols vanish prints spelled in
+/// ASCII (`tanh(2·x)` → `tanh(2*x)`, `σ_w` → `sigma_w`, `−` → `-`, `[g∼0]` → `[g~0]`); any
+/// other character beyond ASCII becomes `?`.
+///
+/// ```
+/// use vanish::output::format::ascii;
+/// assert_eq!(ascii("tanh(2·x)"), "tanh(2*x)");
+/// assert_eq!(ascii("1−2.8e-4"), "1-2.8e-4");
+/// assert_eq!(ascii("[g∼0] → [g≫0]"), "[g~0] -> [g>>0]");
+/// ```
+pub fn ascii(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            c if c.is_ascii() => out.push(c),
+            '·' | '×' => out.push('*'),
+            '−' | '–' | '—' => out.push('-'),
+            '∼' | '≈' => out.push('~'),
+            '≫' => out.push_str(">>"),
+            '≪' => out.push_str("<<"),
+            '≤' => out.push_str("<="),
+            '≥' => out.push_str(">="),
+            '≠' => out.push_str("!="),
+            '→' => out.push_str("->"),
+            '±' => out.push_str("+/-"),
+            '∞' => out.push_str("inf"),
+            '√' => out.push_str("sqrt"),
+            '²' => out.push_str("^2"),
+            '′' => out.push('\''),
+            '…' => out.push_str("..."),
+            'σ' => out.push_str("sigma"),
+            'χ' => out.push_str("chi"),
+            'ξ' => out.push_str("xi"),
+            'τ' => out.push_str("tau"),
+            'θ' => out.push_str("theta"),
+            'κ' => out.push_str("kappa"),
+            'μ' => out.push_str("mu"),
+            'ν' => out.push_str("nu"),
+            'α' => out.push_str("alpha"),
+            'ε' => out.push_str("eps"),
+            'Σ' => out.push_str("sum"),
+            'Π' => out.push_str("prod"),
+            _ => out.push('?'),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -22,12 +22,12 @@ pub fn phase_csv(d: &PhaseDiagram) -> String {
                 exact(b),
                 exact(p.q_star),
                 exact(p.chi1),
-                exact(p.c_star),
+                c_star_undefined(p).map_or_else(|| exact(p.c_star), |_| String::new()),
                 exact(p.chi_c),
                 exact(p.xi_q),
                 exact(p.xi_c),
                 p.phase().to_string(),
-                d.critical_at(b).map_or("nan".into(), exact),
+                d.critical_at(b).map_or(String::new(), exact),
             ]
         })
         .collect();
@@ -41,18 +41,33 @@ pub fn phase_json(d: &PhaseDiagram) -> Versioned<Value> {
     Versioned::new(json!({
         "activation": activation.to_string(),
         "quadrature": "closed forms for relu and leaky-relu; trapezoid rule in z (step 0.15/(n·√q) in 1-D, 0.3/(n·√q) in 2-D; 1-D error below 1e-13) for tanh and sigmoid",
-        "points": cells.iter().zip(points).map(|(&(w, b), p)| json!({
-            "sigma_w": w, "sigma_b": b, "q_star": json_number(p.q_star), "chi1": json_number(p.chi1),
-            "c_star": json_number(p.c_star), "chi_c": json_number(p.chi_c), "xi_q": json_number(p.xi_q),
-            "xi_c": json_number(p.xi_c), "phase": p.phase(),
-        })).collect::<Vec<Value>>(),
+        "points": cells.iter().zip(points).map(|(&(w, b), p)| {
+            let mut v = json!({
+                "sigma_w": w, "sigma_b": b, "q_star": json_number(p.q_star), "chi1": json_number(p.chi1),
+                "c_star": json_number(p.c_star), "chi_c": json_number(p.chi_c), "xi_q": json_number(p.xi_q),
+                "xi_c": json_number(p.xi_c), "phase": p.phase(),
+            });
+            if let Some(why) = c_star_undefined(p) {
+                v["c_star"] = Value::Null;
+                v["c_star_na"] = json!(why);
+            }
+            v
+        }).collect::<Vec<Value>>(),
         "critical": sigma_b.iter().zip(critical).map(|(&b, c)| json!({
             "sigma_b": b, "sigma_w": c.map_or(Value::Null, json_number),
         })).collect::<Vec<Value>>(),
     }))
 }
 
-/// critical.csv: the critical σ_w of every σ_b.
+/// Why the correlation fixed point c* has no value: at q* = 0 every input is mapped to 0
+/// and the correlation of two signals is 0/0. `None` where it has one.
+fn c_star_undefined(p: &crate::theory::meanfield::FixedPoint) -> Option<&'static str> {
+    p.c_star
+        .is_nan()
+        .then_some("c* is undefined at q* = 0: the signals vanish, so their correlation is 0/0")
+}
+
+/// critical.csv: the critical σ_w of every σ_b (an empty cell where there is none).
 pub fn critical_csv(d: &PhaseDiagram) -> String {
     let activation = d.activation;
     let crit_rows: Vec<Vec<String>> = d
@@ -63,7 +78,7 @@ pub fn critical_csv(d: &PhaseDiagram) -> String {
             vec![
                 activation.to_string(),
                 exact(b),
-                c.map_or("nan".into(), exact),
+                c.map_or(String::new(), exact),
             ]
         })
         .collect();
@@ -102,7 +117,7 @@ pub fn table(d: &PhaseDiagram) -> String {
             exact(b),
             g(p.q_star),
             g(p.chi1),
-            g(p.c_star),
+            c_star_undefined(p).map_or_else(|| g(p.c_star), |_| "n/a".into()),
             g(p.chi_c),
             d(p.xi_q),
             d(p.xi_c),
@@ -110,6 +125,9 @@ pub fn table(d: &PhaseDiagram) -> String {
         ));
     }
     t.push_str("\nχ_c: slope of the correlation map at c*; two inputs' correlation nears c* over ξ_c = −1/|ln χ_c| layers\n");
+    if let Some(why) = points.iter().find_map(c_star_undefined) {
+        t.push_str(&format!("c* n/a: {why}\n"));
+    }
     t.push_str("\norder/chaos boundary (χ1 = 1):\n");
     for (&b, c) in sigma_b.iter().zip(critical) {
         t.push_str(&format!(

@@ -9,6 +9,14 @@
 //! `"inf"`, `"-inf"` ([`json_number`]); [`number`] and [`optional_number`] are the serde
 //! forms of that convention for `f64` fields.
 //!
+//! A quantity that has no value in a run is `null`, with the reason in a sibling field named
+//! after it with `_na` (`"mean_ln_derivative": null, "mean_ln_derivative_na": "ln f' = -inf
+//! with probability 0.5 (relu: …)"`; markov.json's `"p_na"` per row, a test's `"na"`). The
+//! `_na` fields are present only where the value is null. A `--method` probability below the
+//! range of f64 is `null` with `p_na` / `complement_na`; importance sampling adds its log10
+//! (`log10_p` or `log10_complement`, with `…_ci95`) and `complement_ci95` beside `ci95`. The
+//! files are ASCII: strings keep their symbols as JSON escapes (`"tanh(2\u00b7x)"`).
+//!
 //! ```
 //! use vanish::output::schema::{SCHEMA, Versioned};
 //! let v = Versioned::new(serde_json::json!({"a": 1}));

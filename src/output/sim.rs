@@ -4,7 +4,7 @@
 use crate::model::source::Source;
 use crate::nets::network::Quantity;
 use crate::output::format::{decimals4, probability, significant};
-use crate::output::results::{QUANTILES, SimResults};
+use crate::output::results::{BELOW_F64, QUANTILES, Side, SimResults, Tails};
 
 /// The whole table, as `vanish sim` prints it.
 pub fn table(r: &SimResults, elapsed: f64, threads: usize) -> String {
@@ -108,20 +108,11 @@ fn methods(out: &mut String, r: &SimResults) {
             "method", "P(vanish)", "P(explode)", "MC off by (SE)"
         ));
         for m in &r.methods {
-            let show = |p: &crate::methods::law::Probability| {
+            let show = |p: &crate::methods::law::Probability, vanish: bool| {
                 if p.p.is_nan() {
                     return "n/a".to_string();
                 }
-                let value = if p.p > 0.999 {
-                    format!("1-{:.3e}", p.complement)
-                } else {
-                    significant(p.p, 4)
-                };
-                if p.error.is_nan() {
-                    value
-                } else {
-                    format!("{value} ±{:.1e}", p.error)
-                }
+                method_cell(p, &r.tails(m, vanish))
             };
             let (zv, ze) = r.mc_off_by(m);
             let z = |z: f64| {
@@ -134,12 +125,37 @@ fn methods(out: &mut String, r: &SimResults) {
             line(format!(
                 "{:<10} {:<28} {:<28} {}, {}",
                 m.method.to_string(),
-                show(&m.vanish),
-                show(&m.explode),
+                show(&m.vanish, true),
+                show(&m.explode, false),
                 z(zv),
                 z(ze)
             ));
         }
+    }
+}
+
+/// A method's probability: `1-q` near 1, the error beside a number; a side below the range
+/// of f64 as `10^-1234.5` (with the relative error of importance sampling) or
+/// `< 1e-308 (below f64)`, never as 0.
+fn method_cell(p: &crate::methods::law::Probability, t: &Tails) -> String {
+    let near_one = p.p > 0.999;
+    let side = if near_one { &t.complement } else { &t.p };
+    let value = match side {
+        // Exactly 0 only beyond the cap g ≤ (max f')^K: impossible, with no error.
+        Side::Value(q) if *q == 0.0 && near_one => return "1 (beyond the cap)".into(),
+        Side::Value(q) if *q == 0.0 => return "0 (beyond the cap)".into(),
+        Side::Value(q) if near_one => format!("1-{q:.3e}"),
+        Side::Value(_) => significant(p.p, 4),
+        Side::BelowF64 if near_one => format!("1-q, q {BELOW_F64}"),
+        other if near_one => format!("1-{}", other.shown()),
+        other => other.shown(),
+    };
+    match (side, t.rare) {
+        (Side::Value(_), _) if !p.error.is_nan() => format!("{value} ±{:.1e}", p.error),
+        (Side::Log10(_), Some(rare)) if rare.relative_error.is_finite() => {
+            format!("{value} ±{}%", significant(100.0 * rare.relative_error, 2))
+        }
+        _ => value,
     }
 }
 
@@ -157,12 +173,15 @@ fn law(out: &mut String, r: &SimResults) {
     } else {
         "no cap (the weights multiply in)".to_string()
     };
-    line(format!(
-        "log10 g: mean {} ± {} (1 se), sd {}, {cap}",
-        significant(m.mean(), 5),
-        significant(m.std_error(), 2),
-        significant(m.variance().sqrt(), 4),
-    ));
+    line(match r.log10_g_undefined() {
+        Some(why) => format!("log10 g: mean n/a: {why}; {cap}"),
+        None => format!(
+            "log10 g: mean {} ± {} (1 se), sd {}, {cap}",
+            significant(m.mean(), 5),
+            significant(m.std_error(), 2),
+            significant(m.variance().sqrt(), 4),
+        ),
+    });
     if let Source::Network { network, quantity } = &e.source() {
         network_lines(&mut line, r, network, *quantity);
     }
@@ -218,22 +237,30 @@ fn factors(out: &mut String, r: &SimResults) {
         th.map_or("", |_| "theory")
     ));
     let theory_col = |v: Option<f64>| v.map_or(String::new(), |v| significant(v, 6));
-    line(format!(
-        "  {:<30} {:>22}  {:>14}",
-        "mean ln f'(x)",
-        format!(
-            "{} ± {}",
-            significant(f.ln_derivative.mean(), 6),
-            significant(f.ln_derivative.std_error(), 2)
-        ),
-        theory_col(th.map(|t| t.mean_ln_derivative))
-    ));
-    line(format!(
-        "  {:<30} {:>22}  {:>14}",
-        "var ln f'(x)",
-        significant(f.ln_derivative.variance(), 6),
-        theory_col(th.map(|t| t.var_ln_derivative))
-    ));
+    match r.ln_derivative_undefined() {
+        Some(why) => {
+            line(format!("  {:<30} n/a: {why}", "mean ln f'(x)"));
+            line(format!("  {:<30} n/a: as the mean", "var ln f'(x)"));
+        }
+        None => {
+            line(format!(
+                "  {:<30} {:>22}  {:>14}",
+                "mean ln f'(x)",
+                format!(
+                    "{} ± {}",
+                    significant(f.ln_derivative.mean(), 6),
+                    significant(f.ln_derivative.std_error(), 2)
+                ),
+                theory_col(th.map(|t| t.mean_ln_derivative))
+            ));
+            line(format!(
+                "  {:<30} {:>22}  {:>14}",
+                "var ln f'(x)",
+                significant(f.ln_derivative.variance(), 6),
+                theory_col(th.map(|t| t.var_ln_derivative))
+            ));
+        }
+    }
     let (above_label, below_label) = match e.activation().tanh_params() {
         Some((a, n)) => (
             format!(

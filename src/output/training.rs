@@ -369,6 +369,7 @@ fn pivot(cells: &[Cell], outcomes: &[Outcome], rule: &Rule, rows: usize, cols: u
                 v.push(c.values[k]);
             }
         }
+        v.sort_by(f64::total_cmp);
         v
     };
     let (row_values, col_values) = (distinct(rows), distinct(cols));
@@ -404,7 +405,14 @@ fn flat(cells: &[Cell], outcomes: &[Outcome], rule: &Rule, varying: &[usize]) ->
     t.push_str(" vanished |\n|");
     t.push_str(&" ---: |".repeat(varying.len() + 1));
     t.push('\n');
-    for (c, o) in cells.iter().zip(outcomes) {
+    // Rows in numeric order of the varying parameters (10 before 100), whatever the order
+    // the map was given in.
+    let mut order: Vec<usize> = (0..cells.len()).collect();
+    order.sort_by(|&i, &j| {
+        let key = |c: &Cell| varying.iter().map(|&k| c.values[k]).collect::<Vec<f64>>();
+        crate::sweep::table::numeric_order(&key(&cells[i]), &key(&cells[j]))
+    });
+    for (c, o) in order.iter().map(|&i| (&cells[i], &outcomes[i])) {
         t.push('|');
         for &k in varying {
             t.push_str(&format!(" {} |", label(c.values[k])));

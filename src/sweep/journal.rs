@@ -138,7 +138,7 @@ fn bad_line(path: &Path, n: usize, why: impl Into<String>) -> Error {
 pub fn header_line(header: &Value) -> String {
     let mut rest = header.as_object().cloned().unwrap_or_default();
     let name = rest.remove("journal").unwrap_or(Value::Null);
-    let rest = Value::Object(rest).to_string();
+    let rest = crate::output::format::ascii_json(&Value::Object(rest)).expect("JSON serialises");
     let object = match rest.as_str() {
         "{}" => format!("{{\"journal\":{name}}}"),
         _ => format!("{{\"journal\":{name},{}", &rest[1..]),
@@ -238,7 +238,7 @@ impl Journal {
     /// Appends one record (one write of a whole sealed line); syncs when the last sync is
     /// older than [`SYNC_EVERY`].
     pub fn append<R: Serialize>(&mut self, record: &R) -> Result<()> {
-        let line = seal(&serde_json::to_string(record)?);
+        let line = seal(&crate::output::format::ascii_json(record)?);
         let io = || Error::io("appending to the journal");
         self.file
             .write_all(format!("{line}\n").as_bytes())
@@ -281,7 +281,7 @@ fn locked(file: File, dir: &Path) -> Result<File> {
 pub fn rewrite<R: Serialize>(dir: &Path, header: &Value, records: &[R]) -> Result<()> {
     let mut text = format!("{}\n", header_line(header));
     for r in records {
-        text.push_str(&seal(&serde_json::to_string(r)?));
+        text.push_str(&seal(&crate::output::format::ascii_json(r)?));
         text.push('\n');
     }
     write_atomic(&dir.join(JOURNAL), text.as_bytes()).map_err(Error::io("writing the journal"))
@@ -379,8 +379,9 @@ pub fn read_from<R: DeserializeOwned + Serialize>(
 /// Checks that `object` is exactly the text vanish writes for `record`: no unknown field,
 /// nothing rewritten.
 fn written_as_read<R: Serialize>(object: &str, record: &R) -> std::result::Result<(), String> {
-    let again = serde_json::to_string(record).map_err(|e| e.to_string())?;
-    if again == object {
+    let again = crate::output::format::ascii_json(record).map_err(|e| e.to_string())?;
+    // Journals of earlier builds kept characters beyond ASCII unescaped.
+    if again == object || serde_json::to_string(record).is_ok_and(|raw| raw == object) {
         return Ok(());
     }
     let keys = |text: &str| -> Vec<String> {

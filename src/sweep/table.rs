@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::error::{ConfigError, Error, Result};
 use crate::mc::simulate::simulate;
 use crate::output::files::csv_text;
-use crate::output::format::{exact, label, table_cell};
+use crate::output::format::{ascii_json, exact, label, table_cell};
 use crate::output::manifest::{Manifest, RunFiles};
 use crate::output::results::SimResults;
 use crate::sweep::grid::Grid;
@@ -54,8 +54,10 @@ pub fn compute_cell(grid: &Grid, i: usize, on_block: &(dyn Fn(u64) + Sync)) -> C
     CellRecord {
         cell: i,
         row: full_row,
-        summary: RawValue::from_string(results.to_json_with(false).to_string())
-            .expect("a JSON value is valid JSON"),
+        summary: RawValue::from_string(
+            ascii_json(&results.to_json_with(false)).expect("a JSON value serialises"),
+        )
+        .expect("a JSON value is valid JSON"),
     }
 }
 
@@ -293,39 +295,48 @@ pub fn markdown(
         .map(|a| a.name.as_str())
         .filter(|n| *n != rows.name && *n != cols.name)
         .collect();
-    let mut groups: BTreeMap<Vec<String>, BTreeMap<(usize, usize), String>> = BTreeMap::new();
+    // One table per combination of the other parameters, in numeric order (10 before 100).
+    let mut groups: Vec<(Vec<f64>, Cells)> = Vec::new();
     for r in records {
-        let key: Vec<String> = others
-            .iter()
-            .map(|o| label(grid.value(r.cell, o)))
-            .collect();
+        let key: Vec<f64> = others.iter().map(|o| grid.value(r.cell, o)).collect();
         let ri = grid.index(r.cell, &rows.name);
         let ci = grid.index(r.cell, &cols.name);
-        groups
-            .entry(key)
-            .or_default()
+        let at = match groups
+            .iter()
+            .position(|(k, _)| numeric_order(k, &key).is_eq())
+        {
+            Some(at) => at,
+            None => {
+                groups.push((key, BTreeMap::new()));
+                groups.len() - 1
+            }
+        };
+        groups[at]
+            .1
             .insert((ri, ci), table_cell(&r.row[column], probability));
     }
+    groups.sort_by(|a, b| numeric_order(&a.0, &b.0));
+    let (row_order, col_order) = (ascending(&rows.values), ascending(&cols.values));
     let mut out = String::new();
     for (key, cells) in &groups {
         if !others.is_empty() {
             let what: Vec<String> = others
                 .iter()
                 .zip(key)
-                .map(|(o, v)| format!("{o} = {v}"))
+                .map(|(o, v)| format!("{o} = {}", label(*v)))
                 .collect();
             out.push_str(&format!("**{}**\n\n", what.join(", ")));
         }
         out.push_str(&format!("| {} \\ {} |", rows.name, cols.name));
-        for c in &cols.values {
-            out.push_str(&format!(" {} |", label(*c)));
+        for &ci in &col_order {
+            out.push_str(&format!(" {} |", label(cols.values[ci])));
         }
         out.push_str("\n| --- |");
         out.push_str(&" ---: |".repeat(cols.values.len()));
         out.push('\n');
-        for (ri, r) in rows.values.iter().enumerate() {
-            out.push_str(&format!("| {} |", label(*r)));
-            for ci in 0..cols.values.len() {
+        for &ri in &row_order {
+            out.push_str(&format!("| {} |", label(rows.values[ri])));
+            for &ci in &col_order {
                 out.push_str(&format!(
                     " {} |",
                     cells.get(&(ri, ci)).map_or("", String::as_str)
@@ -341,6 +352,31 @@ pub fn markdown(
         describe_value(&pivot.value)
     ));
     Ok(out)
+}
+
+/// The shown cells of one Markdown table, by (row index, column index).
+type Cells = BTreeMap<(usize, usize), String>;
+
+/// Parameter values compared as numbers, the first that differs deciding (NaN last).
+///
+/// ```
+/// use vanish::sweep::table::numeric_order;
+/// assert!(numeric_order(&[20.0], &[100.0]).is_lt());
+/// assert!(numeric_order(&[1.0, 0.5], &[1.0, 0.5]).is_eq());
+/// ```
+pub fn numeric_order(a: &[f64], b: &[f64]) -> std::cmp::Ordering {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| x.total_cmp(y))
+        .find(|o| o.is_ne())
+        .unwrap_or(a.len().cmp(&b.len()))
+}
+
+/// The indices of `values` in ascending numeric order (a grid may list 10, 100, 20).
+fn ascending(values: &[f64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&i, &j| values[i].total_cmp(&values[j]));
+    order
 }
 
 fn describe_value(column: &str) -> &'static str {

@@ -311,7 +311,7 @@ fn table_reuses_its_folder_by_the_journal_rule_and_leaves_no_stale_file() {
     assert!(
         std::fs::read_to_string(dir.join("table.csv"))
             .unwrap()
-            .contains("tanh(3·x)")
+            .contains("tanh(3*x)")
     );
     ok(TABLE, &dir, &["--shard", "0/2", "--force"]);
     assert_eq!(

@@ -22,11 +22,37 @@ use crate::output::schema::Versioned;
 pub fn report_json(a: &Analysis, rule: &Rule, names: &[String]) -> Versioned<Value> {
     let (fit, diverged) = (&a.fit, a.diverged);
     let test = |t: crate::dynamics::markov::LrTest| {
-        json!({
+        let mut v = json!({
             "statistic": json_number(t.statistic), "df": t.df, "p_value": json_number(t.p_value),
             "min_expected_count": json_number(t.min_expected), "chi2_approximation_reliable": t.chi2_reliable(),
-        })
+        });
+        if let Some(why) = test_undefined(&t) {
+            v["statistic"] = Value::Null;
+            v["p_value"] = Value::Null;
+            v["min_expected_count"] = Value::Null;
+            v["chi2_approximation_reliable"] = Value::Null;
+            v["na"] = json!(why);
+        }
+        v
     };
+    // A row of the chain never left has no transition probabilities: null, with the reason.
+    let rows_na: Vec<Option<String>> = (0..fit.k).map(|i| row_undefined(fit, i, names)).collect();
+    let p_rows: Vec<Value> = fit
+        .p
+        .iter()
+        .zip(&rows_na)
+        .map(|(r, na)| {
+            r.iter()
+                .map(|&v| {
+                    if na.is_some() {
+                        Value::Null
+                    } else {
+                        json_number(v)
+                    }
+                })
+                .collect()
+        })
+        .collect();
     let mut hist = hdrhistogram::Histogram::<u64>::new(3).expect("valid sigfig");
     hist.auto(true);
     for t in fit.first_vanish_times() {
@@ -39,7 +65,8 @@ pub fn report_json(a: &Analysis, rule: &Rule, names: &[String]) -> Versioned<Val
         "diverged_runs": diverged,
         "transitions": fit.transitions(),
         "counts": fit.counts,
-        "p": fit.p.iter().map(|r| r.iter().map(|&v| json_number(v)).collect::<Vec<_>>()).collect::<Vec<_>>(),
+        "p": p_rows,
+        "p_na": rows_na,
         "p_clopper_pearson_95": fit.intervals.iter().map(|r| r.iter().map(|&(lo, hi)| json!([json_number(lo), json_number(hi)])).collect::<Vec<_>>()).collect::<Vec<_>>(),
         "stationary": fit.stationary().map_or(Value::Null, |p| json!(p)),
         "order_test": test(fit.order_test()),
@@ -76,6 +103,27 @@ pub fn report_json(a: &Analysis, rule: &Rule, names: &[String]) -> Versioned<Val
             None => Value::Null,
         },
     }))
+}
+
+/// Why row `i` of the chain has no transition probabilities: no transition out of state
+/// `i` was seen (its estimates would be 0/0). `None` when there is one.
+fn row_undefined(
+    fit: &crate::dynamics::markov::ChainFit,
+    i: usize,
+    names: &[String],
+) -> Option<String> {
+    (fit.counts[i].iter().sum::<u64>() == 0)
+        .then(|| format!("no transitions out of {} to estimate from", names[i]))
+}
+
+/// Why a likelihood-ratio test has no statistic: no table with two rows and two columns
+/// of counts (df = 0), so nothing to test. `None` when there is one.
+fn test_undefined(t: &crate::dynamics::markov::LrTest) -> Option<String> {
+    (t.df == 0).then(|| {
+        "nothing to test (df = 0: no state was left towards two different states in two \
+         different contexts)"
+            .to_string()
+    })
 }
 
 /// The latent models: the comparison, the two-state HMM with intervals, the check.

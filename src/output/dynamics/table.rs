@@ -31,6 +31,10 @@ pub fn report_table(a: &Analysis, rule: &Rule, names: &[String], file: &std::pat
     line(head);
     for (i, n) in names.iter().enumerate() {
         let mut row = format!("{n:<8}");
+        if let Some(why) = super::row_undefined(fit, i, names) {
+            line(format!("{row} n/a: {why}"));
+            continue;
+        }
         for j in 0..fit.k {
             let (lo, hi) = fit.intervals[i][j];
             row.push_str(&format!(
@@ -113,12 +117,15 @@ pub fn report_table(a: &Analysis, rule: &Rule, names: &[String], file: &std::pat
         } else {
             String::new()
         };
-        line(format!(
-            "{what}: G = {}, df {}, p = {}{warn}",
-            short(test.statistic),
-            test.df,
-            short(test.p_value)
-        ));
+        line(match super::test_undefined(&test) {
+            Some(why) => format!("{what}: n/a: {why}"),
+            None => format!(
+                "{what}: G = {}, df {}, p = {}{warn}",
+                short(test.statistic),
+                test.df,
+                short(test.p_value)
+            ),
+        });
     }
     if let Some(c) = &a.orders {
         line(format!(

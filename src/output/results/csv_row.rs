@@ -4,6 +4,7 @@
 use std::f64::consts::LN_10;
 
 use super::{QUANTILES, SimResults};
+use crate::methods::Method;
 use crate::model::source::Source;
 use crate::output::format::exact;
 
@@ -37,32 +38,55 @@ impl SimResults {
             cols.push((columns::cp_lo(name), exact(est.clopper_pearson.0)));
             cols.push((columns::cp_hi(name), exact(est.clopper_pearson.1)));
         }
+        // A value with no number (below f64, or undefined) is an empty cell.
+        let cell = |v: Option<f64>| v.map_or(String::new(), exact);
         for m in &self.methods {
             let (zv, ze) = self.mc_off_by(m);
-            for (event, p, z) in [
-                (columns::VANISH, &m.vanish, zv),
-                (columns::EXPLODE, &m.explode, ze),
+            for (event, p, z, vanish) in [
+                (columns::VANISH, &m.vanish, zv, true),
+                (columns::EXPLODE, &m.explode, ze, false),
             ] {
                 let name = columns::method(event, m.method);
-                cols.push((name.clone(), exact(p.p)));
-                cols.push((format!("{name}_complement"), exact(p.complement)));
-                cols.push((format!("{name}_error"), exact(p.error)));
+                let tails = self.tails(m, vanish);
+                cols.push((name.clone(), cell(tails.p.value())));
+                cols.push((format!("{name}_complement"), cell(tails.complement.value())));
+                let error = Some(p.error).filter(|_| m.method != Method::Is || !tails.below_f64());
+                cols.push((format!("{name}_error"), cell(error)));
                 cols.push((format!("{name}_mc_off_by_se"), exact(z)));
+                if m.method == Method::Is {
+                    // The rare side's log10, which holds below the range of f64.
+                    let log10 = |complement: bool| {
+                        cell(
+                            tails
+                                .rare
+                                .filter(|r| r.complement == complement)
+                                .map(|r| r.log10),
+                        )
+                    };
+                    cols.push((format!("{name}_log10"), log10(false)));
+                    cols.push((format!("{name}_complement_log10"), log10(true)));
+                }
             }
         }
-        cols.push(("mean_log10_g".into(), exact(s.log10_g.mean())));
-        cols.push(("sd_log10_g".into(), exact(s.log10_g.variance().sqrt())));
+        let g_defined = self.log10_g_undefined().is_none();
+        let f_defined = self.ln_derivative_undefined().is_none();
+        let when = |defined: bool, x: f64| cell(Some(x).filter(|_| defined));
+        cols.push(("mean_log10_g".into(), when(g_defined, s.log10_g.mean())));
+        cols.push((
+            "sd_log10_g".into(),
+            when(g_defined, s.log10_g.variance().sqrt()),
+        ));
         for (q, v) in QUANTILES.iter().zip(&self.quantiles) {
             cols.push((format!("q{}_log10_g", q * 100.0), exact(v.0)));
         }
         let (above, below) = self.factor_fractions();
         cols.push((
             "mean_ln_derivative".into(),
-            exact(s.factors.ln_derivative.mean()),
+            when(f_defined, s.factors.ln_derivative.mean()),
         ));
         cols.push((
             "var_ln_derivative".into(),
-            exact(s.factors.ln_derivative.variance()),
+            when(f_defined, s.factors.ln_derivative.variance()),
         ));
         cols.push(("fraction_above_one".into(), exact(above)));
         cols.push(("fraction_below_inverse_max".into(), exact(below)));

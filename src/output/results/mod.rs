@@ -5,11 +5,13 @@ mod csv_row;
 mod histogram;
 mod summary;
 mod theory;
+mod undefined;
 
 pub use csv_row::columns;
 pub use histogram::{exact_density_columns, exact_density_csv, histogram_columns, histogram_csv};
 pub use summary::{Estimate, NetworkConfig, NonFinite, Probabilities, SimConfig, SimSummary};
 pub use theory::FactorTheory;
+pub use undefined::{BELOW_F64, RareSide, Side, Tails};
 
 use std::f64::consts::LN_10;
 

@@ -6,7 +6,7 @@ use std::f64::consts::LN_10;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::{QUANTILES, SimResults};
+use super::{QUANTILES, SimResults, Tails};
 use crate::mc::estimate::ProbabilityEstimate;
 use crate::methods::Method;
 use crate::methods::law::Probability;
@@ -186,20 +186,49 @@ impl SimResults {
                 "sd_log10_g": json_number((k * t.var_ln_derivative).sqrt() / LN_10),
             })
         });
-        let method_json = |p: &Probability, z: f64, method: Method| {
+        let method_json = |p: &Probability, tails: Tails, z: f64, method: Method| {
             let mut v = json!({
-                "p": json_number(p.p),
-                "complement": json_number(p.complement),
                 "error": json_number(p.error),
                 "mc_off_by_se": json_number(z),
             });
-            if method == Method::Is && p.p.is_finite() {
+            // A side below the range of f64 is null with a reason (and its log10 where the
+            // method has one), never 0.
+            for (name, side) in [("p", &tails.p), ("complement", &tails.complement)] {
+                v[name] = side.value().map_or(Value::Null, json_number);
+                if let Some(why) = side.reason() {
+                    v[format!("{name}_na")] = json!(why);
+                }
+            }
+            if method == Method::Is {
                 // Importance sampling: `error` is the standard error of the weighted mean,
-                // and the interval is the normal one for it, clamped to [0, 1].
-                v["ci95"] = json!([
-                    json_number((p.p - 1.96 * p.error).max(0.0)),
-                    json_number((p.p + 1.96 * p.error).min(1.0)),
-                ]);
+                // and the interval is the normal one for it, clamped to [0, 1]; the
+                // complement's own interval holds where p's collapses to [1, 1].
+                let normal = |x: f64| {
+                    json!([
+                        json_number((x - 1.96 * p.error).max(0.0)),
+                        json_number((x + 1.96 * p.error).min(1.0)),
+                    ])
+                };
+                if tails.below_f64() {
+                    // The standard error underflowed with the rare side: only the log10
+                    // interval below says how sure the estimate is.
+                    let why = "the rare side is below the range of f64; see its log10_…_ci95";
+                    v["error"] = Value::Null;
+                    v["error_na"] = json!(why);
+                    v["ci95"] = Value::Null;
+                    v["complement_ci95"] = Value::Null;
+                    v["ci95_na"] = json!(why);
+                } else if p.p.is_finite() {
+                    v["ci95"] = normal(p.p);
+                    v["complement_ci95"] = normal(p.complement);
+                }
+                // The rare side's log10, known even below f64, with its interval.
+                if let Some(r) = tails.rare {
+                    let name = if r.complement { "complement" } else { "p" };
+                    let (lo, hi) = r.log10_ci95();
+                    v[format!("log10_{name}")] = json_number(r.log10);
+                    v[format!("log10_{name}_ci95")] = json!([json_number(lo), json_number(hi)]);
+                }
             }
             v
         };
@@ -211,8 +240,8 @@ impl SimResults {
                 (
                     m.method.to_string(),
                     json!({
-                        "vanish": method_json(&m.vanish, zv, m.method),
-                        "explode": method_json(&m.explode, ze, m.method),
+                        "vanish": method_json(&m.vanish, self.tails(m, true), zv, m.method),
+                        "explode": method_json(&m.explode, self.tails(m, false), ze, m.method),
                     }),
                 )
             })
@@ -223,14 +252,23 @@ impl SimResults {
         {
             exact.insert("histogram_unplaced_mass".into(), json_number(*unplaced));
         }
-        let rest = json!({
+        // Means that are −∞ or undefined: null, with the reason beside.
+        let or_null = |x: f64, undefined: bool| {
+            if undefined {
+                Value::Null
+            } else {
+                json_number(x)
+            }
+        };
+        let (g_na, f_na) = (self.log10_g_undefined(), self.ln_derivative_undefined());
+        let mut rest = json!({
             "methods": methods,
             "thresholds": self.thresholds_json(),
             "log10_g": {
                 "count": m.count(),
-                "mean": json_number(m.mean()),
-                "sd": json_number(m.variance().sqrt()),
-                "se_mean": json_number(m.std_error()),
+                "mean": or_null(m.mean(), g_na.is_some()),
+                "sd": or_null(m.variance().sqrt(), g_na.is_some()),
+                "se_mean": or_null(m.std_error(), g_na.is_some()),
                 "min": s.log10_g_range.map_or(Value::Null, |r| json_number(r.0)),
                 "max": s.log10_g_range.map_or(Value::Null, |r| json_number(r.1)),
                 "cap": json_number(s.log10_cap()),
@@ -241,9 +279,9 @@ impl SimResults {
                 "zero_derivative": f.zero,
                 "infinite_x": f.infinite_x,
                 "x_has_finite_mean": self.x_has_finite_mean(),
-                "mean_ln_derivative": json_number(f.ln_derivative.mean()),
-                "var_ln_derivative": json_number(f.ln_derivative.variance()),
-                "se_mean_ln_derivative": json_number(f.ln_derivative.std_error()),
+                "mean_ln_derivative": or_null(f.ln_derivative.mean(), f_na.is_some()),
+                "var_ln_derivative": or_null(f.ln_derivative.variance(), f_na.is_some()),
+                "se_mean_ln_derivative": or_null(f.ln_derivative.std_error(), f_na.is_some()),
                 "fraction_above_one": json_number(above),
                 "fraction_below_inverse_max": json_number(below),
             },
@@ -257,6 +295,12 @@ impl SimResults {
                 "lower_hdr_v2_deflate_base64": if histogram { json!(crate::output::files::hdr_base64(&s.lower)) } else { Value::Null },
             },
         });
+        if let Some(why) = g_na {
+            rest["log10_g"]["mean_na"] = json!(why);
+        }
+        if let Some(why) = f_na {
+            rest["factors"]["mean_ln_derivative_na"] = json!(why);
+        }
         let Value::Object(rest) = rest else {
             unreachable!("an object")
         };
