@@ -284,3 +284,32 @@ fn a_report_rerun_leaves_no_svg_of_the_earlier_run() {
     let listed = crate::util::manifest(&out)["files"].clone();
     assert_eq!(listed, serde_json::json!(["histogram.svg", "index.html"]));
 }
+
+/// The histogram's legend never says `P = 0` for an event that was not seen: it gives the
+/// one-sided 95 % upper bound 1 − 0.05^(1/N), as the table figure does.
+#[test]
+fn a_histogram_legend_gives_the_bound_of_an_event_not_seen() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sim");
+    run(
+        &[
+            "sim",
+            "--depth",
+            "20",
+            "--samples",
+            "1000",
+            "--quiet",
+            "--plot",
+        ],
+        &out,
+    );
+    let svg = read(&out.join("histogram.svg"));
+    let bound = 1.0 - 0.05f64.powf(1.0 / 1000.0);
+    let said = format!(
+        "explode: log10 g &gt; 6, 0 seen: P &lt; {}",
+        vanish::output::format::caption(bound)
+    );
+    assert_eq!(vanish::output::format::caption(bound), "0.003");
+    assert!(svg.contains(&said), "no `{said}` in the legend");
+    assert!(!svg.contains("P = 0<"), "a zero count written as P = 0");
+}
