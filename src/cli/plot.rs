@@ -214,10 +214,11 @@ pub(super) fn report(args: ReportArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let index = out.join("index.html");
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
     super::print_stdout(&format!(
-        "{} ({} figures from {} folders)\n",
+        "{} ({} from {})\n",
         index.display(),
-        figures.len(),
-        args.dirs.len()
+        plural(figures.len(), "figure"),
+        plural(args.dirs.len(), "folder")
     ))
 }

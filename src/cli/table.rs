@@ -22,7 +22,7 @@ use super::progress::Stage;
 const EXAMPLES: &str = "Examples:
   vanish table --n 1,1.5,2,3 --depth 10,50,100 --samples 1e5
   vanish table --dist 'normal(0,{s})' --s 0.25,0.5,1,2 --n 1:3:0.5 --rows n --cols s
-  vanish table --dist 'laplace(0,{b})' --set b=0.5,1 --value p_explode --method exact,clt
+  vanish table --dist 'laplace(0,{b})' --set b=0.5,1 --value p_explode_exact --method exact,clt
   vanish table --config sweep.toml --samples 1e4     # flags override the file
   vanish table --source network --width 64,128 --sigma-w 1,1.5 -N 500 --quantity layer --json
   vanish table --n 1:3:0.25 --depth 10:100:10 --out runs/t          # journaled

@@ -33,6 +33,7 @@ const EXAMPLES: &str = "Examples:
   vanish train --n 3 --sigma-w 0.33 --optimizer adam --lr 1e-3 --task blobs --classes 4
   vanish train --runs 200 --steps 300 --out runs/fit --fit --state 'gain < 1e-6' --converged 'loss < 0.01'
   vanish train --task csv --data data.csv --target y --loss mse --out runs/csv
+                                   # data.csv: yours, numeric columns with a header, y among them
   vanish train --sigma-w 0.5:1.5:0.25 --n 1,2 --runs 24 --steps 200 --out runs/map
   for i in 0 1; do vanish train --sigma-w 0.5:1.5:0.25 --n 1,2 --shard $i/2 --out runs/m$i; done
   vanish train --sigma-w 0.5:1.5:0.25 --n 1,2 --gather runs/m0 runs/m1 --out runs/gathered

@@ -474,13 +474,20 @@ fn journal_rule(dir: &Path, use_: Journal, claim: &Claim) -> std::result::Result
         return Ok(());
     }
     if !claim.force {
-        let resume = if use_ == Journal::Start {
-            "add --resume to finish it or --force to start over"
-        } else {
-            "add --force to start over"
+        // A finished run's journal holds every record: --resume rewrites its files at
+        // once, without computing anything; an unfinished one's, the records so far.
+        let finished = read_at(&dir.join(MANIFEST)).is_ok_and(|m| m.is_some());
+        let resume = match (use_, finished) {
+            (Journal::Start, true) => {
+                "add --resume to write its files again from it (nothing is recomputed) or \
+                 --force to replace the run"
+            }
+            (Journal::Start, false) => "add --resume to finish it or --force to start over",
+            _ => "add --force to start over",
         };
+        let run = if finished { "a finished" } else { "an earlier" };
         return Err(bad(format!(
-            "'{}' holds the journal of an earlier run; {resume}, or give another folder",
+            "'{}' holds the journal of {run} run; {resume}, or give another folder",
             dir.display()
         )));
     }

@@ -294,8 +294,8 @@ fn table_reuses_its_folder_by_the_journal_rule_and_leaves_no_stale_file() {
     let (code, err) = attempt(TABLE, &dir);
     assert_eq!(code, Some(2), "{err}");
     assert!(
-        err.contains("holds the journal of an earlier run; add --resume to finish it")
-            && err.contains("--force to start over"),
+        err.contains("holds the journal of a finished run; add --resume to write its files")
+            && err.contains("--force to replace the run"),
         "{err}"
     );
     assert_eq!(names(&dir), before);
@@ -330,7 +330,10 @@ fn train_reuses_its_folder_and_leaves_no_stale_file() {
     assert!(dir.join("survival.csv").exists() && dir.join("markov.json").exists());
     let (code, err) = attempt(TRAIN, &dir);
     assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("add --resume to finish it"), "{err}");
+    assert!(
+        err.contains("holds the journal of a finished run; add --resume to write its files"),
+        "{err}"
+    );
     ok(TRAIN, &dir, &["--force"]);
     assert!(
         !dir.join("survival.csv").exists(),

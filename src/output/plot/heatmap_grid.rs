@@ -57,7 +57,7 @@ pub(crate) fn grid_heatmap(
     // Labels of about 6 characters fit cells at least 60 units wide and 20 high.
     let labelled = nr <= 14 && nc <= 7;
     draw(|root| {
-        let (main, bar) = root.split_horizontally(super::SIZE.0 - 90);
+        let (main, bar) = root.split_horizontally(super::SIZE.0 - 118);
         let mut chart = ChartBuilder::on(&main)
             .caption(title, (FONT, TITLE))
             .margin(12)
@@ -145,6 +145,7 @@ where
         .disable_mesh()
         .disable_x_axis()
         .y_labels(6)
+        .y_label_formatter(&super::tick)
         .label_style((FONT, TEXT))
         .draw()?;
     let steps = 100;

@@ -91,10 +91,11 @@ pub fn phase_points(text: &str) -> anyhow::Result<PhasePoints> {
 
 /// [`phase_points`] of a table already read.
 pub fn phase_table(t: &CsvTable) -> anyhow::Result<PhasePoints> {
+    // CSV spells `tanh(2·x)` in ASCII (`tanh(2*x)`); a figure title shows it as printed.
     let activation = t
         .text(pc::ACTIVATION)?
         .first()
-        .map_or(String::new(), |s| s.to_string());
+        .map_or(String::new(), |s| s.replace('*', "·"));
     Ok(PhasePoints {
         activation,
         sigma_w: t.finite(pc::SIGMA_W)?,
