@@ -313,3 +313,41 @@ fn a_histogram_legend_gives_the_bound_of_an_event_not_seen() {
     assert!(svg.contains(&said), "no `{said}` in the legend");
     assert!(!svg.contains("P = 0<"), "a zero count written as P = 0");
 }
+
+/// `meanfield --plot` at its defaults (one grid point) draws that point, not empty axes.
+#[test]
+fn a_phase_diagram_of_one_point_draws_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("mf");
+    run(&["meanfield", "--quiet", "--plot"], &out);
+    let svg = read(&out.join("phase_diagram.svg"));
+    assert_eq!(
+        elements(&svg, "circle").len(),
+        1,
+        "the one point is not drawn"
+    );
+}
+
+/// The legend of a table figure lists its groups in numeric order, whatever order the
+/// flags gave them in (as table.md does).
+#[test]
+fn a_table_figures_legend_is_in_numeric_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("t");
+    run(
+        &[
+            "table",
+            "--n",
+            "10,2,0.5",
+            "--depth",
+            "20,5",
+            "--samples",
+            "1000",
+        ],
+        &out,
+    );
+    vanish().arg("plot").arg(&out).assert().success();
+    let svg = read(&out.join("probability_vs_depth.svg"));
+    let at = |s: &str| svg.find(s).unwrap_or_else(|| panic!("no {s}"));
+    assert!(at("n = 0.5") < at("n = 2") && at("n = 2") < at("n = 10"));
+}

@@ -64,7 +64,12 @@ pub fn phase_diagram(dir: &Path, with_critical: bool) -> anyhow::Result<Figure> 
             let mut pts: Vec<(f64, f64)> =
                 sw.iter().copied().zip(log_chi.iter().copied()).collect();
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-            chart.draw_series(LineSeries::new(pts, colour(0).stroke_width(2)))?;
+            chart.draw_series(LineSeries::new(pts.clone(), colour(0).stroke_width(2)))?;
+            // Markers too: a grid of one point has no line to draw.
+            chart.draw_series(
+                pts.into_iter()
+                    .map(|p| Circle::new(p, 4, colour(0).filled())),
+            )?;
             chart.draw_series(DashedLineSeries::new(
                 [(we[0], 0.0), (we[we.len() - 1], 0.0)],
                 6,

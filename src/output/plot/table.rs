@@ -30,7 +30,8 @@ pub fn probability_vs(
         None => vec![f64::NAN; xs.len()],
     };
     let other = group_axis.unwrap_or_default().to_string();
-    let groups = distinct(&group);
+    let mut groups = distinct(&group);
+    groups.sort_by(f64::total_cmp); // the legend in numeric order, as table.md
     let x_desc = if x_axis == "depth" {
         "depth K".to_string()
     } else {
