@@ -466,7 +466,7 @@ pub fn exact_bin_masses(law: &FactorLaw, depth: u32, bins: &[(f64, f64)]) -> (Ve
     // The lattice down to where one factor alone puts log10 g below every bin.
     let lowest = bins.iter().map(|b| b.0).fold(f64::INFINITY, f64::min) * std::f64::consts::LN_10;
     let decisive = if lowest.is_finite() {
-        ((k * c - lowest) / h).ceil().max(1.0) as usize + 2
+        (((k * c - lowest) / h).ceil().max(1.0) as usize).saturating_add(2)
     } else {
         1 << 20
     };

@@ -141,9 +141,9 @@ fn method_cell(p: &crate::methods::law::Probability, t: &Tails) -> String {
     let near_one = p.p > 0.999;
     let side = if near_one { &t.complement } else { &t.p };
     let value = match side {
-        // Exactly 0 only beyond the cap g ≤ (max f')^K: impossible, with no error.
-        Side::Value(q) if *q == 0.0 && near_one => return "1 (beyond the cap)".into(),
-        Side::Value(q) if *q == 0.0 => return "0 (beyond the cap)".into(),
+        // Exactly 0 only beyond the cap g ≤ (max f')^K or for a point mass: no error.
+        Side::Value(q) if *q == 0.0 && near_one => return "1 (certain)".into(),
+        Side::Value(q) if *q == 0.0 => return "0 (impossible)".into(),
         Side::Value(q) if near_one => format!("1-{q:.3e}"),
         Side::Value(_) => significant(p.p, 4),
         Side::BelowF64 if near_one => format!("1-q, q {BELOW_F64}"),

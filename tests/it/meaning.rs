@@ -452,7 +452,7 @@ fn an_impossible_event_is_said_to_be_beyond_the_cap() {
     for m in ["exact", "is "] {
         let row = printed.lines().find(|l| l.starts_with(m)).unwrap();
         assert!(
-            row.contains("0 (beyond the cap)") && !row.contains("±0"),
+            row.contains("0 (impossible)") && !row.contains("±0"),
             "{row}"
         );
     }
@@ -514,4 +514,39 @@ fn journals_of_earlier_builds_with_unescaped_symbols_still_merge() {
     );
     let read = |d: &str| std::fs::read_to_string(t.join(d).join("table.csv")).unwrap();
     assert_eq!(read("old"), read("now"));
+}
+
+/// A point mass makes g certain: every method that has an answer gives exactly 0 and 1,
+/// never "below f64" (which would claim a tiny positive probability).
+#[test]
+fn a_point_mass_gives_exact_zeros_and_ones_not_underflow() {
+    let out = vanish()
+        .args([
+            "sim",
+            "--dist",
+            "point(0)",
+            "--depth",
+            "20",
+            "--samples",
+            "1000",
+        ])
+        .args(["--method", "exact,clt", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains("below the range of f64"), "{text}");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for m in ["exact", "clt"] {
+        assert_eq!(
+            v["methods"][m]["vanish"]["p"], 0.0,
+            "{m}: {}",
+            v["methods"][m]
+        );
+        assert_eq!(
+            v["methods"][m]["explode"]["p"], 1.0,
+            "{m}: {}",
+            v["methods"][m]
+        );
+    }
 }

@@ -16,7 +16,8 @@ pub const BELOW_F64: &str = "< 1e-308 (below f64)";
 /// One side of a method's probability (p or 1 − p) as it can be told.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Side {
-    /// A number (0 only where the event is impossible: beyond the cap (max f')^K).
+    /// A number (0 only where the event is impossible: beyond the cap (max f')^K, or a point
+    /// mass on the other side).
     Value(f64),
     /// Below the range of f64, with its log10 (importance sampling keeps the log).
     Log10(f64),
@@ -180,10 +181,16 @@ impl SimResults {
             (&m.explode, m.explode_log)
         };
         // Beyond the cap g < vanish threshold always, g > explode threshold never.
+        // A point mass makes g certain: both sides are exactly 0 or 1.
+        let certain = self
+            .experiment
+            .source()
+            .iid_dist()
+            .is_some_and(|d| d.is_point());
         let (p_exact_zero, complement_exact_zero) = if vanish {
-            (false, th.ln_vanish >= th.ln_cap)
+            (certain, certain || th.ln_vanish >= th.ln_cap)
         } else {
-            (th.ln_explode >= th.ln_cap, false)
+            (certain || th.ln_explode >= th.ln_cap, certain)
         };
         let log_of = |complement: bool| {
             log.filter(|t| t.rare_is_complement == complement)
