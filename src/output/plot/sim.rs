@@ -184,6 +184,15 @@ fn regroup(lo: &[f64], hi: &[f64], mass: &[f64], x_lo: f64, width: f64, bars: us
     out
 }
 
+/// A Monte Carlo probability as a legend says it: `P = 0.9459`, or, when nothing was seen,
+/// the one-sided 95 % upper bound (`0 seen: P < 3.0e-6`), since 0 would claim certainty.
+fn probability_said(estimate: &crate::output::results::Estimate) -> String {
+    match estimate.upper_bound95 {
+        Some(bound) if estimate.count == 0 => format!("0 seen: P < {}", caption(bound)),
+        _ => format!("P = {}", caption(estimate.p)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,14 +224,5 @@ mod tests {
         for b in bars {
             assert!((b - 0.25).abs() < 1e-12, "{b}");
         }
-    }
-}
-
-/// A Monte Carlo probability as a legend says it: `P = 0.9459`, or, when nothing was seen,
-/// the one-sided 95 % upper bound (`0 seen: P < 3.0e-6`), since 0 would claim certainty.
-fn probability_said(estimate: &crate::output::results::Estimate) -> String {
-    match estimate.upper_bound95 {
-        Some(bound) if estimate.count == 0 => format!("0 seen: P < {}", caption(bound)),
-        _ => format!("P = {}", caption(estimate.p)),
     }
 }
