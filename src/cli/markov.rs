@@ -1,4 +1,4 @@
-//! `vanish markov`: the seed's two-state chain (or k states) fitted to trajectories.
+//! `vanish markov`: the thresholds answer's two-state chain (or k states) fitted to trajectories.
 
 use std::path::PathBuf;
 

@@ -233,7 +233,7 @@ fn method_label(m: Method) -> &'static str {
         Method::Exact => "exact (FFT)",
         Method::Clt => "clt",
         Method::Saddle => "saddlepoint",
-        Method::Is => "importance sampling (both tails)",
+        Method::Is => "is: both tails",
     }
 }
 

@@ -1,4 +1,4 @@
-//! `vanish thresholds`: the seed's thresholds for a list of slopes n.
+//! `vanish thresholds`: the thresholds answer's thresholds for a list of slopes n.
 
 use clap::Args;
 

@@ -1,5 +1,5 @@
 //! `vanish train`: many training runs from independent initialisations, their trajectories,
-//! and (with `--fit`) the seed's Markov chain fitted to them.
+//! and (with `--fit`) the thresholds answer's Markov chain fitted to them.
 
 use std::path::PathBuf;
 

@@ -9,7 +9,7 @@
 //! starts in [g∼0] when its first record is on the enter side of the enter threshold.
 //!
 //! [converged] is a third, absorbing state: the run leaves the chain when a convergence
-//! rule holds, either a loss target (`loss < 0.01`: the seed's "given convergence of
+//! rule holds, either a loss target (`loss < 0.01`: the thresholds answer's "given convergence of
 //! training does not happen", measured) or a plateau of the loss while the gradient is
 //! alive (the mean loss of the last w records improved by less than a fraction r on the w
 //! before; a plateau in [g∼0] is vanishing's symptom, not convergence). A record that meets

@@ -1,4 +1,4 @@
-//! Closed forms and quadrature: the thresholds of the seed's analysis and the moments of
+//! Closed forms and quadrature: the thresholds of the thresholds answer's analysis and the moments of
 //! ln f'(X) for normal X. Knows nothing of Monte Carlo.
 //!
 //! For f(x) = a·tanh(n·x), f'(x) = a·n·sech²(n·x), with peak a·n at x = 0:
@@ -9,7 +9,7 @@
 //! | [`explode_threshold`] e | f'(x) > 1 for \|x\| < e | acosh(√(a·n))/n |
 //! | [`depth_threshold`] | f'(x)·(a·n)^{K−1} < 1 for \|x\| beyond it | acosh((a·n)^{K/2})/n |
 //!
-//! With a = 1 these are the seed's t1(n) = atanh(√(1−1/n²))/n, e(n) = atanh(√(1−1/n))/n and
+//! With a = 1 these are the thresholds answer's t1(n) = atanh(√(1−1/n²))/n, e(n) = atanh(√(1−1/n))/n and
 //! atanh(√(1−1/n^K))/n.
 
 use crate::model::activation::Activation;
@@ -33,7 +33,7 @@ pub(crate) fn acosh_exp(ln_y: f64) -> f64 {
 ///
 /// ```
 /// let t1 = vanish::theory::iid::vanish_threshold(1.0, 2.0);
-/// assert!((t1 - 0.658_478_948_462_408).abs() < 1e-12);   // the seed's 0.658
+/// assert!((t1 - 0.658_478_948_462_408).abs() < 1e-12);   // the answer's 0.658
 /// ```
 pub fn vanish_threshold(a: f64, n: f64) -> f64 {
     acosh_exp((a * n).ln()) / n
@@ -43,7 +43,7 @@ pub fn vanish_threshold(a: f64, n: f64) -> f64 {
 ///
 /// ```
 /// let e = vanish::theory::iid::explode_threshold(1.0, 2.0);
-/// assert!((e - 0.440_686_793_509_772).abs() < 1e-12);   // the seed's 0.441
+/// assert!((e - 0.440_686_793_509_772).abs() < 1e-12);   // the answer's 0.441
 /// ```
 pub fn explode_threshold(a: f64, n: f64) -> f64 {
     acosh_exp(0.5 * (a * n).ln()) / n
@@ -53,7 +53,7 @@ pub fn explode_threshold(a: f64, n: f64) -> f64 {
 ///
 /// ```
 /// let x = vanish::theory::iid::depth_threshold(1.0, 2.0, 50);
-/// assert!((x - 9.0109).abs() < 1e-4);                    // the seed's 9.0 at K = 50
+/// assert!((x - 9.0109).abs() < 1e-4);                    // the answer's 9.0 at K = 50
 /// ```
 pub fn depth_threshold(a: f64, n: f64, depth: u32) -> f64 {
     acosh_exp(0.5 * f64::from(depth) * (a * n).ln()) / n
@@ -65,7 +65,7 @@ fn decreasing_root(h: impl Fn(f64) -> f64, lo: f64, hi: f64) -> f64 {
 }
 
 /// The slope n that widens ±t1 the most for amplitude a, and that t1: for a = 1,
-/// n* ≈ 1.8102 and t1 ≈ 0.6627, the seed's "slightly larger interval" for continuous n.
+/// n* ≈ 1.8102 and t1 ≈ 0.6627, the answer's "slightly larger interval" for continuous n.
 ///
 /// t1 = acosh(y)/n with y = a·n, so dt1/dn = 0 ⟺ y/√(y²−1) = acosh(y), whose left side
 /// falls and right side rises in y: one root y*, and n* = y*/a.

@@ -62,7 +62,7 @@ fn long_work_shows_a_bar_on_a_terminal() {
         return;
     };
     shows_bar(&sim, "sim", "samples");
-    shows_bar(&sim, "importance sampling (both tails)", "samples");
+    shows_bar(&sim, "is: both tails", "samples");
     shows_bar(&sim, "exact (FFT)", "steps");
     let net = on_terminal(&NETWORK.join(" ")).unwrap();
     shows_bar(&net, "sim --source network", "networks");

@@ -1,5 +1,5 @@
 //! Hidden Markov models of training runs: k latent states seen through Gaussian noise on
-//! log10 of the gain, the honest form of the seed's "two states, [g≫0] and [g∼0]"; beside
+//! log10 of the gain, the honest form of the thresholds answer's "two states, [g≫0] and [g∼0]"; beside
 //! them a continuous AR(1) model, the "no states, just a drifting gain" alternative that a
 //! two-state HMM must beat.
 //!

@@ -34,7 +34,7 @@ pub use survival::SurvivalStep;
 
 use crate::mc::estimate::clopper_pearson;
 
-/// The escape from [g∼0] (state 1) of a two-state chain: the seed's "one-way street" claim.
+/// The escape from [g∼0] (state 1) of a two-state chain: the thresholds answer's "one-way street" claim.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Escape {
     /// Transitions 1 → 0 seen.

@@ -7,7 +7,7 @@
 //! N×N orthogonal matrix, N = max(fan_in, fan_out) (the same entry variance, σ_w²/fan_in).
 //! A draw yields three logs of a "gain" ([`Quantity`]):
 //!
-//! - `path`: Σ_l ln φ'(x^l_{i_l}) for one unit i_l drawn uniformly per layer: the seed's
+//! - `path`: Σ_l ln φ'(x^l_{i_l}) for one unit i_l drawn uniformly per layer: the thresholds answer's
 //!   g = ∏ f'(x_i), now with the x of a real network;
 //! - `layer`: Σ_l mean_i ln φ'(x^l_i), the log of the geometric-mean product;
 //! - `jacobian`: ln(‖J·u‖²/‖u‖²) for the input–output Jacobian J = ∂y^K/∂y⁰ =

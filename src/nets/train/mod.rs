@@ -1,5 +1,5 @@
 //! Simulated training runs: many small MLPs trained from independent initialisations, with
-//! the trajectories the seed's Markov chain is fitted to.
+//! the trajectories the thresholds answer's Markov chain is fitted to.
 //!
 //! A run is an MLP of K hidden layers (width W, activation φ, weights N(0, σ_w²/fan_in),
 //! biases N(0, σ_b²)) and a linear output layer (weights N(0, σ_o²/W), biases 0), trained by minibatch SGD (optionally with
@@ -7,7 +7,7 @@
 //! fixed random tanh teacher plus noise, MSE loss) or Gaussian-blob classification
 //! (softmax cross-entropy). Every `record_every` steps it records, before the update:
 //! the minibatch loss; the backward gain ‖∂L/∂h_1‖/‖∂L/∂h_K‖ between the first and the last
-//! hidden layer; the seed's derivative product (mean over the batch of
+//! hidden layer; the thresholds answer's derivative product (mean over the batch of
 //! Σ_l mean_units ln φ'(x)); the fraction of hidden pre-activations with |x| > t1(n)
 //! (tanh only); and per weight layer the gradient and weight norms. A non-finite loss or
 //! gradient ends the run, which is marked diverged and kept.

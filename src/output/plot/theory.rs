@@ -1,4 +1,4 @@
-//! The figure of the theory: the seed's thresholds t1(n) and e(n) against n.
+//! The figure of the theory: the thresholds answer's thresholds t1(n) and e(n) against n.
 
 use anyhow::bail;
 use plotters::prelude::*;
