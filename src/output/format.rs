@@ -205,7 +205,7 @@ pub fn ascii_json<T: Serialize + ?Sized>(v: &T) -> serde_json::Result<String> {
 
 /// JSON text with every character beyond ASCII written as a `\uXXXX` escape (a pair of
 /// them beyond U+FFFF). Outside strings JSON is ASCII already, so only strings change.
-fn escape_non_ascii(json: &str) -> String {
+pub(crate) fn escape_non_ascii(json: &str) -> String {
     if json.is_ascii() {
         return json.to_string();
     }

@@ -439,5 +439,6 @@ pub fn table_json(grid: &Grid, records: &[CellRecord], params: bool) -> String {
         ));
     }
     out.push_str("]\n}\n");
-    out
+    // A summary read back from a journal of an earlier build may hold `·` unescaped.
+    crate::output::format::escape_non_ascii(&out)
 }

@@ -512,8 +512,10 @@ fn journals_of_earlier_builds_with_unescaped_symbols_still_merge() {
         ],
         &t.join("old"),
     );
-    let read = |d: &str| std::fs::read_to_string(t.join(d).join("table.csv")).unwrap();
-    assert_eq!(read("old"), read("now"));
+    for file in ["table.csv", "table.json", "table.md"] {
+        let read = |d: &str| std::fs::read_to_string(t.join(d).join(file)).unwrap();
+        assert_eq!(read("old"), read("now"), "{file}");
+    }
 }
 
 /// A point mass makes g certain: every method that has an answer gives exactly 0 and 1,
