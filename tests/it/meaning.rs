@@ -412,6 +412,8 @@ fn markov_says_why_it_cannot_estimate_or_test() {
             .contains("no transitions out of")
     );
     assert_eq!(m["p_na"][0], Value::Null);
+    assert_eq!(m["p_clopper_pearson_95"][1], serde_json::json!([null, null]));
+    assert!(m["p_clopper_pearson_95"][0][0].is_array());
     assert_eq!(m["order_test"]["p_value"], Value::Null);
     assert!(m["order_test"]["na"].is_string());
 }

@@ -53,6 +53,20 @@ pub fn report_json(a: &Analysis, rule: &Rule, names: &[String]) -> Versioned<Val
                 .collect()
         })
         .collect();
+    // Its intervals likewise: [0, 1] would read as an estimate from no data.
+    let cp_rows: Vec<Value> = fit
+        .intervals
+        .iter()
+        .zip(&rows_na)
+        .map(|(r, na)| {
+            r.iter()
+                .map(|&(lo, hi)| match na {
+                    Some(_) => Value::Null,
+                    None => json!([json_number(lo), json_number(hi)]),
+                })
+                .collect()
+        })
+        .collect();
     let mut hist = hdrhistogram::Histogram::<u64>::new(3).expect("valid sigfig");
     hist.auto(true);
     for t in fit.first_vanish_times() {
@@ -67,7 +81,7 @@ pub fn report_json(a: &Analysis, rule: &Rule, names: &[String]) -> Versioned<Val
         "counts": fit.counts,
         "p": p_rows,
         "p_na": rows_na,
-        "p_clopper_pearson_95": fit.intervals.iter().map(|r| r.iter().map(|&(lo, hi)| json!([json_number(lo), json_number(hi)])).collect::<Vec<_>>()).collect::<Vec<_>>(),
+        "p_clopper_pearson_95": cp_rows,
         "stationary": fit.stationary().map_or(Value::Null, |p| json!(p)),
         "order_test": test(fit.order_test()),
         "order_heldout": a.orders.as_ref().map_or(Value::Null, |c| json!({
