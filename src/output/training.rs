@@ -349,13 +349,14 @@ fn shown(o: &Outcome) -> String {
         short(o.fraction()),
         short(o.ci95.0),
         short(o.ci95.1),
-        o.median_step.map_or("–".to_string(), |s| format!("@{s}"))
+        o.median_step.map_or("n/a".to_string(), |s| format!("@{s}"))
     )
 }
 
 fn title(rule: &Rule) -> String {
     format!(
-        "fraction of runs vanished by T ({}), [95% CP], median step to vanish\n\n",
+        "fraction of runs vanished by T ({}), [95% CP], median step to vanish (n/a: none \
+         vanished)\n\n",
         rule.describe()
     )
 }
@@ -489,7 +490,8 @@ pub fn run_summary(
         short(vanished as f64 / runs as f64),
         short(p_lo),
         short(p_hi),
-        o.median_step.map_or("-".to_string(), |s| s.to_string())
+        o.median_step
+            .map_or("n/a: none vanished".to_string(), |s| s.to_string())
     ));
     t.push_str(&format!(
         "diverged: {diverged}; median final loss {}\n",

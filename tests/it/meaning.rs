@@ -93,6 +93,8 @@ fn training_map_rows_are_in_numeric_order() {
     run_out(&args, &out);
     let md = std::fs::read_to_string(out.join("map.md")).unwrap();
     assert!(md.contains("| 1 | 2 |"), "columns:\n{md}");
+    // No vanished run: its median step is n/a, not a dash.
+    assert!(!md.contains('–') && !md.contains("] -"), "{md}");
     assert!(
         ascending(&positions(&md, &["\n| 5 |", "\n| 10 |"])),
         "rows:\n{md}"
@@ -412,7 +414,10 @@ fn markov_says_why_it_cannot_estimate_or_test() {
             .contains("no transitions out of")
     );
     assert_eq!(m["p_na"][0], Value::Null);
-    assert_eq!(m["p_clopper_pearson_95"][1], serde_json::json!([null, null]));
+    assert_eq!(
+        m["p_clopper_pearson_95"][1],
+        serde_json::json!([null, null])
+    );
     assert!(m["p_clopper_pearson_95"][0][0].is_array());
     assert_eq!(m["order_test"]["p_value"], Value::Null);
     assert!(m["order_test"]["na"].is_string());
