@@ -1,5 +1,7 @@
 //! One integration-test binary (ripgrep style): modules by concept, sharing helpers.
 
+#[path = "it/bracket.rs"]
+mod bracket;
 #[path = "it/cli.rs"]
 mod cli;
 #[path = "it/determinism.rs"]

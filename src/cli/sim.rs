@@ -69,6 +69,14 @@ pub struct SimArgs {
         ignore_case = true
     )]
     method: Vec<super::common::MethodFlag>,
+    /// `--method exact`: the wanted relative width of its bracket lower ≤ p ≤ upper (on the
+    /// smaller of p and 1 − p), above 0 and below 1.
+    #[arg(long, default_value_t = crate::methods::bracket::DEFAULT_TOL, value_parser = super::parse_finite, allow_negative_numbers = true)]
+    tol: f64,
+    /// `--method exact`: the memory its lattice may take, in megabytes; where --tol needs
+    /// more, the bracket is the finest this allows (it still holds, and says so).
+    #[arg(long, default_value_t = crate::methods::bracket::DEFAULT_MEMORY_MB, value_parser = super::parse_finite, allow_negative_numbers = true, value_name = "MB")]
+    exact_memory: f64,
     /// Seed of every random stream: the same seed gives the same numbers on any machine.
     #[arg(short, long, default_value_t = 1, value_parser = super::parse_count)]
     seed: u64,
@@ -120,7 +128,11 @@ impl SimArgs {
             self.explode_above,
             self.seed,
         )?
-        .with_precision(precision)?;
+        .with_precision(precision)?
+        .with_accuracy(crate::methods::bracket::Accuracy::new(
+            self.tol,
+            self.exact_memory,
+        )?);
         crate::limits::check_work(
             "--samples",
             experiment.work(),

@@ -138,7 +138,7 @@ impl<'a> FactorLaw<'a> {
     }
 
     /// The mean and variance of Y, where finite.
-    fn moments(&self) -> Option<(f64, f64)> {
+    pub(crate) fn moments(&self) -> Option<(f64, f64)> {
         crate::theory::iid::ln_derivative_moments(
             &Activation::ScaledTanh {
                 a: self.cap.exp() / self.n,
@@ -163,11 +163,52 @@ impl<'a> FactorLaw<'a> {
     }
 
     /// ln f'(x0) when x is a point mass x0.
-    fn point_value(&self) -> Option<f64> {
+    pub(crate) fn point_value(&self) -> Option<f64> {
         match self.dist {
             PreActivation::Point { x0 } => Some(self.cap + ln_sech2(self.n * x0.abs())),
             _ => None,
         }
+    }
+
+    /// Masses of Z = c − Y rounded down to the lattice of step h: point j carries
+    /// P(jh ≤ Z < (j+1)h) = P(c − (j+1)h < Y ≤ c − jh), for j = 0..`points`; the last
+    /// point also carries everything beyond it. The lattice ends early where the mass left
+    /// is 0 in f64. Returns the masses and the mass it could not place (always 0: kept for
+    /// laws whose CDF leaves a remainder).
+    pub(crate) fn floor_lattice(&self, h: f64, points: usize) -> (Vec<f64>, f64) {
+        let mut masses = Vec::with_capacity(points.min(1 << 24));
+        // P(Y > y) and P(Y ≤ y) at the upper end of the current cell (the cap).
+        let (mut sf_hi, mut cdf_hi) = (0.0f64, 1.0f64);
+        let mut use_sf = true;
+        for j in 0..points.max(1) {
+            if j + 1 == points.max(1) {
+                // The last point: everything from here on.
+                masses.push(cdf_hi.max(0.0));
+                break;
+            }
+            let lo = self.cap - (j as f64 + 1.0) * h;
+            // Difference the small side for precision; switch once the upper part is ≥ ½.
+            let m = if use_sf {
+                let sf_lo = self.sf(lo);
+                let m = sf_lo - sf_hi;
+                if sf_lo >= 0.5 {
+                    use_sf = false;
+                }
+                sf_hi = sf_lo;
+                cdf_hi = self.cdf(lo);
+                m
+            } else {
+                let cdf_lo = self.cdf(lo);
+                let m = cdf_hi - cdf_lo;
+                cdf_hi = cdf_lo;
+                m
+            };
+            masses.push(m.max(0.0));
+            if cdf_hi <= 0.0 {
+                break;
+            }
+        }
+        (masses, 0.0)
     }
 
     /// Masses of the lattice points c − j·h, j = 0..: point j carries Y in
@@ -352,7 +393,9 @@ fn ln_lattice_tail_and_near(p: &[f64], depth: u32, t: f64, upper: bool) -> (f64,
     (offset + sum, offset + near)
 }
 
-/// The exact P(ln g < ln_vanish) and P(ln g > ln_explode) for K = `depth` iid factors.
+/// The exact P(ln g < ln_vanish) and P(ln g > ln_explode) for K = `depth` iid factors, at
+/// the default accuracy: the estimates of [`exact_brackets`](crate::methods::bracket::exact_brackets),
+/// each with the distance to the farther end of its bracket as `error`.
 ///
 /// ```
 /// use vanish::{model::activation::Activation, methods::law::{FactorLaw, exact_tails}};
@@ -369,90 +412,14 @@ pub fn exact_tails(
     ln_vanish: f64,
     ln_explode: f64,
 ) -> (Probability, Probability) {
-    let k = f64::from(depth);
-    let c = law.cap();
-    if let Some(y0) = law.point_value() {
-        // A point mass: ln g = K·ln f'(x0) exactly, no lattice needed.
-        let ln_g = k * y0;
-        let flag = |b: bool| f64::from(u8::from(b));
-        let exact = |p: f64| Probability {
-            p,
-            complement: 1.0 - p,
-            error: 0.0,
-        };
-        return (
-            exact(flag(ln_g < ln_vanish)),
-            exact(flag(ln_g > ln_explode)),
-        );
-    }
-    let at = |h: f64| {
-        // One factor below c − J·h forces ln g < ln_vanish whatever the other K − 1 are
-        // (each is at most c): all mass below that point can be lumped into it without
-        // changing any classification, so the lattice stops there.
-        let decisive = ((k * c - ln_vanish) / h).ceil().max(1.0) + 2.0;
-        let (p, below) = law.lattice(h, decisive.min(f64::from(1u32 << 22)) as usize);
-        let truncated = if p.len() as f64 >= decisive {
-            0.0
-        } else {
-            below
-        };
-        // ln g on the lattice: K·c − h·T. Vanish: T > (Kc − ln_vanish)/h; explode:
-        // T < (Kc − ln_explode)/h (cells split at the threshold).
-        let tv = (k * c - ln_vanish) / h;
-        let te = (k * c - ln_explode) / h;
-        let mean_t = k * p.iter().enumerate().map(|(j, m)| j as f64 * m).sum::<f64>();
-        let side = |t: f64, upper_is_event: bool| {
-            // Compute the smaller side directly; the other as its complement.
-            let upper_small = t >= mean_t;
-            let (ln_small, ln_near) = ln_lattice_tail_and_near(&p, depth, t, upper_small);
-            let small = ln_small.exp();
-            let (p_event, complement) = if upper_small == upper_is_event {
-                (small, 1.0 - small)
-            } else {
-                (1.0 - small, small)
-            };
-            ((p_event, complement), ln_near.exp())
-        };
-        let ((v, near_v), (e, near_e)) = (side(tv, true), side(te, false));
-        (v, e, truncated * k, near_v, near_e)
-    };
-    let h = law.step(depth);
-    let (v1, e1, trunc, near_v, near_e) = at(h);
-    let (v2, e2, _, _, _) = at(2.0 * h);
-    // Atoms of x sit at lattice points only up to half a cell; a sum of K of them within
-    // K/2 cells of the threshold may lie on either side: that mass joins the error.
-    let atoms = law.dist.has_atoms();
-    let (near_v, near_e) = if atoms { (near_v, near_e) } else { (0.0, 0.0) };
-    // Richardson: the midpoint lattice errs by O(h²) in the smooth case, so
-    // fine + (fine − coarse)/3 removes the leading term.
-    let prob = |fine: (f64, f64), coarse: (f64, f64), near: f64| {
-        let p_is_small = fine.0 <= fine.1;
-        let (small_fine, small_coarse) = if p_is_small {
-            (fine.0, coarse.0)
-        } else {
-            (fine.1, coarse.1)
-        };
-        let diff = small_fine - small_coarse;
-        // Only extrapolate where it cannot flip the sign.
-        let small = if small_fine + diff / 3.0 > 0.0 {
-            small_fine + diff / 3.0
-        } else {
-            small_fine
-        };
-        let (p, complement) = if p_is_small {
-            (small, 1.0 - small)
-        } else {
-            (1.0 - small, small)
-        };
-        // |fine − coarse|, not a third of it: near the cap the density of Y has a
-        // square-root singularity and the lattice converges slower than second order.
-        Probability {
-            p,
-            complement,
-            error: diff.abs() + trunc + near,
-        }
-    };
-    (prob(v1, v2, near_v), prob(e1, e2, near_e))
+    let (v, e) = crate::methods::bracket::exact_brackets(
+        law,
+        depth,
+        ln_vanish,
+        ln_explode,
+        &crate::methods::bracket::Accuracy::default(),
+    );
+    (v.probability(), e.probability())
 }
 
 /// The exact probability of each bin [lo, hi) of log10 g, for K = `depth` factors, and the

@@ -4,6 +4,7 @@
 //! saddlepoint tilt ([`importance`]). Each holds for iid sources only and is refused
 //! elsewhere, never skipped.
 
+pub mod bracket;
 pub mod importance;
 pub mod law;
 pub mod saddle;
@@ -15,7 +16,8 @@ use statrs::distribution::{ContinuousCDF, Normal};
 use crate::error::ConfigError;
 use crate::model::experiment::Experiment;
 use crate::theory::iid;
-use law::{FactorLaw, Probability, exact_tails};
+use bracket::{TailBracket, exact_brackets};
+use law::{FactorLaw, Probability};
 
 /// A way to get the probabilities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +122,11 @@ pub struct MethodEstimate {
     pub vanish_log: Option<importance::LogTail>,
     /// The same for P(explode).
     pub explode_log: Option<importance::LogTail>,
+    /// `exact`: the bracket lower ≤ P(vanish) ≤ upper, in the log domain (`None` for the
+    /// other methods).
+    pub vanish_bracket: Option<TailBracket>,
+    /// The same for P(explode).
+    pub explode_bracket: Option<TailBracket>,
 }
 
 /// The estimate of a (checked) non-MC method for `exp`.
@@ -169,11 +176,20 @@ fn estimate_steps(
     let dist = exp.source().iid_dist().expect("checked: iid");
     let th = exp.thresholds();
     let (mut vanish_log, mut explode_log) = (None, None);
+    let (mut vanish_bracket, mut explode_bracket) = (None, None);
     let (vanish, explode) = match method {
         Method::Mc => unreachable!("Monte Carlo is the summary itself"),
         Method::Exact => {
             let law = FactorLaw::new(&exp.activation(), dist).expect("checked: a·tanh");
-            exact_tails(&law, exp.depth(), th.ln_vanish, th.ln_explode)
+            let (v, e) = exact_brackets(
+                &law,
+                exp.depth(),
+                th.ln_vanish,
+                th.ln_explode,
+                &exp.accuracy(),
+            );
+            (vanish_bracket, explode_bracket) = (Some(v), Some(e));
+            (v.probability(), e.probability())
         }
         Method::Saddle => {
             let cgf = crate::methods::saddle::Cgf::new(&exp.activation(), dist).expect("checked");
@@ -244,6 +260,8 @@ fn estimate_steps(
         explode,
         vanish_log,
         explode_log,
+        vanish_bracket,
+        explode_bracket,
     }
 }
 

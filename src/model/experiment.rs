@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 use crate::error::ConfigError;
 use crate::mc::fast::Precision;
 use crate::mc::summary::Thresholds;
+use crate::methods::bracket::Accuracy;
 use crate::model::activation::Activation;
 use crate::model::source::Source;
 use crate::nets::network::Quantity;
@@ -44,6 +45,8 @@ pub struct Experiment {
     seed: u64,
     /// The kernel's arithmetic (f64 unless changed with [`Experiment::with_precision`]).
     precision: Precision,
+    /// How exact `--method exact` must be (`--tol`, `--exact-memory`).
+    accuracy: Accuracy,
 }
 
 impl Experiment {
@@ -109,6 +112,7 @@ impl Experiment {
             explode_above,
             seed,
             precision: Precision::default(),
+            accuracy: Accuracy::default(),
         })
     }
 
@@ -154,7 +158,7 @@ impl Experiment {
 
     /// The same experiment with `samples` samples, validated as [`Experiment::new`] does.
     pub fn with_samples(self, samples: u64) -> Result<Self, ConfigError> {
-        let precision = self.precision;
+        let (precision, accuracy) = (self.precision, self.accuracy);
         Experiment::new(
             self.activation,
             self.source,
@@ -165,6 +169,18 @@ impl Experiment {
             self.seed,
         )
         .and_then(|e| e.with_precision(precision))
+        .map(|e| e.with_accuracy(accuracy))
+    }
+
+    /// How exact `--method exact` must be.
+    pub fn accuracy(&self) -> Accuracy {
+        self.accuracy
+    }
+
+    /// The same experiment with `accuracy` for `--method exact` (validated by
+    /// [`Accuracy::new`]).
+    pub fn with_accuracy(self, accuracy: Accuracy) -> Self {
+        Experiment { accuracy, ..self }
     }
 
     /// The same experiment computed in `precision`: the one rule for every command. A
@@ -240,7 +256,7 @@ impl Experiment {
             Activation::LeakyRelu { alpha } => json!({"family": "leaky-relu", "alpha": alpha}),
             Activation::Sigmoid => json!({"family": "sigmoid"}),
         };
-        json!({
+        let mut v = json!({
             "activation": activation,
             "activation_label": self.activation.to_string(),
             "source": self.source.name(),
@@ -253,7 +269,13 @@ impl Experiment {
             "precision": self.precision.name(),
             "block_samples": self.block_samples(),
             "network": self.network_json(),
-        })
+        });
+        // Recorded where changed (earlier runs and journals have no such keys).
+        if self.accuracy != Accuracy::default() {
+            v["exact_tol"] = json!(self.accuracy.tol);
+            v["exact_memory_mb"] = json!(self.accuracy.memory_mb);
+        }
+        v
     }
 
     /// The network's settings in the manifest (null for iid sources).

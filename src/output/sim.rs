@@ -1,6 +1,7 @@
 //! The terminal table of `vanish sim`: the run, the probabilities with their intervals, the
 //! `--method` estimates, the law of log10 g and the per-factor statistics.
 
+use crate::methods::Method;
 use crate::model::source::Source;
 use crate::nets::network::Quantity;
 use crate::output::format::{decimals4, probability, significant};
@@ -101,6 +102,7 @@ fn methods(out: &mut String, r: &SimResults) {
         out.push_str(&l);
         out.push('\n');
     };
+    let has_exact = r.methods.iter().any(|m| m.method == Method::Exact);
     if !r.methods.is_empty() {
         line(String::new());
         line(format!(
@@ -122,8 +124,23 @@ fn methods(out: &mut String, r: &SimResults) {
                     format!("{z:+.2}")
                 }
             };
+            // Each approximation's relative distance from exact's bracket (0 inside).
+            let off = |vanish: bool| {
+                r.off_exact(m, vanish).map_or("n/a".to_string(), |o| {
+                    if o == 0.0 {
+                        "in".to_string()
+                    } else {
+                        format!("{o:+.1e}")
+                    }
+                })
+            };
+            let vs_exact = if has_exact && m.method != Method::Exact && m.method != Method::Is {
+                format!("   vs exact: {}, {}", off(true), off(false))
+            } else {
+                String::new()
+            };
             line(format!(
-                "{:<10} {:<28} {:<28} {}, {}",
+                "{:<10} {:<28} {:<28} {}, {}{vs_exact}",
                 m.method.to_string(),
                 show(&m.vanish, true),
                 show(&m.explode, false),
@@ -131,7 +148,73 @@ fn methods(out: &mut String, r: &SimResults) {
                 z(ze)
             ));
         }
+        for m in r.methods.iter().filter(|m| m.method == Method::Exact) {
+            if let (Some(v), Some(e)) = (m.vanish_bracket, m.explode_bracket) {
+                bracket_lines(&mut line, &v, &e);
+            }
+        }
     }
+}
+
+/// exact's bracket: `P(vanish) in [lower, upper]` (as 1 − q near 1, in log10 below f64),
+/// its relative width, and whether it met `--tol`.
+fn bracket_lines(
+    line: &mut impl FnMut(String),
+    v: &crate::methods::bracket::TailBracket,
+    e: &crate::methods::bracket::TailBracket,
+) {
+    let show = |b: &crate::methods::bracket::TailBracket| {
+        let near_one = b.estimate.ln_complement < b.estimate.ln_p;
+        let (lo, hi) = if near_one {
+            (b.upper, b.lower) // 1 − p's bracket: [1 − upper, 1 − lower]
+        } else {
+            (b.lower, b.upper)
+        };
+        let value = |x: &crate::methods::bracket::LnProb| {
+            let (ln, log10) = if near_one {
+                (x.ln_complement, x.log10_complement())
+            } else {
+                (x.ln_p, x.log10_p())
+            };
+            if ln == f64::NEG_INFINITY {
+                "0".to_string()
+            } else if ln.exp() > 0.0 {
+                format!("{:.5e}", ln.exp())
+            } else {
+                format!("10^{log10:.4}")
+            }
+        };
+        let range = format!("[{}, {}]", value(&lo), value(&hi));
+        if near_one {
+            format!("1 - q, q in {range}")
+        } else {
+            range
+        }
+    };
+    let width = |b: &crate::methods::bracket::TailBracket| {
+        let w = b.relative_width();
+        if w == 0.0 {
+            "0".into()
+        } else {
+            format!("{w:.1e}")
+        }
+    };
+    line(format!(
+        "exact bracket (holds): P(vanish) {}, P(explode) {}",
+        show(v),
+        show(e)
+    ));
+    let met = if v.met && e.met {
+        "--tol met".to_string()
+    } else {
+        "wider than --tol: the --exact-memory cap stopped the refinement; the bracket still holds"
+            .to_string()
+    };
+    line(format!(
+        "  relative widths {}, {}: {met}",
+        width(v),
+        width(e)
+    ));
 }
 
 /// A method's probability: `1-q` near 1, the error beside a number; a side below the range

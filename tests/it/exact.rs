@@ -97,8 +97,8 @@ fn exact_agrees_with_monte_carlo() {
             let p = exact.p;
             let se = (p * (1.0 - p) / n).sqrt().max(1.0 / n);
             within_5_se(&format!("{spec} {what}"), count as f64 / n, p, se);
-            // The lattice error estimate is far below the Monte Carlo resolution.
-            assert!(exact.error < se / 10.0, "{spec} {what}: {exact:?}");
+            // The bracket (at the default --tol) is narrower than the Monte Carlo resolution.
+            assert!(exact.error < se, "{spec} {what}: {exact:?}");
         }
     }
 }

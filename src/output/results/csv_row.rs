@@ -53,6 +53,31 @@ impl SimResults {
                 let error = Some(p.error).filter(|_| m.method != Method::Is || !tails.below_f64());
                 cols.push((format!("{name}_error"), cell(error)));
                 cols.push((format!("{name}_mc_off_by_se"), exact(z)));
+                if let Some(off) = self.off_exact(m, vanish) {
+                    cols.push((format!("{name}_off_exact_bracket"), exact(off)));
+                }
+                let bracket = if vanish {
+                    m.vanish_bracket
+                } else {
+                    m.explode_bracket
+                };
+                if let Some(b) = bracket {
+                    // exact's bracket, and logs that hold below the range of f64.
+                    let finite = |x: f64| cell(Some(x).filter(|x| x.is_finite()));
+                    let positive = |x: f64, ln: f64| {
+                        cell(Some(x).filter(|&x| x > 0.0 || ln == f64::NEG_INFINITY))
+                    };
+                    cols.push((format!("{name}_lower"), positive(b.lower.p(), b.lower.ln_p)));
+                    cols.push((format!("{name}_upper"), positive(b.upper.p(), b.upper.ln_p)));
+                    cols.push((format!("{name}_log10"), finite(b.estimate.log10_p())));
+                    cols.push((format!("{name}_log10_lower"), finite(b.lower.log10_p())));
+                    cols.push((format!("{name}_log10_upper"), finite(b.upper.log10_p())));
+                    cols.push((
+                        format!("{name}_complement_log10"),
+                        finite(b.estimate.log10_complement()),
+                    ));
+                    cols.push((format!("{name}_relative_width"), exact(b.relative_width())));
+                }
                 if m.method == Method::Is {
                     // The rare side's log10, which holds below the range of f64.
                     let log10 = |complement: bool| {

@@ -153,6 +153,48 @@ impl SimResults {
         )
     }
 
+    /// How far method `m`'s probability of an event (`vanish` or explode) is from exact's
+    /// bracket, relative: 0 inside it, (p − upper)/upper above, (p − lower)/lower below, on
+    /// the smaller side of p and 1 − p (so that both tails of 10^-100 are judged alike).
+    /// `None` without an exact estimate in the run, for exact itself, or where `m` has no
+    /// number.
+    pub fn off_exact(&self, m: &MethodEstimate, vanish: bool) -> Option<f64> {
+        if m.method == Method::Exact {
+            return None;
+        }
+        let exact = self.methods.iter().find(|e| e.method == Method::Exact)?;
+        let b = if vanish {
+            exact.vanish_bracket?
+        } else {
+            exact.explode_bracket?
+        };
+        let p = if vanish { &m.vanish } else { &m.explode };
+        let tails = self.tails(m, vanish);
+        // The smaller side of exact's estimate, and the method's ln of that side.
+        let on_p = b.estimate.ln_p <= b.estimate.ln_complement;
+        let side = if on_p { &tails.p } else { &tails.complement };
+        let ln_m = match side {
+            crate::output::results::Side::Value(v) => v.ln(),
+            crate::output::results::Side::Log10(l) => l * std::f64::consts::LN_10,
+            _ => return None,
+        };
+        if p.p.is_nan() || ln_m.is_nan() {
+            return None;
+        }
+        let (lo, hi) = if on_p {
+            (b.lower.ln_p, b.upper.ln_p)
+        } else {
+            (b.upper.ln_complement, b.lower.ln_complement)
+        };
+        Some(if ln_m > hi {
+            (ln_m - hi).exp_m1()
+        } else if ln_m < lo {
+            (ln_m - lo).exp_m1()
+        } else {
+            0.0
+        })
+    }
+
     /// Whether E|X| is finite: without it (Student's t with ν ≤ 1) E[ln f'(X)] does not
     /// exist for a·tanh and the per-factor sample mean estimates nothing.
     pub fn x_has_finite_mean(&self) -> bool {

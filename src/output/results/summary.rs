@@ -186,64 +186,76 @@ impl SimResults {
                 "sd_log10_g": json_number((k * t.var_ln_derivative).sqrt() / LN_10),
             })
         });
-        let method_json = |p: &Probability, tails: Tails, z: f64, method: Method| {
-            let mut v = json!({
-                "error": json_number(p.error),
-                "mc_off_by_se": json_number(z),
-            });
-            // A side below the range of f64 is null with a reason (and its log10 where the
-            // method has one), never 0.
-            for (name, side) in [("p", &tails.p), ("complement", &tails.complement)] {
-                v[name] = side.value().map_or(Value::Null, json_number);
-                if let Some(why) = side.reason() {
-                    v[format!("{name}_na")] = json!(why);
+        let method_json =
+            |p: &Probability,
+             tails: Tails,
+             z: f64,
+             method: Method,
+             bracket: Option<crate::methods::bracket::TailBracket>| {
+                let mut v = json!({
+                    "error": json_number(p.error),
+                    "mc_off_by_se": json_number(z),
+                });
+                // A side below the range of f64 is null with a reason (and its log10 where the
+                // method has one), never 0.
+                for (name, side) in [("p", &tails.p), ("complement", &tails.complement)] {
+                    v[name] = side.value().map_or(Value::Null, json_number);
+                    if let Some(why) = side.reason() {
+                        v[format!("{name}_na")] = json!(why);
+                    }
                 }
-            }
-            if method == Method::Is {
-                // Importance sampling: `error` is the standard error of the weighted mean,
-                // and the interval is the normal one for it, clamped to [0, 1]; the
-                // complement's own interval holds where p's collapses to [1, 1].
-                let normal = |x: f64| {
-                    json!([
-                        json_number((x - 1.96 * p.error).max(0.0)),
-                        json_number((x + 1.96 * p.error).min(1.0)),
-                    ])
-                };
-                if tails.below_f64() {
-                    // The standard error underflowed with the rare side: only the log10
-                    // interval below says how sure the estimate is.
-                    let why = "the rare side is below the range of f64; see its log10_…_ci95";
-                    v["error"] = Value::Null;
-                    v["error_na"] = json!(why);
-                    v["ci95"] = Value::Null;
-                    v["complement_ci95"] = Value::Null;
-                    v["ci95_na"] = json!(why);
-                } else if p.p.is_finite() {
-                    v["ci95"] = normal(p.p);
-                    v["complement_ci95"] = normal(p.complement);
+                if let Some(b) = bracket {
+                    bracket_json(&mut v, &b);
                 }
-                // The rare side's log10, known even below f64, with its interval.
-                if let Some(r) = tails.rare {
-                    let name = if r.complement { "complement" } else { "p" };
-                    let (lo, hi) = r.log10_ci95();
-                    v[format!("log10_{name}")] = json_number(r.log10);
-                    v[format!("log10_{name}_ci95")] = json!([json_number(lo), json_number(hi)]);
+                if method == Method::Is {
+                    // Importance sampling: `error` is the standard error of the weighted mean,
+                    // and the interval is the normal one for it, clamped to [0, 1]; the
+                    // complement's own interval holds where p's collapses to [1, 1].
+                    let normal = |x: f64| {
+                        json!([
+                            json_number((x - 1.96 * p.error).max(0.0)),
+                            json_number((x + 1.96 * p.error).min(1.0)),
+                        ])
+                    };
+                    if tails.below_f64() {
+                        // The standard error underflowed with the rare side: only the log10
+                        // interval below says how sure the estimate is.
+                        let why = "the rare side is below the range of f64; see its log10_…_ci95";
+                        v["error"] = Value::Null;
+                        v["error_na"] = json!(why);
+                        v["ci95"] = Value::Null;
+                        v["complement_ci95"] = Value::Null;
+                        v["ci95_na"] = json!(why);
+                    } else if p.p.is_finite() {
+                        v["ci95"] = normal(p.p);
+                        v["complement_ci95"] = normal(p.complement);
+                    }
+                    // The rare side's log10, known even below f64, with its interval.
+                    if let Some(r) = tails.rare {
+                        let name = if r.complement { "complement" } else { "p" };
+                        let (lo, hi) = r.log10_ci95();
+                        v[format!("log10_{name}")] = json_number(r.log10);
+                        v[format!("log10_{name}_ci95")] = json!([json_number(lo), json_number(hi)]);
+                    }
                 }
-            }
-            v
-        };
+                v
+            };
         let methods: serde_json::Map<String, Value> = self
             .methods
             .iter()
             .map(|m| {
                 let (zv, ze) = self.mc_off_by(m);
-                (
-                    m.method.to_string(),
-                    json!({
-                        "vanish": method_json(&m.vanish, self.tails(m, true), zv, m.method),
-                        "explode": method_json(&m.explode, self.tails(m, false), ze, m.method),
-                    }),
-                )
+                let mut v = json!({
+                    "vanish": method_json(&m.vanish, self.tails(m, true), zv, m.method, m.vanish_bracket),
+                    "explode": method_json(&m.explode, self.tails(m, false), ze, m.method, m.explode_bracket),
+                });
+                // Each approximation's relative distance from exact's bracket (0 inside).
+                for (event, vanish) in [("vanish", true), ("explode", false)] {
+                    if let Some(off) = self.off_exact(m, vanish) {
+                        v[event]["off_exact_bracket"] = json_number(off);
+                    }
+                }
+                (m.method.to_string(), v)
             })
             .collect();
         let mut methods = methods;
@@ -360,4 +372,41 @@ impl SimResults {
             _ => Value::Null,
         }
     }
+}
+
+/// exact's bracket in a method's JSON: `lower` ≤ p ≤ `upper` (null with a reason where
+/// below the range of f64), their log10 (which hold far below it), the log10 of both
+/// sides of the estimate, the relative width and whether it met `--tol`.
+fn bracket_json(v: &mut Value, b: &crate::methods::bracket::TailBracket) {
+    let log10 = |x: f64| {
+        if x.is_finite() {
+            json_number(x)
+        } else {
+            Value::Null
+        }
+    };
+    for (name, side) in [("lower", &b.lower), ("upper", &b.upper)] {
+        let p = side.p();
+        v[name] = if p > 0.0 || side.ln_p == f64::NEG_INFINITY {
+            json_number(p)
+        } else {
+            v[format!("{name}_na")] =
+                json!("below the range of f64; see log10_".to_string() + name);
+            Value::Null
+        };
+        v[format!("log10_{name}")] = log10(side.log10_p());
+    }
+    // The complement's bracket: 1 − upper ≤ 1 − p ≤ 1 − lower.
+    v["complement_lower"] = json_number(b.upper.complement());
+    v["complement_upper"] = json_number(b.lower.complement());
+    v["log10_p"] = log10(b.estimate.log10_p());
+    v["log10_complement"] = log10(b.estimate.log10_complement());
+    if b.estimate.ln_p == f64::NEG_INFINITY || b.estimate.ln_complement == f64::NEG_INFINITY {
+        v["log10_na"] = json!("a side is exactly 0: log10 is -infinity");
+    }
+    v["relative_width"] = json_number(b.relative_width());
+    v["tol_met"] = json!(b.met);
+    v["lattice_step"] = json_number(b.step);
+    v["fft_points"] = json!(b.points);
+    v["observed_order"] = b.order.map_or(Value::Null, json_number);
 }

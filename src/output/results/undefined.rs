@@ -19,7 +19,7 @@ pub enum Side {
     /// A number (0 only where the event is impossible: beyond the cap (max f')^K, or a point
     /// mass on the other side).
     Value(f64),
-    /// Below the range of f64, with its log10 (importance sampling keeps the log).
+    /// Below the range of f64, with its log10 (importance sampling and exact keep the log).
     Log10(f64),
     /// Below the range of f64, without a log.
     BelowF64,
@@ -44,6 +44,7 @@ impl Side {
             _ if value.is_nan() => Side::NotAvailable("the method has no estimate here"),
             _ if value > 0.0 || exactly_zero => Side::Value(value),
             Some(l) if l.is_finite() => Side::Log10(l),
+            Some(l) if l.is_nan() => Side::NotAvailable("the method has no estimate here"),
             Some(_) => Side::NotAvailable("no importance sample hit the event"),
             None => Side::BelowF64,
         }
@@ -192,9 +193,24 @@ impl SimResults {
         } else {
             (certain || th.ln_explode >= th.ln_cap, certain)
         };
+        let bracket = if vanish {
+            m.vanish_bracket
+        } else {
+            m.explode_bracket
+        };
         let log_of = |complement: bool| {
             log.filter(|t| t.rare_is_complement == complement)
                 .map(|t| t.log10_rare)
+                .or_else(|| {
+                    // exact carries logs: a side below f64 is told as its log10.
+                    bracket.map(|b| {
+                        if complement {
+                            b.estimate.log10_complement()
+                        } else {
+                            b.estimate.log10_p()
+                        }
+                    })
+                })
         };
         Tails {
             p: Side::of(p.p, p_exact_zero, log_of(false)),

@@ -1,0 +1,186 @@
+//! exact's bracket lower ≤ p ≤ upper: against closed forms far below the range of f64, as
+//! --tol tightens, and its flags.
+
+use crate::util::{refused, vanish};
+use vanish::methods::bracket::{Accuracy, TailBracket, exact_brackets};
+use vanish::methods::law::FactorLaw;
+use vanish::model::activation::Activation;
+
+/// ln of the binomial tail P(J ≥ m) for J ~ Binomial(K, w), summed in the log domain.
+fn ln_binomial_at_least(m: u64, k: u64, w: f64) -> f64 {
+    let ln_pmf = |j: u64| {
+        let mut ln = 0.0;
+        for i in 0..j {
+            ln += ((k - i) as f64).ln() - ((i + 1) as f64).ln();
+        }
+        ln + j as f64 * w.ln() + (k - j) as f64 * (1.0 - w).ln()
+    };
+    let terms: Vec<f64> = (m..=k).map(ln_pmf).collect();
+    let max = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    max + terms.iter().map(|t| (t - max).exp()).sum::<f64>().ln()
+}
+
+fn holds(b: &TailBracket, ln_truth: f64, what: &str) {
+    // The bounds hold on p (the check allows the last bits of the logs' rounding).
+    let slack = 1e-12 * ln_truth.abs().max(1.0);
+    assert!(
+        b.lower.ln_p <= ln_truth + slack && ln_truth <= b.upper.ln_p + slack,
+        "{what}: ln p = {ln_truth} outside [{}, {}]",
+        b.lower.ln_p,
+        b.upper.ln_p
+    );
+    assert!(b.lower.ln_p <= b.estimate.ln_p && b.estimate.ln_p <= b.upper.ln_p);
+}
+
+#[test]
+fn two_point_mixtures_are_binomial_tails_down_to_1e_minus_300_and_far_below() {
+    // x = 0 (weight w) gives Y = ln 2, x = 1.5 gives y1 = ln f'(1.5): ln g explodes iff
+    // enough factors sit at 0, a binomial tail. K = 1000, w = 0.3 reaches 10^-523: only
+    // its log10 exists.
+    let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
+    let (c, y1) = (f.ln_derivative(0.0), f.ln_derivative(1.5));
+    for (w, depth) in [(0.3, 20u64), (0.05, 25), (0.02, 200), (0.3, 1000)] {
+        let d = format!("mix({w}*point(0), {}*point(1.5))", 1.0 - w)
+            .parse()
+            .unwrap();
+        let law = FactorLaw::new(&f, &d).unwrap();
+        // Thresholds half way between two attainable values of ln g, so that the count
+        // that explodes is exact: ln g = j·c + (K − j)·y1 > le ⟺ j ≥ m.
+        let m = depth - depth / 10;
+        let between = |j: u64| j as f64 * c + (depth - j) as f64 * y1;
+        let le = 0.5 * (between(m) + between(m - 1));
+        let lv = 0.5 * (between(2) + between(1));
+        let acc = Accuracy::default();
+        let (v, e) = exact_brackets(&law, depth as u32, lv, le, &acc);
+        let ln_explode = ln_binomial_at_least(m, depth, w);
+        holds(&e, ln_explode, &format!("explode w={w} K={depth}"));
+        // Vanish: fewer than 2 factors at 0, i.e. 1 − P(J ≥ 2).
+        let ln_not_vanish = ln_binomial_at_least(2, depth, w);
+        assert!(
+            v.upper.ln_complement <= ln_not_vanish + 1e-9
+                && ln_not_vanish <= v.lower.ln_complement + 1e-9,
+            "vanish w={w} K={depth}: {v:?} vs ln(1-p) {ln_not_vanish}"
+        );
+        // Between atoms the lattice puts no mass: the estimate is the truth.
+        let rel = (e.estimate.ln_p - ln_explode).abs() / ln_explode.abs();
+        assert!(rel < 1e-9, "w={w} K={depth}: {e:?} vs {ln_explode}");
+        if ln_explode < -700.0 {
+            assert_eq!(e.estimate.p(), 0.0, "below f64: only the log holds");
+            assert!(e.estimate.log10_p() < -300.0);
+        }
+    }
+}
+
+#[test]
+fn the_bracket_holds_and_shrinks_as_tol_tightens() {
+    // n = 2, σ = 1, K = 20: P(vanish) ≈ 0.9458, P(explode) ≈ 1.49e-29. Each bracket holds,
+    // so every tighter one lies inside... the truth, which lies in all of them: they
+    // intersect, and the widths fall with --tol.
+    let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
+    let d = "normal(0,1)".parse().unwrap();
+    let law = FactorLaw::new(&f, &d).unwrap();
+    let (lv, le) = ((1e-6f64).ln(), (1e6f64).ln());
+    let mut last: Option<(TailBracket, TailBracket)> = None;
+    for tol in [1e-1, 1e-2, 2e-3] {
+        let (v, e) = exact_brackets(&law, 20, lv, le, &Accuracy::new(tol, 256.0).unwrap());
+        for (b, name) in [(&v, "vanish"), (&e, "explode")] {
+            assert!(b.met, "{name} at tol {tol}: {b:?}");
+            assert!(b.relative_width() <= tol, "{name}: {}", b.relative_width());
+        }
+        if let Some((pv, pe)) = last {
+            for (a, b) in [(pv, v), (pe, e)] {
+                // The brackets intersect, the finer is narrower, and its estimate lies
+                // in the coarser bracket.
+                assert!(a.lower.ln_p <= b.upper.ln_p && b.lower.ln_p <= a.upper.ln_p);
+                assert!(b.relative_width() < a.relative_width());
+                assert!(a.lower.ln_p <= b.estimate.ln_p && b.estimate.ln_p <= a.upper.ln_p);
+            }
+        }
+        last = Some((v, e));
+    }
+    let (v, e) = last.unwrap();
+    // The estimates, extrapolated with the observed order (≈ 1.5 near the cap).
+    assert!(
+        (v.estimate.complement() / 5.423_416e-2 - 1.0).abs() < 1e-5,
+        "{v:?}"
+    );
+    assert!((e.estimate.p() / 1.487_9e-29 - 1.0).abs() < 1e-3, "{e:?}");
+    let q = e.order.expect("the lattices converge");
+    assert!((1.3..1.7).contains(&q), "order {q}");
+}
+
+#[test]
+fn a_memory_cap_gives_a_wider_bracket_that_still_holds_and_says_so() {
+    let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
+    let d = "normal(0,1)".parse().unwrap();
+    let law = FactorLaw::new(&f, &d).unwrap();
+    let (lv, le) = ((1e-6f64).ln(), (1e6f64).ln());
+    let tight = Accuracy::new(1e-3, 256.0).unwrap();
+    let (_, fine) = exact_brackets(&law, 20, lv, le, &tight);
+    let capped = Accuracy::new(1e-3, 1.0).unwrap();
+    let (_, coarse) = exact_brackets(&law, 20, lv, le, &capped);
+    assert!(!coarse.met && coarse.relative_width() > 1e-3, "{coarse:?}");
+    // The capped bracket contains the fine one's estimate.
+    assert!(coarse.lower.ln_p <= fine.estimate.ln_p && fine.estimate.ln_p <= coarse.upper.ln_p);
+}
+
+#[test]
+fn tails_of_10_to_the_minus_thousands_are_told_in_log10() {
+    // K = 10^4: P(explode) is far below f64; sim prints 10^-… and JSON has log10 values.
+    let out = vanish()
+        .args([
+            "sim",
+            "--depth",
+            "10000",
+            "--samples",
+            "1000",
+            "--method",
+            "exact",
+        ])
+        .args(["--json", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let e = &v["methods"]["exact"]["explode"];
+    assert!(e["p"].is_null() && e["p_na"].is_string(), "{e}");
+    let (lo, est, hi) = (
+        e["log10_lower"].as_f64().unwrap(),
+        e["log10_p"].as_f64().unwrap(),
+        e["log10_upper"].as_f64().unwrap(),
+    );
+    assert!(lo <= est && est <= hi && est < -1000.0, "{e}");
+    // The saddlepoint's far tail agrees with the log to a small fraction of a decade.
+    let text = vanish()
+        .args([
+            "sim",
+            "--depth",
+            "10000",
+            "--samples",
+            "1000",
+            "--method",
+            "exact",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("10^-"), "{text}");
+    assert!(text.contains("exact bracket (holds)"), "{text}");
+}
+
+#[test]
+fn bad_tol_and_memory_are_refused_naming_the_flag() {
+    for bad in ["0", "1", "-0.001", "2", "nan"] {
+        refused(&["sim", "--method", "exact", "--tol", bad], "--tol");
+    }
+    for bad in ["0", "0.01", "-5", "inf"] {
+        refused(
+            &["sim", "--method", "exact", "--exact-memory", bad],
+            "--exact-memory",
+        );
+    }
+}
