@@ -28,12 +28,15 @@ pub enum Method {
     Clt,
     /// The Lugannani–Rice saddlepoint approximation from κ(t) = ln E[f'(X)^t].
     Saddle,
+    /// [`Method::Saddle`] with Daniels' second-order term (relative error O(1/K²)).
+    Saddle2,
     /// Importance sampling under the saddlepoint tilt (N samples, its own streams).
     Is,
 }
 
 /// What `--method` accepts.
-pub const ALLOWED: &str = "mc, exact, saddle, clt, is, all (= mc,exact,saddle,clt,is)";
+pub const ALLOWED: &str =
+    "mc, exact, saddle, saddle2, clt, is, all (= mc,exact,saddle,saddle2,clt,is)";
 
 impl Method {
     /// Parses `mc,exact,clt` or `all`; `mc` is always included.
@@ -45,8 +48,15 @@ impl Method {
                 "exact" => &[Method::Exact],
                 "clt" => &[Method::Clt],
                 "saddle" => &[Method::Saddle],
+                "saddle2" => &[Method::Saddle2],
                 "is" => &[Method::Is],
-                "all" => &[Method::Exact, Method::Saddle, Method::Clt, Method::Is],
+                "all" => &[
+                    Method::Exact,
+                    Method::Saddle,
+                    Method::Saddle2,
+                    Method::Clt,
+                    Method::Is,
+                ],
                 other => {
                     return Err(ConfigError::new(
                         "--method",
@@ -81,7 +91,7 @@ impl Method {
                 .map_or(Ok(()), |law| {
                     crate::methods::law::check_size(&law, exp.depth())
                 }),
-            Method::Saddle
+            Method::Saddle | Method::Saddle2
                 if crate::methods::saddle::Cgf::new(&exp.activation(), dist).is_none() =>
             {
                 refuse("needs a·tanh(n·x) and a continuous law of x (no point masses)")
@@ -101,6 +111,7 @@ impl fmt::Display for Method {
             Method::Exact => "exact",
             Method::Clt => "clt",
             Method::Saddle => "saddle",
+            Method::Saddle2 => "saddle2",
             Method::Is => "is",
         })
     }
@@ -175,15 +186,17 @@ fn estimate_steps(
             let law = FactorLaw::new(&exp.activation(), dist).expect("checked: a·tanh");
             exact_tails(&law, exp.depth(), th.ln_vanish, th.ln_explode)
         }
-        Method::Saddle => {
+        Method::Saddle | Method::Saddle2 => {
             let cgf = crate::methods::saddle::Cgf::new(&exp.activation(), dist).expect("checked");
+            let tail = |s: f64, lower: bool| match method {
+                Method::Saddle => cgf.tail(exp.depth(), s, lower),
+                _ => cgf.tail_second_order(exp.depth(), s, lower),
+            };
             // Where κ cannot tilt as far as a threshold (x with exponential tails), the
             // approximation does not exist: shown as n/a.
             (
-                cgf.tail(exp.depth(), th.ln_vanish, true)
-                    .unwrap_or(Probability::UNAVAILABLE),
-                cgf.tail(exp.depth(), th.ln_explode, false)
-                    .unwrap_or(Probability::UNAVAILABLE),
+                tail(th.ln_vanish, true).unwrap_or(Probability::UNAVAILABLE),
+                tail(th.ln_explode, false).unwrap_or(Probability::UNAVAILABLE),
             )
         }
         Method::Is => {
