@@ -222,15 +222,9 @@ impl<'a> Cgf<'a> {
         let (t, m) = self.saddlepoint(k, s)?;
         // P(S ≥ s) and P(S < s) from the saddlepoint.
         let (upper, lower_p) = if t.abs() * (k * m.var).sqrt() < order.centre() {
-            // At and near the centre the formula is 0/0 and its terms cancel: use the
-            // Edgeworth expansion of the same order there.
-            let c = self.at(0.0)?; // the untilted law: κ(0) = 0
-            let shift = (s - k * c.mean) / (k * c.var).sqrt();
-            edgeworth(shift, order.standardized(k, &c))
+            self.near_centre(k, s, order)?
         } else {
-            let w = t.signum() * (2.0 * (t * s - k * m.kappa)).max(0.0).sqrt();
-            let u = t * (k * m.var).sqrt();
-            lugannani_rice(w, u, order.standardized(k, &m))
+            saddlepoint_formula(k, s, t, &m, order)
         };
         let (p, complement) = if lower {
             (lower_p, upper)
@@ -243,6 +237,42 @@ impl<'a> Cgf<'a> {
             error: f64::NAN,
         })
     }
+
+    /// (P(S ≥ s), P(S < s)) where |t̂|·sd(S) is below `order.centre()`: there the formula
+    /// is 0/0 and its terms cancel. The first order takes the Edgeworth expansion with the
+    /// skewness. The second order takes the Edgeworth expansion to order 1/K plus the
+    /// formula's difference from it at the window's two edges, interpolated linearly in s:
+    /// at the mean the Edgeworth terms of order 1/K vanish and its error is O(K^{-3/2})
+    /// (1e-4 at K = 20), while the difference is small and smooth across the window.
+    fn near_centre(&self, k: f64, s: f64, order: Order) -> Option<(f64, f64)> {
+        let c = self.at(0.0)?; // the untilted law: κ(0) = 0
+        let sd = (k * c.var).sqrt();
+        let expansion = |s: f64| edgeworth((s - k * c.mean) / sd, order.standardized(k, &c)).0;
+        let up = expansion(s);
+        // The formula's excess over the expansion at the edge t = ±centre/sd(S).
+        let edge = |sign: f64| {
+            let t = sign * order.centre() / sd;
+            let m = self.at(t)?;
+            let s_edge = k * m.mean;
+            let formula = saddlepoint_formula(k, s_edge, t, &m, order).0;
+            Some((s_edge, formula - expansion(s_edge)))
+        };
+        let excess = match (order, edge(-1.0), edge(1.0)) {
+            (Order::Second, Some((s0, d0)), Some((s1, d1))) => {
+                d0 + (d1 - d0) * (s - s0) / (s1 - s0)
+            }
+            // No tilt below 0 (polynomial tails): the expansion alone.
+            _ => 0.0,
+        };
+        Some((up + excess, 1.0 - up - excess))
+    }
+}
+
+/// (P(S ≥ s), P(S < s)) from the saddlepoint t̂ of s and the cumulants `m` there.
+fn saddlepoint_formula(k: f64, s: f64, t: f64, m: &Tilted, order: Order) -> (f64, f64) {
+    let w = t.signum() * (2.0 * (t * s - k * m.kappa)).max(0.0).sqrt();
+    let u = t * (k * m.var).sqrt();
+    lugannani_rice(w, u, order.standardized(k, m))
 }
 
 /// Which terms of the saddlepoint expansion a tail keeps.
@@ -255,9 +285,9 @@ enum Order {
 }
 
 impl Order {
-    /// Below this |t̂|·sd(S) the tail is the Edgeworth expansion: the saddlepoint terms
-    /// cancel there (1/u − 1/w, and 1/w³ − 1/u³ − λ3/(2u²) in the second order, whose
-    /// rounding grows like 1/u³).
+    /// Below this |t̂|·sd(S) the tail comes from [`Cgf::near_centre`]: the saddlepoint
+    /// terms cancel there (1/u − 1/w, and 1/w³ − 1/u³ − λ3/(2u²) in the second order,
+    /// whose rounding grows like 1/u³: at K = 50 it is 4e-4 at 0.01, 2e-6 at 0.03).
     fn centre(self) -> f64 {
         match self {
             Order::First => 1e-2,
@@ -276,7 +306,7 @@ impl Order {
     }
 }
 
-/// |t̂|·sd(S) below which the second-order tail is the second-order Edgeworth expansion.
+/// |t̂|·sd(S) below which the second-order tail is interpolated (see [`Cgf::near_centre`]).
 const SECOND_ORDER_CENTRE: f64 = 0.1;
 
 /// The standardized third and fourth cumulants of a sum; `lambda4` is `None` for the
