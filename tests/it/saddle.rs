@@ -204,7 +204,7 @@ fn saddle2_appears_beside_saddle_in_every_output() {
             .unwrap_or_else(|| panic!("no {name} row in\n{terminal}"))
             .to_string()
     };
-    // P(g > 1e6) at K = 50, n = 2, σ = 1: reference 7.36e-15 (LR 7.348e-15).
+    // P(g > 1e6) at K = 50, n = 2, σ = 1: 7.359253e-15 by Laplace inversion.
     assert!(row("saddle").contains("7.348e-15"), "{}", row("saddle"));
     assert!(row("saddle2").contains("7.359e-15"), "{}", row("saddle2"));
     let json: serde_json::Value =
