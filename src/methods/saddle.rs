@@ -260,12 +260,13 @@ impl<'a> Cgf<'a> {
             let formula = saddlepoint_formula(k, s_edge, t, &m, order).0;
             Some((s_edge, formula - expansion(s_edge)))
         };
-        let excess = match (order, edge(-1.0), edge(1.0)) {
-            (Order::Second, Some((s0, d0)), Some((s1, d1))) => {
-                d0 + (d1 - d0) * (s - s0) / (s1 - s0)
-            }
-            // No tilt below 0 (polynomial tails): the expansion alone.
-            _ => 0.0,
+        let excess = match order {
+            Order::First => 0.0,
+            Order::Second => match (edge(-1.0), edge(1.0)) {
+                (Some((s0, d0)), Some((s1, d1))) => d0 + (d1 - d0) * (s - s0) / (s1 - s0),
+                // No tilt below 0 (polynomial tails): the expansion alone.
+                _ => 0.0,
+            },
         };
         Some((up + excess, 1.0 - up - excess))
     }
