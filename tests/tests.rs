@@ -46,6 +46,8 @@ mod report;
 mod risks;
 #[path = "it/robust.rs"]
 mod robust;
+#[path = "it/saddle.rs"]
+mod saddle;
 #[path = "it/schema.rs"]
 mod schema;
 #[path = "it/snapshots.rs"]

@@ -102,11 +102,13 @@ pub enum MethodFlag {
     Exact,
     /// The Lugannani–Rice saddlepoint approximation.
     Saddle,
+    /// The saddlepoint approximation with its second-order term (Daniels).
+    Saddle2,
     /// The central limit theorem.
     Clt,
     /// Importance sampling under the saddlepoint tilt.
     Is,
-    /// exact, saddle, clt and is.
+    /// exact, saddle, saddle2, clt and is.
     All,
 }
 

@@ -234,6 +234,7 @@ fn method_part(m: Method) -> &'static str {
         Method::Exact => "exact",
         Method::Clt => "clt",
         Method::Saddle => "saddle",
+        Method::Saddle2 => "saddle2",
         Method::Is => "is",
     }
 }
@@ -245,6 +246,7 @@ fn method_label(m: Method) -> &'static str {
         Method::Exact => "exact (FFT)",
         Method::Clt => "clt",
         Method::Saddle => "saddlepoint",
+        Method::Saddle2 => "saddlepoint, 2nd order",
         Method::Is => "is: both tails",
     }
 }

@@ -30,12 +30,15 @@ pub enum Method {
     Clt,
     /// The Lugannani–Rice saddlepoint approximation from κ(t) = ln E[f'(X)^t].
     Saddle,
+    /// [`Method::Saddle`] with Daniels' second-order term (relative error O(1/K²)).
+    Saddle2,
     /// Importance sampling under the saddlepoint tilt (N samples, its own streams).
     Is,
 }
 
 /// What `--method` accepts.
-pub const ALLOWED: &str = "mc, exact, saddle, clt, is, all (= mc,exact,saddle,clt,is)";
+pub const ALLOWED: &str =
+    "mc, exact, saddle, saddle2, clt, is, all (= mc,exact,saddle,saddle2,clt,is)";
 
 impl Method {
     /// Parses `mc,exact,clt` or `all`; `mc` is always included.
@@ -47,8 +50,15 @@ impl Method {
                 "exact" => &[Method::Exact],
                 "clt" => &[Method::Clt],
                 "saddle" => &[Method::Saddle],
+                "saddle2" => &[Method::Saddle2],
                 "is" => &[Method::Is],
-                "all" => &[Method::Exact, Method::Saddle, Method::Clt, Method::Is],
+                "all" => &[
+                    Method::Exact,
+                    Method::Saddle,
+                    Method::Saddle2,
+                    Method::Clt,
+                    Method::Is,
+                ],
                 other => {
                     return Err(ConfigError::new(
                         "--method",
@@ -83,7 +93,7 @@ impl Method {
                 .map_or(Ok(()), |law| {
                     crate::methods::law::check_size(&law, exp.depth())
                 }),
-            Method::Saddle
+            Method::Saddle | Method::Saddle2
                 if crate::methods::saddle::Cgf::new(&exp.activation(), dist).is_none() =>
             {
                 refuse("needs a·tanh(n·x) and a continuous law of x (no point masses)")
@@ -103,6 +113,7 @@ impl fmt::Display for Method {
             Method::Exact => "exact",
             Method::Clt => "clt",
             Method::Saddle => "saddle",
+            Method::Saddle2 => "saddle2",
             Method::Is => "is",
         })
     }
@@ -191,15 +202,17 @@ fn estimate_steps(
             (vanish_bracket, explode_bracket) = (Some(v), Some(e));
             (v.probability(), e.probability())
         }
-        Method::Saddle => {
+        Method::Saddle | Method::Saddle2 => {
             let cgf = crate::methods::saddle::Cgf::new(&exp.activation(), dist).expect("checked");
+            let tail = |s: f64, lower: bool| match method {
+                Method::Saddle => cgf.tail(exp.depth(), s, lower),
+                _ => cgf.tail_second_order(exp.depth(), s, lower),
+            };
             // Where κ cannot tilt as far as a threshold (x with exponential tails), the
             // approximation does not exist: shown as n/a.
             (
-                cgf.tail(exp.depth(), th.ln_vanish, true)
-                    .unwrap_or(Probability::UNAVAILABLE),
-                cgf.tail(exp.depth(), th.ln_explode, false)
-                    .unwrap_or(Probability::UNAVAILABLE),
+                tail(th.ln_vanish, true).unwrap_or(Probability::UNAVAILABLE),
+                tail(th.ln_explode, false).unwrap_or(Probability::UNAVAILABLE),
             )
         }
         Method::Is => {

@@ -293,7 +293,7 @@ fn methods_appear_in_json_and_csv() {
         .assert()
         .success();
     let v: serde_json::Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
-    for m in ["exact", "saddle", "clt", "is"] {
+    for m in ["exact", "saddle", "saddle2", "clt", "is"] {
         for event in ["vanish", "explode"] {
             assert!(v["methods"][m][event]["p"].is_number(), "{m} {event}");
         }
@@ -333,6 +333,6 @@ fn method_lists_take_any_case_and_spaces_and_refuse_a_bad_item_in_one_line() {
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert_eq!(
         err,
-        "error: --method: must be one of mc, exact, saddle, clt, is, all, got 'bogus'\n"
+        "error: --method: must be one of mc, exact, saddle, saddle2, clt, is, all, got 'bogus'\n"
     );
 }
