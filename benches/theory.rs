@@ -1,10 +1,11 @@
 //! How long the theory methods take per cell: `cargo bench --bench theory`.
-//! Issue 3 asks for `exact` and `saddle` well under a second for K ≤ 1000.
+//! `exact` is its bracket, both tails, at the default --tol (1e-2) and at 1e-3 (one core).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 
-use vanish::methods::law::{FactorLaw, exact_tails};
+use vanish::methods::bracket::{Accuracy, exact_brackets};
+use vanish::methods::law::FactorLaw;
 use vanish::methods::saddle::Cgf;
 use vanish::model::activation::Activation;
 use vanish::model::distribution::PreActivation;
@@ -18,14 +19,18 @@ fn theory(c: &mut Criterion) {
         ("normal(0,1)", 50),
         ("normal(0,0.5)", 200),
         ("normal(0,1)", 1000),
+        ("normal(0,1)", 10_000),
     ] {
         let d: PreActivation = spec.parse().unwrap();
-        group.bench_function(format!("exact {spec} K={depth}"), |b| {
-            b.iter(|| {
-                let law = FactorLaw::new(&f, &d).unwrap();
-                black_box(exact_tails(&law, depth, lv, le))
-            })
-        });
+        for tol in [1e-2, 1e-3] {
+            let accuracy = Accuracy::new(tol, 256.0).unwrap();
+            group.bench_function(format!("exact {spec} K={depth} tol={tol}"), |b| {
+                b.iter(|| {
+                    let law = FactorLaw::new(&f, &d).unwrap();
+                    black_box(exact_brackets(&law, depth, lv, le, &accuracy))
+                })
+            });
+        }
         group.bench_function(format!("saddle {spec} K={depth}"), |b| {
             b.iter(|| {
                 let cgf = Cgf::new(&f, &d).unwrap();

@@ -337,7 +337,7 @@ fn refine(law: &FactorLaw, depth: u32, event: Event, accuracy: &Accuracy) -> Tai
     // Far too coarse for this law (all in a handful of cells): go finer first.
     for _ in 0..8 {
         match pilot {
-            Some(p) if p.sd / h >= 16.0 => break,
+            Some(p) if p.points == 0 || p.sd / h >= 16.0 => break,
             _ => {
                 h /= 16.0;
                 pilot = at_step(law, depth, event, h, cap);
@@ -347,6 +347,10 @@ fn refine(law: &FactorLaw, depth: u32, event: Event, accuracy: &Accuracy) -> Tai
     let Some(pilot) = pilot else {
         return unknown();
     };
+    if pilot.points == 0 {
+        // Decided without a lattice sum (the threshold lies beyond every sum).
+        return combine(&[(h, pilot)], accuracy.tol);
+    }
     let width = relative_width(&pilot);
     // The width is linear in h: aim at 70 % of the tolerance, within the memory cap.
     let wanted = if width > 0.0 {
@@ -479,12 +483,26 @@ fn at_step(law: &FactorLaw, depth: u32, event: Event, h: f64, cap: usize) -> Opt
     // The lattice stops where one factor alone decides the event: Z ≥ a means S > a
     // (vanish certain), Z ≥ b means S ≥ b (explode impossible). Mass beyond is lumped there.
     let decisive = (event.threshold() / h).ceil() + 1.0;
-    if !(decisive.is_finite() && decisive <= 4.0 * cap as f64) {
+    if !decisive.is_finite() {
         return None;
     }
-    let (masses, dropped) = law.floor_lattice(h, decisive as usize);
+    // Past 4·cap points the lattice stops; what it could not place widens the bracket.
+    let limit = (4.0 * cap as f64).min(decisive) as usize;
+    let (masses, dropped) = law.floor_lattice(h, limit, limit as f64 >= decisive);
     // In index units: T > x_lo (lower bound of vanish) etc.
     let x = event.threshold() / h;
+    // A threshold beyond every sum the lattice holds: decided without a transform.
+    let reach = k * (masses.len() - 1) as f64;
+    if dropped == 0.0 && x - k > reach + 1.0 {
+        let certain = LnProb::certain(matches!(event, Event::Below(_)));
+        return Some(AtStep {
+            lower: certain,
+            upper: certain,
+            estimate: certain,
+            points: 0,
+            sd: 0.0,
+        });
+    }
     let slack = 1e-9 * (1.0 + x.abs());
     let sum = TiltedSum::new(&masses, depth, x - 0.5 * k, cap);
     let sum = sum?;

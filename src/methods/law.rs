@@ -171,20 +171,21 @@ impl<'a> FactorLaw<'a> {
     }
 
     /// Masses of Z = c − Y rounded down to the lattice of step h: point j carries
-    /// P(jh ≤ Z < (j+1)h) = P(c − (j+1)h < Y ≤ c − jh), for j = 0..`points`; the last
-    /// point also carries everything beyond it. The lattice ends early where the mass left
-    /// is 0 in f64. Returns the masses and the mass it could not place (always 0: kept for
-    /// laws whose CDF leaves a remainder).
-    pub(crate) fn floor_lattice(&self, h: f64, points: usize) -> (Vec<f64>, f64) {
+    /// P(jh ≤ Z < (j+1)h) = P(c − (j+1)h < Y ≤ c − jh), for j below `points`. The lattice
+    /// ends early where the mass left is 0 in f64. When `lump` is set, the last point also
+    /// carries everything beyond it; else that mass is returned as unplaced. Returns the
+    /// masses and the unplaced mass.
+    pub(crate) fn floor_lattice(&self, h: f64, points: usize, lump: bool) -> (Vec<f64>, f64) {
+        let points = points.max(1);
         let mut masses = Vec::with_capacity(points.min(1 << 24));
         // P(Y > y) and P(Y ≤ y) at the upper end of the current cell (the cap).
         let (mut sf_hi, mut cdf_hi) = (0.0f64, 1.0f64);
         let mut use_sf = true;
-        for j in 0..points.max(1) {
-            if j + 1 == points.max(1) {
+        for j in 0..points {
+            if j + 1 == points && lump {
                 // The last point: everything from here on.
                 masses.push(cdf_hi.max(0.0));
-                break;
+                return (masses, 0.0);
             }
             let lo = self.cap - (j as f64 + 1.0) * h;
             // Difference the small side for precision; switch once the upper part is ≥ ½.
@@ -205,10 +206,10 @@ impl<'a> FactorLaw<'a> {
             };
             masses.push(m.max(0.0));
             if cdf_hi <= 0.0 {
-                break;
+                return (masses, 0.0);
             }
         }
-        (masses, 0.0)
+        (masses, cdf_hi.max(0.0))
     }
 
     /// Masses of the lattice points c − j·h, j = 0..: point j carries Y in

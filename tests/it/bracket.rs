@@ -184,3 +184,55 @@ fn bad_tol_and_memory_are_refused_naming_the_flag() {
         );
     }
 }
+
+#[test]
+fn every_reference_tail_lies_in_its_bracket_and_the_estimates_errors_change_sign() {
+    // tests/data/tail_reference.csv: 276 tails (n ∈ {1, 1.81, 2, 4}, σ ∈ {0.5, 1, 2},
+    // K ∈ {20, 50, 1000}, p from 1e-2 to 1e-100) by numerical Laplace inversion in
+    // Python (scripts/reference/make_tail_reference.py), sharing nothing with the lattice.
+    let (mut inside, mut above, mut below, mut worst) = (0, 0, 0, 0.0f64);
+    let mut rows = vec![];
+    // Every third case (all n, σ, K and tails appear), to keep the test short.
+    for c in crate::saddle::cases().into_iter().step_by(3) {
+        let f = Activation::scaled_tanh(1.0, c.n).unwrap();
+        let x = format!("normal(0,{})", c.sigma).parse().unwrap();
+        let law = FactorLaw::new(&f, &x).unwrap();
+        let (v, e) = if c.lower {
+            exact_brackets(&law, c.depth, c.s, f64::INFINITY, &Accuracy::default())
+        } else {
+            exact_brackets(&law, c.depth, f64::NEG_INFINITY, c.s, &Accuracy::default())
+        };
+        let b = if c.lower { v } else { e };
+        // The reference's own uncertainty: its distance from the same inversion at twice
+        // the step.
+        let own = (c.p - c.p_coarse).abs() / c.p;
+        let ln = c.p.ln();
+        let slack = own + 1e-12;
+        let ok = b.lower.ln_p <= ln + slack && ln <= b.upper.ln_p + slack;
+        inside += usize::from(ok);
+        let err = b.estimate.ln_p - ln;
+        if err > own {
+            above += 1;
+        } else if err < -own {
+            below += 1;
+        }
+        worst = worst.max(err.abs());
+        rows.push(format!(
+            "n={} σ={} K={} {} p={:.6e}: est {:+.1e}, width {:.1e}{}",
+            c.n,
+            c.sigma,
+            c.depth,
+            if c.lower { "lower" } else { "upper" },
+            c.p,
+            err,
+            b.relative_width(),
+            if ok { "" } else { "  OUTSIDE" }
+        ));
+    }
+    eprintln!("{}", rows.join("\n"));
+    eprintln!(
+        "inside {inside} of {}; estimate above {above}, below {below}; worst {worst:.1e}",
+        rows.len()
+    );
+    assert_eq!(inside, rows.len(), "every reference lies in its bracket");
+}

@@ -14,19 +14,19 @@ use crate::util::{refused, vanish};
 /// One reference tail: P(S < s) (lower) or P(S > s) of S = ln g, K = `depth` factors of
 /// tanh(n·x), x ~ normal(0, σ).
 #[derive(Debug, Clone, Copy)]
-struct Case {
-    n: f64,
-    sigma: f64,
-    depth: u32,
-    s: f64,
-    lower: bool,
-    p: f64,
+pub(crate) struct Case {
+    pub(crate) n: f64,
+    pub(crate) sigma: f64,
+    pub(crate) depth: u32,
+    pub(crate) s: f64,
+    pub(crate) lower: bool,
+    pub(crate) p: f64,
     /// The same inversion at twice the step: how far the reference itself is from
     /// converged.
-    p_coarse: f64,
+    pub(crate) p_coarse: f64,
 }
 
-fn cases() -> Vec<Case> {
+pub(crate) fn cases() -> Vec<Case> {
     include_str!("../data/tail_reference.csv")
         .lines()
         .skip(1)

@@ -203,13 +203,15 @@ impl SimResults {
                 .map(|t| t.log10_rare)
                 .or_else(|| {
                     // exact carries logs: a side below f64 is told as its log10.
-                    bracket.map(|b| {
-                        if complement {
-                            b.estimate.log10_complement()
-                        } else {
-                            b.estimate.log10_p()
-                        }
-                    })
+                    bracket
+                        .map(|b| {
+                            if complement {
+                                b.estimate.log10_complement()
+                            } else {
+                                b.estimate.log10_p()
+                            }
+                        })
+                        .filter(|l| l.is_finite())
                 })
         };
         Tails {
