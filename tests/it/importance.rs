@@ -312,3 +312,31 @@ fn coverage_over_200_seeds_of_the_95_percent_interval() {
     eprintln!("coverage over all {} cases: {total}", all.len());
     assert!(total >= 0.94, "coverage {total}");
 }
+
+#[test]
+fn students_t_has_its_upper_tail_and_no_lower_one() {
+    // No lattice law here: the saddlepoint approximation, within its own 2 %.
+    let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
+    let d: PreActivation = "student-t(3,1)".parse().unwrap();
+    let cgf = Cgf::new(&f, &d).unwrap();
+    let s = 1e3f64.ln();
+    let saddle = cgf.tail(30, s, false).unwrap();
+    let is = importance::tail(&cgf, &d, 30, s, false, 20_000, 5).unwrap();
+    eprintln!(
+        "student-t(3,1) K=30 P(g > 1e3): saddle {:e}, is {:e} ± {:e}",
+        saddle.p, is.p, is.error
+    );
+    assert!(saddle.p < 1e-6, "{saddle:?}");
+    within_5_se(
+        "student-t upper tail",
+        is.p,
+        saddle.p,
+        is.error.hypot(0.02 * saddle.p),
+    );
+    // Below its mean the tilt does not exist (E[f'^θ] is infinite for θ < 0).
+    let mean = 30.0 * cgf.at(0.0).unwrap().mean;
+    assert!(
+        Tilt::new(&cgf, &d, 30, mean - 20.0, true).is_none(),
+        "{mean}"
+    );
+}
