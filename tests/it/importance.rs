@@ -277,26 +277,30 @@ fn a_relative_error_target_is_met_in_whole_rounds_of_blocks() {
     );
 }
 
-/// How often the 95 % interval p ± 1.96·SE of `samples` samples covers exact, over seeds
-/// 0…199.
-fn coverage(case: &Case, samples: u64) -> f64 {
+/// How often the 95 % intervals of `samples` samples cover exact over seeds 0…199: the
+/// skew-corrected interval of the rare side (`ci95_factors`) and the plain p ± 1.96·SE.
+fn coverage(case: &Case, samples: u64) -> (f64, f64) {
     let exact = case.exact();
     let tilt = case.tilt();
-    let covered = (0..200)
-        .filter(|&seed| {
-            let p = tilt
-                .sample(Budget::fixed(samples), seed, &|_| {})
-                .unwrap()
-                .probability;
-            (p.p - exact.p).abs() <= 1.96 * p.error
-        })
-        .count();
-    covered as f64 / 200.0
+    let (mut corrected, mut plain) = (0, 0);
+    for seed in 0..200 {
+        let t = tilt.sample(Budget::fixed(samples), seed, &|_| {}).unwrap();
+        let p = t.probability;
+        let (rare, truth) = if t.rare_is_complement {
+            (p.complement, exact.complement)
+        } else {
+            (p.p, exact.p)
+        };
+        let (lo, hi) = t.ci95_factors;
+        corrected += usize::from(rare * lo <= truth && truth <= rare * hi);
+        plain += usize::from((p.p - exact.p).abs() <= 1.96 * p.error);
+    }
+    (corrected as f64 / 200.0, plain as f64 / 200.0)
 }
 
 #[test]
 fn coverage_over_200_seeds_of_the_95_percent_interval() {
-    // One block (4096 samples) per seed: relative errors of 2–4 %, far above exact's
+    // One block (4096 samples) per seed: relative errors of 2–6 %, far above exact's
     // (below 2e-3 at every tail here). A calibrated interval misses 10 of 200 on average,
     // with a binomial SD of 3.1: one case alone falls below 94 % (13 misses or more) about
     // one time in four, so each case is held to 90 % (3 SD) and all of them together,
@@ -304,8 +308,11 @@ fn coverage_over_200_seeds_of_the_95_percent_interval() {
     let all: Vec<Case> = cases().into_iter().chain(lower_cases()).collect();
     let mut total = 0.0;
     for case in &all {
-        let c = coverage(case, BLOCK);
-        eprintln!("coverage {}: {c}", case.name());
+        let (c, plain) = coverage(case, BLOCK);
+        eprintln!(
+            "coverage {}: {c} (plain normal interval {plain})",
+            case.name()
+        );
         assert!(c >= 0.90, "{}: coverage {c}", case.name());
         total += c / all.len() as f64;
     }

@@ -90,6 +90,38 @@ pub struct LogTail {
     pub samples: u64,
     /// Whether the budget's relative-error target was met (`None` without a target).
     pub rel_err_met: Option<bool>,
+    /// The 95 % interval of the rare side over its estimate, (lower, upper): the normal
+    /// interval corrected for the weights' skewness ([`skew_corrected_ci95`]); it holds
+    /// below the range of f64 too (multiply, or add the log10s). (1, 1) where the answer is
+    /// exact, NaN where no sample hit.
+    pub ci95_factors: (f64, f64),
+}
+
+/// z of a two-sided 95 % interval.
+const Z95: f64 = 1.959_963_984_540_054;
+
+/// The 95 % interval of a mean over its estimate, corrected for skewness (Johnson 1978):
+/// the studentised mean T = (x̄ − μ)/se has P(T ≤ t) ≈ Φ(t) + γ(2t² + 1)φ(t)/(6√N), so its
+/// quantiles are ±z − γ(2z² + 1)/(6√N), and μ lies in [x̄ − se·q₉₇.₅, x̄ − se·q₂.₅]. The
+/// weights of the rare side are right-skewed (half are 0, most of the rest small, a few
+/// near their bound), so a low estimate comes with a low standard error and the plain
+/// normal interval misses from below about twice as often as from above (39 against 21
+/// of 1000 seeds at P(explode) = 7.4e-15 with 4096 samples). The shift is capped at z/2.
+///
+/// ```
+/// use vanish::methods::importance::skew_corrected_ci95;
+/// let (lo, hi) = skew_corrected_ci95(0.1, 0.0, 1000);
+/// assert!((lo - (1.0 - 0.196)).abs() < 1e-3 && (hi - (1.0 + 0.196)).abs() < 1e-3);
+/// let (lo, hi) = skew_corrected_ci95(0.1, 5.0, 1000);
+/// assert!(hi - 1.0 > 1.0 - lo);          // right skew: the upper side is the longer one
+/// ```
+pub fn skew_corrected_ci95(relative_error: f64, skewness: f64, samples: u64) -> (f64, f64) {
+    let c = skewness / (6.0 * (samples as f64).sqrt());
+    let shift = (c * (2.0 * Z95 * Z95 + 1.0)).clamp(-0.5 * Z95, 0.5 * Z95);
+    (
+        (1.0 - relative_error * (Z95 - shift)).max(0.0),
+        1.0 + relative_error * (Z95 + shift),
+    )
 }
 
 /// P(Σ Y < s) (lower) or P(Σ Y > s) by importance sampling with `samples` samples of
@@ -246,6 +278,7 @@ impl Tilt {
                 relative_error: f64::NAN,
                 samples: 0,
                 rel_err_met: budget.rel_err.map(|_| true),
+                ci95_factors: (1.0, 1.0),
             };
             return (Some(exact), 0);
         };
@@ -312,6 +345,7 @@ impl Tilt {
                 let w = (-self.theta * (sum - self.s)).exp();
                 sums.s1 += w;
                 sums.s2 += w * w;
+                sums.s3 += w * w * w;
             }
         }
         Some(sums)
@@ -338,6 +372,7 @@ impl Tilt {
             relative_error: sums.relative_error(),
             samples: sums.samples,
             rel_err_met,
+            ci95_factors: skew_corrected_ci95(sums.relative_error(), sums.skewness(), sums.samples),
         }
     }
 }
@@ -348,6 +383,7 @@ struct Sums {
     samples: u64,
     s1: f64,
     s2: f64,
+    s3: f64,
 }
 
 impl Sums {
@@ -356,6 +392,19 @@ impl Sums {
         self.samples += other.samples;
         self.s1 += other.s1;
         self.s2 += other.s2;
+        self.s3 += other.s3;
+    }
+
+    /// The skewness of w' (0 when its variance is 0).
+    fn skewness(&self) -> f64 {
+        let nf = self.samples as f64;
+        let (m1, m2, m3) = (self.s1 / nf, self.s2 / nf, self.s3 / nf);
+        let var = m2 - m1 * m1;
+        if var > 0.0 {
+            (m3 - 3.0 * m1 * m2 + 2.0 * m1 * m1 * m1) / var.powf(1.5)
+        } else {
+            0.0
+        }
     }
 
     /// (mean of w', its standard error).
