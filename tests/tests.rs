@@ -18,6 +18,8 @@ mod folders;
 mod fuzz_replay;
 #[path = "it/hmm.rs"]
 mod hmm;
+#[path = "it/importance.rs"]
+mod importance;
 #[path = "it/journals.rs"]
 mod journals;
 #[path = "it/limits.rs"]

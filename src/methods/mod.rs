@@ -224,7 +224,7 @@ fn estimate_steps(
                     exp.depth(),
                     s,
                     lower,
-                    exp.samples(),
+                    importance::Budget::fixed(exp.samples()),
                     exp.seed(),
                     on_step,
                 )

@@ -320,9 +320,9 @@ fn sample<R: Real, W: Words>(plan: &Plan<R>, src: &mut W, s: &mut Scratch<R>, n:
     }
 }
 
-/// Overwrites each x with ln f'(x) (x.len() a multiple of [`STAGE`]).
+/// Overwrites each x with ln f'(x) (x.len() a multiple of 64, the stage length).
 #[inline(always)]
-fn ln_derivative<R: Real>(plan: &Plan<R>, x: &mut [R]) {
+pub fn ln_derivative<R: Real>(plan: &Plan<R>, x: &mut [R]) {
     let (two_n, c) = (plan.two_n, plan.ln_4an);
     for v in x.chunks_exact_mut(STAGE) {
         let v: &mut [R; STAGE] = v.try_into().expect("whole stages");
