@@ -77,6 +77,10 @@ pub struct SimArgs {
     /// more, the bracket is the finest this allows (it still holds, and says so).
     #[arg(long, default_value_t = crate::methods::bracket::DEFAULT_MEMORY_MB, value_parser = super::parse_finite, allow_negative_numbers = true, value_name = "MB")]
     exact_memory: f64,
+    /// `--method is`: sample until the relative standard error of each tail is at most REL
+    /// (0 < REL < 1), in whole rounds of blocks; --samples is then the cap.
+    #[arg(long, value_parser = super::parse_finite, allow_negative_numbers = true, value_name = "REL")]
+    rel_err: Option<f64>,
     /// Seed of every random stream: the same seed gives the same numbers on any machine.
     #[arg(short, long, default_value_t = 1, value_parser = super::parse_count)]
     seed: u64,
@@ -129,10 +133,10 @@ impl SimArgs {
             self.seed,
         )?
         .with_precision(precision)?
-        .with_accuracy(crate::methods::bracket::Accuracy::new(
-            self.tol,
-            self.exact_memory,
-        )?);
+        .with_accuracy(
+            crate::methods::bracket::Accuracy::new(self.tol, self.exact_memory)?
+                .with_rel_err(self.rel_err)?,
+        );
         crate::limits::check_work(
             "--samples",
             experiment.work(),

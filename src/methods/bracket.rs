@@ -47,13 +47,17 @@ pub const BYTES_PER_POINT: f64 = 24.0;
 /// The smallest FFT the bracket uses.
 const MIN_POINTS: usize = 1 << 12;
 
-/// How exact `exact` must be, and how much memory it may take for it.
+/// How exact `exact` must be and how much memory it may take for it, and the relative
+/// error `is` must reach.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Accuracy {
     /// The wanted relative width of the bracket, (upper − lower)/p on the smaller side.
     pub tol: f64,
     /// The memory the lattice may use, in megabytes.
     pub memory_mb: f64,
+    /// `--method is`: the relative standard error to reach (`--rel-err`); `--samples` is
+    /// then a cap. `None`: exactly `--samples` samples.
+    pub rel_err: Option<f64>,
 }
 
 impl Default for Accuracy {
@@ -61,6 +65,7 @@ impl Default for Accuracy {
         Accuracy {
             tol: DEFAULT_TOL,
             memory_mb: DEFAULT_MEMORY_MB,
+            rel_err: None,
         }
     }
 }
@@ -92,7 +97,26 @@ impl Accuracy {
                 ),
             ));
         }
-        Ok(Accuracy { tol, memory_mb })
+        Ok(Accuracy {
+            tol,
+            memory_mb,
+            rel_err: None,
+        })
+    }
+
+    /// The same accuracy with importance sampling's `--rel-err` (0 < REL < 1).
+    ///
+    /// ```
+    /// use vanish::methods::bracket::Accuracy;
+    /// assert!(Accuracy::default().with_rel_err(Some(0.01)).is_ok());
+    /// assert_eq!(Accuracy::default().with_rel_err(Some(0.0)).unwrap_err().flag, "--rel-err");
+    /// ```
+    pub fn with_rel_err(self, rel_err: Option<f64>) -> Result<Self, ConfigError> {
+        if let Some(r) = rel_err {
+            crate::methods::importance::Budget::check_rel_err(r)
+                .map_err(|m| ConfigError::new("--rel-err", m))?;
+        }
+        Ok(Accuracy { rel_err, ..self })
     }
 
     /// The largest FFT (a power of two) the memory allows.

@@ -224,7 +224,10 @@ fn estimate_steps(
                     exp.depth(),
                     s,
                     lower,
-                    importance::Budget::fixed(exp.samples()),
+                    importance::Budget {
+                        samples: exp.samples(),
+                        rel_err: exp.accuracy().rel_err,
+                    },
                     exp.seed(),
                     on_step,
                 )

@@ -271,9 +271,13 @@ impl Experiment {
             "network": self.network_json(),
         });
         // Recorded where changed (earlier runs and journals have no such keys).
-        if self.accuracy != Accuracy::default() {
-            v["exact_tol"] = json!(self.accuracy.tol);
-            v["exact_memory_mb"] = json!(self.accuracy.memory_mb);
+        let a = self.accuracy;
+        if (a.tol, a.memory_mb) != (Accuracy::default().tol, Accuracy::default().memory_mb) {
+            v["exact_tol"] = json!(a.tol);
+            v["exact_memory_mb"] = json!(a.memory_mb);
+        }
+        if let Some(r) = a.rel_err {
+            v["is_rel_err"] = json!(r);
         }
         v
     }

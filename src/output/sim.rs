@@ -148,6 +148,21 @@ fn methods(out: &mut String, r: &SimResults) {
                 z(ze)
             ));
         }
+        for m in r.methods.iter().filter(|m| m.method == Method::Is) {
+            // With --rel-err the sample size is the sampler's: say how many and whether
+            // the target was met.
+            let said = |t: Option<crate::methods::importance::LogTail>| {
+                t.and_then(|t| t.rel_err_met.map(|met| (t.samples, met)))
+            };
+            if let (Some((nv, mv)), Some((ne, me))) = (said(m.vanish_log), said(m.explode_log)) {
+                let met = |ok: bool| if ok { "met" } else { "not met (--samples cap)" };
+                line(format!(
+                    "is: {nv} and {ne} samples (vanish, explode); --rel-err {}, {}",
+                    met(mv),
+                    met(me)
+                ));
+            }
+        }
         for m in r.methods.iter().filter(|m| m.method == Method::Exact) {
             if let (Some(v), Some(e)) = (m.vanish_bracket, m.explode_bracket) {
                 bracket_lines(&mut line, &v, &e);
@@ -195,6 +210,14 @@ fn bracket_lines(
         let w = b.relative_width();
         if w == 0.0 {
             "0".into()
+        } else if w > 10.0 {
+            // Wider than the estimate itself: say how many decades it spans.
+            let (lo, hi) = if b.estimate.ln_complement < b.estimate.ln_p {
+                (b.upper.log10_complement(), b.lower.log10_complement())
+            } else {
+                (b.lower.log10_p(), b.upper.log10_p())
+            };
+            format!("{:.1} decades", hi - lo)
         } else {
             format!("{w:.1e}")
         }

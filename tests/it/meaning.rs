@@ -325,7 +325,10 @@ fn probabilities_below_f64_are_told_as_log10_or_a_bound_never_as_zero() {
     };
     // exact carries logs: its estimate far below f64 is told as 10^-…, like is's.
     let exact = row("exact");
-    assert!(exact.contains("1-10^-15") && exact.contains(" 10^-15"), "{exact}");
+    assert!(
+        exact.contains("1-10^-15") && exact.contains(" 10^-15"),
+        "{exact}"
+    );
     assert!(!exact.contains("e-297"), "{printed}");
     let is = row("is ");
     assert!(is.contains("1-10^-15") && is.contains(" 10^-15"), "{is}");

@@ -226,9 +226,32 @@ impl SimResults {
                         v["ci95"] = Value::Null;
                         v["complement_ci95"] = Value::Null;
                         v["ci95_na"] = json!(why);
+                    } else if let Some(r) = tails.rare {
+                        // The rare side's skew-corrected interval, and p's from it.
+                        let (lo, hi) = r.ci95_factors;
+                        let rare = 10f64.powf(r.log10);
+                        let side =
+                            json!([json_number(rare * lo), json_number((rare * hi).min(1.0))]);
+                        let other = json!([
+                            json_number((1.0 - rare * hi).max(0.0)),
+                            json_number(1.0 - rare * lo)
+                        ]);
+                        let (ci, complement_ci) = if r.complement {
+                            (other, side)
+                        } else {
+                            (side, other)
+                        };
+                        v["ci95"] = ci;
+                        v["complement_ci95"] = complement_ci;
                     } else if p.p.is_finite() {
                         v["ci95"] = normal(p.p);
                         v["complement_ci95"] = normal(p.complement);
+                    }
+                    if let Some(r) = tails.rare {
+                        v["samples"] = json!(r.samples);
+                        if let Some(met) = r.rel_err_met {
+                            v["rel_err_met"] = json!(met);
+                        }
                     }
                     // The rare side's log10, known even below f64, with its interval.
                     if let Some(r) = tails.rare {

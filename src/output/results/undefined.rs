@@ -125,17 +125,21 @@ pub struct RareSide {
     pub log10: f64,
     /// Its standard error over its estimate.
     pub relative_error: f64,
+    /// Its 95 % interval over its estimate (skew-corrected; see
+    /// [`LogTail::ci95_factors`]).
+    pub ci95_factors: (f64, f64),
+    /// The samples drawn for it.
+    pub samples: u64,
+    /// Whether `--rel-err` was met (`None` without it).
+    pub rel_err_met: Option<bool>,
 }
 
 impl RareSide {
-    /// The 95 % interval of its log10 (normal on the estimate; the lower end −∞ when the
-    /// interval reaches 0).
+    /// The 95 % interval of its log10 (the skew-corrected interval's factors; the lower
+    /// end −∞ when the interval reaches 0).
     pub fn log10_ci95(&self) -> (f64, f64) {
-        let half = 1.96 * self.relative_error;
-        (
-            self.log10 + (1.0 - half).max(0.0).log10(),
-            self.log10 + (1.0 + half).log10(),
-        )
+        let (lo, hi) = self.ci95_factors;
+        (self.log10 + lo.max(0.0).log10(), self.log10 + hi.log10())
     }
 }
 
@@ -221,6 +225,9 @@ impl SimResults {
                 complement: t.rare_is_complement,
                 log10: t.log10_rare,
                 relative_error: t.relative_error,
+                ci95_factors: t.ci95_factors,
+                samples: t.samples,
+                rel_err_met: t.rel_err_met,
             }),
         }
     }
