@@ -32,6 +32,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
 use crate::error::ConfigError;
@@ -319,6 +320,7 @@ pub fn exact_brackets(
     } else {
         refine(law, depth, Event::Below(b), accuracy)
     };
+    release_buffers();
     (vanish, explode)
 }
 
@@ -565,7 +567,7 @@ fn at_step(law: &FactorLaw, depth: u32, event: Event, h: f64, cap: usize) -> Opt
         lower,
         upper,
         estimate,
-        points: sum.values.len(),
+        points: sum.values.real.len(),
         sd: sum.sd * h,
     })
 }
@@ -583,6 +585,9 @@ fn add(p: LnProb, delta: f64) -> LnProb {
 thread_local! {
     /// FFT plans by size, reused by every bracket of a thread.
     static PLANS: RefCell<HashMap<usize, Plans>> = RefCell::new(HashMap::new());
+    /// Buffers by size, reused within one [`exact_brackets`] (emptied at its end, so
+    /// memory stays flat between calls).
+    static BUFFERS: RefCell<HashMap<usize, Vec<Buffers>>> = RefCell::new(HashMap::new());
 }
 
 #[derive(Clone)]
@@ -606,6 +611,42 @@ fn plans(size: usize) -> Plans {
     })
 }
 
+/// The memory of one transform: the real signal (input, then output), its spectrum and
+/// the transforms' scratch.
+#[derive(Default)]
+struct Buffers {
+    real: Vec<f64>,
+    spectrum: Vec<Complex<f64>>,
+    scratch: Vec<Complex<f64>>,
+}
+
+/// Zeroed buffers for a transform of `size` points, from the thread's pool if it has some.
+fn buffers(size: usize, plans: &Plans) -> Buffers {
+    let pooled = BUFFERS.with(|b| b.borrow_mut().get_mut(&size).and_then(Vec::pop));
+    match pooled {
+        Some(mut b) => {
+            b.real.iter_mut().for_each(|v| *v = 0.0);
+            b
+        }
+        None => {
+            let scratch = plans
+                .forward
+                .get_scratch_len()
+                .max(plans.inverse.get_scratch_len());
+            Buffers {
+                real: plans.forward.make_input_vec(),
+                spectrum: plans.forward.make_output_vec(),
+                scratch: vec![Complex::new(0.0, 0.0); scratch],
+            }
+        }
+    }
+}
+
+/// Empties the thread's pool of buffers.
+fn release_buffers() {
+    BUFFERS.with(|b| b.borrow_mut().clear());
+}
+
 /// The law of T = Σ of K iid lattice indices under the exponential tilt e^{τT}, on a
 /// window of the circle, with bounds on what the window misses.
 struct TiltedSum {
@@ -615,8 +656,9 @@ struct TiltedSum {
     ln_norm: f64,
     /// The window's centre (the tilted mean of T, rounded).
     centre: i64,
-    /// Tilted masses of T = u, at u mod N.
-    values: Vec<f64>,
+    /// Tilted masses of T = u, at u mod N (in `values.real`; the buffers go back to the
+    /// pool when the sum is dropped).
+    values: Buffers,
     /// A bound on the tilted mass of T outside the window (wrapped onto it).
     outside: f64,
     /// A bound on the rounding error of each value.
@@ -625,6 +667,16 @@ struct TiltedSum {
     sd: f64,
     /// The largest value T takes.
     max_sum: i64,
+}
+
+impl Drop for TiltedSum {
+    fn drop(&mut self) {
+        let b = std::mem::take(&mut self.values);
+        let size = b.real.len();
+        if size > 0 {
+            BUFFERS.with(|p| p.borrow_mut().entry(size).or_default().push(b));
+        }
+    }
 }
 
 impl TiltedSum {
@@ -649,7 +701,7 @@ impl TiltedSum {
             return None;
         }
         let plans = plans(size);
-        let mut input = plans.forward.make_input_vec();
+        let mut buf = buffers(size, &plans);
         // The tilted masses q_j, wrapped onto the circle.
         let q: Vec<f64> = ln_p
             .iter()
@@ -663,10 +715,17 @@ impl TiltedSum {
             })
             .collect();
         for (j, &m) in q.iter().enumerate() {
-            input[j % size] += m;
+            buf.real[j % size] += m;
         }
-        let mut spectrum = plans.forward.make_output_vec();
-        plans.forward.process(&mut input, &mut spectrum).ok()?;
+        let Buffers {
+            real,
+            spectrum,
+            scratch,
+        } = &mut buf;
+        plans
+            .forward
+            .process_with_scratch(real, spectrum, scratch)
+            .ok()?;
         for z in spectrum.iter_mut() {
             *z = z.powu(depth);
         }
@@ -675,10 +734,12 @@ impl TiltedSum {
         spectrum[0].im = 0.0;
         let n_half = spectrum.len() - 1;
         spectrum[n_half].im = 0.0;
-        let mut values = plans.inverse.make_output_vec();
-        plans.inverse.process(&mut spectrum, &mut values).ok()?;
+        plans
+            .inverse
+            .process_with_scratch(spectrum, real, scratch)
+            .ok()?;
         let scale = 1.0 / size as f64;
-        for v in values.iter_mut() {
+        for v in real.iter_mut() {
             *v *= scale;
         }
         let half = (size / 2) as i64;
@@ -686,7 +747,7 @@ impl TiltedSum {
             tau,
             ln_norm: k * ln_m,
             centre,
-            values,
+            values: buf,
             outside: 0.0,
             noise: 0.0,
             sd,
@@ -710,11 +771,11 @@ impl TiltedSum {
 
     /// The computed tilted mass at u (raw, with rounding noise).
     fn raw(&self, u: i64) -> f64 {
-        self.values[u.rem_euclid(self.values.len() as i64) as usize]
+        self.values.real[u.rem_euclid(self.values.real.len() as i64) as usize]
     }
 
     fn window(&self) -> (i64, i64) {
-        let half = (self.values.len() / 2) as i64;
+        let half = (self.values.real.len() / 2) as i64;
         (self.centre - half, self.centre + half - 1)
     }
 
