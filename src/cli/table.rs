@@ -111,6 +111,18 @@ pub struct TableArgs {
         ignore_case = true
     )]
     method: Vec<MethodFlag>,
+    /// `--method exact`: the relative width of its bracket, 0 < REL < 1, as for `sim`
+    /// [default: 1e-2].
+    #[arg(long, value_parser = super::parse_finite, allow_negative_numbers = true, value_name = "REL")]
+    tol: Option<f64>,
+    /// `--method exact`: the memory its lattice may take, in megabytes, as for `sim`
+    /// [default: 256].
+    #[arg(long, value_parser = super::parse_finite, allow_negative_numbers = true, value_name = "MB")]
+    exact_memory: Option<f64>,
+    /// `--method is`: the relative standard error to sample to (0 < REL < 1); --samples is
+    /// then the cap.
+    #[arg(long, value_parser = super::parse_finite, allow_negative_numbers = true, value_name = "REL")]
+    rel_err: Option<f64>,
     /// Seed of every random stream [default: 1].
     #[arg(short, long, value_parser = super::parse_count)]
     seed: Option<u64>,
@@ -441,6 +453,30 @@ pub(super) fn pivot(
 }
 
 impl TableArgs {
+    /// `--tol`, `--exact-memory` and `--rel-err` (flags, else --config keys, else the
+    /// defaults), validated as for `sim`.
+    fn accuracy(&self, config: &Config) -> Result<crate::methods::bracket::Accuracy, ConfigError> {
+        use crate::methods::bracket::{Accuracy, DEFAULT_MEMORY_MB, DEFAULT_TOL};
+        let number = |flag: Option<f64>, key: &str, default: Option<f64>| {
+            let shown = |v: Option<f64>| v.map(|x| x.to_string());
+            let (text, _) = config.pick(shown(flag), key, "")?;
+            if text.is_empty() {
+                return Ok(default);
+            }
+            text.parse::<f64>().map(Some).map_err(|_| {
+                ConfigError::new(
+                    format!("--{}", key.replace('_', "-")),
+                    format!("must be a number, got '{text}'"),
+                )
+            })
+        };
+        let tol = number(self.tol, "tol", Some(DEFAULT_TOL))?.unwrap_or(DEFAULT_TOL);
+        let memory = number(self.exact_memory, "exact_memory", Some(DEFAULT_MEMORY_MB))?
+            .unwrap_or(DEFAULT_MEMORY_MB);
+        let rel_err = number(self.rel_err, "rel_err", None)?;
+        Accuracy::new(tol, memory)?.with_rel_err(rel_err)
+    }
+
     fn validate(mut self) -> Result<TableSettings, ConfigError> {
         let config = Config::load(self.config.as_deref())?;
         let dist = config.pick(self.dist.take(), "dist", "normal(0,1)")?;
@@ -504,6 +540,7 @@ impl TableArgs {
         };
         let precision = self.precision.as_ref().map(value_enum_name);
         let precision = config.pick(precision, "precision", "f64")?.0;
+        let accuracy = self.accuracy(&config)?;
         let value = config.pick(self.pivot.value, "value", "p_vanish")?.0;
         let rows = self.pivot.rows.or(config.get("rows")?);
         let cols = self.pivot.cols.or(config.get("cols")?);
@@ -518,7 +555,8 @@ impl TableArgs {
             precision,
             methods,
             self.output.force,
-        )?;
+        )?
+        .with_accuracy(accuracy);
         let header = crate::sweep::table::header(&grid);
         let pivot = pivot(&grid, &header, rows, cols, value)?;
         let shard = self.shard.as_deref().map(parse_shard).transpose()?;
@@ -795,7 +833,7 @@ mod tests {
     fn every_config_key_is_read() {
         assert!(validate_config("").is_ok());
         let keys = config_keys();
-        assert_eq!(keys.len(), 21, "{keys:?}");
+        assert_eq!(keys.len(), 24, "{keys:?}");
         for key in keys {
             assert!(
                 validate_config(&format!("{key} = \"@@\"\n")).is_err(),

@@ -236,3 +236,65 @@ fn every_reference_tail_lies_in_its_bracket_and_the_estimates_errors_change_sign
     );
     assert_eq!(inside, rows.len(), "every reference lies in its bracket");
 }
+
+#[test]
+fn table_takes_tol_and_rel_err_records_them_and_refuses_bad_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("t");
+    let args = |out: &std::path::Path| {
+        let mut v: Vec<String> = ["table", "--n", "1,2", "--depth", "20", "--samples", "1000"]
+            .map(String::from)
+            .to_vec();
+        v.extend(["--method", "exact,is", "--tol", "1e-3", "--rel-err", "0.05"].map(String::from));
+        v.extend([
+            "--quiet".to_string(),
+            "--out".into(),
+            out.display().to_string(),
+        ]);
+        v
+    };
+    let ok = vanish().args(args(&out)).output().unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["grid"]["exact_tol"], 1e-3);
+    assert_eq!(manifest["grid"]["is_rel_err"], 0.05);
+    let mut reader = csv::Reader::from_path(out.join("table.csv")).unwrap();
+    let header = reader.headers().unwrap().clone();
+    let row = reader.records().nth(1).unwrap().unwrap();
+    let col = |name: &str| {
+        let i = header.iter().position(|h| h == name).unwrap();
+        row[i].parse::<f64>().unwrap()
+    };
+    // n = 2: P(explode) ≈ 1.49e-29, within a bracket of relative width ≤ 1e-3.
+    let (lo, est, hi) = (
+        col("p_explode_exact_lower"),
+        col("p_explode_exact"),
+        col("p_explode_exact_upper"),
+    );
+    assert!(
+        lo <= est && est <= hi && (hi - lo) / est <= 1e-3,
+        "{lo} {est} {hi}"
+    );
+    // A finished journal rewrites its files from itself, the accuracy included.
+    let again = vanish().args(args(&out)).arg("--resume").output().unwrap();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    for (flag, bad) in [
+        ("--tol", "0"),
+        ("--rel-err", "1"),
+        ("--exact-memory", "0.001"),
+    ] {
+        refused(
+            &["table", "--n", "1,2", "--method", "exact", flag, bad],
+            flag,
+        );
+    }
+}

@@ -21,7 +21,7 @@ pub const NETWORK_PARAMETERS: [(&str, f64); 3] =
 /// Names a placeholder may not take: the grid's parameters and every flag of `vanish
 /// table` (a placeholder's values come from `--NAME`). A unit test of `cli::table` checks
 /// that it holds exactly the flags of clap's `TableArgs` (and `k`, `j`).
-pub const RESERVED: [&str; 35] = [
+pub const RESERVED: [&str; 38] = [
     "source",
     "width",
     "input_dim",
@@ -41,6 +41,9 @@ pub const RESERVED: [&str; 35] = [
     "method",
     "seed",
     "precision",
+    "tol",
+    "exact_memory",
+    "rel_err",
     "threads",
     "out",
     "plot",

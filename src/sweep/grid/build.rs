@@ -135,6 +135,7 @@ impl Grid {
             seed,
             precision,
             methods,
+            accuracy: crate::methods::bracket::Accuracy::default(),
             costs: Vec::new(),
         };
         if !force {

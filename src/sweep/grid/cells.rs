@@ -150,6 +150,12 @@ impl Grid {
             self.seed,
         )?
         .with_precision(self.precision)
+        .map(|e| e.with_accuracy(self.accuracy))
+    }
+
+    /// The same grid with `accuracy` for `exact` and `is` in every cell.
+    pub fn with_accuracy(self, accuracy: crate::methods::bracket::Accuracy) -> Self {
+        Grid { accuracy, ..self }
     }
 
     /// `n=2, depth=50, s=0.5`: the varying parameters of cell `i`.

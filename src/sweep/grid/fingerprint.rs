@@ -23,6 +23,16 @@ impl Grid {
             "block_samples": if self.network.is_some() { 1 } else { crate::model::experiment::BLOCK_SAMPLES },
             "version": env!("CARGO_PKG_VERSION"),
         });
+        // Recorded where changed (journals of earlier runs have no such keys).
+        let a = self.accuracy;
+        let default = crate::methods::bracket::Accuracy::default();
+        if (a.tol, a.memory_mb) != (default.tol, default.memory_mb) {
+            v["exact_tol"] = json!(a.tol);
+            v["exact_memory_mb"] = json!(a.memory_mb);
+        }
+        if let Some(r) = a.rel_err {
+            v["is_rel_err"] = json!(r);
+        }
         if let Some(net) = self.network {
             v["network"] = json!({
                 "quantity": net.quantity.name(),
@@ -96,6 +106,18 @@ impl Grid {
             methods,
             true,
         )?;
+        let default = crate::methods::bracket::Accuracy::default();
+        let number = |k: &str, d: f64| match &v[k] {
+            Value::Null => Ok(d),
+            x => x.as_f64().ok_or_else(|| bad(k)),
+        };
+        let accuracy = crate::methods::bracket::Accuracy::new(
+            number("exact_tol", default.tol)?,
+            number("exact_memory_mb", default.memory_mb)?,
+        )
+        .and_then(|a| a.with_rel_err(v["is_rel_err"].as_f64()))
+        .map_err(|_| bad("accuracy (exact_tol, exact_memory_mb, is_rel_err)"))?;
+        let grid = grid.with_accuracy(accuracy);
         if &grid.to_json() != v {
             return Err(bad("form (it does not rebuild to itself)"));
         }

@@ -54,6 +54,8 @@ pub struct Grid {
     seed: u64,
     precision: Precision,
     methods: Vec<Method>,
+    /// How exact `exact` and `is` must be in every cell.
+    accuracy: crate::methods::bracket::Accuracy,
     /// Per cell: samples·depth.
     costs: Vec<f64>,
 }
