@@ -42,9 +42,11 @@ use crate::methods::law::{FactorLaw, Probability};
 pub const DEFAULT_TOL: f64 = 1e-2;
 /// The default `--exact-memory`, in megabytes.
 pub const DEFAULT_MEMORY_MB: f64 = 256.0;
-/// Bytes per lattice point: the real input (8), its spectrum (N/2 + 1 complex, 8 per
-/// point) and the factor's masses (8).
-pub const BYTES_PER_POINT: f64 = 24.0;
+/// Bytes per lattice point at the peak: the real signal (8), its spectrum (N/2 + 1 complex,
+/// 8 per point), the transforms' scratch (up to 8), one factor's masses (8, turned into
+/// logs and tilted masses in place; the lattice has at most as many points as the window)
+/// and the plans' twiddles of the sizes N, N/2 and N/4 in use (up to 28).
+pub const BYTES_PER_POINT: f64 = 64.0;
 /// The smallest FFT the bracket uses.
 const MIN_POINTS: usize = 1 << 12;
 
@@ -512,8 +514,8 @@ fn at_step(law: &FactorLaw, depth: u32, event: Event, h: f64, cap: usize) -> Opt
     if !decisive.is_finite() {
         return None;
     }
-    // Past 4·cap points the lattice stops; what it could not place widens the bracket.
-    let limit = (4.0 * cap as f64).min(decisive) as usize;
+    // Past `cap` points the lattice stops; what it could not place widens the bracket.
+    let limit = (cap as f64).min(decisive) as usize;
     let (masses, dropped) = law.floor_lattice(h, limit, limit as f64 >= decisive);
     // In index units: T > x_lo (lower bound of vanish) etc.
     let x = event.threshold() / h;
@@ -530,7 +532,7 @@ fn at_step(law: &FactorLaw, depth: u32, event: Event, h: f64, cap: usize) -> Opt
         });
     }
     let slack = 1e-9 * (1.0 + x.abs());
-    let sum = TiltedSum::new(&masses, depth, x - 0.5 * k, cap);
+    let sum = TiltedSum::new(masses, depth, x - 0.5 * k, cap);
     let sum = sum?;
     let (lower, upper, estimate) = match event {
         Event::Above(_) => {
@@ -585,8 +587,8 @@ fn add(p: LnProb, delta: f64) -> LnProb {
 thread_local! {
     /// FFT plans by size, reused by every bracket of a thread.
     static PLANS: RefCell<HashMap<usize, Plans>> = RefCell::new(HashMap::new());
-    /// Buffers by size, reused within one [`exact_brackets`] (emptied at its end, so
-    /// memory stays flat between calls).
+    /// Buffers of the last size used, reused within one [`exact_brackets`] (emptied at its
+    /// end, so memory stays flat between calls).
     static BUFFERS: RefCell<HashMap<usize, Vec<Buffers>>> = RefCell::new(HashMap::new());
 }
 
@@ -622,7 +624,13 @@ struct Buffers {
 
 /// Zeroed buffers for a transform of `size` points, from the thread's pool if it has some.
 fn buffers(size: usize, plans: &Plans) -> Buffers {
-    let pooled = BUFFERS.with(|b| b.borrow_mut().get_mut(&size).and_then(Vec::pop));
+    // Only one size is pooled at a time: buffers of other sizes are freed first, so the
+    // peak stays that of the largest transform.
+    let pooled = BUFFERS.with(|b| {
+        let mut pool = b.borrow_mut();
+        pool.retain(|&s, _| s == size);
+        pool.get_mut(&size).and_then(Vec::pop)
+    });
     match pooled {
         Some(mut b) => {
             b.real.iter_mut().for_each(|v| *v = 0.0);
@@ -642,9 +650,11 @@ fn buffers(size: usize, plans: &Plans) -> Buffers {
     }
 }
 
-/// Empties the thread's pool of buffers.
+/// Empties the thread's pool of buffers, and its cache of plans above 2^20 points (small
+/// plans stay: a table's cells reuse them).
 fn release_buffers() {
     BUFFERS.with(|b| b.borrow_mut().clear());
+    PLANS.with(|p| p.borrow_mut().retain(|&size, _| size <= 1 << 20));
 }
 
 /// The law of T = Σ of K iid lattice indices under the exponential tilt e^{τT}, on a
@@ -682,13 +692,15 @@ impl Drop for TiltedSum {
 impl TiltedSum {
     /// Tilts the lattice law `p` so that T centres on `target` and convolves it K times,
     /// on the smallest window (≤ `cap`) holding ±48 sd and the target; `None` when none does.
-    fn new(p: &[f64], depth: u32, target: f64, cap: usize) -> Option<TiltedSum> {
+    /// The masses are taken by value and turned into their logs, then into the tilted
+    /// masses, in place: one vector of the lattice's length at any time.
+    fn new(p: Vec<f64>, depth: u32, target: f64, cap: usize) -> Option<TiltedSum> {
         let k = f64::from(depth);
         let last = p.len() - 1;
-        let ln_p: Vec<f64> = p
-            .iter()
-            .map(|&m| if m > 0.0 { m.ln() } else { f64::NEG_INFINITY })
-            .collect();
+        let mut ln_p = p;
+        for m in ln_p.iter_mut() {
+            *m = if *m > 0.0 { m.ln() } else { f64::NEG_INFINITY };
+        }
         let tau = solve_tilt(&ln_p, (target / k).clamp(0.0, last as f64));
         let (ln_m, mean, var) = tilt(&ln_p, tau);
         let sd = (k * var).sqrt();
@@ -702,18 +714,15 @@ impl TiltedSum {
         }
         let plans = plans(size);
         let mut buf = buffers(size, &plans);
-        // The tilted masses q_j, wrapped onto the circle.
-        let q: Vec<f64> = ln_p
-            .iter()
-            .enumerate()
-            .map(|(j, &l)| {
-                if l > f64::NEG_INFINITY {
-                    (l + tau * j as f64 - ln_m).exp()
-                } else {
-                    0.0
-                }
-            })
-            .collect();
+        // The tilted masses q_j (in place of the logs), wrapped onto the circle.
+        let mut q = ln_p;
+        for (j, l) in q.iter_mut().enumerate() {
+            *l = if *l > f64::NEG_INFINITY {
+                (*l + tau * j as f64 - ln_m).exp()
+            } else {
+                0.0
+            };
+        }
         for (j, &m) in q.iter().enumerate() {
             buf.real[j % size] += m;
         }
