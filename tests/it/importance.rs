@@ -35,8 +35,8 @@ impl Case {
     fn exact(&self) -> Probability {
         let (f, d) = (self.activation(), self.dist());
         let law = FactorLaw::new(&f, &d).unwrap();
-        // A bracket of relative width 1e-3: far below the sampler's errors here.
-        let accuracy = Accuracy::new(1e-3, 256.0).unwrap();
+        // A bracket of relative width 2e-3: far below the sampler's errors here.
+        let accuracy = Accuracy::new(2e-3, 512.0).unwrap();
         let (below, above) = exact_brackets(&law, self.depth, self.s, self.s, &accuracy);
         if self.lower { below } else { above }.probability()
     }
