@@ -91,12 +91,14 @@ impl Accuracy {
             ));
         }
         let least = MIN_POINTS as f64 * BYTES_PER_POINT / 1e6;
-        if !(memory_mb.is_finite() && memory_mb >= least) {
+        let most = (crate::limits::memory_limit() / 1e6).floor();
+        if !(memory_mb.is_finite() && memory_mb >= least && memory_mb <= most) {
             return Err(ConfigError::new(
                 "--exact-memory",
                 format!(
-                    "must be at least {least} (megabytes: the smallest lattice, {MIN_POINTS} \
-                     points) and finite, got {memory_mb}"
+                    "must be from {least} (megabytes: the smallest lattice, {MIN_POINTS} \
+                     points) to {most} (80 % of this machine's memory), got {}",
+                    crate::output::format::significant(memory_mb, 4)
                 ),
             ));
         }
@@ -248,15 +250,18 @@ impl TailBracket {
     /// ```
     pub fn relative_width(&self) -> f64 {
         let (ln_est, is_p) = self.estimate.small();
-        if ln_est == f64::NEG_INFINITY {
-            return 0.0;
-        }
         // The smaller side's bounds: p's are lower/upper, 1 − p's are upper/lower.
         let (lo, hi) = if is_p {
             (self.lower.ln_p, self.upper.ln_p)
         } else {
             (self.upper.ln_complement, self.lower.ln_complement)
         };
+        if hi == f64::NEG_INFINITY {
+            return 0.0; // exactly 0: nothing to bracket
+        }
+        if ln_est == f64::NEG_INFINITY {
+            return f64::INFINITY; // an upper bound above 0 and no estimate
+        }
         (hi - ln_est).exp() - (lo - ln_est).exp()
     }
 
@@ -359,19 +364,12 @@ fn refine(law: &FactorLaw, depth: u32, event: Event, accuracy: &Accuracy) -> Tai
     let k = f64::from(depth);
     let cap = accuracy.max_points();
     let sd_z = law.moments().map_or(1.0, |m| m.1.sqrt()).max(1e-300);
-    // A pilot lattice where the sum's sd spans ~256 cells (and a threshold ≥ 8 cells).
-    let mut h = (sd_z * k.sqrt() / 256.0).min(event.threshold() / 8.0);
-    let mut pilot = at_step(law, depth, event, h, cap);
-    // Far too coarse for this law (all in a handful of cells): go finer first.
-    for _ in 0..8 {
-        match pilot {
-            Some(p) if p.points == 0 || p.sd / h >= 16.0 => break,
-            _ => {
-                h /= 16.0;
-                pilot = at_step(law, depth, event, h, cap);
-            }
-        }
-    }
+    // A pilot lattice where the sum's sd spans ~256 cells, the threshold ≥ 8 cells, and
+    // K cells (the rounding's reach) at most half the threshold.
+    let h = (sd_z * k.sqrt() / 256.0)
+        .min(event.threshold() / 8.0)
+        .min(event.threshold() / (2.0 * k));
+    let pilot = at_step(law, depth, event, h, cap);
     let Some(pilot) = pilot else {
         return unknown();
     };
@@ -475,7 +473,14 @@ fn combine(runs: &[(f64, AtStep)], tol: f64) -> TailBracket {
             }
         }
     }
-    let estimate = clamp_into(estimate, &lower, &upper);
+    let mut estimate = clamp_into(estimate, &lower, &upper);
+    if lower.ln_p == f64::NEG_INFINITY && upper.ln_complement == f64::NEG_INFINITY {
+        // The bracket is [0, 1]: the lattice told nothing, and neither does its estimate.
+        estimate = LnProb {
+            ln_p: f64::NAN,
+            ln_complement: f64::NAN,
+        };
+    }
     let mut out = TailBracket {
         lower,
         upper,
@@ -485,7 +490,8 @@ fn combine(runs: &[(f64, AtStep)], tol: f64) -> TailBracket {
         met: false,
         order,
     };
-    out.met = out.relative_width() <= tol;
+    let width = out.relative_width();
+    out.met = width.is_finite() && width <= tol;
     out
 }
 
@@ -519,10 +525,17 @@ fn at_step(law: &FactorLaw, depth: u32, event: Event, h: f64, cap: usize) -> Opt
     let (masses, dropped) = law.floor_lattice(h, limit, limit as f64 >= decisive);
     // In index units: T > x_lo (lower bound of vanish) etc.
     let x = event.threshold() / h;
-    // A threshold beyond every sum the lattice holds: decided without a transform.
+    let slack = 1e-9 * (1.0 + x.abs());
+    // A threshold beyond every sum the lattice holds, or below the smallest (a law whose
+    // ln f' stays below the cap, e.g. x bounded away from 0): decided without a transform.
     let reach = k * (masses.len() - 1) as f64;
-    if dropped == 0.0 && x - k > reach + 1.0 {
-        let certain = LnProb::certain(matches!(event, Event::Below(_)));
+    let least = k * masses.iter().position(|&m| m > 0.0).unwrap_or(0) as f64;
+    let below_all = x < least - slack;
+    if below_all || (dropped == 0.0 && x - k > reach + 1.0) {
+        // Above every sum: vanish impossible, explode certain; below every sum (T ≥ least >
+        // x): vanish certain, explode impossible.
+        let p_is_one = matches!(event, Event::Below(_)) != below_all;
+        let certain = LnProb::certain(p_is_one);
         return Some(AtStep {
             lower: certain,
             upper: certain,
@@ -531,7 +544,6 @@ fn at_step(law: &FactorLaw, depth: u32, event: Event, h: f64, cap: usize) -> Opt
             sd: 0.0,
         });
     }
-    let slack = 1e-9 * (1.0 + x.abs());
     let sum = TiltedSum::new(masses, depth, x - 0.5 * k, cap);
     let sum = sum?;
     let (lower, upper, estimate) = match event {
@@ -701,7 +713,16 @@ impl TiltedSum {
         for m in ln_p.iter_mut() {
             *m = if *m > 0.0 { m.ln() } else { f64::NEG_INFINITY };
         }
-        let tau = solve_tilt(&ln_p, (target / k).clamp(0.0, last as f64));
+        // The tilted mean lies strictly inside the support (a tilt cannot reach its ends).
+        let first = ln_p
+            .iter()
+            .position(|l| *l > f64::NEG_INFINITY)
+            .unwrap_or(0) as f64;
+        let inset = (0.5f64).min(0.5 * (last as f64 - first));
+        let tau = solve_tilt(
+            &ln_p,
+            (target / k).clamp(first + inset, last as f64 - inset),
+        );
         let (ln_m, mean, var) = tilt(&ln_p, tau);
         let sd = (k * var).sqrt();
         let centre = (k * mean).round() as i64;

@@ -134,7 +134,7 @@ fn methods(out: &mut String, r: &SimResults) {
                     }
                 })
             };
-            let vs_exact = if has_exact && m.method != Method::Exact && m.method != Method::Is {
+            let vs_exact = if has_exact && m.method != Method::Exact {
                 format!("   vs exact: {}, {}", off(true), off(false))
             } else {
                 String::new()
@@ -208,7 +208,11 @@ fn bracket_lines(
     };
     let width = |b: &crate::methods::bracket::TailBracket| {
         let w = b.relative_width();
-        if w == 0.0 {
+        if w.is_nan() {
+            "n/a (no estimate)".into()
+        } else if w == f64::INFINITY {
+            "unbounded".into()
+        } else if w == 0.0 {
             "0".into()
         } else if w > 10.0 {
             // Wider than the estimate itself: say how many decades it spans.

@@ -319,3 +319,52 @@ fn table_takes_tol_and_rel_err_records_them_and_refuses_bad_ones() {
         );
     }
 }
+
+#[test]
+fn one_factor_and_laws_that_cannot_reach_a_threshold_are_exact() {
+    // K = 1: P(f'(x) < 1e-6) = P(|x| > acosh(1/√(1e-6/2))/2) = erfc(that/√2) = 7.0753e-5.
+    let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
+    let d = "normal(0,1)".parse().unwrap();
+    let law = FactorLaw::new(&f, &d).unwrap();
+    let (v, _) = exact_brackets(&law, 1, (1e-6f64).ln(), (1e6f64).ln(), &Accuracy::default());
+    let truth = 7.075_340_109_974_42e-5;
+    assert!(v.lower.p() <= truth && truth <= v.upper.p(), "{v:?}");
+    assert!((v.estimate.p() / truth - 1.0).abs() < 1e-4, "{v:?}");
+    // x never near 0: ln f' stays below ln f'(0.1) < ln 2, so 20 factors never pass 1e6;
+    // x in [0.05, 0.1]: nor do they fall below 1e-6. Exactly 0, not "≈ 1" or "below f64".
+    for (spec, vanish_zero) in [
+        ("mix(0.3*point(0.1), 0.7*point(1.5))", false),
+        ("uniform(0.05,0.1)", true),
+    ] {
+        let d = spec.parse().unwrap();
+        let law = FactorLaw::new(&f, &d).unwrap();
+        let (v, e) = exact_brackets(
+            &law,
+            20,
+            (1e-6f64).ln(),
+            (1e6f64).ln(),
+            &Accuracy::default(),
+        );
+        assert_eq!(e.upper.p(), 0.0, "{spec}: {e:?}");
+        assert_eq!(e.estimate.p(), 0.0, "{spec}");
+        if vanish_zero {
+            assert_eq!(v.upper.p(), 0.0, "{spec}: {v:?}");
+        }
+    }
+    let out = vanish()
+        .args([
+            "sim",
+            "--depth",
+            "20",
+            "-d",
+            "uniform(0.05,0.1)",
+            "--method",
+            "exact",
+        ])
+        .args(["--samples", "1000"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let row = text.lines().find(|l| l.starts_with("exact ")).unwrap();
+    assert!(row.matches("0 (impossible)").count() == 2, "{text}");
+}

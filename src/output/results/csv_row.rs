@@ -53,8 +53,12 @@ impl SimResults {
                 let error = Some(p.error).filter(|_| m.method != Method::Is || !tails.below_f64());
                 cols.push((format!("{name}_error"), cell(error)));
                 cols.push((format!("{name}_mc_off_by_se"), exact(z)));
-                if let Some(off) = self.off_exact(m, vanish) {
-                    cols.push((format!("{name}_off_exact_bracket"), exact(off)));
+                // The same columns in every cell of a table: empty where there is no
+                // distance (a side below f64, or no estimate).
+                let has_exact = self.methods.iter().any(|e| e.method == Method::Exact);
+                if has_exact && m.method != Method::Exact {
+                    let off = self.off_exact(m, vanish).filter(|o| o.is_finite());
+                    cols.push((format!("{name}_off_exact_bracket"), cell(off)));
                 }
                 let bracket = if vanish {
                     m.vanish_bracket
@@ -76,7 +80,7 @@ impl SimResults {
                         format!("{name}_complement_log10"),
                         finite(b.estimate.log10_complement()),
                     ));
-                    cols.push((format!("{name}_relative_width"), exact(b.relative_width())));
+                    cols.push((format!("{name}_relative_width"), finite(b.relative_width())));
                 }
                 if m.method == Method::Is {
                     // The rare side's log10, which holds below the range of f64.

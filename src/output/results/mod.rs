@@ -107,6 +107,12 @@ impl SimResults {
         let dist = self.experiment.source().iid_dist().expect("checked: iid");
         let law = crate::methods::law::FactorLaw::new(&self.experiment.activation(), dist)
             .expect("checked: a·tanh");
+        // The exact histogram's FFT (16 bytes per point) within --exact-memory, else left out.
+        let points = crate::methods::law::fft_points(&law, self.experiment.depth());
+        if points.is_none_or(|p| 16.0 * p > self.experiment.accuracy().memory_mb * 1e6) {
+            on_step(2);
+            return;
+        }
         let bins: Vec<(f64, f64)> = self.summary.buckets().iter().map(|b| (b.0, b.1)).collect();
         self.exact_buckets = Some(crate::methods::law::exact_bin_masses(
             &law,
@@ -186,13 +192,15 @@ impl SimResults {
         } else {
             (b.upper.ln_complement, b.lower.ln_complement)
         };
-        Some(if ln_m > hi {
+        let off = if ln_m > hi {
             (ln_m - hi).exp_m1()
         } else if ln_m < lo {
             (ln_m - lo).exp_m1()
         } else {
             0.0
-        })
+        };
+        // Against a bracket [0, 0] (impossible) no relative distance exists.
+        off.is_finite().then_some(off)
     }
 
     /// Whether E|X| is finite: without it (Student's t with ν ≤ 1) E[ln f'(X)] does not

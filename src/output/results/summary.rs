@@ -422,14 +422,32 @@ fn bracket_json(v: &mut Value, b: &crate::methods::bracket::TailBracket) {
     // The complement's bracket: 1 − upper ≤ 1 − p ≤ 1 − lower.
     v["complement_lower"] = json_number(b.upper.complement());
     v["complement_upper"] = json_number(b.lower.complement());
+    v["log10_complement_lower"] = log10(b.upper.log10_complement());
+    v["log10_complement_upper"] = log10(b.lower.log10_complement());
     v["log10_p"] = log10(b.estimate.log10_p());
     v["log10_complement"] = log10(b.estimate.log10_complement());
     if b.estimate.ln_p == f64::NEG_INFINITY || b.estimate.ln_complement == f64::NEG_INFINITY {
         v["log10_na"] = json!("a side is exactly 0: log10 is -infinity");
     }
-    v["relative_width"] = json_number(b.relative_width());
+    let width = b.relative_width();
+    if width.is_finite() {
+        v["relative_width"] = json_number(width);
+    } else {
+        v["relative_width"] = Value::Null;
+        v["relative_width_na"] = json!(if width.is_nan() {
+            "the lattice gave no estimate"
+        } else {
+            "the estimate is 0 in the log domain while the upper bound is not"
+        });
+    }
+    if !b.step.is_finite() {
+        v["lattice_step"] = Value::Null;
+        v["lattice_step_na"] = json!("no lattice held the law within --exact-memory");
+    }
     v["tol_met"] = json!(b.met);
-    v["lattice_step"] = json_number(b.step);
+    if b.step.is_finite() {
+        v["lattice_step"] = json_number(b.step);
+    }
     v["fft_points"] = json!(b.points);
     v["observed_order"] = b.order.map_or(Value::Null, json_number);
 }

@@ -197,6 +197,20 @@ impl SimResults {
         } else {
             (certain || th.ln_explode >= th.ln_cap, certain)
         };
+        // exact's bracket may show a side to be exactly 0 (a law of x bounded away from 0,
+        // or bounded: no sum reaches the threshold).
+        let bracket_of = if vanish {
+            m.vanish_bracket
+        } else {
+            m.explode_bracket
+        };
+        let (p_exact_zero, complement_exact_zero) = match bracket_of {
+            Some(b) => (
+                p_exact_zero || b.upper.ln_p == f64::NEG_INFINITY,
+                complement_exact_zero || b.lower.ln_complement == f64::NEG_INFINITY,
+            ),
+            None => (p_exact_zero, complement_exact_zero),
+        };
         let bracket = if vanish {
             m.vanish_bracket
         } else {
