@@ -82,7 +82,7 @@ fn the_bracket_holds_and_shrinks_as_tol_tightens() {
     let (lv, le) = ((1e-6f64).ln(), (1e6f64).ln());
     let mut last: Option<(TailBracket, TailBracket)> = None;
     for tol in [1e-1, 1e-2, 2e-3] {
-        let (v, e) = exact_brackets(&law, 20, lv, le, &Accuracy::new(tol, 256.0).unwrap());
+        let (v, e) = exact_brackets(&law, 20, lv, le, &Accuracy::new(tol, 1024.0).unwrap());
         for (b, name) in [(&v, "vanish"), (&e, "explode")] {
             assert!(b.met, "{name} at tol {tol}: {b:?}");
             assert!(b.relative_width() <= tol, "{name}: {}", b.relative_width());
