@@ -263,7 +263,7 @@ impl Probability {
 
 /// ln Σ p_j e^{τ j} and the tilted mean and variance of j, from ln p_j (−∞ for empty
 /// points).
-fn tilt(ln_p: &[f64], tau: f64) -> (f64, f64, f64) {
+pub(super) fn tilt(ln_p: &[f64], tau: f64) -> (f64, f64, f64) {
     let max = ln_p
         .iter()
         .enumerate()
