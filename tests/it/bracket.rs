@@ -368,3 +368,56 @@ fn one_factor_and_laws_that_cannot_reach_a_threshold_are_exact() {
     let row = text.lines().find(|l| l.starts_with("exact ")).unwrap();
     assert!(row.matches("0 (impossible)").count() == 2, "{text}");
 }
+
+#[test]
+fn no_method_writes_nan_or_inf_as_a_value() {
+    // Every number is a number; what has none is null (JSON) or empty (CSV) with a reason.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("all");
+    let run = vanish()
+        .args([
+            "sim",
+            "--depth",
+            "50",
+            "--samples",
+            "20000",
+            "--method",
+            "all",
+        ])
+        .args(["--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    for (method, v) in summary["methods"].as_object().unwrap() {
+        for event in ["vanish", "explode"] {
+            for (key, value) in v[event].as_object().unwrap() {
+                assert!(
+                    !matches!(value.as_str(), Some("nan" | "inf" | "-inf")),
+                    "{method}.{event}.{key} = {value}"
+                );
+                if value.is_null() {
+                    assert!(
+                        v[event].get(format!("{key}_na")).is_some()
+                            || v[event].get("ci95_na").is_some(),
+                        "{method}.{event}.{key} is null without a reason"
+                    );
+                }
+            }
+        }
+    }
+    let mut reader = csv::Reader::from_path(out.join("summary.csv")).unwrap();
+    let header = reader.headers().unwrap().clone();
+    let row = reader.records().next().unwrap().unwrap();
+    for (name, cell) in header.iter().zip(row.iter()) {
+        if name.starts_with("p_") {
+            assert!(!["nan", "inf", "-inf"].contains(&cell), "{name} = {cell}");
+        }
+    }
+}

@@ -50,9 +50,14 @@ impl SimResults {
                 let tails = self.tails(m, vanish);
                 cols.push((name.clone(), cell(tails.p.value())));
                 cols.push((format!("{name}_complement"), cell(tails.complement.value())));
-                let error = Some(p.error).filter(|_| m.method != Method::Is || !tails.below_f64());
+                let error = Some(p.error)
+                    .filter(|_| m.method != Method::Is || !tails.below_f64())
+                    .filter(|e| !e.is_nan());
                 cols.push((format!("{name}_error"), cell(error)));
-                cols.push((format!("{name}_mc_off_by_se"), exact(z)));
+                cols.push((
+                    format!("{name}_mc_off_by_se"),
+                    cell(Some(z).filter(|z| !z.is_nan())),
+                ));
                 // The same columns in every cell of a table: empty where there is no
                 // distance (a side below f64, or no estimate).
                 let has_exact = self.methods.iter().any(|e| e.method == Method::Exact);

@@ -196,6 +196,20 @@ impl SimResults {
                     "error": json_number(p.error),
                     "mc_off_by_se": json_number(z),
                 });
+                // No number is null with its reason, never the string "nan".
+                if p.error.is_nan() {
+                    v["error"] = Value::Null;
+                    v["error_na"] = json!(match method {
+                        Method::Saddle | Method::Saddle2 | Method::Clt => {
+                            "an approximation: it carries no error estimate (see exact's bracket)"
+                        }
+                        _ => "the method has no estimate here",
+                    });
+                }
+                if z.is_nan() {
+                    v["mc_off_by_se"] = Value::Null;
+                    v["mc_off_by_se_na"] = json!("the method has no estimate here");
+                }
                 // A side below the range of f64 is null with a reason (and its log10 where the
                 // method has one), never 0.
                 for (name, side) in [("p", &tails.p), ("complement", &tails.complement)] {
