@@ -286,16 +286,10 @@ pub(super) fn tilt(ln_p: &[f64], tau: f64) -> (f64, f64, f64) {
 /// P(T > t) (upper = true) or P(T ≤ t) for T = Σ of `depth` iid lattice indices with masses
 /// `p`, returned as ln of the probability; by FFT under the tilt centring T on t.
 fn ln_lattice_tail(p: &[f64], depth: u32, t: f64, upper: bool) -> f64 {
-    ln_lattice_tail_and_near(p, depth, t, upper).0
-}
-
-/// [`ln_lattice_tail`] and ln of the mass within K/2 cells of t on both sides (where sums
-/// of K atoms, each moved by up to half a cell, could cross t).
-fn ln_lattice_tail_and_near(p: &[f64], depth: u32, t: f64, upper: bool) -> (f64, f64) {
     let k = f64::from(depth);
     let last = (p.len() - 1) as f64;
     if (upper && t >= k * last + 0.5) || (!upper && t < -0.5) {
-        return (f64::NEG_INFINITY, f64::NEG_INFINITY);
+        return f64::NEG_INFINITY;
     }
     // Solve E_τ[j] = t/K for τ: Newton (dE/dτ = Var_τ) kept inside a bisection bracket.
     let ln_p: Vec<f64> = p
@@ -303,30 +297,13 @@ fn ln_lattice_tail_and_near(p: &[f64], depth: u32, t: f64, upper: bool) -> (f64,
         .map(|&m| if m > 0.0 { m.ln() } else { f64::NEG_INFINITY })
         .collect();
     let target = (t / k).clamp(1e-9, last - 1e-9);
-    let (mut lo, mut hi, mut tau) = (-50.0f64, 50.0f64, 0.0f64);
-    for _ in 0..200 {
-        let (_, mean, var) = tilt(&ln_p, tau);
-        if (mean - target).abs() <= 1e-10 * target.max(1.0) || hi - lo < 1e-15 {
-            break;
-        }
-        if mean < target {
-            lo = tau;
-        } else {
-            hi = tau;
-        }
-        let newton = tau - (mean - target) / var;
-        tau = if newton > lo && newton < hi && var > 0.0 {
-            newton
-        } else {
-            0.5 * (lo + hi)
-        };
-    }
+    let tau = tilt_for_mean(&ln_p, target, 50.0, 1e-10, 1e-15);
     let (ln_m, tilted_mean, var) = tilt(&ln_p, tau);
     if (tilted_mean - target).abs() > 1e-6 * target.max(1.0) + 0.5 / k {
         // No tilt centres the sum on t (a law with too few lattice points, e.g. a single
         // atom): the window below would not hold what matters. Such laws have no mass
         // strictly between their points, so the tail beyond t is empty here.
-        return (f64::NEG_INFINITY, f64::NEG_INFINITY);
+        return f64::NEG_INFINITY;
     }
     // A window of ±24 sd of the tilted sum (and at least one factor's support) holds all
     // that matters; what wraps around the circle is below 1e-100 of the total.
@@ -384,14 +361,38 @@ fn ln_lattice_tail_and_near(p: &[f64], depth: u32, t: f64, upper: bool) -> (f64,
             .map(|u| ln_term(u, if u == u0 { part } else { 1.0 }))
             .collect(),
     );
-    let reach = (k / 2.0).ceil() as i64;
-    let near = log_sum(
-        ((u0 - reach).max(0)..=(u0 + reach).min((k * last) as i64))
-            .map(|u| ln_term(u, 1.0))
-            .collect(),
-    );
-    let offset = k * ln_m - tau * u0 as f64;
-    (offset + sum, offset + near)
+    k * ln_m - tau * u0 as f64 + sum
+}
+
+/// The tilt τ in [−bound, bound] with tilted mean `target` of the lattice law with logs
+/// `ln_p`: Newton steps (dE/dτ = Var_τ) kept inside a bisection bracket, until the mean is
+/// within `rel_tol` (relative, at least absolute) or the bracket narrower than `width`.
+pub(super) fn tilt_for_mean(
+    ln_p: &[f64],
+    target: f64,
+    bound: f64,
+    rel_tol: f64,
+    width: f64,
+) -> f64 {
+    let (mut lo, mut hi, mut tau) = (-bound, bound, 0.0f64);
+    for _ in 0..200 {
+        let (_, mean, var) = tilt(ln_p, tau);
+        if (mean - target).abs() <= rel_tol * target.max(1.0) || hi - lo < width {
+            break;
+        }
+        if mean < target {
+            lo = tau;
+        } else {
+            hi = tau;
+        }
+        let newton = tau - (mean - target) / var;
+        tau = if newton > lo && newton < hi && var > 0.0 {
+            newton
+        } else {
+            0.5 * (lo + hi)
+        };
+    }
+    tau
 }
 
 /// The exact P(ln g < ln_vanish) and P(ln g > ln_explode) for K = `depth` iid factors, at

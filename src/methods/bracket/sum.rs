@@ -11,7 +11,7 @@ use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
 use super::{LnProb, MIN_POINTS};
-use crate::methods::law::tilt;
+use crate::methods::law::{tilt, tilt_for_mean};
 
 thread_local! {
     /// FFT plans by size, reused by every bracket of a thread.
@@ -361,24 +361,7 @@ fn solve_tilt(ln_p: &[f64], target: f64) -> f64 {
         .collect();
     let g = group as f64;
     let target_c = (target / g).min((coarse.len() - 1) as f64);
-    let (mut lo, mut hi, mut tau) = (-700.0f64, 700.0f64, 0.0f64);
-    for _ in 0..200 {
-        let (_, mean, var) = tilt(&coarse, tau);
-        if (mean - target_c).abs() <= 1e-9 * target_c.max(1.0) || hi - lo < 1e-14 {
-            break;
-        }
-        if mean < target_c {
-            lo = tau;
-        } else {
-            hi = tau;
-        }
-        let newton = tau - (mean - target_c) / var;
-        tau = if newton > lo && newton < hi && var > 0.0 {
-            newton
-        } else {
-            0.5 * (lo + hi)
-        };
-    }
+    let tau = tilt_for_mean(&coarse, target_c, 700.0, 1e-9, 1e-14);
     tau / g
 }
 
