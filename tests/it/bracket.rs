@@ -421,3 +421,27 @@ fn no_method_writes_nan_or_inf_as_a_value() {
         }
     }
 }
+
+#[test]
+fn a_depth_beyond_the_lattice_is_unknown_never_certain() {
+    // K = 10^5: 1 − P(vanish) ≈ 10^-15000 and P(explode) > 0. A bracket the memory cannot
+    // resolve must say [0, 1] with no estimate, never an exact 0 or 1 (an earlier build
+    // printed "1 (certain)").
+    let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
+    let d = "normal(0,1)".parse().unwrap();
+    let law = FactorLaw::new(&f, &d).unwrap();
+    let (v, e) = exact_brackets(
+        &law,
+        100_000,
+        (1e-6f64).ln(),
+        (1e6f64).ln(),
+        &Accuracy::default(),
+    );
+    assert!(v.lower.ln_complement > f64::NEG_INFINITY, "{v:?}");
+    assert!(e.upper.ln_p > f64::NEG_INFINITY, "{e:?}");
+    for b in [v, e] {
+        assert!(!b.met, "{b:?}");
+        let w = b.relative_width();
+        assert!(w.is_nan() || w > 1.0, "{b:?}");
+    }
+}
