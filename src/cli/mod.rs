@@ -99,6 +99,11 @@ pub fn main() -> ExitCode {
             None => e.exit(),
         },
     };
+    // A VANISH_SIMD that names no instruction-set level is bad input like a bad flag.
+    if let Err(e) = crate::mc::fast::Isa::check_env() {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     let result = match cli.command {
         Command::Sim(args) => plotted(args.output.clone(), args.quiet, || sim::run(*args)),
         Command::Meanfield(args) => {

@@ -1,7 +1,7 @@
 //! The vectorised kernel against independent oracles: ln f' against the reference on a
 //! dense grid, its samplers against exact CDFs and tail probabilities, its simulations
-//! against exact theory and the reference kernel, and its AVX2 path against its portable
-//! path bit for bit.
+//! against exact theory and the reference kernel, and every instruction-set level (portable,
+//! AVX2, AVX-512) against the portable path bit for bit.
 
 use rand::Rng;
 use vanish::mc::fast::block::{Kind, standard, words_for};
@@ -259,9 +259,11 @@ fn fast_normal_tails_hold_at_6_and_8_sigma() {
 
 #[test]
 fn fast_paths_agree_bit_for_bit() {
-    // The AVX2 build and the portable build are one generic function; forcing the
-    // portable path must give the same bits (on a CPU without AVX2 both are portable).
+    // Every instruction-set level runs one generic function; forcing each level this CPU
+    // has must give the same bits as the portable path, at block lengths and depths that
+    // leave partial lane groups and partial chunks.
     let f = Activation::scaled_tanh(1.0, 1.8).unwrap();
+    let levels = Isa::levels();
     for spec in [
         "normal(0,1)",
         "uniform(-2,3)",
@@ -270,26 +272,36 @@ fn fast_paths_agree_bit_for_bit() {
         "mix(0.6*normal(0,0.5), 0.2*laplace(1,0.3), 0.1*point(0.2), 0.1*uniform(-4,4))",
     ] {
         for p in FAST {
-            for depth in [1, 7, 33, 50] {
-                let fast = kernel(f, spec, depth, p, Isa::detect());
-                let portable = kernel(f, spec, depth, p, Isa::portable());
-                let (mut a, mut b) = (vec![0.0; 1000], vec![0.0; 1000]);
-                let (mut fa, mut fb) = (FactorSums::default(), FactorSums::default());
-                fast.fill_block(&mut block_rng(3, 0, depth), &mut a, &mut fa);
-                portable.fill_block(&mut block_rng(3, 0, depth), &mut b, &mut fb);
-                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                assert_eq!(bits(&a), bits(&b), "{spec} {p} K={depth}");
-                assert_eq!(fa, fb, "{spec} {p} K={depth}");
+            for (depth, samples) in [(1, 1000), (7, 17), (33, 1), (50, 1000), (65, 4097)] {
+                let run = |isa: Isa| {
+                    let k = kernel(f, spec, depth, p, isa);
+                    let mut ln_g = vec![0.0; samples];
+                    let mut factors = FactorSums::default();
+                    k.fill_block(&mut block_rng(3, 0, depth), &mut ln_g, &mut factors);
+                    (
+                        ln_g.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                        factors,
+                    )
+                };
+                let portable = run(Isa::portable());
+                for &isa in &levels {
+                    let what = format!("{spec} {p} K={depth} N={samples} on {}", isa.name());
+                    assert_eq!(run(isa), portable, "{what}");
+                }
             }
         }
     }
 }
 
 #[test]
-fn the_portable_path_writes_the_same_files() {
+fn every_level_vanish_simd_names_writes_the_same_files() {
+    // VANISH_SIMD forces a level; one above this CPU's falls back to the best it has at
+    // or below, and every level writes the same bytes.
     let tmp = tempfile::tempdir().unwrap();
+    let best = Isa::detect().name();
     for p in ["f32", "f64"] {
-        let run = |dir: &std::path::Path, simd: &str| {
+        let run = |simd: &str| {
+            let dir = tmp.path().join(format!("{p}-{simd}"));
             vanish()
                 .env("VANISH_SIMD", simd)
                 .args([
@@ -307,29 +319,47 @@ fn the_portable_path_writes_the_same_files() {
                     "--quiet",
                 ])
                 .arg("--out")
-                .arg(dir)
+                .arg(&dir)
                 .assert()
                 .success();
+            dir
         };
-        let (a, b) = (
-            tmp.path().join(format!("a{p}")),
-            tmp.path().join(format!("b{p}")),
-        );
-        run(&a, "auto");
-        run(&b, "portable");
-        for name in ["summary.json", "summary.csv", "histogram.csv"] {
-            assert_eq!(
-                std::fs::read(a.join(name)).unwrap(),
-                std::fs::read(b.join(name)).unwrap(),
-                "{p}: {name} differs between the SIMD and portable paths"
-            );
+        let portable = run("portable");
+        for simd in ["auto", "avx2", "avx512", "AVX2"] {
+            let dir = run(simd);
+            for name in ["summary.json", "summary.csv", "histogram.csv"] {
+                assert_eq!(
+                    std::fs::read(dir.join(name)).unwrap(),
+                    std::fs::read(portable.join(name)).unwrap(),
+                    "{p}: {name} differs between VANISH_SIMD={simd} and portable"
+                );
+            }
+            let level = Isa::at_most(simd).unwrap().name();
+            assert!(simd != "auto" || level == best);
+            let kernel = manifest(&dir)["kernel"].as_str().unwrap().to_string();
+            assert_eq!(kernel, format!("fast-{p}-{level}"), "VANISH_SIMD={simd}");
         }
-        let manifest = std::fs::read_to_string(b.join("manifest.json")).unwrap();
-        assert!(
-            manifest.contains(&format!("\"kernel\": \"fast-{p}-portable\"")),
-            "{manifest}"
-        );
+        let kernel = manifest(&portable)["kernel"].as_str().unwrap().to_string();
+        assert_eq!(kernel, format!("fast-{p}-portable"));
     }
+}
+
+#[test]
+fn a_vanish_simd_that_names_no_level_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let assert = vanish()
+        .env("VANISH_SIMD", "sse9")
+        .args(["sim", "--samples", "1000", "--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert_eq!(
+        stderr,
+        "error: VANISH_SIMD: must be auto, portable, avx2 or avx512, got 'sse9'\n"
+    );
+    assert!(!out.exists(), "nothing is written");
 }
 
 #[test]

@@ -15,7 +15,7 @@
 //! - rates, a number followed by ` derivatives/s` or ` networks/s` → `<rate>`;
 //! - thread counts, a number followed by ` thread` or ` threads` → `<threads>`;
 //! - in JSON, the values of `"elapsed_s"` and `"threads"` → `"<masked>"`;
-//! - the kernel's instruction set (`fast-f64-avx2`, `fast-f64-portable`) → `fast-f64-<isa>`.
+//! - the kernel's instruction set (`fast-f64-avx512`, `fast-f64-avx2`, `fast-f64-portable`) → `fast-f64-<isa>`.
 //!
 //! **Threads.** Every command runs with 1 and with 2 threads (`--threads`, and
 //! `RAYON_NUM_THREADS` for the work on rayon's global pool); both must give the one
@@ -86,6 +86,7 @@ fn normalise(text: &str, out: Option<&Path>) -> String {
         text = text.replace(&out.display().to_string(), "<out>");
     }
     let text = text
+        .replace("-avx512\"", "-<isa>\"")
         .replace("-avx2\"", "-<isa>\"")
         .replace("-portable\"", "-<isa>\"");
     let text = mask_object_values(&text, "timings_s");

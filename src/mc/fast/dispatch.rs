@@ -1,54 +1,131 @@
 //! The crate's only `unsafe`: running the block loop (and the dense layers of the training
-//! runs) compiled for AVX2 and FMA when the CPU has them, and the portable build of the same
-//! code otherwise.
+//! runs) compiled for AVX-512 or AVX2 (each with FMA) when the CPU has them, and the
+//! portable build of the same code otherwise.
 //!
-//! Both builds come from one generic function ([`block::fill_block`], the `*_tiled`
+//! Every build comes from one generic function ([`block::fill_block`], the `*_tiled`
 //! functions of [`linalg`]), so they compute the same operations in the same order; the
-//! fast path only gets wider instructions (and, for the dense layers, larger tiles, which
-//! do not change the order of any sum). The tests `fast_paths_agree_bit_for_bit` and
-//! `dense_paths_agree_bit_for_bit` force the portable path and compare.
+//! fast paths only get wider instructions (and, for the dense layers, larger tiles, which
+//! do not change the order of any sum). Fused multiply-adds are written out as `mul_add`,
+//! which is correctly rounded on every build (one instruction with FMA, libm's `fma`
+//! without), so they give the same bits too. The tests `fast_paths_agree_bit_for_bit`,
+//! `every_level_gives_the_same_blocks` and `dense_paths_agree_bit_for_bit` force each level
+//! and compare.
 
 #![allow(unsafe_code)]
 
 use super::block::{self, Plan};
 use super::real::Real;
 use super::xoshiro::Streams;
+use crate::error::ConfigError;
 use crate::mc::summary::FactorSums;
 use crate::nets::linalg::{self, Layer};
 
 /// The instruction set a fast kernel runs on, chosen at run time.
 ///
-/// The AVX2 variant can only be obtained from [`Isa::detect`], after the CPU said it has
-/// AVX2 and FMA; that is the invariant the `unsafe` call below relies on.
+/// The AVX2 and AVX-512 variants can only be obtained through [`Isa::detect`],
+/// [`Isa::at_most`] or [`Isa::levels`], after the CPU said it has them (with FMA); that is
+/// the invariant the `unsafe` calls below rely on.
 ///
 /// ```
 /// use vanish::mc::fast::Isa;
 /// assert_eq!(Isa::portable().name(), "portable");
-/// assert!(["avx2", "portable"].contains(&Isa::detect().name()));
+/// assert!(["avx512", "avx2", "portable"].contains(&Isa::detect().name()));
+/// assert_eq!(Isa::at_most("portable").unwrap(), Isa::portable());
+/// assert!(Isa::at_most("sse9").unwrap_err().to_string().starts_with("VANISH_SIMD:"));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Isa(Kind);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The levels, lowest first: a level's code runs only on a CPU that has it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {
-    Avx2,
     Portable,
+    Avx2,
+    Avx512,
 }
 
+/// The values `VANISH_SIMD` takes, in the words of its error message.
+const LEVEL_NAMES: &str = "auto, portable, avx2 or avx512";
+
 impl Isa {
-    /// AVX2 with FMA if this CPU has both, else portable code. The environment variable
-    /// `VANISH_SIMD=portable` forces the portable path (the numbers are the same; only the
-    /// speed changes).
+    /// The best level this CPU has, or the one `VANISH_SIMD` asks for: `portable`, `avx2`
+    /// or `avx512` (a level above the CPU's gives the best at or below it; unset, empty or
+    /// `auto` gives the best). The numbers are the same on every level; only the speed
+    /// changes. A value that names no level is refused by the command line before any work
+    /// ([`Isa::check_env`]); here, where nothing can fail, it counts as `auto`.
     pub fn detect() -> Self {
-        if std::env::var_os("VANISH_SIMD").is_some_and(|v| v == "portable") {
-            return Self::portable();
+        Self::from_env().unwrap_or_else(|_| Self::best())
+    }
+
+    /// The level `VANISH_SIMD` asks for, or why its value names no level.
+    ///
+    /// ```
+    /// // Unset, as in the doc tests: the best level of this CPU.
+    /// assert_eq!(vanish::mc::fast::Isa::check_env().unwrap(), vanish::mc::fast::Isa::detect());
+    /// ```
+    pub fn check_env() -> Result<Self, ConfigError> {
+        Self::from_env()
+    }
+
+    fn from_env() -> Result<Self, ConfigError> {
+        match std::env::var_os("VANISH_SIMD") {
+            None => Ok(Self::best()),
+            Some(v) => match v.to_str() {
+                Some(v) => Self::at_most(v),
+                None => Err(ConfigError::new(
+                    "VANISH_SIMD",
+                    format!("must be {LEVEL_NAMES}, got a value that is not UTF-8"),
+                )),
+            },
         }
+    }
+
+    /// The best level at or below `name` (`portable`, `avx2`, `avx512`; `auto` or empty:
+    /// the best) that this CPU has.
+    pub fn at_most(name: &str) -> Result<Self, ConfigError> {
+        let cap = match name.trim().to_ascii_lowercase().as_str() {
+            "" | "auto" => Kind::Avx512,
+            "portable" => Kind::Portable,
+            "avx2" => Kind::Avx2,
+            "avx512" => Kind::Avx512,
+            other => {
+                return Err(ConfigError::new(
+                    "VANISH_SIMD",
+                    format!("must be {LEVEL_NAMES}, got '{other}'"),
+                ));
+            }
+        };
+        Ok(Self::levels()
+            .into_iter()
+            .filter(|isa| isa.0 <= cap)
+            .max_by_key(|isa| isa.0)
+            .unwrap_or_else(Self::portable))
+    }
+
+    /// Every level this CPU has, lowest first (portable always).
+    pub fn levels() -> Vec<Self> {
+        let mut out = vec![Self::portable()];
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
-            return Isa(Kind::Avx2);
+            use std::arch::is_x86_feature_detected as has;
+            if has!("avx2") && has!("fma") {
+                out.push(Isa(Kind::Avx2));
+                if has!("avx512f")
+                    && has!("avx512cd")
+                    && has!("avx512dq")
+                    && has!("avx512bw")
+                    && has!("avx512vl")
+                {
+                    out.push(Isa(Kind::Avx512));
+                }
+            }
         }
-        Self::portable()
+        out
+    }
+
+    /// The best level this CPU has.
+    fn best() -> Self {
+        *Self::levels().last().expect("portable is always there")
     }
 
     /// Plain code for the target the crate was compiled for (SSE2 on x86-64, NEON on ARM).
@@ -56,9 +133,10 @@ impl Isa {
         Isa(Kind::Portable)
     }
 
-    /// `"avx2"` or `"portable"`.
+    /// `"avx512"`, `"avx2"` or `"portable"`.
     pub fn name(self) -> &'static str {
         match self.0 {
+            Kind::Avx512 => "avx512",
             Kind::Avx2 => "avx2",
             Kind::Portable => "portable",
         }
@@ -152,8 +230,15 @@ pub(super) fn fill_block<R: Real>(
 ) {
     match isa.0 {
         #[cfg(target_arch = "x86_64")]
+        Kind::Avx512 => {
+            // SAFETY: an `Isa` holds `Kind::Avx512` only when `Isa::levels` found AVX-512
+            // (F, CD, DQ, BW, VL), AVX2 and FMA on the running CPU, all that
+            // `fill_block_avx512` requires.
+            unsafe { fill_block_avx512(plan, streams, ln_g, factors) }
+        }
+        #[cfg(target_arch = "x86_64")]
         Kind::Avx2 => {
-            // SAFETY: an `Isa` holds `Kind::Avx2` only when `Isa::detect` found AVX2 and FMA
+            // SAFETY: an `Isa` holds `Kind::Avx2` only when `Isa::levels` found AVX2 and FMA
             // on the running CPU, which is all `fill_block_avx2` requires.
             unsafe { fill_block_avx2(plan, streams, ln_g, factors) }
         }
@@ -166,6 +251,12 @@ pub(super) fn fill_block<R: Real>(
 pub(super) fn normals(isa: Isa, streams: &mut Streams, words: &mut [u64], z: &mut [f64]) {
     match isa.0 {
         #[cfg(target_arch = "x86_64")]
+        Kind::Avx512 => {
+            // SAFETY: as in `fill_block`: `Kind::Avx512` means the CPU has AVX-512, AVX2
+            // and FMA.
+            unsafe { normals_avx512(streams, words, z) }
+        }
+        #[cfg(target_arch = "x86_64")]
         Kind::Avx2 => {
             // SAFETY: as in `fill_block`: `Kind::Avx2` means the CPU has AVX2 and FMA.
             unsafe { normals_avx2(streams, words, z) }
@@ -174,7 +265,7 @@ pub(super) fn normals(isa: Isa, streams: &mut Streams, words: &mut [u64], z: &mu
     }
 }
 
-/// [`block::normals`] compiled for AVX2 (no FMA is formed, as above).
+/// [`block::normals`] compiled for AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn normals_avx2(streams: &mut Streams, words: &mut [u64], z: &mut [f64]) {
@@ -183,8 +274,18 @@ fn normals_avx2(streams: &mut Streams, words: &mut [u64], z: &mut [f64]) {
     block::normals(&mut w, words, z)
 }
 
-/// The block loop, with every inlined helper compiled for AVX2 and FMA. (FMA is enabled but
-/// unused: Rust never fuses a·b + c on its own, which keeps the bits of both paths equal.)
+/// [`block::normals`] compiled for AVX-512 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512cd,avx512dq,avx512bw,avx512vl,avx2,fma")]
+fn normals_avx512(streams: &mut Streams, words: &mut [u64], z: &mut [f64]) {
+    // SAFETY: this function runs only on a CPU with AVX-512F (its own contract).
+    let mut w = unsafe { avx512::Words::new(streams) };
+    block::normals(&mut w, words, z)
+}
+
+/// The block loop, with every inlined helper compiled for AVX2 and FMA (the `mul_add`s of
+/// [`Real`] become single instructions; Rust never fuses a·b + c on its own, so every
+/// other operation rounds as on the portable path).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn fill_block_avx2<R: Real>(
@@ -195,6 +296,20 @@ fn fill_block_avx2<R: Real>(
 ) {
     // SAFETY: this function runs only on a CPU with AVX2 (its own contract).
     let mut words = unsafe { avx2::Words::new(streams) };
+    block::fill_block(plan, &mut words, ln_g, factors)
+}
+
+/// The block loop compiled for AVX-512 (512-bit vectors: 16 f32 or 8 f64 lanes) and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512cd,avx512dq,avx512bw,avx512vl,avx2,fma")]
+fn fill_block_avx512<R: Real>(
+    plan: &Plan<R>,
+    streams: &mut Streams,
+    ln_g: &mut [f64],
+    factors: &mut FactorSums,
+) {
+    // SAFETY: this function runs only on a CPU with AVX-512F (its own contract).
+    let mut words = unsafe { avx512::Words::new(streams) };
     block::fill_block(plan, &mut words, ln_g, factors)
 }
 
@@ -298,6 +413,89 @@ mod avx2 {
                 // SAFETY: as for the loads above.
                 unsafe { _mm256_storeu_si256(s[word].as_mut_ptr().add(4 * half).cast(), *lane) };
             }
+        }
+    }
+}
+
+/// The xoshiro step with AVX-512 intrinsics: the eight generators' state words fill one
+/// 512-bit register each, and the rotates are single instructions. Integer arithmetic, so
+/// the words are identical to [`Streams`]'.
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::{
+        __m512i, _mm512_add_epi64, _mm512_loadu_si512, _mm512_rol_epi64, _mm512_slli_epi64,
+        _mm512_storeu_si512, _mm512_xor_si512,
+    };
+
+    use super::super::xoshiro::{STREAMS, Streams};
+
+    /// [`Streams`] filled with AVX-512 code.
+    pub(super) struct Words<'a>(&'a mut Streams);
+
+    impl<'a> Words<'a> {
+        /// # Safety
+        /// The CPU has AVX-512F: every fill runs AVX-512 instructions.
+        pub(super) unsafe fn new(streams: &'a mut Streams) -> Self {
+            Words(streams)
+        }
+    }
+
+    impl super::super::xoshiro::Words for Words<'_> {
+        #[inline(always)]
+        fn fill(&mut self, out: &mut [u64]) {
+            assert_eq!(out.len() % STREAMS, 0, "fills come in whole rows of lanes");
+            // SAFETY: a `Words` is only made by `Words::new`, whose contract is a CPU with
+            // AVX-512F; `out` holds out.len() / STREAMS rows of 64 bytes.
+            unsafe { rows(&mut self.0.s, out.as_mut_ptr().cast(), out.len() / STREAMS) }
+        }
+
+        #[inline(always)]
+        fn fill_halves(&mut self, out: &mut [u32]) {
+            assert_eq!(
+                out.len() % (2 * STREAMS),
+                0,
+                "fills come in whole rows of lanes"
+            );
+            // SAFETY: as above; a row of 16 u32 has the size of a row of 8 u64, and storing
+            // 64-bit lanes on x86 (little-endian) puts each low half first, as `fill_halves`
+            // specifies.
+            unsafe {
+                rows(
+                    &mut self.0.s,
+                    out.as_mut_ptr().cast(),
+                    out.len() / (2 * STREAMS),
+                )
+            }
+        }
+    }
+
+    /// Writes `count` rows of [`STREAMS`] outputs (64 bytes each) from `out` on.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F, and `out` is valid for writes of `64·count` bytes.
+    #[target_feature(enable = "avx512f")]
+    unsafe fn rows(s: &mut [[u64; STREAMS]; 4], out: *mut __m512i, count: usize) {
+        let [mut a, mut b, mut c, mut d] = s.each_ref().map(|w| {
+            // SAFETY: each state word is an array of 8 u64, 64 bytes; unaligned loads
+            // accept any address.
+            unsafe { _mm512_loadu_si512(w.as_ptr().cast()) }
+        });
+        for row in 0..count {
+            let w = _mm512_add_epi64(_mm512_rol_epi64::<23>(_mm512_add_epi64(a, d)), a);
+            let t = _mm512_slli_epi64::<17>(b);
+            c = _mm512_xor_si512(c, a);
+            d = _mm512_xor_si512(d, b);
+            b = _mm512_xor_si512(b, c);
+            a = _mm512_xor_si512(a, d);
+            c = _mm512_xor_si512(c, t);
+            d = _mm512_rol_epi64::<45>(d);
+            // SAFETY: 64 bytes at byte offset 64·row < 64·count, inside `out` by the
+            // caller's contract; unaligned stores accept any address.
+            unsafe { _mm512_storeu_si512(out.add(row).cast(), w) };
+        }
+        for (word, v) in s.iter_mut().zip([a, b, c, d]) {
+            // SAFETY: as for the loads above.
+            unsafe { _mm512_storeu_si512(word.as_mut_ptr().cast(), v) };
         }
     }
 }

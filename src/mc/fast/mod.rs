@@ -176,8 +176,10 @@ impl FastKernel {
 impl Kernel for FastKernel {
     fn name(&self) -> &'static str {
         match (&self.plan, self.isa.name()) {
+            (Plans::F32(_), "avx512") => "fast-f32-avx512",
             (Plans::F32(_), "avx2") => "fast-f32-avx2",
             (Plans::F32(_), _) => "fast-f32-portable",
+            (Plans::F64(_), "avx512") => "fast-f64-avx512",
             (Plans::F64(_), "avx2") => "fast-f64-avx2",
             (Plans::F64(_), _) => "fast-f64-portable",
         }

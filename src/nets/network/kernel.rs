@@ -33,6 +33,7 @@ impl NetworkKernel {
 impl Kernel for NetworkKernel {
     fn name(&self) -> &'static str {
         match self.isa.name() {
+            "avx512" => "network-f64-avx512",
             "avx2" => "network-f64-avx2",
             _ => "network-f64-portable",
         }
