@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use crate::mc::fast::{FastKernel, Isa, Precision};
 use crate::mc::kernel::{Kernel, ScalarKernel};
 use crate::mc::rng::block_rng;
-use crate::mc::summary::{BlockTally, FactorSums, Summary};
+use crate::mc::summary::{Bins, BlockTally, FactorSums, Summary};
 use crate::model::experiment::Experiment;
 use crate::model::source::Source;
 use crate::nets::network::NetworkKernel;
@@ -107,12 +107,16 @@ pub fn simulate(exp: &Experiment, cell: u32, on_block: &(dyn Fn(u64) + Sync)) ->
     while start < blocks {
         let end = (start + BLOCKS_PER_WAVE).min(blocks);
         // Each worker keeps the tallies of its blocks, to be folded in block order, and
-        // one pair of histograms, whose integer counts add up in any order.
+        // one pair of histograms, whose integer counts add up in any order (counted in
+        // `Bins` and handed to the histograms once per wave).
         let parts: Vec<(Vec<(u64, BlockTally)>, Summary)> = (start..end)
             .into_par_iter()
             .fold(
-                || (Vec::new(), Vec::new(), Summary::new(thresholds, anchor)),
-                |(mut tallies, mut ln_g, mut bins), b| {
+                || {
+                    let bins = Summary::new(thresholds, anchor);
+                    (Vec::new(), Vec::new(), bins, Bins::default())
+                },
+                |(mut tallies, mut ln_g, mut bins, mut pending), b| {
                     let first = b * block_samples;
                     let len = block_samples.min(exp.samples() - first) as usize;
                     ln_g.resize(len, 0.0);
@@ -121,12 +125,15 @@ pub fn simulate(exp: &Experiment, cell: u32, on_block: &(dyn Fn(u64) + Sync)) ->
                     let mut factors = FactorSums::default();
                     kernel.fill_block(&mut rng, &mut ln_g, &mut factors);
                     tallies.push((b, BlockTally::of(&thresholds, &ln_g, &factors)));
-                    bins.bin_block(&ln_g);
+                    pending.bin(&mut bins, &ln_g);
                     on_block(len as u64);
-                    (tallies, ln_g, bins)
+                    (tallies, ln_g, bins, pending)
                 },
             )
-            .map(|(tallies, _, bins)| (tallies, bins))
+            .map(|(tallies, _, mut bins, mut pending)| {
+                pending.flush(&mut bins);
+                (tallies, bins)
+            })
             .collect();
         let mut tallies: Vec<&(u64, BlockTally)> = parts.iter().flat_map(|p| &p.0).collect();
         tallies.sort_unstable_by_key(|(b, _)| *b);

@@ -199,7 +199,7 @@ fn the_golden_test_catches_values_and_versions_that_do_not_move_together() {
 
 /// The numbers version the golden values were made with, and the CRC-32 of their text
 /// (one [`golden_line`] per precision, joined by newlines).
-const GOLDEN_MADE_WITH: (u32, u32) = (6, 0x0b52_063e);
+const GOLDEN_MADE_WITH: (u32, u32) = (7, 0x9a8f_8c24);
 
 type Golden = (Precision, [&'static str; 4], (u64, u64, u64));
 const GOLDEN: [Golden; 3] = [
@@ -229,7 +229,7 @@ const GOLDEN: [Golden; 3] = [
             "-6.504225158691406e1",
             "-6.181072807312012e1",
             "-6.431124877929688e1",
-            "-7.577029609680176e1",
+            "-7.577029991149902e1",
         ],
         (1336, 20, 8644),
     ),

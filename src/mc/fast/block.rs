@@ -290,7 +290,7 @@ fn sample<R: Real, W: Words>(plan: &Plan<R>, src: &mut W, s: &mut Scratch<R>, n:
         let (pool, used) = pools.nth(c.kind.index()).expect("a drawn kind");
         take(src, &mut s.words, pool, used, c.kind, x);
         for x in x.iter_mut() {
-            *x = c.loc + c.scale * *x;
+            *x = c.scale.mul_add(*x, c.loc);
         }
         return;
     }
@@ -308,12 +308,12 @@ fn sample<R: Real, W: Words>(plan: &Plan<R>, src: &mut W, s: &mut Scratch<R>, n:
         let z = &s.z[at..at + n];
         if j == 0 {
             for (x, &z) in x.iter_mut().zip(z) {
-                *x = c.loc + c.scale * z;
+                *x = c.scale.mul_add(z, c.loc);
             }
         } else {
             let from = plan.cumulative[j - 1];
             for ((x, &z), &w) in x.iter_mut().zip(z).zip(choice) {
-                let v = c.loc + c.scale * z;
+                let v = c.scale.mul_add(z, c.loc);
                 *x = if w >= from { v } else { *x };
             }
         }
@@ -336,7 +336,7 @@ pub fn ln_derivative<R: Real>(plan: &Plan<R>, x: &mut [R]) {
         }
         let l = real::ln_positive(&m);
         for i in 0..STAGE {
-            v[i] = c - t[i] - R::of(2.0) * l[i];
+            v[i] = R::of(-2.0).mul_add(l[i], c - t[i]);
         }
     }
 }
@@ -400,7 +400,7 @@ pub fn fill_block<R: Real, W: Words>(
                     let d = v - sh;
                     a[l] = a[l] + v;
                     d1[l] = d1[l] + d;
-                    d2[l] = d2[l] + d * d;
+                    d2[l] = d.mul_add(d, d2[l]);
                     ab[l] += u32::from(v > R::ZERO);
                     be[l] += u32::from(v < limit);
                 }

@@ -17,7 +17,7 @@ use super::block::{self, Plan};
 use super::real::Real;
 use super::xoshiro::Streams;
 use crate::error::ConfigError;
-use crate::mc::summary::FactorSums;
+use crate::mc::summary::{BlockTally, FactorSums, Thresholds, histogram_slots};
 use crate::nets::linalg::{self, Layer};
 
 /// The instruction set a fast kernel runs on, chosen at run time.
@@ -311,6 +311,77 @@ fn fill_block_avx512<R: Real>(
     // SAFETY: this function runs only on a CPU with AVX-512F (its own contract).
     let mut words = unsafe { avx512::Words::new(streams) };
     block::fill_block(plan, &mut words, ln_g, factors)
+}
+
+impl Isa {
+    /// [`BlockTally::compute`] on this instruction set (the same bits on every one).
+    pub(crate) fn block_tally(
+        self,
+        thresholds: &Thresholds,
+        ln_g: &[f64],
+        factors: &FactorSums,
+    ) -> BlockTally {
+        match self.0 {
+            #[cfg(target_arch = "x86_64")]
+            Kind::Avx512 => {
+                // SAFETY: as in `fill_block`: `Kind::Avx512` means the CPU has AVX-512 (F,
+                // CD, DQ, BW, VL), AVX2 and FMA.
+                unsafe { block_tally_avx512(thresholds, ln_g, factors) }
+            }
+            #[cfg(target_arch = "x86_64")]
+            Kind::Avx2 => {
+                // SAFETY: as in `fill_block`: `Kind::Avx2` means the CPU has AVX2 and FMA.
+                unsafe { block_tally_avx2(thresholds, ln_g, factors) }
+            }
+            _ => BlockTally::compute(thresholds, ln_g, factors),
+        }
+    }
+
+    /// [`histogram_slots`] on this instruction set (the same slots on every one).
+    pub(crate) fn histogram_slots(self, anchor: f64, ln_g: &[f64], slots: &mut [u32]) {
+        match self.0 {
+            #[cfg(target_arch = "x86_64")]
+            Kind::Avx512 => {
+                // SAFETY: as in `block_tally`.
+                unsafe { histogram_slots_avx512(anchor, ln_g, slots) }
+            }
+            #[cfg(target_arch = "x86_64")]
+            Kind::Avx2 => {
+                // SAFETY: as in `block_tally`.
+                unsafe { histogram_slots_avx2(anchor, ln_g, slots) }
+            }
+            _ => histogram_slots(anchor, ln_g, slots),
+        }
+    }
+}
+
+/// [`BlockTally::compute`] compiled for AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn block_tally_avx2(thresholds: &Thresholds, ln_g: &[f64], factors: &FactorSums) -> BlockTally {
+    BlockTally::compute(thresholds, ln_g, factors)
+}
+
+/// [`BlockTally::compute`] compiled for AVX-512 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512cd,avx512dq,avx512bw,avx512vl,avx2,fma")]
+fn block_tally_avx512(thresholds: &Thresholds, ln_g: &[f64], factors: &FactorSums) -> BlockTally {
+    BlockTally::compute(thresholds, ln_g, factors)
+}
+
+/// [`histogram_slots`] compiled for AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn histogram_slots_avx2(anchor: f64, ln_g: &[f64], slots: &mut [u32]) {
+    histogram_slots(anchor, ln_g, slots)
+}
+
+/// [`histogram_slots`] compiled for AVX-512 (its 64-bit conversions and leading-zero
+/// counts are single vector instructions there) and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512cd,avx512dq,avx512bw,avx512vl,avx2,fma")]
+fn histogram_slots_avx512(anchor: f64, ln_g: &[f64], slots: &mut [u32]) {
+    histogram_slots(anchor, ln_g, slots)
 }
 
 /// The xoshiro step written with AVX2 intrinsics: the compiler keeps the portable

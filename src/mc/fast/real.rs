@@ -1,10 +1,12 @@
 //! The arithmetic of the fast kernel, written once per precision, without branches or
 //! calls, so that every loop over a buffer of lanes compiles to vector instructions.
 //!
-//! Everything here is plain IEEE arithmetic (+, −, ×, ÷, √ and bit operations) in a fixed
-//! order: no fused multiply-add, no libm, no lookup tables. The AVX2 build and the portable
-//! build of the same code therefore give the same bits, which is what lets shards computed
-//! on different CPUs merge into the numbers of one run.
+//! Everything here is correctly rounded IEEE arithmetic (+, −, ×, ÷, √, fused multiply-add
+//! and bit operations) in a fixed order: no other libm function, no lookup tables. The
+//! AVX-512, AVX2 and portable builds of the same code therefore give the same bits (the
+//! fused multiply-add is one instruction on the first two and libm's correctly rounded
+//! `fma` on the last, which only makes that path slower), which is what lets shards
+//! computed on different CPUs merge into the numbers of one run.
 //!
 //! Accuracy, against the correctly rounded value (checked by the tests on dense grids):
 //! `exp_neg` and `ln` to a few ulps; `sin_cos_eighth` likewise on [0, π/4].
@@ -92,6 +94,8 @@ pub trait Real:
     fn to_f64(self) -> f64;
     /// Correctly rounded square root.
     fn sqrt(self) -> Self;
+    /// self·a + b with one rounding (fused multiply-add).
+    fn mul_add(self, a: Self, b: Self) -> Self;
     /// |x|, by clearing the sign bit.
     fn abs(self) -> Self;
     /// −x when bit `i` of `w` is set, x otherwise (a sign-bit flip).
@@ -155,7 +159,7 @@ fn poly<R: Real, const M: usize>(x: &[R; M], c: &[R]) -> [R; M] {
     let mut acc = [c[c.len() - 1]; M];
     for &cj in c[..c.len() - 1].iter().rev() {
         for i in 0..M {
-            acc[i] = acc[i] * x[i] + cj;
+            acc[i] = acc[i].mul_add(x[i], cj);
         }
     }
     acc
@@ -243,6 +247,10 @@ impl Real for f32 {
         f32::sqrt(self)
     }
     #[inline(always)]
+    fn mul_add(self, a: Self, b: Self) -> Self {
+        f32::mul_add(self, a, b)
+    }
+    #[inline(always)]
     fn abs(self) -> Self {
         f32::from_bits(self.to_bits() & 0x7fff_ffff)
     }
@@ -267,9 +275,9 @@ impl Real for f32 {
     fn exp_reduce(t: Self) -> (Self, Self) {
         // e^y = 2^k · e^r with k = round(y/ln 2); Cody–Waite split of ln 2.
         let y = -(if t < 80.0 { t } else { 80.0 });
-        let v = y * (LOG2_E as f32) + MAGIC_32;
+        let v = y.mul_add(LOG2_E as f32, MAGIC_32);
         let kf = v - MAGIC_32;
-        ((y - kf * LN2_HI_32) - kf * LN2_LO_32, v)
+        (kf.mul_add(-LN2_LO_32, kf.mul_add(-LN2_HI_32, y)), v)
     }
 
     #[inline(always)]
@@ -291,14 +299,17 @@ impl Real for f32 {
 
     #[inline(always)]
     fn ln_finish(s: Self, p: Self, k: Self) -> Self {
-        k * LN2_HI_32 + (s * p + k * LN2_LO_32)
+        k.mul_add(LN2_HI_32, s.mul_add(p, k * LN2_LO_32))
     }
 
     #[inline(always)]
     fn open_unit(hi: u32, lo: u32) -> Self {
         let hi = ((hi >> 1) as i32) as f32; // 31 bits
         let lo = ((lo >> 1) as i32) as f32; // 31 more
-        hi * (1.0 / 2_147_483_648.0) + (lo * 2.168_404_3e-19 + 1.084_202_2e-19)
+        hi.mul_add(
+            1.0 / 2_147_483_648.0,
+            lo.mul_add(2.168_404_3e-19, 1.084_202_2e-19),
+        )
     }
 
     #[inline(always)]
@@ -326,6 +337,10 @@ impl Real for f64 {
     #[inline(always)]
     fn sqrt(self) -> Self {
         f64::sqrt(self)
+    }
+    #[inline(always)]
+    fn mul_add(self, a: Self, b: Self) -> Self {
+        f64::mul_add(self, a, b)
     }
     #[inline(always)]
     fn abs(self) -> Self {
@@ -387,9 +402,9 @@ impl Real for f64 {
     #[inline(always)]
     fn exp_reduce(t: Self) -> (Self, Self) {
         let y = -(if t < 80.0 { t } else { 80.0 });
-        let v = y * LOG2_E + MAGIC_64;
+        let v = y.mul_add(LOG2_E, MAGIC_64);
         let kf = v - MAGIC_64;
-        ((y - kf * LN2_HI_64) - kf * LN2_LO_64, v)
+        (kf.mul_add(-LN2_LO_64, kf.mul_add(-LN2_HI_64, y)), v)
     }
 
     #[inline(always)]
@@ -411,7 +426,7 @@ impl Real for f64 {
 
     #[inline(always)]
     fn ln_finish(s: Self, p: Self, k: Self) -> Self {
-        k * LN2_HI_64 + (s * p + k * LN2_LO_64)
+        k.mul_add(LN2_HI_64, s.mul_add(p, k * LN2_LO_64))
     }
 
     #[inline(always)]
@@ -419,7 +434,7 @@ impl Real for f64 {
         let hi = f64::from_bits(0x3ff0_0000_0000_0000 | (w >> 12)) - 1.0; // 52 bits, exact
         let lo =
             f64::from_bits(0x4330_0000_0000_0000 | ((w >> 1) & 0x7ff)) - 4_503_599_627_370_496.0;
-        hi + (lo * 1.084_202_172_485_504_4e-19 + 5.421_010_862_427_522e-20)
+        hi + lo.mul_add(1.084_202_172_485_504_4e-19, 5.421_010_862_427_522e-20)
     }
 
     #[inline(always)]
