@@ -2,8 +2,11 @@
 //! Criterion reports "elements/s" = ln f'(x) evaluations (with their draws) per second.
 //!
 //! Groups: `kernel` (one block of 4096 samples, K = 50, one core) for each precision,
-//! instruction set and distribution; `simulate` (the whole pipeline: kernel, summary and
-//! ordered merge) on one thread and on all cores, which gives the scaling ratio.
+//! instruction-set level this CPU has and distribution; `tally` (the histogram/tally stage
+//! alone on one block of the f32 kernel's ln g: `BlockTally::of` and `Bins::bin`, in
+//! samples per second; its share of a run is its time per block over the kernel's plus
+//! its own); `simulate` (the whole pipeline: kernel, summary and ordered merge) on one
+//! thread and on all cores, which gives the scaling ratio.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -12,7 +15,7 @@ use vanish::mc::fast::{FastKernel, Isa, Precision};
 use vanish::mc::kernel::{Kernel, ScalarKernel};
 use vanish::mc::rng::block_rng;
 use vanish::mc::simulate::simulate;
-use vanish::mc::summary::FactorSums;
+use vanish::mc::summary::{Bins, BlockTally, FactorSums, Summary, Thresholds};
 use vanish::model::activation::Activation;
 use vanish::model::experiment::{BLOCK_SAMPLES, Experiment};
 use vanish::model::source::Source;
@@ -24,7 +27,7 @@ fn kernels(dist: &str) -> Vec<Box<dyn Kernel>> {
     let d = dist.parse().unwrap();
     let mut out: Vec<Box<dyn Kernel>> = Vec::new();
     for p in [Precision::F32, Precision::F64] {
-        for isa in [Isa::detect(), Isa::portable()] {
+        for isa in Isa::levels() {
             out.push(Box::new(FastKernel::new(f, &d, DEPTH, p, isa).unwrap()));
         }
     }
@@ -59,6 +62,39 @@ fn kernel(c: &mut Criterion) {
             });
         }
     }
+    group.finish();
+}
+
+fn tally(c: &mut Criterion) {
+    let mut group = c.benchmark_group("tally");
+    group.throughput(Throughput::Elements(BLOCK_SAMPLES));
+    let f = Activation::scaled_tanh(1.0, 2.0).unwrap();
+    let k = FastKernel::new(
+        f,
+        &"normal(0,1)".parse().unwrap(),
+        DEPTH,
+        Precision::F32,
+        Isa::detect(),
+    )
+    .unwrap();
+    let mut ln_g = vec![0.0; BLOCK_SAMPLES as usize];
+    let mut factors = FactorSums::default();
+    k.fill_block(&mut block_rng(1, 0, 0), &mut ln_g, &mut factors);
+    let th = Thresholds {
+        ln_vanish: (1e-6f64).ln(),
+        ln_explode: (1e6f64).ln(),
+        ln_cap: f64::from(DEPTH) * 2f64.ln(),
+    };
+    group.bench_function("BlockTally::of, one block of 4096 (K=50 f32 normal)", |b| {
+        b.iter(|| black_box(BlockTally::of(&th, black_box(&ln_g), &factors)))
+    });
+    let mut summary = Summary::new(th, -13.0);
+    let mut bins = Bins::default();
+    group.bench_function("Bins::bin, one block of 4096 (K=50 f32 normal)", |b| {
+        b.iter(|| bins.bin(&mut summary, black_box(&ln_g)))
+    });
+    bins.flush(&mut summary);
+    black_box(&summary);
     group.finish();
 }
 
@@ -97,5 +133,5 @@ fn pipeline(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, kernel, pipeline);
+criterion_group!(benches, kernel, tally, pipeline);
 criterion_main!(benches);
