@@ -121,16 +121,24 @@ impl Bins {
         for part in ln_g.chunks(STEP) {
             let slots = &mut self.slots[..part.len()];
             isa.histogram_slots(summary.anchor, part, slots);
-            for (&s, &l) in slots.iter().zip(part) {
-                let s = if s == LARGE {
-                    large_slot(summary.anchor, l)
-                } else {
-                    s
-                } as usize;
+            for &s in slots.iter() {
+                let s = s as usize;
                 if s >= self.counts.len() {
                     self.counts.resize((s + 1).next_power_of_two(), 0);
                 }
                 self.counts[s] += 1;
+            }
+            // Values marked LARGE (rare) move from that slot to their own.
+            let large = LARGE as usize;
+            if self.counts.get(large).is_some_and(|&n| n > 0) {
+                self.counts[large] = 0;
+                for (_, &l) in slots.iter().zip(part).filter(|(s, _)| **s == LARGE) {
+                    let s = large_slot(summary.anchor, l) as usize;
+                    if s >= self.counts.len() {
+                        self.counts.resize((s + 1).next_power_of_two(), 0);
+                    }
+                    self.counts[s] += 1;
+                }
             }
         }
     }

@@ -35,7 +35,9 @@ const MAX_UNITS: f64 = 4e18;
 fn round_half_away(x: f64) -> f64 {
     let t = x.trunc();
     let frac = x - t;
-    let r = t + f64::from(u8::from(frac >= 0.5)) - f64::from(u8::from(frac <= -0.5));
+    // 1.0 or 0.0 by masking the bits of 1.0: cheaper in vector code than a conversion.
+    let one_if = |b: bool| f64::from_bits(1f64.to_bits() & 0u64.wrapping_sub(u64::from(b)));
+    let r = t + one_if(frac >= 0.5) - one_if(frac <= -0.5);
     r.copysign(x) // −0.0 for x in (−0.5, −0], as round gives
 }
 
