@@ -38,6 +38,7 @@
 //! ```
 
 mod draw;
+mod fused;
 mod gain;
 mod kernel;
 mod prediction;
@@ -200,8 +201,12 @@ struct Workspace {
     x: Vec<f64>,
     /// W·v for the layer being computed.
     t: Vec<f64>,
-    /// One row of weights, or one Householder vector.
+    /// One Householder vector, or the layer's ln φ'(x).
     row: Vec<f64>,
+    /// A tile of rows of Gaussian weights (`fused::TILE_ROWS` rows).
+    rows: Vec<f64>,
+    /// The layer's biases.
+    bias: Vec<f64>,
     /// The record of the draw.
     draw: Draw,
 }

@@ -2,10 +2,12 @@
 //! Householder reflectors of a Haar-orthogonal matrix.
 
 use super::Workspace;
+use super::fused::{TILE_ROWS, dot, dot2_rows, dot3, sub2};
 use crate::mc::fast::normals::NormalStream;
-use crate::nets::linalg::{dot, dot2};
 
-/// x = (σ_w/√n)·W·y and t = (σ_w/√n)·W·v for W with N(0, 1) entries, drawn row by row.
+/// x = (σ_w/√n)·W·y and t = (σ_w/√n)·W·v for W with N(0, 1) entries, drawn in tiles of
+/// [`TILE_ROWS`] rows (one call of the normal stream per tile: the same normals, in the
+/// same order, as row by row) and dotted with y and v while in L1.
 pub(super) fn gaussian_layer(
     sigma_w: f64,
     n: usize,
@@ -15,12 +17,25 @@ pub(super) fn gaussian_layer(
 ) {
     let scale = sigma_w / (n as f64).sqrt();
     let (y, v) = (&ws.y[..n], &ws.v[..n]);
-    for i in 0..m {
-        let row = &mut ws.row[..n];
-        normals.fill(row);
-        let (a, b) = dot2(row, y, v);
-        ws.x[i] = scale * a;
-        ws.t[i] = scale * b;
+    let mut i = 0;
+    while i < m {
+        let rows = (m - i).min(TILE_ROWS);
+        let tile = &mut ws.rows[..rows * n];
+        normals.fill(tile);
+        let mut put = |k: usize, (a, b): (f64, f64)| {
+            ws.x[i + k] = scale * a;
+            ws.t[i + k] = scale * b;
+        };
+        if rows == TILE_ROWS {
+            for (k, ab) in dot2_rows::<TILE_ROWS>(tile, y, v).into_iter().enumerate() {
+                put(k, ab);
+            }
+        } else {
+            for (k, row) in tile.chunks_exact(n).enumerate() {
+                put(k, dot2_rows::<1>(row, y, v)[0]);
+            }
+        }
+        i += rows;
     }
 }
 
@@ -63,21 +78,18 @@ pub(super) fn orthogonal_layer(
         let norm = dot(z, z).sqrt();
         let sign = if z[0] >= 0.0 { 1.0 } else { -1.0 };
         z[0] += sign * norm;
-        let ww = dot(z, z);
-        for vec in [&mut ws.y, &mut ws.v] {
-            let tail = &mut vec[k..big];
-            if before {
-                tail[0] *= -sign;
-            }
-            if ww > 0.0 {
-                let s = 2.0 * dot(z, tail) / ww;
-                for (t, &w) in tail.iter_mut().zip(z.iter()) {
-                    *t -= s * w;
-                }
-            }
-            if !before {
-                tail[0] *= -sign;
-            }
+        let (y, v) = (&mut ws.y[k..big], &mut ws.v[k..big]);
+        if before {
+            y[0] *= -sign;
+            v[0] *= -sign;
+        }
+        let (ww, zy, zv) = dot3(z, y, v);
+        if ww > 0.0 {
+            sub2(y, 2.0 * zy / ww, v, 2.0 * zv / ww, z);
+        }
+        if !before {
+            y[0] *= -sign;
+            v[0] *= -sign;
         }
     };
     if m <= n {
