@@ -15,6 +15,7 @@ use super::real::Real;
 use super::xoshiro::Streams;
 use crate::mc::summary::FactorSums;
 use crate::nets::linalg::{self, Layer};
+use crate::nets::network;
 
 /// The instruction set a fast kernel runs on, chosen at run time.
 ///
@@ -117,6 +118,29 @@ impl Isa {
             _ => linalg::affine_input_grad(shape, g, w, dx),
         }
     }
+}
+
+impl Isa {
+    /// The dot products of a tile of a random network's Gaussian rows with its input and
+    /// tangent ([`network::rows_dot2`]): the same bits on every instruction set (the rows
+    /// in flight do not change the order of any sum).
+    pub(crate) fn rows_dot2(self, w: &[f64], y: &[f64], v: &[f64], a: &mut [f64], b: &mut [f64]) {
+        match self.0 {
+            #[cfg(target_arch = "x86_64")]
+            k if k != Kind::Portable && std::arch::is_x86_feature_detected!("avx2") => {
+                // SAFETY: the CPU has AVX2 (just checked), all `rows_dot2_avx2` requires.
+                unsafe { rows_dot2_avx2(w, y, v, a, b) }
+            }
+            _ => network::rows_dot2::<{ network::PORTABLE_ROWS }>(w, y, v, a, b),
+        }
+    }
+}
+
+/// [`network::rows_dot2`] compiled for AVX2 (no FMA) with four rows in flight.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn rows_dot2_avx2(w: &[f64], y: &[f64], v: &[f64], a: &mut [f64], b: &mut [f64]) {
+    network::rows_dot2::<{ network::AVX2_ROWS }>(w, y, v, a, b)
 }
 
 /// [`linalg::affine`] compiled for AVX2 (no FMA: only AVX2 is enabled) with larger tiles.
@@ -306,6 +330,7 @@ mod avx2 {
 mod tests {
     use super::Isa;
     use crate::nets::linalg::{self, Layer};
+    use crate::nets::network;
 
     #[test]
     fn dense_paths_agree_bit_for_bit() {

@@ -92,7 +92,7 @@ impl Network {
             let n = self.fan_in(l);
             let path_unit = rng.random_range(0..m);
             match self.init {
-                Init::Gaussian => gaussian_layer(self.sigma_w, n, m, ws, &mut normals),
+                Init::Gaussian => gaussian_layer(self.sigma_w, n, m, ws, &mut normals, isa),
                 Init::Orthogonal => orthogonal_layer(self.sigma_w, n, m, ws, &mut normals),
             }
             normals.fill(&mut ws.bias[..m]);

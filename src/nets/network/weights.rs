@@ -2,7 +2,8 @@
 //! Householder reflectors of a Haar-orthogonal matrix.
 
 use super::Workspace;
-use super::fused::{TILE_ROWS, dot, dot2_rows, dot3, sub2};
+use super::fused::{TILE_ROWS, dot, dot3, sub2};
+use crate::mc::fast::Isa;
 use crate::mc::fast::normals::NormalStream;
 
 /// x = (σ_w/√n)·W·y and t = (σ_w/√n)·W·v for W with N(0, 1) entries, drawn in tiles of
@@ -14,6 +15,7 @@ pub(super) fn gaussian_layer(
     m: usize,
     ws: &mut Workspace,
     normals: &mut NormalStream,
+    isa: Isa,
 ) {
     let scale = sigma_w / (n as f64).sqrt();
     let (y, v) = (&ws.y[..n], &ws.v[..n]);
@@ -22,18 +24,11 @@ pub(super) fn gaussian_layer(
         let rows = (m - i).min(TILE_ROWS);
         let tile = &mut ws.rows[..rows * n];
         normals.fill(tile);
-        let mut put = |k: usize, (a, b): (f64, f64)| {
-            ws.x[i + k] = scale * a;
-            ws.t[i + k] = scale * b;
-        };
-        if rows == TILE_ROWS {
-            for (k, ab) in dot2_rows::<TILE_ROWS>(tile, y, v).into_iter().enumerate() {
-                put(k, ab);
-            }
-        } else {
-            for (k, row) in tile.chunks_exact(n).enumerate() {
-                put(k, dot2_rows::<1>(row, y, v)[0]);
-            }
+        let (x, t) = (&mut ws.x[i..i + rows], &mut ws.t[i..i + rows]);
+        isa.rows_dot2(tile, y, v, x, t);
+        for (x, t) in x.iter_mut().zip(t) {
+            *x *= scale;
+            *t *= scale;
         }
         i += rows;
     }
@@ -110,7 +105,6 @@ pub(super) fn orthogonal_layer(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mc::fast::Isa;
 
     #[test]
     fn orthogonal_layer_preserves_norms() {
