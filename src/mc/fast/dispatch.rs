@@ -330,7 +330,6 @@ mod avx2 {
 mod tests {
     use super::Isa;
     use crate::nets::linalg::{self, Layer};
-    use crate::nets::network;
 
     #[test]
     fn dense_paths_agree_bit_for_bit() {
