@@ -134,6 +134,26 @@ impl Isa {
             _ => network::rows_dot2::<{ network::PORTABLE_ROWS }>(w, y, v, a, b),
         }
     }
+
+    /// One Householder reflector of a random network's orthogonal weights applied to its
+    /// input and tangent ([`network::reflect`]): the same bits on every instruction set.
+    pub(crate) fn reflect(self, z: &mut [f64], y: &mut [f64], v: &mut [f64], before: bool) {
+        match self.0 {
+            #[cfg(target_arch = "x86_64")]
+            k if k != Kind::Portable && std::arch::is_x86_feature_detected!("avx2") => {
+                // SAFETY: the CPU has AVX2 (just checked), all `reflect_avx2` requires.
+                unsafe { reflect_avx2(z, y, v, before) }
+            }
+            _ => network::reflect(z, y, v, before),
+        }
+    }
+}
+
+/// [`network::reflect`] compiled for AVX2 (no FMA).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn reflect_avx2(z: &mut [f64], y: &mut [f64], v: &mut [f64], before: bool) {
+    network::reflect(z, y, v, before)
 }
 
 /// [`network::rows_dot2`] compiled for AVX2 (no FMA) with four rows in flight.

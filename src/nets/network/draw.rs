@@ -93,7 +93,7 @@ impl Network {
             let path_unit = rng.random_range(0..m);
             match self.init {
                 Init::Gaussian => gaussian_layer(self.sigma_w, n, m, ws, &mut normals, isa),
-                Init::Orthogonal => orthogonal_layer(self.sigma_w, n, m, ws, &mut normals),
+                Init::Orthogonal => orthogonal_layer(self.sigma_w, n, m, ws, &mut normals, isa),
             }
             normals.fill(&mut ws.bias[..m]);
             let (mut sum_sq, mut sum_ln, mut top) = (0.0, 0.0, f64::NEG_INFINITY);

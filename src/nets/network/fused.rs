@@ -40,15 +40,15 @@ fn add_products(s: &mut Lanes, a: &[f64], b: &[f64]) {
 /// a·b in the fixed order.
 #[inline(always)]
 pub(super) fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let (n, mut s) = (a.len(), Lanes::default());
-    let full = n - n % 4;
-    let (a, b) = (&a[..n], &b[..n]);
-    for c in (0..full).step_by(4) {
-        add_products(&mut s, &a[c..c + 4], &b[c..c + 4]);
+    let (ca, cb) = (a.chunks_exact(4), b[..a.len()].chunks_exact(4));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    let mut s = Lanes::default();
+    for (a, b) in ca.zip(cb) {
+        add_products(&mut s, a, b);
     }
     let mut tail = 0.0;
-    for i in full..n {
-        tail += a[i] * b[i];
+    for (a, b) in ra.iter().zip(rb) {
+        tail += a * b;
     }
     finish(s, tail)
 }
@@ -108,31 +108,59 @@ pub(crate) fn rows_dot2<const R: usize>(
     }
 }
 
+/// One Householder reflector with its sign, applied to `y` and `v` (the coordinates k…N−1
+/// of the input and the tangent) from `z`, the fresh normals of the reflector (replaced by
+/// its Householder vector): z₀ += sign(z₀)·‖z‖, then y ← y − 2(z·y)/(z·z)·z (and v alike),
+/// with the sign D = −sign(z₀) applied to y₀ and v₀ `before` the reflection or after it.
+/// Three passes over z: ‖z‖², then (z·z, z·y, z·v), then both updates.
+/// [`crate::mc::fast::Isa::reflect`] runs it on the best instruction set.
+#[inline(always)]
+pub(crate) fn reflect(z: &mut [f64], y: &mut [f64], v: &mut [f64], before: bool) {
+    let norm = dot(z, z).sqrt();
+    let sign = if z[0] >= 0.0 { 1.0 } else { -1.0 };
+    z[0] += sign * norm;
+    if before {
+        y[0] *= -sign;
+        v[0] *= -sign;
+    }
+    let (ww, zy, zv) = dot3(z, y, v);
+    if ww > 0.0 {
+        sub2(y, 2.0 * zy / ww, v, 2.0 * zv / ww, z);
+    }
+    if !before {
+        y[0] *= -sign;
+        v[0] *= -sign;
+    }
+}
+
 /// `(z·z, z·y, z·v)` in one pass, each in the fixed order.
 #[inline(always)]
-pub(super) fn dot3(z: &[f64], y: &[f64], v: &[f64]) -> (f64, f64, f64) {
+fn dot3(z: &[f64], y: &[f64], v: &[f64]) -> (f64, f64, f64) {
     let n = z.len();
-    let full = n - n % 4;
-    let (y, v) = (&y[..n], &v[..n]);
+    let (cz, cy, cv) = (
+        z.chunks_exact(4),
+        y[..n].chunks_exact(4),
+        v[..n].chunks_exact(4),
+    );
+    let (rz, ry, rv) = (cz.remainder(), cy.remainder(), cv.remainder());
     let (mut zz, mut zy, mut zv) = (Lanes::default(), Lanes::default(), Lanes::default());
-    for c in (0..full).step_by(4) {
-        let zc = &z[c..c + 4];
-        add_products(&mut zz, zc, zc);
-        add_products(&mut zy, zc, &y[c..c + 4]);
-        add_products(&mut zv, zc, &v[c..c + 4]);
+    for ((z, y), v) in cz.zip(cy).zip(cv) {
+        add_products(&mut zz, z, z);
+        add_products(&mut zy, z, y);
+        add_products(&mut zv, z, v);
     }
     let (mut tz, mut ty, mut tv) = (0.0, 0.0, 0.0);
-    for i in full..n {
-        tz += z[i] * z[i];
-        ty += z[i] * y[i];
-        tv += z[i] * v[i];
+    for ((z, y), v) in rz.iter().zip(ry).zip(rv) {
+        tz += z * z;
+        ty += z * y;
+        tv += z * v;
     }
     (finish(zz, tz), finish(zy, ty), finish(zv, tv))
 }
 
 /// `y −= a·z` and `v −= b·z` in one pass (a product, then a difference: no FMA).
 #[inline(always)]
-pub(super) fn sub2(y: &mut [f64], a: f64, v: &mut [f64], b: f64, z: &[f64]) {
+fn sub2(y: &mut [f64], a: f64, v: &mut [f64], b: f64, z: &[f64]) {
     let n = z.len();
     for ((y, v), &z) in y[..n].iter_mut().zip(&mut v[..n]).zip(z) {
         *y -= a * z;

@@ -48,7 +48,7 @@ pub use gain::{Draw, Quantity};
 pub use kernel::NetworkKernel;
 pub use prediction::Prediction;
 
-pub(crate) use fused::{AVX2_ROWS, PORTABLE_ROWS, rows_dot2};
+pub(crate) use fused::{AVX2_ROWS, PORTABLE_ROWS, reflect, rows_dot2};
 
 use std::fmt;
 use std::str::FromStr;

@@ -2,7 +2,7 @@
 //! Householder reflectors of a Haar-orthogonal matrix.
 
 use super::Workspace;
-use super::fused::{TILE_ROWS, dot, dot3, sub2};
+use super::fused::TILE_ROWS;
 use crate::mc::fast::Isa;
 use crate::mc::fast::normals::NormalStream;
 
@@ -53,6 +53,7 @@ pub(super) fn orthogonal_layer(
     m: usize,
     ws: &mut Workspace,
     normals: &mut NormalStream,
+    isa: Isa,
 ) {
     let big = n.max(m);
     let scale = sigma_w * (big as f64 / n as f64).sqrt();
@@ -70,22 +71,7 @@ pub(super) fn orthogonal_layer(
     let mut reflect = |k: usize, before: bool| {
         let z = &mut ws.row[..big - k];
         normals.fill(z);
-        let norm = dot(z, z).sqrt();
-        let sign = if z[0] >= 0.0 { 1.0 } else { -1.0 };
-        z[0] += sign * norm;
-        let (y, v) = (&mut ws.y[k..big], &mut ws.v[k..big]);
-        if before {
-            y[0] *= -sign;
-            v[0] *= -sign;
-        }
-        let (ww, zy, zv) = dot3(z, y, v);
-        if ww > 0.0 {
-            sub2(y, 2.0 * zy / ww, v, 2.0 * zv / ww, z);
-        }
-        if !before {
-            y[0] *= -sign;
-            v[0] *= -sign;
-        }
+        isa.reflect(z, &mut ws.y[k..big], &mut ws.v[k..big], before);
     };
     if m <= n {
         for k in 0..m {
@@ -105,6 +91,7 @@ pub(super) fn orthogonal_layer(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nets::network::fused::dot;
 
     #[test]
     fn orthogonal_layer_preserves_norms() {
@@ -122,7 +109,7 @@ mod tests {
                 ws.v[i] = if i == 0 { 1.0 } else { 0.0 };
             }
             let ny = dot(&ws.y[..n], &ws.y[..n]);
-            orthogonal_layer(1.0, n, m, &mut ws, &mut normals);
+            orthogonal_layer(1.0, n, m, &mut ws, &mut normals, Isa::detect());
             let scale2 = big as f64 / n as f64;
             let nx = dot(&ws.x[..m], &ws.x[..m]) / scale2;
             let nt = dot(&ws.t[..m], &ws.t[..m]) / scale2;
