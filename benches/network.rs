@@ -155,7 +155,9 @@ fn ratio() {
                     });
                     black_box(g);
                 });
-                (raw.push(r), network.push(n), ratios.push(r / n));
+                raw.push(r);
+                network.push(n);
+                ratios.push(r / n);
             }
             println!(
                 "ratio/{init}/W{width}/K10: raw {:.4e} normals/s, network {:.4e} weights/s, \
