@@ -11,6 +11,7 @@
 #   K        depth                                                     default 50
 #   THREADS  threads of the parallel vanish run; a --threads 1 run is always added
 #   SCALE    multiplies every draw count (longer, steadier runs)       default 1
+#   PY       a Python with numpy to use instead of the venv below (it is then not made)
 #
 # Model in both tools: tanh(2x), d = W, x0 ~ normal(0,1), σ_w = 1.2, σ_b = 0.1, Gaussian
 # weights; every draw is a fresh network, forward pass with the Jacobian-vector product.
@@ -27,9 +28,9 @@ K="${K:-50}"
 THREADS="${THREADS:-$(nproc)}"
 SCALE="${SCALE:-1}"
 VENV=target/bench-venv
-PY="$VENV/bin/python"
+PY="${PY:-$VENV/bin/python}"
 
-if [[ ! -x "$PY" ]]; then
+if [[ ! -x "$PY" && "$PY" == "$VENV/bin/python" ]]; then
     echo "creating $VENV" >&2
     mkdir -p target
     python3 -m venv "$VENV"
@@ -39,7 +40,7 @@ if ! "$PY" -c 'import numpy' 2>/dev/null; then
     "$PY" -m pip install --quiet numpy
 fi
 
-cargo build --release
+cargo build --release -j1
 VANISH=target/release/vanish
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT

@@ -348,18 +348,107 @@ fn tanh_n_network_is_a_tanh_network_with_n_times_the_weights() {
     }
 }
 
+/// FNV-1a over the bits of every number of a draw: one fingerprint of all its values.
+fn fingerprint(draws: &[Draw]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for d in draws {
+        let lns = [d.ln_path, d.ln_layer, d.ln_jacobian];
+        for x in lns
+            .iter()
+            .chain(&d.path_factors)
+            .chain(&d.q)
+            .chain(&d.last_x)
+        {
+            for byte in x.to_bits().to_le_bytes() {
+                h = (h ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+    }
+    h
+}
+
+/// The networks `network_draws_are_stable` pins: (input dim, widths, init), with widths
+/// that are not multiples of four, layers that widen and narrow, and one wide square.
+const PINNED: [(usize, &[usize], Init, u64); 6] = [
+    (7, &[9, 13, 4], Init::Gaussian, 0xfb96_bbc8_c901_8943),
+    (7, &[9, 13, 4], Init::Orthogonal, 0x7c52_7d17_35c3_7322),
+    (70, &[66, 67, 1], Init::Gaussian, 0xc308_8129_8373_2770),
+    (70, &[66, 67, 1], Init::Orthogonal, 0xe8a1_c621_347c_c1b2),
+    (256, &[256], Init::Gaussian, 0xdaaf_1653_8eb0_c11b),
+    (256, &[256], Init::Orthogonal, 0x04c8_7a97_8344_5919),
+];
+
+#[test]
+fn network_draws_are_stable_on_every_instruction_set() {
+    // Every number of four draws per network, bit for bit, made with numbers version 6,
+    // on the portable path and this CPU's best: a change of the order of the draws or of
+    // the sums (the row tiles, the fused passes) shows here.
+    let act = tanh(2.0);
+    for (d, widths, init, want) in PINNED {
+        let depth = if widths.len() == 1 {
+            3
+        } else {
+            widths.len() as u32
+        };
+        let net = Network::new(
+            "normal(0,1)".parse().unwrap(),
+            d,
+            widths,
+            depth,
+            1.3,
+            0.2,
+            init,
+        )
+        .unwrap();
+        let reference: Vec<Draw> = (0..4)
+            .map(|i| net.draw(&act, &mut block_rng(42, 0, i), Isa::portable()))
+            .collect();
+        let got: Vec<Draw> = (0..4)
+            .map(|i| net.draw(&act, &mut block_rng(42, 0, i), Isa::detect()))
+            .collect();
+        assert_eq!(
+            got, reference,
+            "{d}→{widths:?} {init}: detected vs portable"
+        );
+        let print = fingerprint(&got);
+        assert_eq!(
+            print, want,
+            "{d}→{widths:?} {init}: fingerprint {print:#018x}, first draw {:?}",
+            got[0]
+        );
+    }
+}
+
 fn run_network(out: &std::path::Path, threads: &str, extra: &[&str]) {
-    vanish()
+    run_network_with(
+        vanish_std(),
+        out,
+        threads,
+        &["--width", "16,24,8", "--input-dim", "5"],
+        extra,
+    );
+}
+
+/// The binary as a plain command, to set its environment.
+fn vanish_std() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_vanish"))
+}
+
+/// `vanish sim --source network` of depth 3 with `shape` (its --width and --input-dim).
+fn run_network_with(
+    cmd: std::process::Command,
+    out: &std::path::Path,
+    threads: &str,
+    shape: &[&str],
+    extra: &[&str],
+) {
+    assert_cmd::Command::from_std(cmd)
         .args([
             "sim",
             "--source",
             "network",
-            "--width",
-            "16,24,8",
             "--depth",
             "3",
-            "--input-dim",
-            "5",
             "--sigma-w",
             "1.4",
             "--sigma-b",
@@ -372,6 +461,7 @@ fn run_network(out: &std::path::Path, threads: &str, extra: &[&str]) {
             "--out",
         ])
         .arg(out)
+        .args(shape)
         .args(extra)
         .assert()
         .success();
@@ -386,16 +476,39 @@ fn network_runs_are_identical_for_any_thread_count() {
             let extra = ["--quantity", quantity, "--init", init];
             run_network(&a, "1", &extra);
             run_network(&b, "2", &extra);
-            for name in ["summary.json", "summary.csv", "histogram.csv"] {
-                let (x, y) = (
-                    std::fs::read(a.join(name)).unwrap(),
-                    std::fs::read(b.join(name)).unwrap(),
-                );
-                assert!(
-                    x == y,
-                    "{quantity} {init}: {name} differs between 1 and 2 threads"
-                );
-            }
+            same_files(&a, &b, &format!("{quantity} {init}: 1 and 2 threads"));
+        }
+    }
+}
+
+/// Asserts that two runs wrote the same summary.json, summary.csv and histogram.csv.
+fn same_files(a: &std::path::Path, b: &std::path::Path, what: &str) {
+    for name in ["summary.json", "summary.csv", "histogram.csv"] {
+        let (x, y) = (
+            std::fs::read(a.join(name)).unwrap(),
+            std::fs::read(b.join(name)).unwrap(),
+        );
+        assert!(x == y, "{what}: {name} differs");
+    }
+}
+
+#[test]
+fn network_runs_are_identical_on_every_instruction_set() {
+    // VANISH_SIMD forces a level (one above this CPU's falls back to the best it has):
+    // every forced level writes the files of the detected one, for both inits, with
+    // widths that leave partial row tiles.
+    let dir = tempfile::tempdir().unwrap();
+    for init in ["gaussian", "orthogonal"] {
+        let extra = ["--quantity", "jacobian", "--init", init];
+        let shape = ["--width", "13,6,9", "--input-dim", "7"];
+        let best = dir.path().join(format!("{init}-best"));
+        run_network_with(vanish_std(), &best, "2", &shape, &extra);
+        for level in ["portable", "avx2", "avx512"] {
+            let forced = dir.path().join(format!("{init}-{level}"));
+            let mut cmd = vanish_std();
+            cmd.env("VANISH_SIMD", level);
+            run_network_with(cmd, &forced, "1", &shape, &extra);
+            same_files(&best, &forced, &format!("{init}: VANISH_SIMD={level}"));
         }
     }
 }

@@ -19,6 +19,7 @@ use super::xoshiro::Streams;
 use crate::error::ConfigError;
 use crate::mc::summary::{BlockTally, FactorSums, Thresholds, histogram_slots};
 use crate::nets::linalg::{self, Layer};
+use crate::nets::network;
 
 /// The instruction set a fast kernel runs on, chosen at run time.
 ///
@@ -195,6 +196,49 @@ impl Isa {
             _ => linalg::affine_input_grad(shape, g, w, dx),
         }
     }
+}
+
+impl Isa {
+    /// The dot products of a tile of a random network's Gaussian rows with its input and
+    /// tangent ([`network::rows_dot2`]): the same bits on every instruction set (the rows
+    /// in flight do not change the order of any sum).
+    pub(crate) fn rows_dot2(self, w: &[f64], y: &[f64], v: &[f64], a: &mut [f64], b: &mut [f64]) {
+        match self.0 {
+            #[cfg(target_arch = "x86_64")]
+            k if k != Kind::Portable && std::arch::is_x86_feature_detected!("avx2") => {
+                // SAFETY: the CPU has AVX2 (just checked), all `rows_dot2_avx2` requires.
+                unsafe { rows_dot2_avx2(w, y, v, a, b) }
+            }
+            _ => network::rows_dot2::<{ network::PORTABLE_ROWS }>(w, y, v, a, b),
+        }
+    }
+
+    /// One Householder reflector of a random network's orthogonal weights applied to its
+    /// input and tangent ([`network::reflect`]): the same bits on every instruction set.
+    pub(crate) fn reflect(self, z: &mut [f64], y: &mut [f64], v: &mut [f64], before: bool) {
+        match self.0 {
+            #[cfg(target_arch = "x86_64")]
+            k if k != Kind::Portable && std::arch::is_x86_feature_detected!("avx2") => {
+                // SAFETY: the CPU has AVX2 (just checked), all `reflect_avx2` requires.
+                unsafe { reflect_avx2(z, y, v, before) }
+            }
+            _ => network::reflect(z, y, v, before),
+        }
+    }
+}
+
+/// [`network::reflect`] compiled for AVX2 (no FMA).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn reflect_avx2(z: &mut [f64], y: &mut [f64], v: &mut [f64], before: bool) {
+    network::reflect(z, y, v, before)
+}
+
+/// [`network::rows_dot2`] compiled for AVX2 (no FMA) with four rows in flight.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn rows_dot2_avx2(w: &[f64], y: &[f64], v: &[f64], a: &mut [f64], b: &mut [f64]) {
+    network::rows_dot2::<{ network::AVX2_ROWS }>(w, y, v, a, b)
 }
 
 /// [`linalg::affine`] compiled for AVX2 (no FMA: only AVX2 is enabled) with larger tiles.

@@ -6,6 +6,7 @@ use std::cell::RefCell;
 use rand::RngExt;
 use rand_distr::Distribution;
 
+use super::fused::{TILE_ROWS, dot};
 use super::gain::Draw;
 use super::weights::{gaussian_layer, orthogonal_layer};
 use super::{Init, Network, Workspace};
@@ -13,7 +14,6 @@ use crate::mc::fast::Isa;
 use crate::mc::fast::normals::NormalStream;
 use crate::mc::rng::BlockRng;
 use crate::model::activation::Activation;
-use crate::nets::linalg::dot;
 
 impl Network {
     /// One draw from `rng` (see the module documentation for the order of the draws).
@@ -62,10 +62,18 @@ impl Network {
             .chain([self.input_dim])
             .max()
             .expect("K ≥ 1");
-        for buf in [&mut ws.y, &mut ws.v, &mut ws.x, &mut ws.t, &mut ws.row] {
+        for buf in [
+            &mut ws.y,
+            &mut ws.v,
+            &mut ws.x,
+            &mut ws.t,
+            &mut ws.row,
+            &mut ws.bias,
+        ] {
             buf.clear();
             buf.resize(widest, 0.0);
         }
+        ws.rows.resize(TILE_ROWS * widest, 0.0);
         let d = self.input_dim;
         for y in &mut ws.y[..d] {
             *y = self.input.sample(rng);
@@ -84,12 +92,13 @@ impl Network {
             let n = self.fan_in(l);
             let path_unit = rng.random_range(0..m);
             match self.init {
-                Init::Gaussian => gaussian_layer(self.sigma_w, n, m, ws, &mut normals),
-                Init::Orthogonal => orthogonal_layer(self.sigma_w, n, m, ws, &mut normals),
+                Init::Gaussian => gaussian_layer(self.sigma_w, n, m, ws, &mut normals, isa),
+                Init::Orthogonal => orthogonal_layer(self.sigma_w, n, m, ws, &mut normals, isa),
             }
+            normals.fill(&mut ws.bias[..m]);
             let (mut sum_sq, mut sum_ln, mut top) = (0.0, 0.0, f64::NEG_INFINITY);
             for i in 0..m {
-                let x = ws.x[i] + self.sigma_b * normals.sample();
+                let x = ws.x[i] + self.sigma_b * ws.bias[i];
                 let ln_d = activation.ln_derivative(x);
                 sum_sq += x * x;
                 sum_ln += ln_d;

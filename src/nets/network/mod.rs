@@ -14,10 +14,12 @@
 //!   D_K·W^K·…·D_1·W^1 (D_l = diag φ'(x^l)) and u a random direction: the true backward
 //!   gain, weights included (J·u is carried forward beside x, renormalised every layer).
 //!
-//! Weights are never stored: each row (or Householder vector) is drawn, used for x and
-//! J·u, and overwritten, so memory is O(width) and the time is that of drawing the normals
-//! (Σ fan_in·fan_out for Gaussian weights, about half that for orthogonal ones) with the
-//! fast kernel's sampler ([`NormalStream`]). Buffers are reused per thread.
+//! Weights are never stored: each tile of rows (or Householder vector) is drawn, used for x
+//! and J·u, and overwritten, so memory is O(width) and the time is mostly that of drawing
+//! the normals (Σ fan_in·fan_out for Gaussian weights, about half that for orthogonal ones)
+//! with the fast kernel's sampler ([`NormalStream`]); the sums are fused (`fused.rs`) and
+//! compiled for AVX2 where the CPU has it, in one fixed order, so the bits are those of
+//! every instruction set. Buffers are reused per thread.
 //!
 //! Random streams: each draw is its own block ([`crate::mc::rng::block_rng`] with the draw's
 //! index), which seeds the normal stream (weights, biases, u) and then draws the input and
@@ -38,6 +40,7 @@
 //! ```
 
 mod draw;
+mod fused;
 mod gain;
 mod kernel;
 mod prediction;
@@ -46,6 +49,8 @@ mod weights;
 pub use gain::{Draw, Quantity};
 pub use kernel::NetworkKernel;
 pub use prediction::Prediction;
+
+pub(crate) use fused::{AVX2_ROWS, PORTABLE_ROWS, reflect, rows_dot2};
 
 use std::fmt;
 use std::str::FromStr;
@@ -200,8 +205,12 @@ struct Workspace {
     x: Vec<f64>,
     /// W·v for the layer being computed.
     t: Vec<f64>,
-    /// One row of weights, or one Householder vector.
+    /// One Householder vector, or the layer's ln φ'(x).
     row: Vec<f64>,
+    /// A tile of rows of Gaussian weights (`fused::TILE_ROWS` rows).
+    rows: Vec<f64>,
+    /// The layer's biases.
+    bias: Vec<f64>,
     /// The record of the draw.
     draw: Draw,
 }

@@ -2,25 +2,35 @@
 //! Householder reflectors of a Haar-orthogonal matrix.
 
 use super::Workspace;
+use super::fused::TILE_ROWS;
+use crate::mc::fast::Isa;
 use crate::mc::fast::normals::NormalStream;
-use crate::nets::linalg::{dot, dot2};
 
-/// x = (σ_w/√n)·W·y and t = (σ_w/√n)·W·v for W with N(0, 1) entries, drawn row by row.
+/// x = (σ_w/√n)·W·y and t = (σ_w/√n)·W·v for W with N(0, 1) entries, drawn in tiles of
+/// [`TILE_ROWS`] rows (one call of the normal stream per tile: the same normals, in the
+/// same order, as row by row) and dotted with y and v while in L1.
 pub(super) fn gaussian_layer(
     sigma_w: f64,
     n: usize,
     m: usize,
     ws: &mut Workspace,
     normals: &mut NormalStream,
+    isa: Isa,
 ) {
     let scale = sigma_w / (n as f64).sqrt();
     let (y, v) = (&ws.y[..n], &ws.v[..n]);
-    for i in 0..m {
-        let row = &mut ws.row[..n];
-        normals.fill(row);
-        let (a, b) = dot2(row, y, v);
-        ws.x[i] = scale * a;
-        ws.t[i] = scale * b;
+    let mut i = 0;
+    while i < m {
+        let rows = (m - i).min(TILE_ROWS);
+        let tile = &mut ws.rows[..rows * n];
+        normals.fill(tile);
+        let (x, t) = (&mut ws.x[i..i + rows], &mut ws.t[i..i + rows]);
+        isa.rows_dot2(tile, y, v, x, t);
+        for (x, t) in x.iter_mut().zip(t) {
+            *x *= scale;
+            *t *= scale;
+        }
+        i += rows;
     }
 }
 
@@ -43,6 +53,7 @@ pub(super) fn orthogonal_layer(
     m: usize,
     ws: &mut Workspace,
     normals: &mut NormalStream,
+    isa: Isa,
 ) {
     let big = n.max(m);
     let scale = sigma_w * (big as f64 / n as f64).sqrt();
@@ -60,25 +71,7 @@ pub(super) fn orthogonal_layer(
     let mut reflect = |k: usize, before: bool| {
         let z = &mut ws.row[..big - k];
         normals.fill(z);
-        let norm = dot(z, z).sqrt();
-        let sign = if z[0] >= 0.0 { 1.0 } else { -1.0 };
-        z[0] += sign * norm;
-        let ww = dot(z, z);
-        for vec in [&mut ws.y, &mut ws.v] {
-            let tail = &mut vec[k..big];
-            if before {
-                tail[0] *= -sign;
-            }
-            if ww > 0.0 {
-                let s = 2.0 * dot(z, tail) / ww;
-                for (t, &w) in tail.iter_mut().zip(z.iter()) {
-                    *t -= s * w;
-                }
-            }
-            if !before {
-                tail[0] *= -sign;
-            }
-        }
+        isa.reflect(z, &mut ws.y[k..big], &mut ws.v[k..big], before);
     };
     if m <= n {
         for k in 0..m {
@@ -98,7 +91,7 @@ pub(super) fn orthogonal_layer(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mc::fast::Isa;
+    use crate::nets::network::fused::dot;
 
     #[test]
     fn orthogonal_layer_preserves_norms() {
@@ -116,7 +109,7 @@ mod tests {
                 ws.v[i] = if i == 0 { 1.0 } else { 0.0 };
             }
             let ny = dot(&ws.y[..n], &ws.y[..n]);
-            orthogonal_layer(1.0, n, m, &mut ws, &mut normals);
+            orthogonal_layer(1.0, n, m, &mut ws, &mut normals, Isa::detect());
             let scale2 = big as f64 / n as f64;
             let nx = dot(&ws.x[..m], &ws.x[..m]) / scale2;
             let nt = dot(&ws.t[..m], &ws.t[..m]) / scale2;
