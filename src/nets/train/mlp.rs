@@ -1,8 +1,7 @@
 //! The MLP: its initialisation, the forward and backward pass of a batch, and the loss.
 
-use crate::mc::fast::Isa;
 use crate::model::activation::Activation;
-use crate::nets::linalg::{Layer, dot};
+use crate::nets::linalg::{Layer, Simd, dot};
 
 /// An MLP: weights (fan_out × fan_in, row-major) and biases per layer; the last layer is
 /// linear.
@@ -92,7 +91,7 @@ impl Mlp {
     /// every output has the bits of [`dot`] plus the bias.
     pub fn forward(&self, act: &Activation, x: &[f64], rows: usize) -> Forward {
         let layers = self.w.len();
-        let isa = Isa::detect();
+        let isa = Simd::detect();
         let mut h = vec![x.to_vec()];
         let mut z = Vec::with_capacity(layers);
         for l in 0..layers {
@@ -114,7 +113,7 @@ impl Mlp {
     /// [`crate::nets::linalg::axpy`] loops, so with their bits.
     pub fn backward(&self, act: &Activation, f: &Forward, d_out: &[f64], rows: usize) -> Gradients {
         let layers = self.w.len();
-        let isa = Isa::detect();
+        let isa = Simd::detect();
         let mut gw: Vec<Vec<f64>> = self.w.iter().map(|w| vec![0.0; w.len()]).collect();
         let mut gb: Vec<Vec<f64>> = self.b.iter().map(|b| vec![0.0; b.len()]).collect();
         let mut hidden_norms = vec![0.0; layers - 1];

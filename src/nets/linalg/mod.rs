@@ -10,6 +10,10 @@
 //! assert_eq!(y, [3.0, 7.0]);
 //! ```
 
+mod dispatch;
+
+pub use dispatch::Simd;
+
 /// Σ a_i·b_i with four partial sums (a fixed order: the same bits on every machine).
 pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     let mut acc = [0.0; 4];
@@ -125,7 +129,7 @@ pub fn affine_input_grad(shape: Layer, g: &[f64], w: &[f64], dx: &mut [f64]) {
 // the loads of x, w and g between them. Same operations in the same order per output, so
 // the same bits, whatever the tile sizes and the instruction set (Rust never fuses a·b + c
 // into an FMA). The `*_tiled` functions are `#[inline(always)]` so that
-// [`crate::mc::fast::Isa`] can compile them again for AVX2 with larger tiles.
+// [`Simd`] can compile them again for AVX2 with larger tiles.
 
 /// [`affine`] with tiles of `R` rows × `U` units.
 #[inline(always)]
