@@ -8,7 +8,7 @@
 
 #![allow(unsafe_code)]
 
-use super::Layer;
+use super::{Element, Layer};
 
 /// The instruction set the dense layers run on, chosen at run time.
 ///
@@ -69,7 +69,7 @@ const AVX2_GRAD_TILE: (usize, usize) = (4, 8);
 
 impl Simd {
     /// [`super::affine`] on this instruction set (the same bits on every one).
-    pub fn affine(self, shape: Layer, x: &[f64], w: &[f64], b: &[f64], z: &mut [f64]) {
+    pub fn affine<T: Element>(self, shape: Layer, x: &[T], w: &[T], b: &[T], z: &mut [T]) {
         match self.0 {
             #[cfg(target_arch = "x86_64")]
             Kind::Avx2 => {
@@ -82,13 +82,13 @@ impl Simd {
     }
 
     /// [`super::affine_param_grads`] on this instruction set (the same bits on every one).
-    pub fn affine_param_grads(
+    pub fn affine_param_grads<T: Element>(
         self,
         shape: Layer,
-        g: &[f64],
-        x: &[f64],
-        gw: &mut [f64],
-        gb: &mut [f64],
+        g: &[T],
+        x: &[T],
+        gw: &mut [T],
+        gb: &mut [T],
     ) {
         match self.0 {
             #[cfg(target_arch = "x86_64")]
@@ -101,7 +101,7 @@ impl Simd {
     }
 
     /// [`super::affine_input_grad`] on this instruction set (the same bits on every one).
-    pub fn affine_input_grad(self, shape: Layer, g: &[f64], w: &[f64], dx: &mut [f64]) {
+    pub fn affine_input_grad<T: Element>(self, shape: Layer, g: &[T], w: &[T], dx: &mut [T]) {
         match self.0 {
             #[cfg(target_arch = "x86_64")]
             Kind::Avx2 => {
@@ -116,15 +116,15 @@ impl Simd {
 /// [`super::affine`] compiled for AVX2 (no FMA: only AVX2 is enabled) with larger tiles.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn affine_avx2(shape: Layer, x: &[f64], w: &[f64], b: &[f64], z: &mut [f64]) {
-    super::affine_tiled::<{ AVX2_AFFINE_TILE.0 }, { AVX2_AFFINE_TILE.1 }>(shape, x, w, b, z)
+fn affine_avx2<T: Element>(shape: Layer, x: &[T], w: &[T], b: &[T], z: &mut [T]) {
+    super::affine_tiled::<_, { AVX2_AFFINE_TILE.0 }, { AVX2_AFFINE_TILE.1 }>(shape, x, w, b, z)
 }
 
 /// [`super::affine_param_grads`] compiled for AVX2 with larger tiles.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn affine_param_grads_avx2(shape: Layer, g: &[f64], x: &[f64], gw: &mut [f64], gb: &mut [f64]) {
-    super::affine_param_grads_tiled::<{ AVX2_GRAD_TILE.0 }, { AVX2_GRAD_TILE.1 }>(
+fn affine_param_grads_avx2<T: Element>(shape: Layer, g: &[T], x: &[T], gw: &mut [T], gb: &mut [T]) {
+    super::affine_param_grads_tiled::<_, { AVX2_GRAD_TILE.0 }, { AVX2_GRAD_TILE.1 }>(
         shape, g, x, gw, gb,
     )
 }
@@ -132,8 +132,8 @@ fn affine_param_grads_avx2(shape: Layer, g: &[f64], x: &[f64], gw: &mut [f64], g
 /// [`super::affine_input_grad`] compiled for AVX2 with larger tiles.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn affine_input_grad_avx2(shape: Layer, g: &[f64], w: &[f64], dx: &mut [f64]) {
-    super::affine_input_grad_tiled::<{ AVX2_GRAD_TILE.0 }, { AVX2_GRAD_TILE.1 }>(shape, g, w, dx)
+fn affine_input_grad_avx2<T: Element>(shape: Layer, g: &[T], w: &[T], dx: &mut [T]) {
+    super::affine_input_grad_tiled::<_, { AVX2_GRAD_TILE.0 }, { AVX2_GRAD_TILE.1 }>(shape, g, w, dx)
 }
 
 #[cfg(test)]

@@ -11,12 +11,14 @@
 //! ```
 
 mod dispatch;
+mod element;
 
 pub use dispatch::Simd;
+pub use element::Element;
 
 /// Σ a_i·b_i with four partial sums (a fixed order: the same bits on every machine).
-pub fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0; 4];
+pub fn dot<T: Element>(a: &[T], b: &[T]) -> T {
+    let mut acc = [T::ZERO; 4];
     let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
     let (ra, rb) = (ca.remainder(), cb.remainder());
     for (x, y) in ca.zip(cb) {
@@ -24,9 +26,9 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
             acc[k] += x[k] * y[k];
         }
     }
-    let mut tail = 0.0;
+    let mut tail = T::ZERO;
     for (x, y) in ra.iter().zip(rb) {
-        tail += x * y;
+        tail += *x * *y;
     }
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
@@ -54,7 +56,7 @@ pub fn dot2(w: &[f64], y: &[f64], v: &[f64]) -> (f64, f64) {
 }
 
 /// y += a·x.
-pub fn axpy(y: &mut [f64], a: f64, x: &[f64]) {
+pub fn axpy<T: Element>(y: &mut [T], a: T, x: &[T]) {
     for (y, &x) in y.iter_mut().zip(x) {
         *y += a * x;
     }
@@ -89,8 +91,8 @@ const GRAD_TILE: (usize, usize) = (4, 4);
 /// affine(shape, &[1.0, 2.0, 3.0, 0.0, 1.0, 0.0], &[1.0, 1.0, 1.0], &[0.5], &mut z);
 /// assert_eq!(z, [6.5, 1.5]);
 /// ```
-pub fn affine(shape: Layer, x: &[f64], w: &[f64], b: &[f64], z: &mut [f64]) {
-    affine_tiled::<{ AFFINE_TILE.0 }, { AFFINE_TILE.1 }>(shape, x, w, b, z);
+pub fn affine<T: Element>(shape: Layer, x: &[T], w: &[T], b: &[T], z: &mut [T]) {
+    affine_tiled::<_, { AFFINE_TILE.0 }, { AFFINE_TILE.1 }>(shape, x, w, b, z);
 }
 
 /// The gradients of [`affine`]'s parameters given g = ∂L/∂z: gw[i, k] = Σ_r g[r, i]·x[r, k]
@@ -104,8 +106,8 @@ pub fn affine(shape: Layer, x: &[f64], w: &[f64], b: &[f64], z: &mut [f64]) {
 /// affine_param_grads(shape, &[1.0, 2.0], &[3.0, 4.0, 5.0, 6.0], &mut gw, &mut gb);
 /// assert_eq!((gw, gb), ([13.0, 16.0], [3.0]));
 /// ```
-pub fn affine_param_grads(shape: Layer, g: &[f64], x: &[f64], gw: &mut [f64], gb: &mut [f64]) {
-    affine_param_grads_tiled::<{ GRAD_TILE.0 }, { GRAD_TILE.1 }>(shape, g, x, gw, gb);
+pub fn affine_param_grads<T: Element>(shape: Layer, g: &[T], x: &[T], gw: &mut [T], gb: &mut [T]) {
+    affine_param_grads_tiled::<_, { GRAD_TILE.0 }, { GRAD_TILE.1 }>(shape, g, x, gw, gb);
 }
 
 /// The gradient of [`affine`]'s input given g = ∂L/∂z: dx[r, k] = Σ_i g[r, i]·w[i, k],
@@ -119,8 +121,8 @@ pub fn affine_param_grads(shape: Layer, g: &[f64], x: &[f64], gw: &mut [f64], gb
 /// affine_input_grad(shape, &[1.0, 2.0], &[3.0, 4.0, 5.0, 6.0], &mut dx);
 /// assert_eq!(dx, [13.0, 16.0]);
 /// ```
-pub fn affine_input_grad(shape: Layer, g: &[f64], w: &[f64], dx: &mut [f64]) {
-    affine_input_grad_tiled::<{ GRAD_TILE.0 }, { GRAD_TILE.1 }>(shape, g, w, dx);
+pub fn affine_input_grad<T: Element>(shape: Layer, g: &[T], w: &[T], dx: &mut [T]) {
+    affine_input_grad_tiled::<_, { GRAD_TILE.0 }, { GRAD_TILE.1 }>(shape, g, w, dx);
 }
 
 // Register tiling. Every output keeps its own sums, added in the order of the per-output
@@ -133,12 +135,12 @@ pub fn affine_input_grad(shape: Layer, g: &[f64], w: &[f64], dx: &mut [f64]) {
 
 /// [`affine`] with tiles of `R` rows × `U` units.
 #[inline(always)]
-pub(crate) fn affine_tiled<const R: usize, const U: usize>(
+pub(crate) fn affine_tiled<T: Element, const R: usize, const U: usize>(
     shape: Layer,
-    x: &[f64],
-    w: &[f64],
-    b: &[f64],
-    z: &mut [f64],
+    x: &[T],
+    w: &[T],
+    b: &[T],
+    z: &mut [T],
 ) {
     let Layer {
         rows,
@@ -148,55 +150,55 @@ pub(crate) fn affine_tiled<const R: usize, const U: usize>(
     assert!(x.len() == rows * n && w.len() == m * n && b.len() == m && z.len() == rows * m);
     let mut i0 = 0;
     while i0 + U <= m {
-        affine_units::<R, U>(shape, x, w, b, i0, z);
+        affine_units::<_, R, U>(shape, x, w, b, i0, z);
         i0 += U;
     }
     for i in i0..m {
-        affine_units::<R, 1>(shape, x, w, b, i, z);
+        affine_units::<_, R, 1>(shape, x, w, b, i, z);
     }
 }
 
 /// Units i0..i0+U of every row of [`affine`], `R` rows at a time (the U weight rows stay
 /// in L1 while the batch streams past).
 #[inline(always)]
-fn affine_units<const R: usize, const U: usize>(
+fn affine_units<T: Element, const R: usize, const U: usize>(
     shape: Layer,
-    x: &[f64],
-    w: &[f64],
-    b: &[f64],
+    x: &[T],
+    w: &[T],
+    b: &[T],
     i0: usize,
-    z: &mut [f64],
+    z: &mut [T],
 ) {
     let (n, m) = (shape.inputs, shape.outputs);
-    let units: [&[f64]; U] = std::array::from_fn(|c| &w[(i0 + c) * n..][..n]);
+    let units: [&[T]; U] = std::array::from_fn(|c| &w[(i0 + c) * n..][..n]);
     let bias = &b[i0..][..U];
-    let mut store = |r: usize, dots: &[f64; U]| {
+    let mut store = |r: usize, dots: &[T; U]| {
         for ((z, &d), &b) in z[r * m + i0..][..U].iter_mut().zip(dots).zip(bias) {
             *z = d + b;
         }
     };
     let mut r0 = 0;
     while r0 + R <= shape.rows {
-        let tile = dot_tile::<R, U>(std::array::from_fn(|a| &x[(r0 + a) * n..][..n]), units);
+        let tile = dot_tile::<_, R, U>(std::array::from_fn(|a| &x[(r0 + a) * n..][..n]), units);
         for (a, dots) in tile.iter().enumerate() {
             store(r0 + a, dots);
         }
         r0 += R;
     }
     for r in r0..shape.rows {
-        store(r, &dot_tile::<1, U>([&x[r * n..][..n]], units)[0]);
+        store(r, &dot_tile::<_, 1, U>([&x[r * n..][..n]], units)[0]);
     }
 }
 
 /// dot(x[a], w[c]) for every pair, all of one length: the R·U sets of [`dot`]'s four
 /// partial sums stay in registers while each chunk of x and w is loaded once per tile.
 #[inline(always)]
-fn dot_tile<const R: usize, const U: usize>(x: [&[f64]; R], w: [&[f64]; U]) -> [[f64; U]; R] {
+fn dot_tile<T: Element, const R: usize, const U: usize>(x: [&[T]; R], w: [&[T]; U]) -> [[T; U]; R] {
     let n = w.first().map_or(0, |w| w.len());
     let chunks = n / 4;
     let xc = x.map(|x| &x.as_chunks::<4>().0[..chunks]);
     let wc = w.map(|w| &w.as_chunks::<4>().0[..chunks]);
-    let mut acc = [[[0.0; 4]; U]; R];
+    let mut acc = [[[T::ZERO; 4]; U]; R];
     for j in 0..chunks {
         for (acc, x) in acc.iter_mut().zip(&xc) {
             for (acc, w) in acc.iter_mut().zip(&wc) {
@@ -208,9 +210,9 @@ fn dot_tile<const R: usize, const U: usize>(x: [&[f64]; R], w: [&[f64]; U]) -> [
     }
     std::array::from_fn(|a| {
         std::array::from_fn(|c| {
-            let mut tail = 0.0;
+            let mut tail = T::ZERO;
             for (x, y) in x[a][4 * chunks..].iter().zip(&w[c][4 * chunks..n]) {
-                tail += x * y;
+                tail += *x * *y;
             }
             let s = acc[a][c];
             (s[0] + s[1]) + (s[2] + s[3]) + tail
@@ -220,12 +222,12 @@ fn dot_tile<const R: usize, const U: usize>(x: [&[f64]; R], w: [&[f64]; U]) -> [
 
 /// [`affine_param_grads`] with tiles of `A` units × `L` inputs.
 #[inline(always)]
-pub(crate) fn affine_param_grads_tiled<const A: usize, const L: usize>(
+pub(crate) fn affine_param_grads_tiled<T: Element, const A: usize, const L: usize>(
     shape: Layer,
-    g: &[f64],
-    x: &[f64],
-    gw: &mut [f64],
-    gb: &mut [f64],
+    g: &[T],
+    x: &[T],
+    gw: &mut [T],
+    gb: &mut [T],
 ) {
     let Layer {
         rows,
@@ -233,30 +235,30 @@ pub(crate) fn affine_param_grads_tiled<const A: usize, const L: usize>(
         outputs: m,
     } = shape;
     assert!(g.len() == rows * m && x.len() == rows * n && gw.len() == m * n && gb.len() == m);
-    gb.fill(0.0);
+    gb.fill(T::ZERO);
     for g in g.chunks_exact(m.max(1)) {
         for (b, &g) in gb.iter_mut().zip(g) {
             *b += g;
         }
     }
-    let k0 = weight_grad_strips::<A, L>(shape, g, x, 0, gw);
-    let k0 = weight_grad_strips::<A, 4>(shape, g, x, k0, gw);
-    weight_grad_strips::<A, 1>(shape, g, x, k0, gw);
+    let k0 = weight_grad_strips::<_, A, L>(shape, g, x, 0, gw);
+    let k0 = weight_grad_strips::<_, A, 4>(shape, g, x, k0, gw);
+    weight_grad_strips::<_, A, 1>(shape, g, x, k0, gw);
 }
 
 /// Columns k0.. of gw in strips of `L` (as many as fit), `A` units at a time; returns where
 /// it stopped. The strip of x (rows × L) stays in L1 across the units.
 #[inline(always)]
-fn weight_grad_strips<const A: usize, const L: usize>(
+fn weight_grad_strips<T: Element, const A: usize, const L: usize>(
     shape: Layer,
-    g: &[f64],
-    x: &[f64],
+    g: &[T],
+    x: &[T],
     mut k0: usize,
-    gw: &mut [f64],
+    gw: &mut [T],
 ) -> usize {
     let (n, m) = (shape.inputs, shape.outputs);
     while k0 + L <= n {
-        let mut block = |i0: usize, sums: &[[f64; L]]| {
+        let mut block = |i0: usize, sums: &[[T; L]]| {
             for (a, sums) in sums.iter().enumerate() {
                 gw[(i0 + a) * n + k0..][..L].copy_from_slice(sums);
             }
@@ -265,14 +267,14 @@ fn weight_grad_strips<const A: usize, const L: usize>(
         while i0 + A <= m {
             block(
                 i0,
-                &outer_sums::<A, L>(weight_terms::<A, L>(g, x, shape, i0, k0)),
+                &outer_sums::<_, A, L>(weight_terms::<_, A, L>(g, x, shape, i0, k0)),
             );
             i0 += A;
         }
         for i in i0..m {
             block(
                 i,
-                &outer_sums::<1, L>(weight_terms::<1, L>(g, x, shape, i, k0)),
+                &outer_sums::<_, 1, L>(weight_terms::<_, 1, L>(g, x, shape, i, k0)),
             );
         }
         k0 += L;
@@ -282,13 +284,13 @@ fn weight_grad_strips<const A: usize, const L: usize>(
 
 /// (g[r, i0..i0+A], x[r, k0..k0+L]) for r in order: the terms of a block of gw.
 #[inline(always)]
-fn weight_terms<'a, const A: usize, const L: usize>(
-    g: &'a [f64],
-    x: &'a [f64],
+fn weight_terms<'a, T: Element, const A: usize, const L: usize>(
+    g: &'a [T],
+    x: &'a [T],
     shape: Layer,
     i0: usize,
     k0: usize,
-) -> impl Iterator<Item = (&'a [f64], &'a [f64])> {
+) -> impl Iterator<Item = (&'a [T], &'a [T])> {
     g.chunks_exact(shape.outputs)
         .zip(x.chunks_exact(shape.inputs))
         .map(move |(g, x)| (&g[i0..][..A], &x[k0..][..L]))
@@ -296,11 +298,11 @@ fn weight_terms<'a, const A: usize, const L: usize>(
 
 /// [`affine_input_grad`] with tiles of `A` rows × `L` inputs.
 #[inline(always)]
-pub(crate) fn affine_input_grad_tiled<const A: usize, const L: usize>(
+pub(crate) fn affine_input_grad_tiled<T: Element, const A: usize, const L: usize>(
     shape: Layer,
-    g: &[f64],
-    w: &[f64],
-    dx: &mut [f64],
+    g: &[T],
+    w: &[T],
+    dx: &mut [T],
 ) {
     let Layer {
         rows,
@@ -308,38 +310,41 @@ pub(crate) fn affine_input_grad_tiled<const A: usize, const L: usize>(
         outputs: m,
     } = shape;
     assert!(g.len() == rows * m && w.len() == m * n && dx.len() == rows * n);
-    let k0 = input_grad_strips::<A, L>(shape, g, w, 0, dx);
-    let k0 = input_grad_strips::<A, 4>(shape, g, w, k0, dx);
-    input_grad_strips::<A, 1>(shape, g, w, k0, dx);
+    let k0 = input_grad_strips::<_, A, L>(shape, g, w, 0, dx);
+    let k0 = input_grad_strips::<_, A, 4>(shape, g, w, k0, dx);
+    input_grad_strips::<_, A, 1>(shape, g, w, k0, dx);
 }
 
 /// Columns k0.. of dx in strips of `L` (as many as fit), `A` rows at a time; returns where
 /// it stopped. The strip of w (outputs × L) stays in L1 across the rows.
 #[inline(always)]
-fn input_grad_strips<const A: usize, const L: usize>(
+fn input_grad_strips<T: Element, const A: usize, const L: usize>(
     shape: Layer,
-    g: &[f64],
-    w: &[f64],
+    g: &[T],
+    w: &[T],
     mut k0: usize,
-    dx: &mut [f64],
+    dx: &mut [T],
 ) -> usize {
     let (n, m) = (shape.inputs, shape.outputs);
     while k0 + L <= n {
-        let mut block = |r0: usize, sums: &[[f64; L]]| {
+        let mut block = |r0: usize, sums: &[[T; L]]| {
             for (a, sums) in sums.iter().enumerate() {
                 dx[(r0 + a) * n + k0..][..L].copy_from_slice(sums);
             }
         };
         let mut r0 = 0;
         while r0 + A <= shape.rows {
-            let g: [&[f64]; A] = std::array::from_fn(|a| &g[(r0 + a) * m..][..m]);
-            block(r0, &outer_sums::<A, L>(input_terms::<A, L>(g, w, n, k0)));
+            let g: [&[T]; A] = std::array::from_fn(|a| &g[(r0 + a) * m..][..m]);
+            block(
+                r0,
+                &outer_sums::<_, A, L>(input_terms::<_, A, L>(g, w, n, k0)),
+            );
             r0 += A;
         }
         for r in r0..shape.rows {
             block(
                 r,
-                &outer_sums::<1, L>(input_terms::<1, L>([&g[r * m..][..m]], w, n, k0)),
+                &outer_sums::<_, 1, L>(input_terms::<_, 1, L>([&g[r * m..][..m]], w, n, k0)),
             );
         }
         k0 += L;
@@ -349,12 +354,12 @@ fn input_grad_strips<const A: usize, const L: usize>(
 
 /// (g[a][i] for each a, w[i, k0..k0+L]) for i in order: the terms of a block of dx.
 #[inline(always)]
-fn input_terms<'a, const A: usize, const L: usize>(
-    g: [&'a [f64]; A],
-    w: &'a [f64],
+fn input_terms<'a, T: Element, const A: usize, const L: usize>(
+    g: [&'a [T]; A],
+    w: &'a [T],
     n: usize,
     k0: usize,
-) -> impl Iterator<Item = ([f64; A], &'a [f64])> {
+) -> impl Iterator<Item = ([T; A], &'a [T])> {
     w.chunks_exact(n)
         .enumerate()
         .map(move |(i, w)| (g.map(|g| g[i]), &w[k0..][..L]))
@@ -363,10 +368,10 @@ fn input_terms<'a, const A: usize, const L: usize>(
 /// sums[a][l] = Σ_t s_t[a]·v_t[l] over the terms in order, each sum from 0.0: A × L
 /// running sums held in registers for the whole pass (an [`axpy`] per term, fused).
 #[inline(always)]
-fn outer_sums<const A: usize, const L: usize>(
-    terms: impl Iterator<Item = (impl AsRef<[f64]>, impl AsRef<[f64]>)>,
-) -> [[f64; L]; A] {
-    let mut sums = [[0.0; L]; A];
+fn outer_sums<T: Element, const A: usize, const L: usize>(
+    terms: impl Iterator<Item = (impl AsRef<[T]>, impl AsRef<[T]>)>,
+) -> [[T; L]; A] {
+    let mut sums = [[T::ZERO; L]; A];
     for (s, v) in terms {
         let (s, v) = (&s.as_ref()[..A], &v.as_ref()[..L]);
         for (sums, &s) in sums.iter_mut().zip(s) {
@@ -461,9 +466,9 @@ mod tests {
                 vec![9.0; m],
                 vec![9.0; rows * n],
             );
-            affine_tiled::<R, U>(shape, &x, &w, &b, &mut z);
-            affine_param_grads_tiled::<A, L>(shape, &g, &x, &mut gw, &mut gb);
-            affine_input_grad_tiled::<A, L>(shape, &g, &w, &mut dx);
+            affine_tiled::<_, R, U>(shape, &x, &w, &b, &mut z);
+            affine_param_grads_tiled::<_, A, L>(shape, &g, &x, &mut gw, &mut gb);
+            affine_input_grad_tiled::<_, A, L>(shape, &g, &w, &mut dx);
             let want = reference(shape, &x, &w, &b, &g);
             for (got, want) in [z, gw, gb, dx].iter().zip(&want) {
                 assert_eq!(bits(got), bits(want), "{shape:?}");

@@ -34,7 +34,7 @@ mod run;
 mod spec;
 
 pub use dataset::Dataset;
-pub use mlp::{Forward, Gradients, Mlp, Targets, loss};
+pub use mlp::{Forward, Gradients, Mlp, Targets, loss, loss_into};
 pub use optimizer::Optimizer;
 pub use probe::{Probe, ProbeGain};
 pub use record::{Record, Run, RunEntry};

@@ -6,7 +6,7 @@ use rand_distr::{Distribution, StandardNormal};
 
 use super::RUN_CELL;
 use super::dataset::Dataset;
-use super::mlp::{Forward, Gradients, Mlp, Targets, loss};
+use super::mlp::{Forward, Gradients, Mlp, Targets, loss_into};
 use super::optimizer::OptimizerState;
 use super::probe::Probe;
 use super::record::{Record, Run};
@@ -82,6 +82,7 @@ fn train(
     let mut yb = vec![0.0; b * outs];
     let mut lb = vec![0usize; b];
     let mut rows = vec![0usize; b];
+    let (mut f, mut g, mut d_out) = (Forward::default(), Gradients::default(), Vec::new());
     for step in 0..=spec.steps {
         for r in 0..b {
             let e = rng.random_range(0..data.examples);
@@ -93,18 +94,18 @@ fn train(
                 lb[r] = data.labels[e];
             }
         }
-        let f = net.forward(act, &xb, b);
+        net.forward_into(act, &xb, b, &mut f);
         let targets = if data.labels.is_empty() {
             Targets::Values(&yb)
         } else {
             Targets::Labels(&lb)
         };
-        let (l, d_out) = loss(&f.output, &targets, b);
+        let l = loss_into(&f.output, &targets, b, &mut d_out);
         if let Some(t) = trace.as_deref_mut() {
             t.batches.push(rows.clone());
             t.losses.push(l);
         }
-        let g = net.backward(act, &f, &d_out, b);
+        net.backward_into(act, &f, &d_out, b, &mut g);
         let finite = l.is_finite() && g.w.iter().flatten().all(|v| v.is_finite());
         if step % spec.record_every == 0 || step == spec.steps || !finite {
             let mut rec = record(step, l, &net, &f, &g, act, t1, spec.depth);
