@@ -4,23 +4,7 @@
 
 use std::process::Command;
 
-/// Why `python3 -c 'import torch'` fails, or None when it works.
-fn no_torch() -> Option<String> {
-    match Command::new("python3")
-        .args(["-c", "import torch"])
-        .output()
-    {
-        Ok(out) if out.status.success() => None,
-        Ok(out) => Some(
-            String::from_utf8_lossy(&out.stderr)
-                .lines()
-                .last()
-                .unwrap_or("no message")
-                .to_string(),
-        ),
-        Err(e) => Some(format!("python3 does not run: {e}")),
-    }
-}
+use crate::util::no_torch;
 
 #[test]
 fn replays_dumped_runs_column_for_column() {

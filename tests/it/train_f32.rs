@@ -244,3 +244,88 @@ fn journals_of_the_two_precisions_are_kept_apart() {
         }
     }
 }
+
+/// `scripts/replay_torch.py` replays a dump in its precision (spec.json's "precision"):
+/// within 1e-10 of PyTorch's float64 losses for f64, and within the script's stated float32
+/// tolerance (10·2^-24·(K + 1)·√W·(S + 1)/(1 − μ)) for f32, where float32 rounding shows.
+#[test]
+fn replay_torch_follows_runs_of_both_precisions() {
+    if let Some(why) = crate::util::no_torch() {
+        eprintln!(
+            "train_f32::replay_torch_follows_runs_of_both_precisions skipped: \
+             `python3 -c 'import torch'` failed ({why}); pip install torch to run it"
+        );
+        return;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/replay_torch.py");
+    let tmp = tempfile::tempdir().unwrap();
+    let configs: [(&str, &[&str]); 3] = [
+        ("sgd-tanh2x", &[]),
+        (
+            "momentum-sigmoid",
+            &["--momentum", "0.9", "--activation", "sigmoid"],
+        ),
+        (
+            "adam-relu",
+            &[
+                "--optimizer",
+                "adam",
+                "--lr",
+                "1e-3",
+                "--activation",
+                "relu",
+            ],
+        ),
+    ];
+    for (name, extra) in configs {
+        for precision in ["f64", "f32"] {
+            let dump = tmp.path().join(format!("{name}-{precision}"));
+            crate::util::vanish()
+                .args(["train", "--runs", "1", "--depth", "6", "--width", "8"])
+                .args(["--steps", "50", "--quiet", "--precision", precision])
+                .args(extra)
+                .arg("--dump")
+                .arg(&dump)
+                .assert()
+                .success();
+            let spec: serde_json::Value = serde_json::from_str(&read(&dump, "spec.json")).unwrap();
+            assert_eq!(spec["precision"], precision);
+            let out = std::process::Command::new("python3")
+                .arg(script)
+                .arg(&dump)
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let report: serde_json::Value =
+                serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+                    panic!(
+                        "{name} {precision}: {e}: {stdout} {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    )
+                });
+            let what = format!("{name} {precision}: {report}");
+            assert!(out.status.success(), "{what}");
+            assert_eq!(report["precision"], precision, "{what}");
+            assert_eq!(report["steps"], 51, "{what}");
+            let diff = report["max_rel_diff"].as_f64().unwrap();
+            if precision == "f64" {
+                assert!(diff < 1e-10, "{what}");
+            } else {
+                // float32 rounding, not float64's, and within the stated tolerance.
+                assert!(diff > 1e-9, "{what}");
+                let (k1, w, s1, mu) = (
+                    7.0,
+                    8f64.sqrt(),
+                    51.0,
+                    if name.starts_with("momentum") {
+                        0.9
+                    } else {
+                        0.0
+                    },
+                );
+                let tolerance = 10.0 * 2f64.powi(-24) * k1 * w * s1 / (1.0 - mu);
+                assert_eq!(report["tolerance"].as_f64().unwrap(), tolerance, "{what}");
+            }
+        }
+    }
+}
