@@ -137,8 +137,12 @@ fn pack<T: Element, const W: usize>(buf: &mut Vec<T>, kc: usize, len: usize, src
         let lines = W.min(len - q * W);
         for (p, slot) in panel.chunks_exact_mut(W).enumerate() {
             let at = src.base + q * W * src.line + p * src.step;
-            for (l, v) in slot[..lines].iter_mut().enumerate() {
-                *v = src.data[at + l * src.line];
+            if src.line == 1 {
+                slot[..lines].copy_from_slice(&src.data[at..][..lines]);
+            } else {
+                for (l, v) in slot[..lines].iter_mut().enumerate() {
+                    *v = src.data[at + l * src.line];
+                }
             }
         }
     }

@@ -13,12 +13,14 @@
 mod dispatch;
 mod element;
 mod gemm;
+mod tanh;
 
 pub(crate) use gemm::Micro;
 use gemm::{Dims, Plain, View};
 
 pub use dispatch::Simd;
 pub use element::Element;
+pub use tanh::{tanh, tanh_lanes};
 
 /// Σ a_i·b_i with four partial sums (a fixed order: the same bits on every machine).
 pub fn dot<T: Element>(a: &[T], b: &[T]) -> T {
