@@ -48,8 +48,9 @@ const EXP: [f64; 14] = [
 
 /// 1.5·2^52: adding it rounds to an integer kept in the low mantissa bits.
 const MAGIC: f64 = 6_755_399_441_055_744.0;
-const LN2_HI: f64 = 6.931_471_803_691_238_2e-1;
-const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+/// ln 2 = LN2_HI + LN2_LO (fdlibm's split: k·LN2_HI is exact for the k here).
+const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 
 /// Below this |x| the series, above it the exponential.
 const SPLIT: f64 = 0.3;
