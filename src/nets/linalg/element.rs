@@ -43,6 +43,8 @@ pub trait Element:
     const NEG_INFINITY: Self;
     /// `"f64"` or `"f32"`.
     const NAME: &'static str;
+    /// Whether this is f32 (whose vectors hold twice as many lanes).
+    const IS_F32: bool;
     /// The nearest element to `v`.
     fn from_f64(v: f64) -> Self;
     /// The exact value as f64.
@@ -63,15 +65,36 @@ pub trait Element:
     /// for f32 the same sum over the values widened to f64 (no overflow or flush to zero
     /// of the squares).
     fn norm(v: &[Self]) -> f64;
+    /// `s` as f64 values, if `Self` is f64 (for kernels written per type).
+    fn as_f64s(s: &[Self]) -> Option<&[f64]>;
+    /// `s` as mutable f64 values, if `Self` is f64.
+    fn as_f64s_mut(s: &mut [Self]) -> Option<&mut [f64]>;
+    /// `s` as f32 values, if `Self` is f32.
+    fn as_f32s(s: &[Self]) -> Option<&[f32]>;
+    /// `s` as mutable f32 values, if `Self` is f32.
+    fn as_f32s_mut(s: &mut [Self]) -> Option<&mut [f32]>;
+    /// This thread's two packing buffers of [`super::gemm`], lent until [`put_scratch`]
+    /// (kept between calls, so a training step allocates nothing once they have grown).
+    ///
+    /// [`put_scratch`]: Element::put_scratch
+    fn take_scratch() -> (Vec<Self>, Vec<Self>);
+    /// Gives the buffers of [`Element::take_scratch`] back.
+    fn put_scratch(a: Vec<Self>, b: Vec<Self>);
 }
 
 macro_rules! element {
-    ($t:ty, $name:literal) => {
+    ($t:ty, $name:literal, $f32:literal, $scratch:ident, $as64:expr, $as32:expr) => {
+        thread_local! {
+            static $scratch: std::cell::Cell<(Vec<$t>, Vec<$t>)> =
+                const { std::cell::Cell::new((Vec::new(), Vec::new())) };
+        }
+
         impl Element for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
             const NEG_INFINITY: Self = <$t>::NEG_INFINITY;
             const NAME: &'static str = $name;
+            const IS_F32: bool = $f32;
             #[inline(always)]
             fn from_f64(v: f64) -> Self {
                 v as $t
@@ -107,12 +130,30 @@ macro_rules! element {
             fn norm(v: &[Self]) -> f64 {
                 widened_norm(v)
             }
+            fn as_f64s(s: &[Self]) -> Option<&[f64]> {
+                $as64(s)
+            }
+            fn as_f64s_mut(s: &mut [Self]) -> Option<&mut [f64]> {
+                $as64(s)
+            }
+            fn as_f32s(s: &[Self]) -> Option<&[f32]> {
+                $as32(s)
+            }
+            fn as_f32s_mut(s: &mut [Self]) -> Option<&mut [f32]> {
+                $as32(s)
+            }
+            fn take_scratch() -> (Vec<Self>, Vec<Self>) {
+                $scratch.take()
+            }
+            fn put_scratch(a: Vec<Self>, b: Vec<Self>) {
+                $scratch.set((a, b));
+            }
         }
     };
 }
 
-element!(f64, "f64");
-element!(f32, "f32");
+element!(f64, "f64", false, SCRATCH_F64, Some, |_| None);
+element!(f32, "f32", true, SCRATCH_F32, |_| None, Some);
 
 /// √(Σ v²) in f64 in [`super::dot`]'s order (for f64, exactly `dot(v, v).sqrt()`).
 fn widened_norm<T: Element>(v: &[T]) -> f64 {

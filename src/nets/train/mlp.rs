@@ -2,7 +2,7 @@
 //! f64 (the default) or f32 ([`Element`]).
 
 use crate::model::activation::Activation;
-use crate::nets::linalg::{Element, Layer, Simd};
+use crate::nets::linalg::{self, Element, Layer, Simd};
 
 /// An MLP: weights (fan_out × fan_in, row-major) and biases per layer; the last layer is
 /// linear.
@@ -119,13 +119,7 @@ impl<T: Element> Mlp<T> {
             isa.affine(shape, &f.h[l], &self.w[l], &self.b[l], zl);
             if l < hidden {
                 let (h, d) = (&mut f.h[l + 1], &mut f.derivative[l]);
-                h.clear();
-                d.clear();
-                for &z in f.z[l].iter() {
-                    let v = T::from_f64(act.value(z.to_f64()));
-                    h.push(v);
-                    d.push(derivative_from(act, z, v));
-                }
+                activate(act, &f.z[l], h, d);
             }
         }
         refill(&mut f.output, &f.z[layers - 1]);
@@ -180,6 +174,34 @@ impl<T: Element> Mlp<T> {
             // ∂L/∂z_{l−1} = ∂L/∂h_{l−1} ⊙ φ'(z_{l−1}).
             g.clear();
             g.extend(dh.iter().zip(&f.derivative[l - 1]).map(|(&d, &p)| d * p));
+        }
+    }
+}
+
+/// h = φ(z) and φ'(z) of a layer in one pass; a·tanh(n·z) through [`linalg::tanh_lanes`]
+/// (vectorised, the same bits everywhere), others through [`Activation::value`].
+fn activate<T: Element>(act: &Activation, z: &[T], h: &mut Vec<T>, d: &mut Vec<T>) {
+    h.clear();
+    d.clear();
+    if let Activation::ScaledTanh { a, n } = *act {
+        const M: usize = 8;
+        let mut lanes = [0.0; M];
+        for chunk in z.chunks(M) {
+            for (l, &z) in lanes.iter_mut().zip(chunk) {
+                *l = n * z.to_f64();
+            }
+            let t = linalg::tanh_lanes(&lanes);
+            for &t in &t[..chunk.len()] {
+                let v = T::from_f64(a * t);
+                h.push(v);
+                d.push(derivative_from(act, T::ZERO, v));
+            }
+        }
+    } else {
+        for &z in z {
+            let v = T::from_f64(act.value(z.to_f64()));
+            h.push(v);
+            d.push(derivative_from(act, z, v));
         }
     }
 }
