@@ -247,7 +247,7 @@ fn journals_of_the_two_precisions_are_kept_apart() {
 
 /// `scripts/replay_torch.py` replays a dump in its precision (spec.json's "precision"):
 /// within 1e-10 of PyTorch's float64 losses for f64, and within the script's stated float32
-/// tolerance (10·2^-24·(K + 1)·√W·(S + 1)/(1 − μ)) for f32, where float32 rounding shows.
+/// tolerance (100·2^-24·(K + 1)·√W·(S + 1)/(1 − μ)) for f32, where float32 rounding shows.
 #[test]
 fn replay_torch_follows_runs_of_both_precisions() {
     if let Some(why) = crate::util::no_torch() {
@@ -323,7 +323,7 @@ fn replay_torch_follows_runs_of_both_precisions() {
                         0.0
                     },
                 );
-                let tolerance = 10.0 * 2f64.powi(-24) * k1 * w * s1 / (1.0 - mu);
+                let tolerance = 100.0 * 2f64.powi(-24) * k1 * w * s1 / (1.0 - mu);
                 assert_eq!(report["tolerance"].as_f64().unwrap(), tolerance, "{what}");
             }
         }
