@@ -98,7 +98,11 @@ The columns, as `vanish train`'s trajectories.csv (K hidden layers, K + 1 weight
 - grad_norm_l, weight_norm_l, l = 1…K+1: the Frobenius norms of each Linear's weight.grad
   and weight (biases not included), the output layer last;
 - probe_gain_l, l = 1…K: exp of the mean over the probe of ln ‖v_l‖/‖v_{l−1}‖ (their product
-  is probe_gain).
+  is probe_gain);
+- grad_underflow, hidden_grad_underflow, grad_underflow_l (l = 1…K+1): the entries of the
+  weight gradients (all layers; layer l) and of ∂L/∂h_1…∂L/∂h_K (from the hooks; NaN
+  without them) that are zero or subnormal in the model's own dtype, |g| < finfo.tiny
+  (float32: 2^-126; float64: 2^-1022).
 
 The hooks (installed unless `hooks=False`; `remove()` or leaving the `with` block takes
 them off): a forward hook on each hidden Linear keeps its output z_l, and a forward pre-hook
@@ -271,6 +275,11 @@ def _norm(t):
     return float(torch.linalg.vector_norm(t.detach().to(torch.float64)))
 
 
+def _underflow(t):
+    """Entries of t that are zero or subnormal in t's own dtype (|g| < finfo.tiny)."""
+    return int((t.detach().abs() < torch.finfo(t.dtype).tiny).sum())
+
+
 class GainRecorder:
     """Records `vanish train`'s trajectory columns of one run (see the module docstring).
 
@@ -323,6 +332,8 @@ class GainRecorder:
         self.header += [f"grad_norm_{l}" for l in range(1, k + 2)]
         self.header += [f"weight_norm_{l}" for l in range(1, k + 2)]
         self.header += [f"probe_gain_{l}" for l in range(1, k + 1)]
+        self.header += ["grad_underflow", "hidden_grad_underflow"]
+        self.header += [f"grad_underflow_{l}" for l in range(1, k + 2)]
         self.rows = []
         self._file = None
         if path is not None:
@@ -340,6 +351,7 @@ class GainRecorder:
         self._handles = []
         self._z = [None] * k
         self._dh = [None] * k
+        self._dh_underflow = [None] * k
         if hooks:
             self._install()
 
@@ -358,6 +370,7 @@ class GainRecorder:
             if l == 0:  # a new forward pass
                 self._z = [None] * self.depth
                 self._dh = [None] * self.depth
+                self._dh_underflow = [None] * self.depth
             self._z[l] = output.detach()
 
         return hook
@@ -370,6 +383,7 @@ class GainRecorder:
             if h.requires_grad:
                 def keep(grad):
                     self._dh[l] = _norm(grad)
+                    self._dh_underflow[l] = _underflow(grad)
                 h.register_hook(keep)
 
         return pre_hook
@@ -472,6 +486,11 @@ class GainRecorder:
         gain, ln_dp, saturated = self._minibatch(hidden_grad_norms, preactivations)
         self._z = [None] * self.depth
         self._dh = [None] * self.depth
+        hidden_under, self._dh_underflow = self._dh_underflow, [None] * self.depth
+        under = [_underflow(lin.weight.grad) if lin.weight.grad is not None else math.nan
+                 for lin in self.linears]
+        hidden_under = (math.nan if any(c is None for c in hidden_under)
+                        else sum(hidden_under))
         grads = [_norm(lin.weight.grad) if lin.weight.grad is not None else math.nan
                  for lin in self.linears]
         weights = [_norm(lin.weight) for lin in self.linears]
@@ -484,7 +503,8 @@ class GainRecorder:
 
         values = ([self.run, int(step), loss, gain, ln_dp, saturated, exp(ln_gain), probe_ln_dp,
                    "true" if diverged else "false"]
-                  + grads + weights + [exp(v) for v in ln_layers])
+                  + grads + weights + [exp(v) for v in ln_layers]
+                  + [sum(under), hidden_under] + under)
         row = dict(zip(self.header, values))
         self.rows.append(row)
         if self._file is not None:

@@ -62,5 +62,7 @@ mod statistics;
 mod table;
 #[path = "it/train.rs"]
 mod train;
+#[path = "it/train_f32.rs"]
+mod train_f32;
 #[path = "it/util.rs"]
 mod util;

@@ -10,6 +10,7 @@ use crate::dynamics::markov::ChainFit;
 use crate::dynamics::runs::{Outcome, chain_fit, check_recorded, predict_outcomes, series};
 use crate::dynamics::study::Rule;
 use crate::error::ConfigError;
+use crate::mc::fast::Precision;
 use crate::model::activation::Activation;
 use crate::nets::train::{Dataset, Optimizer, Run, RunEntry, Task, TrainSpec};
 use crate::output::format::pretty_json;
@@ -41,10 +42,14 @@ const EXAMPLES: &str = "Examples:
 
 Writes trajectories.csv (run, step, loss, gain, ln_derivative_product, saturated,
 probe_gain, probe_ln_derivative_product, diverged, grad_norm_1…, weight_norm_1…,
-probe_gain_1…), summary.json and manifest.json. gain is the minibatch's backward gain
+probe_gain_1…, grad_underflow, hidden_grad_underflow, grad_underflow_1…), summary.json
+and manifest.json. gain is the minibatch's backward gain
 ‖∂L/∂h_1‖/‖∂L/∂h_K‖; probe_gain is the network's: exp of the mean over the fixed probe of
-ln ‖J·u‖/‖u‖ (J = ∂h_K/∂x), probe_gain_l its factor at layer l. A diverged run (non-finite
-loss or gradient) ends with that record.";
+ln ‖J·u‖/‖u‖ (J = ∂h_K/∂x), probe_gain_l its factor at layer l. grad_underflow_l counts
+the entries of ∂L/∂W_l that are zero or subnormal (|g| < 2^-126 in f32, 2^-1022 in f64),
+grad_underflow their sum over the K + 1 layers, hidden_grad_underflow the same count over
+the B·W·K entries of ∂L/∂h_1…∂L/∂h_K. A diverged run (non-finite loss or gradient) ends
+with that record.";
 
 /// `--task` (the library's [`Task`] carries the task's numbers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
@@ -164,6 +169,12 @@ pub struct TrainArgs {
     /// Seed of every random stream.
     #[arg(short, long, default_value_t = 1, value_parser = super::parse_count)]
     pub(super) seed: u64,
+    /// Training arithmetic: f64, or f32 as PyTorch's float32 (parameters, activations,
+    /// gradients, optimiser state and loss; gradients below 2^-126 flush toward zero, the
+    /// grad_underflow columns count them). Each gives its own, reproducible numbers.
+    #[arg(long, default_value = "f64", value_parser = parse_precision)]
+    #[serde(default, with = "precision_text")]
+    precision: Precision,
     /// The rule for [g∼0] in the summary and the fit: COLUMN < VALUE (as `vanish markov`).
     #[arg(long, default_value = "probe_gain < 1e-6")]
     pub(super) state: String,
@@ -223,7 +234,10 @@ impl TrainArgs {
             super::parse_values("--width", &self.width.replace('_', ""))?,
             super::parse_values("--lr", &self.lr)?,
         ];
-        TrainPlan::new(&lists, self.runs, self.seed, |values| self.validate(values))
+        Ok(
+            TrainPlan::new(&lists, self.runs, self.seed, |values| self.validate(values))?
+                .with_precision(self.precision),
+        )
     }
 
     fn validate(&self, values: [f64; 6]) -> Result<(TrainSpec, Activation), ConfigError> {
@@ -374,6 +388,34 @@ fn check_memory(args: &TrainArgs, plan: &TrainPlan, threads: usize) -> Result<()
     }
 }
 
+/// `--precision`: f32 or f64 (`sim`'s `reference`, its scalar oracle, has no training
+/// counterpart).
+fn parse_precision(text: &str) -> Result<Precision, String> {
+    match text.parse::<Precision>() {
+        Ok(p @ (Precision::F32 | Precision::F64)) => Ok(p),
+        _ => Err(format!(
+            "must be one of f32, f64, got '{}'",
+            text.trim().to_ascii_lowercase()
+        )),
+    }
+}
+
+/// `--precision` in a shard's manifest: its flag value; absent (a shard of an older
+/// vanish) it is f64.
+mod precision_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::mc::fast::Precision;
+
+    pub fn serialize<S: Serializer>(p: &Precision, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(p.name())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Precision, D::Error> {
+        super::parse_precision(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
 /// `--shard I/N`.
 fn parse_shard_flag(text: &str) -> Result<(usize, usize), String> {
     super::table::parse_shard(text).map_err(|e| e.message)
@@ -514,19 +556,41 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
     let Cell { spec, act, .. } = plan.cells.pop().expect("one cell");
     if let Some(dir) = &dump {
         time.part("dump", || {
-            let (again, trace) =
-                crate::nets::train::train_run_traced(&spec, &act, &data, args.seed, 0);
+            let (again, trace) = crate::nets::train::train_run_traced(
+                args.precision,
+                &spec,
+                &act,
+                &data,
+                args.seed,
+                0,
+            );
             // (Compared as journal text: NaN records, such as ReLU's saturation, are not == .)
             debug_assert_eq!(RunEntry::from(&again), RunEntry::from(&runs[0]));
             let probe =
                 crate::nets::train::Probe::draw(&data, spec.input_dim, spec.probe, args.seed, 0);
             let trajectory = trajectories_csv(&runs[..1], spec.depth + 1);
-            crate::output::dump::write(dir, &spec, &act, &data, &trace, &probe, trajectory)
+            crate::output::dump::write(
+                dir,
+                &spec,
+                args.precision,
+                &act,
+                &data,
+                &trace,
+                &probe,
+                trajectory,
+            )
         })?;
     }
     let csv = trajectories_csv(&runs, spec.depth + 1);
     let o = Outcome::of(&runs, &rule);
-    let config = run_config(&spec, &act, data.examples, runs.len(), args.seed);
+    let config = run_config(
+        &spec,
+        &act,
+        data.examples,
+        runs.len(),
+        args.seed,
+        args.precision,
+    );
     let fit = args.fit.then(|| {
         time.part("fit", || {
             let series: Vec<_> = runs.iter().map(|r| series(r, &rule)).collect();
@@ -636,6 +700,7 @@ fn run_map(args: &TrainArgs, plan: &TrainPlan, rule: &Rule) -> anyhow::Result<()
             .with("cells", cells.len())
             .with("runs_per_cell", runs)
             .with("seed", args.seed)
+            .with("precision", args.precision.name())
             .with("rng", crate::mc::rng::RNG_NAME)
             .with("threads", threads)
             .with("elapsed_s", elapsed)

@@ -6,7 +6,9 @@
 //!   per output unit, as `torch.nn.Linear.weight`) and biases of every layer;
 //! - `batches.csv`: per step, the dataset rows (0-based) of its minibatch;
 //! - `losses.csv`: per step, the minibatch loss before the update;
-//! - `spec.json`: the loss, the optimiser, its learning rate(s) and the steps;
+//! - `spec.json`: the loss, the optimiser, its learning rate(s), the steps and the
+//!   arithmetic (`"precision"`: `"f64"` or `"f32"`; the data, the network and the losses
+//!   are written exactly, an f32 run's values as the f64 numbers they are);
 //! - `probe.json`: the run's fixed probe (dataset rows and directions u, one list of d
 //!   values per probe input), on which `probe_gain` is measured;
 //! - `trajectory.csv`: the run's records, with the columns of `trajectories.csv`;
@@ -16,6 +18,7 @@ use std::path::Path;
 
 use serde_json::json;
 
+use crate::mc::fast::Precision;
 use crate::model::activation::Activation;
 use crate::nets::train::{Dataset, Optimizer, Probe, Trace, TrainSpec};
 use crate::output::files::csv_text;
@@ -25,10 +28,13 @@ use crate::output::manifest::{Manifest, RunFiles};
 /// The command a dump's manifest names (its folder is re-used by dumps only).
 pub const COMMAND: &str = "train --dump";
 
-/// Writes the files of run 0 into `dir` (prepared by the caller), then its manifest.
+/// Writes the files of run 0 (trained in `precision`) into `dir` (prepared by the caller),
+/// then its manifest.
+#[allow(clippy::too_many_arguments)]
 pub fn write(
     dir: &Path,
     spec: &TrainSpec,
+    precision: Precision,
     act: &Activation,
     data: &Dataset,
     trace: &Trace,
@@ -103,6 +109,7 @@ pub fn write(
         "hidden_lr_scale": spec.hidden_lr_scale,
         "steps": spec.steps,
         "batch": spec.batch,
+        "precision": precision.name(),
         "note": "the loss of step s is taken before its update; steps 0…T, updates after 0…T−1",
     });
     let mut files = RunFiles::new();

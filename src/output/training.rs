@@ -9,8 +9,9 @@ use serde_json::{Value, json};
 use crate::dynamics::markov::ChainFit;
 use crate::dynamics::runs::Outcome;
 use crate::dynamics::study::Rule;
+use crate::mc::fast::Precision;
 use crate::model::activation::Activation;
-use crate::nets::train::{Optimizer, Run, Task, TrainSpec};
+use crate::nets::train::{Optimizer, Run, Task, TrainSpec, Underflow};
 use crate::output::files::csv_text;
 use crate::output::format::{exact, label, short};
 use crate::output::schema::number::Number;
@@ -23,6 +24,8 @@ pub fn trajectories_csv(runs: &[Run], layers: usize) -> String {
     header.extend((1..=layers).map(|l| format!("grad_norm_{l}")));
     header.extend((1..=layers).map(|l| format!("weight_norm_{l}")));
     header.extend((1..layers).map(|l| format!("probe_gain_{l}")));
+    header.extend(trajectory_columns::UNDERFLOW.map(String::from));
+    header.extend((1..=layers).map(|l| format!("{}_{l}", trajectory_columns::GRAD_UNDERFLOW)));
     let mut rows = Vec::new();
     for r in runs {
         for (i, rec) in r.records.iter().enumerate() {
@@ -48,10 +51,30 @@ pub fn trajectories_csv(runs: &[Run], layers: usize) -> String {
             row.extend(pad(&rec.weight_norms, layers));
             let probe: Vec<f64> = rec.probe_ln_layer_gains.iter().map(|v| v.exp()).collect();
             row.extend(pad(&probe, layers - 1));
+            row.extend(underflow_fields(rec.underflow.as_ref(), layers));
             rows.push(row);
         }
     }
     crate::output::files::csv_text(&header, &rows)
+}
+
+/// A record's underflow columns: the total over ∂L/∂W, the count over ∂L/∂h, and per
+/// weight layer (padded to `layers`); empty fields for a record of an older journal,
+/// which did not count.
+fn underflow_fields(u: Option<&Underflow>, layers: usize) -> Vec<String> {
+    let mut cols = match u {
+        Some(u) => {
+            let mut c = vec![
+                u.weight_grads_total().to_string(),
+                u.hidden_grads.to_string(),
+            ];
+            c.extend(u.weight_grads.iter().map(u64::to_string));
+            c
+        }
+        None => Vec::new(),
+    };
+    cols.resize(2 + layers, String::new());
+    cols
 }
 
 /// The map's trajectories.csv: the single-run columns after the cell's varying
@@ -289,6 +312,14 @@ pub mod trajectory_columns {
     pub const PROBE_LN_DERIVATIVE_PRODUCT: &str = "probe_ln_derivative_product";
     /// Whether the run diverged at this record.
     pub const DIVERGED: &str = "diverged";
+    /// Entries of ∂L/∂W (every weight layer) that are zero or subnormal in the run's
+    /// arithmetic ([`crate::nets::train::Underflow`]); `grad_underflow_l` per layer.
+    pub const GRAD_UNDERFLOW: &str = "grad_underflow";
+    /// Entries of ∂L/∂h_1…∂L/∂h_K over the minibatch that are zero or subnormal.
+    pub const HIDDEN_GRAD_UNDERFLOW: &str = "hidden_grad_underflow";
+    /// The underflow columns after the per-layer norms and gains, before the per-layer
+    /// `grad_underflow_l`.
+    pub const UNDERFLOW: [&str; 2] = [GRAD_UNDERFLOW, HIDDEN_GRAD_UNDERFLOW];
     /// These columns, in order.
     pub const HEADER: [&str; 9] = [
         RUN,
@@ -501,15 +532,17 @@ pub fn run_summary(
 }
 
 /// The `config` of a single-cell run's summary.json and manifest: the model, the task, the
-/// optimiser and the run's sizes.
+/// optimiser, the run's sizes, its seed and its arithmetic (`"precision"`: f32 or f64).
 pub fn run_config(
     spec: &TrainSpec,
     act: &Activation,
     examples: usize,
     runs: usize,
     seed: u64,
+    precision: Precision,
 ) -> Value {
     json!({
+        "precision": precision.name(),
         "activation": act.to_string(),
         "depth": spec.depth, "width": spec.width, "input_dim": spec.input_dim,
         "sigma_w": spec.sigma_w, "sigma_b": spec.sigma_b,

@@ -10,8 +10,9 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 
 use crate::error::{ConfigError, Error, Result};
+use crate::mc::fast::Precision;
 use crate::model::activation::Activation;
-use crate::nets::train::{Dataset, Run, RunEntry, TrainSpec, train_run};
+use crate::nets::train::{Dataset, Run, RunEntry, TrainSpec, train_run_in};
 pub use crate::sweep::engine::Journaling;
 use crate::sweep::engine::{self, Sweep};
 
@@ -49,6 +50,8 @@ pub struct TrainPlan {
     pub runs: u64,
     /// The seed of every run.
     pub seed: u64,
+    /// The arithmetic of every run (f64 unless set; see [`TrainPlan::with_precision`]).
+    pub precision: Precision,
 }
 
 impl TrainPlan {
@@ -99,7 +102,17 @@ impl TrainPlan {
                 ),
             ));
         }
-        Ok(TrainPlan { cells, runs, seed })
+        Ok(TrainPlan {
+            cells,
+            runs,
+            seed,
+            precision: Precision::F64,
+        })
+    }
+
+    /// The plan with its runs in `precision` (f32 or f64).
+    pub fn with_precision(self, precision: Precision) -> Self {
+        TrainPlan { precision, ..self }
     }
 }
 
@@ -124,15 +137,21 @@ impl Sweep for Runs<'_> {
     type Record = RunEntry;
 
     /// What the journal's runs depend on: the seed, the runs per cell, every cell's
-    /// activation and spec, and the dataset's contents.
+    /// activation and spec, the dataset's contents, and `"precision": "f32"` for runs in
+    /// f32. f64 runs have no such key, as journals had before f32 runs existed: those
+    /// resume as f64, and neither kind resumes or merges into the other.
     fn fingerprint(&self) -> Value {
-        json!({
+        let mut f = json!({
             "journal": "vanish train",
             "seed": self.plan.seed,
             "runs": self.plan.runs,
             "cells": self.plan.cells.iter().map(|c| format!("{} {:?}", c.act, c.spec)).collect::<Vec<_>>(),
             "data": self.data.fingerprint(),
-        })
+        });
+        if self.plan.precision == Precision::F32 {
+            f["precision"] = json!(Precision::F32.name());
+        }
+        f
     }
 
     fn units(&self) -> usize {
@@ -156,7 +175,8 @@ impl Sweep for Runs<'_> {
     fn compute(&self, unit: usize) -> RunEntry {
         let runs = self.plan.runs as usize;
         let cell = &self.plan.cells[unit / runs];
-        let mut run = train_run(
+        let mut run = train_run_in(
+            self.plan.precision,
             &cell.spec,
             &cell.act,
             self.data,
@@ -191,6 +211,16 @@ fn check_run(spec: &TrainSpec, entry: &RunEntry) -> std::result::Result<(), Stri
         return Err(format!(
             "a record of {} values, not the {fields} of depth {}: '{r}'",
             r.split(',').count(),
+            spec.depth
+        ));
+    }
+    let layers = spec.depth + 1;
+    if let Some(u) = (run.records.iter().filter_map(|r| r.underflow.as_ref()))
+        .find(|u| u.weight_grads.len() != layers)
+    {
+        return Err(format!(
+            "underflow counts of {} weight layers, not the {layers} of depth {}",
+            u.weight_grads.len(),
             spec.depth
         ));
     }

@@ -4,23 +4,7 @@
 
 use std::process::Command;
 
-/// Why `python3 -c 'import torch'` fails, or None when it works.
-fn no_torch() -> Option<String> {
-    match Command::new("python3")
-        .args(["-c", "import torch"])
-        .output()
-    {
-        Ok(out) if out.status.success() => None,
-        Ok(out) => Some(
-            String::from_utf8_lossy(&out.stderr)
-                .lines()
-                .last()
-                .unwrap_or("no message")
-                .to_string(),
-        ),
-        Err(e) => Some(format!("python3 does not run: {e}")),
-    }
-}
+use crate::util::no_torch;
 
 #[test]
 fn replays_dumped_runs_column_for_column() {
@@ -44,7 +28,7 @@ fn replays_dumped_runs_column_for_column() {
         let dump = tmp.path().join(name);
         crate::util::vanish()
             .args([
-                "train", "--n", "1", "--runs", "1", "--depth", "6", "--width", "8", "--steps", "50",
+                "train", "--runs", "1", "--depth", "6", "--width", "8", "--steps", "50",
             ])
             .args(["--record-every", "5", "--n", "2", "--quiet"])
             .args(extra)
@@ -70,10 +54,10 @@ fn replays_dumped_runs_column_for_column() {
         let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
         assert_eq!(report["ok"], true, "{name}: {report}");
         // Steps 0, 5, …, 50; every column but run, step and diverged compared:
-        // 6 scalars, 7 gradient and 7 weight norms, 6 probe layers.
+        // 6 scalars, 7 gradient and 7 weight norms, 6 probe layers, 2 + 7 underflow counts.
         assert_eq!(report["records"], 11, "{name}: {report}");
         let columns = report["max_rel_diff"].as_object().unwrap();
-        assert_eq!(columns.len(), 6 + 7 + 7 + 6, "{name}: {report}");
+        assert_eq!(columns.len(), 6 + 7 + 7 + 6 + 2 + 7, "{name}: {report}");
         assert!(columns.contains_key("probe_gain_6") && columns.contains_key("weight_norm_7"));
         // The recorder's file is the same tidy CSV: `vanish markov` fits it.
         crate::util::vanish()
@@ -83,7 +67,7 @@ fn replays_dumped_runs_column_for_column() {
                 "--state",
                 "probe_gain < 1e-6",
                 "--replicates",
-                "50",
+                "100",
                 "--json",
             ])
             .assert()

@@ -458,8 +458,11 @@ fn a_map_over_depth_and_learning_rate_pads_shallower_runs() {
     let header = traj.lines().next().unwrap();
     assert!(
         header.starts_with("depth,lr,run,step,")
-            && header
-                .ends_with(",weight_norm_5,probe_gain_1,probe_gain_2,probe_gain_3,probe_gain_4")
+            && header.ends_with(
+                ",weight_norm_5,probe_gain_1,probe_gain_2,probe_gain_3,probe_gain_4,\
+                            grad_underflow,hidden_grad_underflow,grad_underflow_1,\
+                            grad_underflow_2,grad_underflow_3,grad_underflow_4,grad_underflow_5"
+            )
     );
     let fields = header.split(',').count();
     assert!(traj.lines().all(|l| l.split(',').count() == fields));

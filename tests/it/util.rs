@@ -82,3 +82,21 @@ pub fn refused(args: &[&str], flag: &str) {
 pub fn run_out(args: &[&str], out: &std::path::Path) {
     vanish().args(args).arg("--out").arg(out).assert().success();
 }
+
+/// Why `python3 -c 'import torch'` fails, or None when it works.
+pub fn no_torch() -> Option<String> {
+    match std::process::Command::new("python3")
+        .args(["-c", "import torch"])
+        .output()
+    {
+        Ok(out) if out.status.success() => None,
+        Ok(out) => Some(
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("no message")
+                .to_string(),
+        ),
+        Err(e) => Some(format!("python3 does not run: {e}")),
+    }
+}

@@ -1,15 +1,14 @@
-//! The crate's only `unsafe`: running the block loop (and the dense layers of the training
-//! runs) compiled for AVX-512 or AVX2 (each with FMA) when the CPU has them, and the
-//! portable build of the same code otherwise.
+//! The fast kernels' `unsafe`: running the block loop (and a random network's row
+//! products) compiled for AVX-512 or AVX2 (each with FMA) when the CPU has them, and the
+//! portable build of the same code otherwise (the dense layers of the training runs have
+//! their own in `nets::linalg::dispatch`).
 //!
-//! Every build comes from one generic function ([`block::fill_block`], the `*_tiled`
-//! functions of [`linalg`]), so they compute the same operations in the same order; the
-//! fast paths only get wider instructions (and, for the dense layers, larger tiles, which
-//! do not change the order of any sum). Fused multiply-adds are written out as `mul_add`,
+//! Every build comes from one generic function ([`block::fill_block`], the tally's and the
+//! network's kernels), so they compute the same operations in the same order; the fast
+//! paths only get wider instructions. Fused multiply-adds are written out as `mul_add`,
 //! which is correctly rounded on every build (one instruction with FMA, libm's `fma`
-//! without), so they give the same bits too. The tests `fast_paths_agree_bit_for_bit`,
-//! `every_level_gives_the_same_blocks` and `dense_paths_agree_bit_for_bit` force each level
-//! and compare.
+//! without), so they give the same bits too. The tests `fast_paths_agree_bit_for_bit` and
+//! `every_level_vanish_simd_names_writes_the_same_files` force each level and compare.
 
 #![allow(unsafe_code)]
 
@@ -18,7 +17,6 @@ use super::real::Real;
 use super::xoshiro::Streams;
 use crate::error::ConfigError;
 use crate::mc::summary::{BlockTally, FactorSums, Thresholds, histogram_slots};
-use crate::nets::linalg::{self, Layer};
 use crate::nets::network;
 
 /// The instruction set a fast kernel runs on, chosen at run time.
@@ -144,60 +142,6 @@ impl Isa {
     }
 }
 
-/// Tiles of the dense layers on AVX2: [`linalg::affine_tiled`] keeps 4 rows × 3 units of
-/// four partial sums in 12 of the 16 YMM registers, the gradients 4 rows (or units) × 8
-/// inputs of running sums in 8.
-#[cfg(target_arch = "x86_64")]
-const AVX2_AFFINE_TILE: (usize, usize) = (4, 3);
-#[cfg(target_arch = "x86_64")]
-const AVX2_GRAD_TILE: (usize, usize) = (4, 8);
-
-impl Isa {
-    /// [`linalg::affine`] on this instruction set (the same bits on every one).
-    pub(crate) fn affine(self, shape: Layer, x: &[f64], w: &[f64], b: &[f64], z: &mut [f64]) {
-        match self.0 {
-            #[cfg(target_arch = "x86_64")]
-            Kind::Avx2 => {
-                // SAFETY: `Kind::Avx2` means the CPU has AVX2 (as in `fill_block`), all that
-                // `affine_avx2` requires.
-                unsafe { affine_avx2(shape, x, w, b, z) }
-            }
-            _ => linalg::affine(shape, x, w, b, z),
-        }
-    }
-
-    /// [`linalg::affine_param_grads`] on this instruction set (the same bits on every one).
-    pub(crate) fn affine_param_grads(
-        self,
-        shape: Layer,
-        g: &[f64],
-        x: &[f64],
-        gw: &mut [f64],
-        gb: &mut [f64],
-    ) {
-        match self.0 {
-            #[cfg(target_arch = "x86_64")]
-            Kind::Avx2 => {
-                // SAFETY: as in `affine`: `Kind::Avx2` means the CPU has AVX2.
-                unsafe { affine_param_grads_avx2(shape, g, x, gw, gb) }
-            }
-            _ => linalg::affine_param_grads(shape, g, x, gw, gb),
-        }
-    }
-
-    /// [`linalg::affine_input_grad`] on this instruction set (the same bits on every one).
-    pub(crate) fn affine_input_grad(self, shape: Layer, g: &[f64], w: &[f64], dx: &mut [f64]) {
-        match self.0 {
-            #[cfg(target_arch = "x86_64")]
-            Kind::Avx2 => {
-                // SAFETY: as in `affine`: `Kind::Avx2` means the CPU has AVX2.
-                unsafe { affine_input_grad_avx2(shape, g, w, dx) }
-            }
-            _ => linalg::affine_input_grad(shape, g, w, dx),
-        }
-    }
-}
-
 impl Isa {
     /// The dot products of a tile of a random network's Gaussian rows with its input and
     /// tangent ([`network::rows_dot2`]): the same bits on every instruction set (the rows
@@ -240,30 +184,6 @@ fn reflect_avx2(z: &mut [f64], y: &mut [f64], v: &mut [f64], before: bool) {
 fn rows_dot2_avx2(w: &[f64], y: &[f64], v: &[f64], a: &mut [f64], b: &mut [f64]) {
     network::rows_dot2::<{ network::AVX2_ROWS }>(w, y, v, a, b)
 }
-
-/// [`linalg::affine`] compiled for AVX2 (no FMA: only AVX2 is enabled) with larger tiles.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn affine_avx2(shape: Layer, x: &[f64], w: &[f64], b: &[f64], z: &mut [f64]) {
-    linalg::affine_tiled::<{ AVX2_AFFINE_TILE.0 }, { AVX2_AFFINE_TILE.1 }>(shape, x, w, b, z)
-}
-
-/// [`linalg::affine_param_grads`] compiled for AVX2 with larger tiles.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn affine_param_grads_avx2(shape: Layer, g: &[f64], x: &[f64], gw: &mut [f64], gb: &mut [f64]) {
-    linalg::affine_param_grads_tiled::<{ AVX2_GRAD_TILE.0 }, { AVX2_GRAD_TILE.1 }>(
-        shape, g, x, gw, gb,
-    )
-}
-
-/// [`linalg::affine_input_grad`] compiled for AVX2 with larger tiles.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn affine_input_grad_avx2(shape: Layer, g: &[f64], w: &[f64], dx: &mut [f64]) {
-    linalg::affine_input_grad_tiled::<{ AVX2_GRAD_TILE.0 }, { AVX2_GRAD_TILE.1 }>(shape, g, w, dx)
-}
-
 /// Runs [`block::fill_block`] on `isa`.
 pub(super) fn fill_block<R: Real>(
     isa: Isa,
@@ -612,50 +532,5 @@ mod avx512 {
             // SAFETY: as for the loads above.
             unsafe { _mm512_storeu_si512(word.as_mut_ptr().cast(), v) };
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Isa;
-    use crate::nets::linalg::{self, Layer};
-
-    #[test]
-    fn dense_paths_agree_bit_for_bit() {
-        let shape = Layer {
-            rows: 37,
-            inputs: 70,
-            outputs: 29,
-        };
-        let values = |len: usize, k: usize| -> Vec<f64> {
-            (0..len)
-                .map(|i| ((i * 7919 + k) % 1013) as f64 / 97.0 - 5.0)
-                .collect()
-        };
-        let (x, w, b, g) = (
-            values(37 * 70, 1),
-            values(29 * 70, 2),
-            values(29, 3),
-            values(37 * 29, 4),
-        );
-        let run = |isa: Isa| {
-            let (mut z, mut gw, mut gb, mut dx) = (
-                vec![0.0; 37 * 29],
-                vec![0.0; 29 * 70],
-                vec![0.0; 29],
-                vec![0.0; 37 * 70],
-            );
-            isa.affine(shape, &x, &w, &b, &mut z);
-            isa.affine_param_grads(shape, &g, &x, &mut gw, &mut gb);
-            isa.affine_input_grad(shape, &g, &w, &mut dx);
-            [z, gw, gb, dx].map(|v| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>())
-        };
-        assert_eq!(run(Isa::detect()), run(Isa::portable()));
-        let mut z = vec![0.0; 37 * 29];
-        linalg::affine(shape, &x, &w, &b, &mut z);
-        assert_eq!(
-            run(Isa::portable())[0],
-            z.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
-        );
     }
 }

@@ -9,8 +9,12 @@
 //! the minibatch loss; the backward gain ‖∂L/∂h_1‖/‖∂L/∂h_K‖ between the first and the last
 //! hidden layer; the thresholds answer's derivative product (mean over the batch of
 //! Σ_l mean_units ln φ'(x)); the fraction of hidden pre-activations with |x| > t1(n)
-//! (tanh only); and per weight layer the gradient and weight norms. A non-finite loss or
-//! gradient ends the run, which is marked diverged and kept.
+//! (tanh only); per weight layer the gradient and weight norms; and how many gradient
+//! entries underflowed ([`Underflow`]). A non-finite loss or gradient ends the run, which
+//! is marked diverged and kept.
+//!
+//! A run computes in f64 or, like PyTorch's float32, in f32 ([`train_run_in`]); the records
+//! are computed from its values and accumulated in f64 either way.
 //!
 //! Streams: the dataset (and the teacher) come from [`crate::mc::rng::block_rng`] with cell
 //! [`DATA_CELL`], run r's initialisation and minibatches from cell [`RUN_CELL`], block r;
@@ -34,11 +38,11 @@ mod run;
 mod spec;
 
 pub use dataset::Dataset;
-pub use mlp::{Forward, Gradients, Mlp, Targets, loss};
+pub use mlp::{Forward, Gradients, Mlp, Targets, loss, loss_into};
 pub use optimizer::Optimizer;
 pub use probe::{Probe, ProbeGain};
-pub use record::{Record, Run, RunEntry};
-pub use run::{Trace, train_run, train_run_traced};
+pub use record::{Record, Run, RunEntry, Underflow};
+pub use run::{Trace, train_run, train_run_in, train_run_traced};
 pub use spec::{Task, TrainSpec};
 
 /// The stream cells of the shared dataset, of the runs (block = run index) and of each

@@ -2,6 +2,7 @@
 //! weights and biases.
 
 use super::mlp::{Gradients, Mlp};
+use crate::nets::linalg::Element;
 
 /// The optimiser.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -39,20 +40,22 @@ impl Optimizer {
     }
 }
 
-/// Momentum or Adam moments per parameter.
-pub(super) struct OptimizerState {
-    m: Vec<Vec<f64>>,
-    v: Vec<Vec<f64>>,
+/// Momentum or Adam moments per parameter, in the network's element type (as PyTorch keeps
+/// them in the parameters' dtype). The hyperparameters (learning rate, momentum, β, ε and
+/// Adam's bias corrections 1 − βᵗ, computed in f64) are rounded to it once per update.
+pub(super) struct OptimizerState<T: Element = f64> {
+    m: Vec<Vec<T>>,
+    v: Vec<Vec<T>>,
     t: i32,
 }
 
-impl OptimizerState {
-    pub(super) fn new(net: &Mlp) -> Self {
-        let zeros: Vec<Vec<f64>> = net
+impl<T: Element> OptimizerState<T> {
+    pub(super) fn new(net: &Mlp<T>) -> Self {
+        let zeros: Vec<Vec<T>> = net
             .w
             .iter()
             .chain(&net.b)
-            .map(|p| vec![0.0; p.len()])
+            .map(|p| vec![T::ZERO; p.len()])
             .collect();
         OptimizerState {
             m: zeros.clone(),
@@ -63,8 +66,8 @@ impl OptimizerState {
 
     pub(super) fn update(
         &mut self,
-        net: &mut Mlp,
-        g: &Gradients,
+        net: &mut Mlp<T>,
+        g: &Gradients<T>,
         opt: Optimizer,
         hidden_scale: f64,
     ) {
@@ -88,20 +91,22 @@ impl OptimizerState {
         {
             match opt {
                 Optimizer::Sgd { lr, momentum } => {
-                    let lr = lr * scale;
+                    let plain = momentum == 0.0;
+                    let (lr, momentum) = (T::from_f64(lr * scale), T::from_f64(momentum));
                     for ((p, &g), m) in p.iter_mut().zip(g).zip(m.iter_mut()) {
                         *m = momentum * *m + g;
-                        *p -= lr * if momentum == 0.0 { g } else { *m };
+                        *p -= lr * if plain { g } else { *m };
                     }
                 }
                 Optimizer::Adam { lr } => {
-                    let lr = lr * scale;
-                    let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8);
+                    let (b1, b2) = (0.9f64, 0.999f64);
                     let (c1, c2) = (1.0 - b1.powi(self.t), 1.0 - b2.powi(self.t));
+                    let [lr, c1, c2, eps] = [lr * scale, c1, c2, 1e-8].map(T::from_f64);
+                    let [b1, b2, r1, r2] = [b1, b2, 1.0 - b1, 1.0 - b2].map(T::from_f64);
                     for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut())
                     {
-                        *m = b1 * *m + (1.0 - b1) * g;
-                        *v = b2 * *v + (1.0 - b2) * g * g;
+                        *m = b1 * *m + r1 * g;
+                        *v = b2 * *v + r2 * g * g;
                         *p -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
                     }
                 }

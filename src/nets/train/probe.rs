@@ -7,10 +7,9 @@ use super::PROBE_CELL;
 use super::dataset::Dataset;
 use super::mlp::Mlp;
 use super::record::Record;
-use crate::mc::fast::Isa;
 use crate::mc::rng::block_rng;
 use crate::model::activation::Activation;
-use crate::nets::linalg::dot;
+use crate::nets::linalg::{Simd, dot};
 
 /// A run's fixed probe set: P inputs (rows of the dataset) and P random input directions
 /// u ~ N(0, I_d), drawn once from the run's own stream ([`PROBE_CELL`], block = run: the
@@ -87,7 +86,7 @@ impl Probe {
         let p = self.rows.len();
         let d = net.sizes[0];
         let f = net.forward(act, &self.x, p);
-        let isa = Isa::detect();
+        let isa = Simd::detect();
         let mut v = self.u.clone();
         for row in v.chunks_mut(d) {
             let inv = 1.0 / dot(row, row).sqrt();

@@ -25,6 +25,83 @@ pub struct Record {
     pub probe_ln_layer_gains: Vec<f64>,
     /// On the probe: the mean over its inputs of Σ_l mean_units ln φ'(x).
     pub probe_ln_derivative_product: f64,
+    /// The minibatch gradient entries that underflowed (`None` for a record read from the
+    /// journal of an older vanish, which did not count them).
+    pub underflow: Option<Underflow>,
+}
+
+/// How many entries of a record's minibatch gradients are zero or subnormal, |g| <
+/// `MIN_POSITIVE` of the run's element type (f32: 2^-126 ≈ 1.2e-38; f64: 2^-1022 ≈
+/// 2.2e-308): gradients that have flushed to zero, or are about to lose their bits. In f32
+/// this is part of vanishing itself: a gradient below it no longer moves its weight.
+///
+/// An entry that is exactly zero for another reason (a ReLU unit that is off for the whole
+/// batch gives zero rows of ∂L/∂W) is counted too: the count is of gradients that carry no
+/// signal, whatever the cause, and is the same definition in f32 and f64.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Underflow {
+    /// Per weight layer l = 1…K+1: the entries of ∂L/∂W_l (fan_out × fan_in, the output
+    /// layer last).
+    pub weight_grads: Vec<u64>,
+    /// The entries of ∂L/∂h_l over the hidden layers l = 1…K and the batch's rows (B·W·K
+    /// entries; h_l = φ(z_l), before the product with φ'(z_l)).
+    pub hidden_grads: u64,
+}
+
+impl Underflow {
+    /// Σ_l of [`Underflow::weight_grads`].
+    pub fn weight_grads_total(&self) -> u64 {
+        self.weight_grads.iter().sum()
+    }
+
+    /// The entries of `v` that are zero or subnormal as `T` (`v` holds `T`'s values).
+    ///
+    /// ```
+    /// use vanish::nets::train::Underflow;
+    /// assert_eq!(Underflow::count::<f32>(&[0.0, 1e-39, -1e-39, 1e-37, 1.0]), 3);
+    /// assert_eq!(Underflow::count::<f64>(&[0.0, 1e-39, 1e-310]), 2);
+    /// ```
+    pub fn count<T: crate::nets::linalg::Element>(v: &[T]) -> u64 {
+        let tiny = T::from_f64(min_positive::<T>());
+        v.iter()
+            .filter(|&&g| g < tiny && -g < tiny) // also −0, and never NaN
+            .count() as u64
+    }
+
+    /// The text of a journal record: hidden_grads, then weight_grads, comma-separated.
+    fn text(&self) -> String {
+        std::iter::once(self.hidden_grads)
+            .chain(self.weight_grads.iter().copied())
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    fn parse(text: &str) -> Result<Self, String> {
+        let counts: Vec<u64> = text
+            .split(',')
+            .map(|t| {
+                t.parse()
+                    .map_err(|_| format!("bad count '{t}' in '{text}'"))
+            })
+            .collect::<Result<_, _>>()?;
+        match counts.split_first() {
+            Some((&hidden_grads, w)) if !w.is_empty() => Ok(Underflow {
+                weight_grads: w.to_vec(),
+                hidden_grads,
+            }),
+            _ => Err(format!("underflow counts '{text}' have no weight layer")),
+        }
+    }
+}
+
+/// The smallest positive normal value of `T` (`f32::MIN_POSITIVE` or `f64::MIN_POSITIVE`).
+fn min_positive<T: crate::nets::linalg::Element>() -> f64 {
+    if T::NAME == "f32" {
+        f64::from(f32::MIN_POSITIVE)
+    } else {
+        f64::MIN_POSITIVE
+    }
 }
 
 /// A finished run.
@@ -59,6 +136,11 @@ pub struct RunEntry {
     /// probe_ln_derivative_product, the gradient norms and the weight norms (K + 1 each),
     /// and the probe's K per-layer log-gains, comma-separated.
     pub records: Vec<String>,
+    /// Per record, its [`Underflow`]: the hidden count, then the K + 1 weight-layer counts,
+    /// comma-separated. Absent in journals of an older vanish (then the records have no
+    /// counts), so those still resume.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub underflow: Vec<String>,
 }
 
 impl From<&Run> for RunEntry {
@@ -89,10 +171,18 @@ impl From<&Run> for RunEntry {
                 f.join(",")
             })
             .collect();
+        let counted = run.records.iter().all(|r| r.underflow.is_some());
+        let underflow = if counted {
+            let text = |r: &Record| r.underflow.as_ref().map(Underflow::text);
+            run.records.iter().filter_map(text).collect()
+        } else {
+            Vec::new()
+        };
         RunEntry {
             run: run.run,
             diverged: run.diverged,
             records,
+            underflow,
         }
     }
 }
@@ -100,10 +190,18 @@ impl From<&Run> for RunEntry {
 impl RunEntry {
     /// The run back, bit for bit (NaN aside, which comes back as the one NaN).
     pub fn to_run(&self) -> Result<Run, String> {
+        if !self.underflow.is_empty() && self.underflow.len() != self.records.len() {
+            return Err(format!(
+                "{} underflow counts for {} records",
+                self.underflow.len(),
+                self.records.len()
+            ));
+        }
         let records = self
             .records
             .iter()
-            .map(|line| {
+            .enumerate()
+            .map(|(i, line)| {
                 let f: Vec<&str> = line.split(',').collect();
                 // 1 step, 6 scalars, K + 1 gradient and weight norms, K probe layers.
                 if f.len() < 12 || !(f.len() - 9).is_multiple_of(3) {
@@ -130,6 +228,11 @@ impl RunEntry {
                     grad_norms: v[6..6 + layers].to_vec(),
                     weight_norms: v[6 + layers..6 + 2 * layers].to_vec(),
                     probe_ln_layer_gains: v[6 + 2 * layers..].to_vec(),
+                    underflow: self
+                        .underflow
+                        .get(i)
+                        .map(|t| Underflow::parse(t))
+                        .transpose()?,
                 })
             })
             .collect::<Result<_, String>>()?;
