@@ -155,6 +155,40 @@ impl Simd {
     }
 }
 
+impl Simd {
+    /// h = a·tanh(n·z) and φ'(z) of a layer on this instruction set (the same bits on every
+    /// one: plain arithmetic, see [`super::tanh`]). `h` and `d` have `z`'s length.
+    pub fn scaled_tanh_layer<T: Element>(self, a: f64, n: f64, z: &[T], h: &mut [T], d: &mut [T]) {
+        match self.0 {
+            #[cfg(target_arch = "x86_64")]
+            Kind::Avx512 => {
+                // SAFETY: as in `affine`: `Kind::Avx512` means AVX-512 F, AVX2 and FMA.
+                unsafe { scaled_tanh_avx512(a, n, z, h, d) }
+            }
+            #[cfg(target_arch = "x86_64")]
+            Kind::Avx2 => {
+                // SAFETY: as in `affine`: `Kind::Avx2` means AVX2 and FMA.
+                unsafe { scaled_tanh_avx2(a, n, z, h, d) }
+            }
+            _ => super::tanh::scaled_tanh_layer(a, n, z, h, d),
+        }
+    }
+}
+
+/// [`super::tanh::scaled_tanh_layer`] compiled for AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn scaled_tanh_avx2<T: Element>(a: f64, n: f64, z: &[T], h: &mut [T], d: &mut [T]) {
+    super::tanh::scaled_tanh_layer(a, n, z, h, d)
+}
+
+/// [`super::tanh::scaled_tanh_layer`] compiled for AVX-512.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+fn scaled_tanh_avx512<T: Element>(a: f64, n: f64, z: &[T], h: &mut [T], d: &mut [T]) {
+    super::tanh::scaled_tanh_layer(a, n, z, h, d)
+}
+
 /// Calls `$f::<T, K, MR, NR>($kernel, $args)` with `$kernel`'s tile for `T`: f64's
 /// (rows, columns) or f32's (twice the columns: as many vectors), picked by a branch the
 /// compiler resolves.
@@ -443,6 +477,38 @@ mod tests {
         let mut fast = vec![0.0; 37 * 29];
         Simd::detect().affine(shape, &x, &w, &b, &mut fast);
         assert_eq!(z.map_bits(), fast.map_bits());
+    }
+
+    /// The fused a·tanh(n·z) pass gives the portable bits on every level, f64 and f32.
+    #[test]
+    fn tanh_layers_agree_bit_for_bit() {
+        let z: Vec<f64> = values(1037, 5).into_iter().map(|v| v * 7.0).collect();
+        let z32: Vec<f32> = z.iter().map(|&v| v as f32).collect();
+        let run = |isa: Simd| {
+            let (mut h, mut d) = (vec![0.0; z.len()], vec![0.0; z.len()]);
+            isa.scaled_tanh_layer(1.7, 0.6, &z, &mut h, &mut d);
+            let (mut h32, mut d32) = (vec![0.0f32; z.len()], vec![0.0f32; z.len()]);
+            isa.scaled_tanh_layer(1.7, 0.6, &z32, &mut h32, &mut d32);
+            (h.map_bits(), d.map_bits(), h32, d32)
+        };
+        let want = run(Simd::portable());
+        for isa in Simd::available() {
+            let got = run(isa);
+            assert_eq!(got.0, want.0, "{}", isa.name());
+            assert_eq!(got.1, want.1, "{}", isa.name());
+            assert_eq!(
+                got.2
+                    .iter()
+                    .chain(&got.3)
+                    .map(|v| v.to_bits())
+                    .collect::<Vec<_>>(),
+                want.2
+                    .iter()
+                    .chain(&want.3)
+                    .map(|v| v.to_bits())
+                    .collect::<Vec<_>>()
+            );
+        }
     }
 
     trait Bits {

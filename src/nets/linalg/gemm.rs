@@ -33,8 +33,9 @@ pub(crate) struct Dims {
     pub k: usize,
 }
 
-/// Depth of a block (the length of the chains a micro-kernel call advances).
-const KC: usize = 256;
+/// Depth of a block (the length of the chains a micro-kernel call advances): a panel of B
+/// (128 × 16 f64) and one of A (128 × 8) fill half of a 48 KiB L1.
+const KC: usize = 128;
 /// Rows of A packed at once (an L2-sized block).
 const MC: usize = 128;
 /// Columns of B packed at once.
@@ -137,7 +138,10 @@ fn pack<T: Element, const W: usize>(buf: &mut Vec<T>, kc: usize, len: usize, src
         let lines = W.min(len - q * W);
         for (p, slot) in panel.chunks_exact_mut(W).enumerate() {
             let at = src.base + q * W * src.line + p * src.step;
-            if src.line == 1 {
+            if src.line == 1 && lines == W {
+                // A constant length: moves in registers, no call to memmove.
+                slot.copy_from_slice(&src.data[at..][..W]);
+            } else if src.line == 1 {
                 slot[..lines].copy_from_slice(&src.data[at..][..lines]);
             } else {
                 for (l, v) in slot[..lines].iter_mut().enumerate() {

@@ -376,7 +376,7 @@ mod tests {
         }
     }
 
-    /// Depths past one block (KC = 256) and rows past one A block (MC = 128): the chains
+    /// Depths past one block (KC = 128) and rows past one A block (MC = 128): the chains
     /// paused and resumed through C keep their order.
     #[test]
     fn blocked_products_have_the_bits_of_the_plain_loops() {

@@ -93,6 +93,35 @@ pub fn tanh_lanes<const M: usize>(x: &[f64; M]) -> [f64; M] {
     })
 }
 
+/// h = a·tanh(n·z) and φ'(z) = n·(a − h²/a) of every element of a layer, computed in f64
+/// through [`tanh_lanes`] and rounded to `T`; plain arithmetic only, so any vector width
+/// gives the same bits. `#[inline(always)]` so that [`super::Simd`] compiles it for AVX2
+/// and AVX-512 too.
+#[inline(always)]
+pub(crate) fn scaled_tanh_layer<T: super::Element>(
+    a: f64,
+    n: f64,
+    z: &[T],
+    h: &mut [T],
+    d: &mut [T],
+) {
+    const M: usize = 8;
+    assert!(h.len() == z.len() && d.len() == z.len());
+    let (ta, tn) = (T::from_f64(a), T::from_f64(n));
+    for ((z, h), d) in z.chunks(M).zip(h.chunks_mut(M)).zip(d.chunks_mut(M)) {
+        let mut lanes = [0.0; M];
+        for (l, &z) in lanes.iter_mut().zip(z) {
+            *l = n * z.to_f64();
+        }
+        let t = tanh_lanes(&lanes);
+        for ((h, d), &t) in h.iter_mut().zip(d.iter_mut()).zip(&t) {
+            let v = T::from_f64(a * t);
+            *h = v;
+            *d = tn * (ta - v * v / ta);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

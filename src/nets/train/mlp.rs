@@ -2,7 +2,7 @@
 //! f64 (the default) or f32 ([`Element`]).
 
 use crate::model::activation::Activation;
-use crate::nets::linalg::{self, Element, Layer, Simd};
+use crate::nets::linalg::{Element, Layer, Simd};
 
 /// An MLP: weights (fan_out × fan_in, row-major) and biases per layer; the last layer is
 /// linear.
@@ -178,25 +178,16 @@ impl<T: Element> Mlp<T> {
     }
 }
 
-/// h = φ(z) and φ'(z) of a layer in one pass; a·tanh(n·z) through [`linalg::tanh_lanes`]
-/// (vectorised, the same bits everywhere), others through [`Activation::value`].
+/// h = φ(z) and φ'(z) of a layer in one pass; a·tanh(n·z) through
+/// [`Simd::scaled_tanh_layer`] (vectorised, the same bits everywhere), others through
+/// [`Activation::value`].
 fn activate<T: Element>(act: &Activation, z: &[T], h: &mut Vec<T>, d: &mut Vec<T>) {
     h.clear();
     d.clear();
     if let Activation::ScaledTanh { a, n } = *act {
-        const M: usize = 8;
-        let mut lanes = [0.0; M];
-        for chunk in z.chunks(M) {
-            for (l, &z) in lanes.iter_mut().zip(chunk) {
-                *l = n * z.to_f64();
-            }
-            let t = linalg::tanh_lanes(&lanes);
-            for &t in &t[..chunk.len()] {
-                let v = T::from_f64(a * t);
-                h.push(v);
-                d.push(derivative_from(act, T::ZERO, v));
-            }
-        }
+        h.resize(z.len(), T::ZERO);
+        d.resize(z.len(), T::ZERO);
+        Simd::detect().scaled_tanh_layer(a, n, z, h, d);
     } else {
         for &z in z {
             let v = T::from_f64(act.value(z.to_f64()));
