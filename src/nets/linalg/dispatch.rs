@@ -1,5 +1,6 @@
 //! The dense layers' `unsafe`: running [`affine`](super::affine) and its gradients compiled
-//! for AVX2 when the CPU has it, and the portable build of the same code otherwise.
+//! for AVX-512 or AVX2 (each with FMA) when the CPU has them, and the portable build of the
+//! same code otherwise.
 //!
 //! Both builds come from one generic function (the `*_tiled` functions of [`super`]), so
 //! they compute the same operations in the same order; the fast path only gets wider
@@ -36,15 +37,16 @@ enum Kind {
 }
 
 impl Simd {
-    /// The best level this CPU has, or the one `VANISH_SIMD` (`portable`, `avx2`, `avx512`)
-    /// asks for when the CPU has it (else the best it has below that). Read once per
-    /// process. The numbers are the same on every level; only the speed changes.
+    /// The best level this CPU has, capped by `VANISH_SIMD` as the block loop's
+    /// [`Isa::detect`](crate::mc::fast::Isa::detect) reads it (`auto`, `portable`, `avx2`,
+    /// `avx512`; a level the CPU lacks falls back to the best it has below that). Read once
+    /// per process. The numbers are the same on every level; only the speed changes.
     pub fn detect() -> Self {
         static CHOSEN: std::sync::OnceLock<Simd> = std::sync::OnceLock::new();
         *CHOSEN.get_or_init(|| {
-            let cap = match std::env::var("VANISH_SIMD").as_deref() {
-                Ok("portable") => Kind::Portable,
-                Ok("avx2") => Kind::Avx2,
+            let cap = match crate::mc::fast::Isa::detect().name() {
+                "portable" => Kind::Portable,
+                "avx2" => Kind::Avx2,
                 _ => Kind::Avx512,
             };
             Simd(best().min(cap))
