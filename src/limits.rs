@@ -191,11 +191,12 @@ pub fn check_work(
 /// - the shared dataset: examples·(inputs + outputs) numbers;
 /// - per worker thread, one network with its gradients and two optimiser moments,
 ///   4·P numbers for P = d·W + (K−1)·W² + W·outputs + K·W + outputs parameters, and the
-///   forward and backward values of a minibatch, 2·batch·K·W numbers;
+///   forward and backward values of a minibatch, 2·batch·K·W numbers, all of
+///   `element_bytes` (8 for f64, 4 for f32) but one copy of the parameters, drawn in f64;
 /// - every run's records, held until the files are written: runs·(T/r + 2) records of
 ///   8 + 3·(K+1) numbers each, each number also as ~24 bytes of CSV text.
 ///
-/// Numbers are 8 bytes. The terms are returned with the flag that makes each one large.
+/// Other numbers are 8 bytes. The terms are returned with the flag that makes each one large.
 #[allow(clippy::too_many_arguments)]
 pub fn training_memory(
     examples: f64,
@@ -207,6 +208,7 @@ pub fn training_memory(
     threads: f64,
     runs: f64,
     records: f64,
+    element_bytes: f64,
 ) -> Vec<Need> {
     let params = input_dim * width
         + (depth - 1.0) * width * width
@@ -226,7 +228,7 @@ pub fn training_memory(
         ),
         Need::bytes(
             "--width",
-            8.0 * threads * (4.0 * params + 2.0 * batch * depth * width),
+            threads * (8.0 * params + element_bytes * (3.0 * params + 2.0 * batch * depth * width)),
             "the networks in training (--width² × --depth per thread)",
         ),
         Need::bytes(
@@ -255,21 +257,23 @@ mod tests {
     #[test]
     fn training_estimates_follow_their_formulas() {
         // The case: 1e7 examples × 4096 inputs of 8 bytes is 328 GB.
-        let needs = training_memory(1e7, 4096.0, 1.0, 20.0, 32.0, 32.0, 2.0, 32.0, 102.0);
+        let needs = training_memory(1e7, 4096.0, 1.0, 20.0, 32.0, 32.0, 2.0, 32.0, 102.0, 8.0);
         let data = &needs[0];
         assert_eq!(data.flag, "--examples");
         assert!((data.amount - 8.0 * 1e7 * 4097.0).abs() < 1.0);
         assert!(check_memory(data, 24e9).is_err());
         // 1e7 runs of 101 records of depth 20 cannot be held.
-        let runs = training_memory(1024.0, 8.0, 1.0, 20.0, 32.0, 32.0, 2.0, 1e7, 102.0);
+        let runs = training_memory(1024.0, 8.0, 1.0, 20.0, 32.0, 32.0, 2.0, 1e7, 102.0, 8.0);
         let largest = Need::largest(runs).unwrap();
         assert_eq!(largest.flag, "--runs");
         assert!(largest.amount > 1e12);
         // The defaults fit easily.
-        let small = training_memory(1024.0, 8.0, 1.0, 20.0, 32.0, 32.0, 2.0, 32.0, 102.0);
+        let small = training_memory(1024.0, 8.0, 1.0, 20.0, 32.0, 32.0, 2.0, 32.0, 102.0, 8.0);
         assert!(Need::largest(small).unwrap().amount < 1e8);
         // Sizes past 2^64 saturate, never wrap.
-        let huge = training_memory(1e7, 4096.0, 1e3, 1e3, 4096.0, 65536.0, 4096.0, 4.29e9, 1e8);
+        let huge = training_memory(
+            1e7, 4096.0, 1e3, 1e3, 4096.0, 65536.0, 4096.0, 4.29e9, 1e8, 8.0,
+        );
         assert!(Need::largest(huge).unwrap().amount > 2f64.powi(64));
     }
 

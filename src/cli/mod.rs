@@ -168,7 +168,10 @@ fn one_line(e: &clap::Error) -> Option<String> {
     let arg = text(ContextKind::InvalidArg)?;
     let flag = arg.split_whitespace().next().unwrap_or(&arg).to_string();
     let value = text(ContextKind::InvalidValue).unwrap_or_default();
-    if let Some(ContextValue::Strings(valid)) = e.get(ContextKind::ValidValue) {
+    if let Some(ContextValue::Strings(valid)) = e
+        .get(ContextKind::ValidValue)
+        .filter(|v| !matches!(v, ContextValue::Strings(v) if v.is_empty()))
+    {
         return Some(format!(
             "{flag}: must be one of {}, got '{value}'",
             valid.join(", ")

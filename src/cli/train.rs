@@ -38,7 +38,7 @@ const EXAMPLES: &str = "Examples:
   vanish train --sigma-w 0.5:1.5:0.25 --n 1,2 --runs 24 --steps 200 --out runs/map
   for i in 0 1; do vanish train --sigma-w 0.5:1.5:0.25 --n 1,2 --shard $i/2 --out runs/m$i; done
   vanish train --sigma-w 0.5:1.5:0.25 --n 1,2 --gather runs/m0 runs/m1 --out runs/gathered
-  vanish train --runs 1 --steps 100 --dump runs/dump   # then: scripts/replay_torch.py runs/dump
+  vanish train --runs 1 --n 1 --depth 10 --steps 100 --dump runs/dump   # then: scripts/replay_torch.py runs/dump
 
 Writes trajectories.csv (run, step, loss, gain, ln_derivative_product, saturated,
 probe_gain, probe_ln_derivative_product, diverged, grad_norm_1…, weight_norm_1…,
@@ -170,8 +170,9 @@ pub struct TrainArgs {
     #[arg(short, long, default_value_t = 1, value_parser = super::parse_count)]
     pub(super) seed: u64,
     /// Training arithmetic: f64, or f32 as PyTorch's float32 (parameters, activations,
-    /// gradients, optimiser state and loss; gradients below 2^-126 flush toward zero, the
-    /// grad_underflow columns count them). Each gives its own, reproducible numbers.
+    /// gradients, optimiser state and loss). Each gives its own, reproducible numbers. In
+    /// either, the grad_underflow columns count the gradient entries below the type's
+    /// smallest normal (f32 2^-126, f64 2^-1022), exact zeros included.
     #[arg(long, default_value = "f64", value_parser = parse_precision)]
     #[serde(default, with = "precision_text")]
     precision: Precision,
@@ -380,6 +381,10 @@ fn check_memory(args: &TrainArgs, plan: &TrainPlan, threads: usize) -> Result<()
             threads as f64,
             runs,
             (s.steps / s.record_every) as f64 + 2.0,
+            match args.precision {
+                Precision::F32 => 4.0,
+                _ => 8.0,
+            },
         ));
     }
     match Need::largest(needs) {

@@ -59,6 +59,11 @@ fn shown(v: &Value) -> String {
 }
 
 fn said(what: &str, a: &Value, b: &Value) -> String {
+    // A setting a journal leaves out when it has its default value.
+    let shown = |v: &Value| match (what, v) {
+        ("--precision", Value::Null) => "f64 (the default)".to_string(),
+        _ => shown(v),
+    };
     format!(
         "{what} differs: the journal has {}, the command {}",
         shown(a),
