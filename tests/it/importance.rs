@@ -350,3 +350,27 @@ fn students_t_has_its_upper_tail_and_no_lower_one() {
         "{mean}"
     );
 }
+
+#[test]
+fn every_instruction_set_level_samples_the_same_bits() {
+    // The sampler's batches run compiled for AVX2/AVX-512 with FMA, or portable with libm's
+    // fma: the same files on every level (a level above this CPU's runs the best below).
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |level: &str| {
+        let dir = tmp.path().join(level);
+        crate::util::vanish()
+            .env("VANISH_SIMD", level)
+            .args(["sim", "--n", "2", "--depth", "30", "--samples", "5000"])
+            .args(["--dist", "mix(0.7*normal(0,1),0.3*logistic(0,0.5))"])
+            .args(["--method", "is", "--quiet", "--out"])
+            .arg(&dir)
+            .assert()
+            .success();
+        std::fs::read_to_string(dir.join("summary.json")).unwrap()
+    };
+    let portable = run("portable");
+    assert!(portable.contains("\"is\""), "{portable}");
+    for level in ["avx2", "avx512"] {
+        assert_eq!(run(level), portable, "VANISH_SIMD={level}");
+    }
+}

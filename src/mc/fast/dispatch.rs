@@ -17,6 +17,7 @@ use super::real::Real;
 use super::xoshiro::Streams;
 use crate::error::ConfigError;
 use crate::mc::summary::{BlockTally, FactorSums, Thresholds, histogram_slots};
+use crate::methods::importance::draw::Sampler;
 use crate::nets::network;
 
 /// The instruction set a fast kernel runs on, chosen at run time.
@@ -208,6 +209,31 @@ pub(super) fn fill_block<R: Real>(
         }
         _ => block::fill_block(plan, streams, ln_g, factors),
     }
+}
+
+impl Isa {
+    /// One batch of an importance sampler ([`Sampler::batch`]) compiled for this level: its
+    /// normals, logs and ln f' are the fast kernel's, whose `mul_add`s are one instruction
+    /// with FMA and libm calls without; the same bits either way.
+    pub(crate) fn sampler_batch(self, sampler: &mut Sampler<'_>) {
+        match self.0 {
+            #[cfg(target_arch = "x86_64")]
+            Kind::Avx512 | Kind::Avx2 => {
+                // SAFETY: an `Isa` holds `Kind::Avx2` or `Kind::Avx512` only when
+                // `Isa::levels` found AVX2 and FMA on the running CPU, which is all
+                // `sampler_batch_fma` requires.
+                unsafe { sampler_batch_fma(sampler) }
+            }
+            _ => sampler.batch(),
+        }
+    }
+}
+
+/// [`Sampler::batch`] compiled for AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn sampler_batch_fma(sampler: &mut Sampler<'_>) {
+    sampler.batch()
 }
 
 /// Fills `z` (a multiple of 128 long) with standard normals from `streams` on `isa`,

@@ -5,6 +5,7 @@
 //! a block is a pure function of its stream.
 
 use super::envelope::{Correction, Envelope, Shape};
+use crate::mc::fast::Isa;
 use crate::mc::fast::block::{self, Plan};
 use crate::mc::fast::real::{self, Real};
 use crate::mc::fast::xoshiro::{Streams, Words};
@@ -29,6 +30,9 @@ pub struct Sampler<'a> {
     has_expo: bool,
     has_t: bool,
     streams: Streams,
+    /// The level [`Sampler::batch`] runs on (FMA makes the kernel's `mul_add`s one
+    /// instruction; the bits are the same on every level).
+    isa: Isa,
     words: Vec<u64>,
     z: Vec<f64>,
     queue: Vec<f64>,
@@ -82,6 +86,7 @@ impl<'a> Sampler<'a> {
                 .iter()
                 .any(|p| matches!(p.shape, Shape::StudentT { .. })),
             streams,
+            isa: Isa::detect(),
             words: vec![0; BATCH],
             z: vec![0.0; BATCH],
             queue: Vec::with_capacity(4 * BATCH),
@@ -100,7 +105,8 @@ impl<'a> Sampler<'a> {
                 self.head = 0;
             }
             let before = self.queue.len();
-            self.batch();
+            let isa = self.isa;
+            isa.sampler_batch(self);
             if self.queue.len() == before {
                 empty += 1;
                 if empty > MAX_EMPTY_BATCHES {
@@ -115,6 +121,7 @@ impl<'a> Sampler<'a> {
         Some(sum)
     }
 
+    #[inline(always)]
     fn uniforms(&mut self, open: bool) -> [f64; BATCH] {
         self.streams.fill(&mut self.words);
         let mut u = [0.0; BATCH];
@@ -128,8 +135,10 @@ impl<'a> Sampler<'a> {
         u
     }
 
-    /// One batch of proposals; the accepted ones go to the queue as ln f'(x).
-    fn batch(&mut self) {
+    /// One batch of proposals; the accepted ones go to the queue as ln f'(x). Inlined into
+    /// [`Isa::sampler_batch`]'s builds, which compile it for each level.
+    #[inline(always)]
+    pub(crate) fn batch(&mut self) {
         // Only the uniforms the pieces use are drawn.
         let pick = if self.cumulative.is_empty() {
             [0.0; BATCH]
@@ -220,6 +229,7 @@ impl<'a> Sampler<'a> {
 
 /// Student's t by Bailey's polar method from two uniforms on [0, 1): NaN when the point
 /// falls outside the unit disc (the proposal starts over).
+#[inline(always)]
 fn student_t(nu: f64, scale: f64, u1: f64, u2: f64) -> f64 {
     let (a, b) = (2.0 * u1 - 1.0, 2.0 * u2 - 1.0);
     let w = a * a + b * b;
