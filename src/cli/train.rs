@@ -393,6 +393,16 @@ fn check_memory(args: &TrainArgs, plan: &TrainPlan, threads: usize) -> Result<()
     }
 }
 
+/// The manifest's `kernel` of a training run: `dense-<precision>-<instruction set>` (the
+/// level only says where it ran: the numbers are the same on every one).
+fn dense_kernel(precision: Precision) -> String {
+    format!(
+        "dense-{}-{}",
+        precision.name(),
+        crate::nets::linalg::Simd::detect().name()
+    )
+}
+
 /// `--precision`: f32 or f64 (`sim`'s `reference`, its scalar oracle, has no training
 /// counterpart).
 fn parse_precision(text: &str) -> Result<Precision, String> {
@@ -627,6 +637,7 @@ pub(super) fn run(args: TrainArgs) -> anyhow::Result<()> {
         elapsed = time.whole();
         let manifest = Manifest::new("train")
             .with("config", config)
+            .with("kernel", dense_kernel(args.precision))
             .with("rng", crate::mc::rng::RNG_NAME)
             .with("threads", threads)
             .with("elapsed_s", elapsed)
@@ -706,6 +717,7 @@ fn run_map(args: &TrainArgs, plan: &TrainPlan, rule: &Rule) -> anyhow::Result<()
             .with("runs_per_cell", runs)
             .with("seed", args.seed)
             .with("precision", args.precision.name())
+            .with("kernel", dense_kernel(args.precision))
             .with("rng", crate::mc::rng::RNG_NAME)
             .with("threads", threads)
             .with("elapsed_s", elapsed)

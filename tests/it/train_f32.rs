@@ -118,6 +118,10 @@ fn every_instruction_set_level_trains_the_same_bits() {
                 .arg(&dir)
                 .assert()
                 .success();
+            let kernel = crate::util::manifest(&dir)["kernel"].clone();
+            if level == "portable" {
+                assert_eq!(kernel, format!("dense-{precision}-portable"));
+            }
             read(&dir, "trajectories.csv")
         };
         let portable = run("portable");
