@@ -374,6 +374,55 @@ fn histogram_slots_avx512(anchor: f64, ln_g: &[f64], slots: &mut [u32]) {
     histogram_slots(anchor, ln_g, slots)
 }
 
+/// The `Words` of an intrinsics module (`avx2`, `avx512`): [`Streams`] whose fills call the
+/// module's own `rows`, which writes `count` rows of [`STREAMS`](super::xoshiro::STREAMS)
+/// outputs with the module's instructions. `$level` names the instruction set the CPU must
+/// have.
+#[cfg(target_arch = "x86_64")]
+macro_rules! lane_words {
+    ($level:literal) => {
+        #[doc = concat!("[`Streams`] filled with ", $level, " code.")]
+        pub(super) struct Words<'a>(&'a mut Streams);
+
+        impl<'a> Words<'a> {
+            /// # Safety
+            #[doc = concat!("The CPU has ", $level, ": every fill runs its instructions.")]
+            pub(super) unsafe fn new(streams: &'a mut Streams) -> Self {
+                Words(streams)
+            }
+        }
+
+        impl super::super::xoshiro::Words for Words<'_> {
+            #[inline(always)]
+            fn fill(&mut self, out: &mut [u64]) {
+                assert_eq!(out.len() % STREAMS, 0, "fills come in whole rows of lanes");
+                // SAFETY: a `Words` is only made by `Words::new`, whose contract is a CPU with
+                // the module's level; `out` holds out.len() / STREAMS rows of 64 bytes.
+                unsafe { rows(&mut self.0.s, out.as_mut_ptr().cast(), out.len() / STREAMS) }
+            }
+
+            #[inline(always)]
+            fn fill_halves(&mut self, out: &mut [u32]) {
+                assert_eq!(
+                    out.len() % (2 * STREAMS),
+                    0,
+                    "fills come in whole rows of lanes"
+                );
+                // SAFETY: as above; a row of 16 u32 has the size of a row of 8 u64, and storing
+                // 64-bit lanes on x86 (little-endian) puts each low half first, as `fill_halves`
+                // specifies.
+                unsafe {
+                    rows(
+                        &mut self.0.s,
+                        out.as_mut_ptr().cast(),
+                        out.len() / (2 * STREAMS),
+                    )
+                }
+            }
+        }
+    };
+}
+
 /// The xoshiro step written with AVX2 intrinsics: the compiler keeps the portable
 /// [`Streams`] step scalar (it will not vectorise the 64-bit rotates), so this is the one
 /// piece of the fast path written by hand. Integer arithmetic, so the words are identical.
@@ -386,45 +435,7 @@ mod avx2 {
 
     use super::super::xoshiro::{STREAMS, Streams};
 
-    /// [`Streams`] filled with AVX2 code.
-    pub(super) struct Words<'a>(&'a mut Streams);
-
-    impl<'a> Words<'a> {
-        /// # Safety
-        /// The CPU has AVX2: every fill runs AVX2 instructions.
-        pub(super) unsafe fn new(streams: &'a mut Streams) -> Self {
-            Words(streams)
-        }
-    }
-
-    impl super::super::xoshiro::Words for Words<'_> {
-        #[inline(always)]
-        fn fill(&mut self, out: &mut [u64]) {
-            assert_eq!(out.len() % STREAMS, 0, "fills come in whole rows of lanes");
-            // SAFETY: a `Words` is only made by `Words::new`, whose contract is a CPU with
-            // AVX2; `out` holds out.len() / STREAMS rows of 64 bytes.
-            unsafe { rows(&mut self.0.s, out.as_mut_ptr().cast(), out.len() / STREAMS) }
-        }
-
-        #[inline(always)]
-        fn fill_halves(&mut self, out: &mut [u32]) {
-            assert_eq!(
-                out.len() % (2 * STREAMS),
-                0,
-                "fills come in whole rows of lanes"
-            );
-            // SAFETY: as above; a row of 16 u32 has the size of a row of 8 u64, and storing
-            // 64-bit lanes on x86 (little-endian) puts each low half first, as `fill_halves`
-            // specifies.
-            unsafe {
-                rows(
-                    &mut self.0.s,
-                    out.as_mut_ptr().cast(),
-                    out.len() / (2 * STREAMS),
-                )
-            }
-        }
-    }
+    lane_words!("AVX2");
 
     #[inline]
     #[target_feature(enable = "avx2")]
@@ -490,45 +501,7 @@ mod avx512 {
 
     use super::super::xoshiro::{STREAMS, Streams};
 
-    /// [`Streams`] filled with AVX-512 code.
-    pub(super) struct Words<'a>(&'a mut Streams);
-
-    impl<'a> Words<'a> {
-        /// # Safety
-        /// The CPU has AVX-512F: every fill runs AVX-512 instructions.
-        pub(super) unsafe fn new(streams: &'a mut Streams) -> Self {
-            Words(streams)
-        }
-    }
-
-    impl super::super::xoshiro::Words for Words<'_> {
-        #[inline(always)]
-        fn fill(&mut self, out: &mut [u64]) {
-            assert_eq!(out.len() % STREAMS, 0, "fills come in whole rows of lanes");
-            // SAFETY: a `Words` is only made by `Words::new`, whose contract is a CPU with
-            // AVX-512F; `out` holds out.len() / STREAMS rows of 64 bytes.
-            unsafe { rows(&mut self.0.s, out.as_mut_ptr().cast(), out.len() / STREAMS) }
-        }
-
-        #[inline(always)]
-        fn fill_halves(&mut self, out: &mut [u32]) {
-            assert_eq!(
-                out.len() % (2 * STREAMS),
-                0,
-                "fills come in whole rows of lanes"
-            );
-            // SAFETY: as above; a row of 16 u32 has the size of a row of 8 u64, and storing
-            // 64-bit lanes on x86 (little-endian) puts each low half first, as `fill_halves`
-            // specifies.
-            unsafe {
-                rows(
-                    &mut self.0.s,
-                    out.as_mut_ptr().cast(),
-                    out.len() / (2 * STREAMS),
-                )
-            }
-        }
-    }
+    lane_words!("AVX-512F");
 
     /// Writes `count` rows of [`STREAMS`] outputs (64 bytes each) from `out` on.
     ///
